@@ -1,0 +1,52 @@
+# Two commands do all the set-up on a fresh clone: `make demo` (the main job) and `make test`.
+# Both depend on `make setup`, which installs into .venv and node_modules only when their
+# inputs changed, so a second run installs nothing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.stamp-python
+NODE_STAMP := node_modules/.stamp-cdk-cli
+BROWSER_STAMP := $(VENV)/.stamp-browser
+
+.PHONY: setup test demo lab lint bench clean
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The pinned CDK CLI, installed from package-lock.json by the npm that ships with the kit's Node.
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	$(BIN)/python -m dualalb_kit.runtime npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the JupyterLab browser test: installed when missing and we are root
+# (as in CI); elsewhere the browser test skips and names the missing package.
+$(BROWSER_STAMP): $(PY_STAMP)
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/dualalb-kit demo
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out out

