@@ -1,0 +1,1 @@
+"""CloudFormation models that fill moto's gaps; importing this module registers them."""

@@ -1,0 +1,115 @@
+"""The local AWS endpoint: moto's server on 127.0.0.1, in a thread of this process."""
+
+from __future__ import annotations
+
+import os
+import socket
+from types import TracebackType
+
+from moto.server import ThreadedMotoServer
+
+SANDBOX_URL_ENV = "DUALALB_SANDBOX_URL"
+"""When set, notebooks and the CLI reuse the sandbox at this URL instead of starting one."""
+
+SANDBOX_ACCOUNT = "123456789012"
+"""The account moto answers for."""
+
+DEFAULT_REGION = "us-east-1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sandbox_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """What a child process (the CDK CLI, a papermill kernel) needs to talk to a sandbox.
+
+    The credentials are moto's dummy pair; they open nothing outside the sandbox.
+    """
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "CDK_DEFAULT_ACCOUNT": SANDBOX_ACCOUNT,
+        "CDK_DEFAULT_REGION": region,
+        SANDBOX_URL_ENV: endpoint_url,
+    }
+
+
+class Sandbox:
+    """A local AWS endpoint (moto's server) listening on 127.0.0.1 only.
+
+    Use as a context manager or with ``start()``/``stop()``. ``port`` defaults to a free one.
+    The URL names ``localhost`` rather than ``127.0.0.1``: moto's CloudFormation reads the
+    template URL's host to find S3 buckets, and only ``localhost`` resolves to its S3.
+    """
+
+    def __init__(self, port: int | None = None, region: str = DEFAULT_REGION) -> None:
+        self.port = port or free_port()
+        self.region = region
+        self._server: ThreadedMotoServer | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Environment variables for a child process that should use this sandbox."""
+        return sandbox_environment(self.endpoint_url, self.region)
+
+    def start(self) -> Sandbox:
+        if self._server is None:
+            from . import models  # noqa: F401  (registers the CloudFormation gap-fills)
+
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def running_sandbox_url() -> str | None:
+    """The URL in ``DUALALB_SANDBOX_URL`` if a sandbox answers there, else ``None``."""
+    url = os.environ.get(SANDBOX_URL_ENV)
+    return url if url and sandbox_answers(url) else None
+
+
+def sandbox_answers(endpoint_url: str) -> bool:
+    """Whether an AWS endpoint answers at ``endpoint_url`` (an STS call, 2 s timeout)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "sts",
+        endpoint_url=endpoint_url,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
+    )
+    try:
+        client.get_caller_identity()
+    except Exception:
+        return False
+    return True
