@@ -66,7 +66,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         if self._server is None:
-            from . import models  # noqa: F401  (registers the CloudFormation gap-fills)
+            from . import cloudformation, models  # noqa: F401  (register the gap-fills)
 
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()

@@ -1,0 +1,1 @@
+"""Stack-level CloudFormation behaviour the sandbox adds to moto (outputs, rollback)."""
