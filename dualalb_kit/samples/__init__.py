@@ -1,0 +1,22 @@
+"""The bundled sample application (``sample_app/``): order, customer and product.
+
+``local`` runs the three services as local processes, ``default`` is the CDK app that deploys
+them behind the dual ALBs, ``images`` turns a role into its Docker image asset. This module
+holds the plain facts they share and imports no CDK.
+"""
+
+from __future__ import annotations
+
+from ..runtime import PROJECT_ROOT
+
+SAMPLE_APP_DIR = PROJECT_ROOT / "sample_app"
+"""The service's source and Dockerfile; the Docker build context of every sample image."""
+
+SAMPLE_ROLES = ("order", "customer", "product")
+"""The roles of the bundled sample; order calls product and customer."""
+
+SAMPLE_CONTAINER_PORT = 8080
+"""The port the sample image listens on (its ``PORT``)."""
+
+SAMPLE_HEALTH_CHECK_PATH = "/health"
+"""The path target groups should check on a sample service."""
