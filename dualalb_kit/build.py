@@ -1,0 +1,166 @@
+"""Spec -> CDK app and stack, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+
+from .constructs import (
+    DualAlbFargateService,
+    FargateTaskProps,
+    LoadBalancerAccessibility,
+    Route53Options,
+    ServiceScalingPolicy,
+)
+from .constructs.findings import acknowledge
+from .spec import SAMPLE_IMAGE_PREFIX, AlbSpec, DeploymentSpec, TaskSpec
+
+
+def build_stack(
+    spec: DeploymentSpec,
+    *,
+    account: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    app: App | None = None,
+) -> tuple[App, Stack]:
+    """The CDK app and stack for ``spec``.
+
+    :param account: account for env-specific stacks (needed by ``vpc: default`` / ``vpc-...``
+        lookups). Default: ``spec.account``; without either, the stack is environment-agnostic.
+    :param context: CDK context values (lookups already answered, feature flags).
+    :param app: an app to add the stack to. Default: a new ``App``.
+    """
+    app = app or App(context=dict(context or {}))
+    account = account or spec.account
+    env = Environment(account=account, region=spec.region) if account else None
+    stack = Stack(app, spec.stack_name, env=env, description=f"dualalb-kit: {spec.stack_name}")
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[_task_props(stack, spec, task) for task in spec.tasks],
+        vpc=_vpc(stack, spec),
+        vpc_subnets=_subnets(stack, spec),
+        spot=spec.spot,
+        enable_execute_command=spec.enable_execute_command,
+        circuit_breaker=spec.circuit_breaker,
+        route53_ops=Route53Options(
+            zone_name=spec.route53.zone_name,
+            external_alb_record_name=spec.route53.external_record,
+            internal_alb_record_name=spec.route53.internal_record,
+            enable_load_balancer_alias=spec.route53.alias,
+        ),
+    )
+    return app, stack
+
+
+def _vpc(stack: Stack, spec: DeploymentSpec) -> ec2.IVpc | None:
+    if spec.vpc == "default":
+        return ec2.Vpc.from_lookup(stack, "Vpc", is_default=True)
+    if spec.vpc.startswith("vpc-"):
+        return ec2.Vpc.from_lookup(stack, "Vpc", vpc_id=spec.vpc)
+    return None
+
+
+def _subnets(stack: Stack, spec: DeploymentSpec) -> ec2.SubnetSelection | None:
+    if spec.subnets == "public":
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+    if spec.subnets == "public-one-per-az":
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC, one_per_az=True)
+    if isinstance(spec.subnets, list):
+        return ec2.SubnetSelection(
+            subnets=[
+                ec2.Subnet.from_subnet_id(stack, f"Subnet{i}", sid) for i, sid in enumerate(spec.subnets)
+            ]
+        )
+    return None
+
+
+def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTaskProps:
+    return FargateTaskProps(
+        task=_task_definition(stack, spec, task),
+        desired_count=task.desired_count,
+        external=_access(stack, task, "external", task.external),
+        internal=_access(stack, task, "internal", task.internal),
+        scaling_policy=ServiceScalingPolicy(
+            max_capacity=task.scaling.max_capacity,
+            min_capacity=task.scaling.min_capacity,
+            request_per_target=task.scaling.request_per_target,
+            target_cpu_utilization=task.scaling.target_cpu_utilization,
+        ),
+        capacity_provider_strategy=[
+            ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base, weight=c.weight)
+            for c in task.capacity
+        ]
+        if task.capacity
+        else None,
+        health_check=_health_check(task),
+        protocol_version=elbv2.ApplicationProtocolVersion[task.protocol_version]
+        if task.protocol_version
+        else None,
+    )
+
+
+def _task_definition(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> ecs.FargateTaskDefinition:
+    definition = ecs.FargateTaskDefinition(
+        stack,
+        f"{task.name}Task",
+        cpu=task.cpu,
+        memory_limit_mib=task.memory,
+        family=f"{spec.stack_name}-{task.name}",
+    )
+    log_group = logs.LogGroup(stack, f"{task.name}Logs", removal_policy=RemovalPolicy.DESTROY)
+    # RetentionDays is an enum of names; the spec holds days, which CloudFormation takes as they are.
+    log_group.node.default_child.retention_in_days = spec.log_retention_days  # type: ignore[union-attr]
+    definition.add_container(
+        task.name,
+        image=_image(task.image),
+        port_mappings=[ecs.PortMapping(container_port=task.container_port)],
+        environment=task.environment or None,
+        logging=ecs.LogDrivers.aws_logs(stream_prefix=task.name, log_group=log_group),
+    )
+    if task.environment:
+        acknowledge(
+            definition,
+            "AwsSolutions-ECS2",
+            "plain configuration (service URLs); credentials go in as ECS secrets",
+        )
+    return definition
+
+
+def _image(image: str) -> ecs.ContainerImage:
+    if image.startswith(SAMPLE_IMAGE_PREFIX):
+        from .samples.images import sample_image
+
+        return sample_image(image.removeprefix(SAMPLE_IMAGE_PREFIX))
+    return ecs.ContainerImage.from_registry(image)
+
+
+def _access(stack: Stack, task: TaskSpec, side: str, alb: AlbSpec | None) -> LoadBalancerAccessibility | None:
+    if alb is None:
+        return None
+    certificates = [
+        acm.Certificate.from_certificate_arn(stack, f"{task.name}{side.title()}Cert{i}", arn)
+        for i, arn in enumerate(alb.cert_arns)
+    ]
+    return LoadBalancerAccessibility(port=alb.port, cert=certificates or None)
+
+
+def _health_check(task: TaskSpec) -> elbv2.HealthCheck | None:
+    check = task.health_check
+    if check is None:
+        return None
+    return elbv2.HealthCheck(
+        path=check.path,
+        healthy_http_codes=check.healthy_http_codes,
+        interval=Duration.seconds(check.interval_seconds),
+        timeout=Duration.seconds(check.timeout_seconds),
+        healthy_threshold_count=check.healthy_threshold,
+        unhealthy_threshold_count=check.unhealthy_threshold,
+    )

@@ -1,0 +1,345 @@
+"""``DualAlbFargateService``: Fargate services behind an internet-facing and an internal ALB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Duration, Tags, Token
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
+from constructs import Construct
+
+from .. import validation
+from ..errors import ValidationError
+from .findings import acknowledge
+from .network import resolve_subnets, resolve_vpc, vpc_cidr
+from .props import (
+    Certificate,
+    FargateTaskProps,
+    LoadBalancerAccessibility,
+    Route53Options,
+    ServiceScalingPolicy,
+)
+
+SERVICE_TAG = "dualalb:service"
+"""Tag on each ECS service and target group: the task's (default container's) name."""
+ALB_TAG = "dualalb:alb"
+"""Tag on each target group: ``external`` or ``internal``."""
+SIDES = ("external", "internal")
+
+
+@dataclass(frozen=True)
+class _Listener:
+    """One task's listener on one side, before it exists."""
+
+    side: str
+    task_index: int
+    access: LoadBalancerAccessibility
+
+
+class DualAlbFargateService(Construct):
+    """One or many Fargate services behind an internet-facing ALB, an internal ALB, or both.
+
+    :param tasks: the services, in order (at least one).
+    :param vpc: the VPC. Default: context ``use_default_vpc=1`` / env ``CDK_USE_DEFAULT_VPC=1``
+        (the default VPC), context ``use_vpc_id``, else a new VPC (3 AZs at most, one NAT gateway).
+    :param vpc_subnets: where the tasks run. Default: private subnets with egress.
+    :param spot: 100% FARGATE_SPOT for tasks without their own strategy. Default ``False`` (FARGATE).
+    :param enable_execute_command: ECS Exec on every service. Default ``False``.
+    :param circuit_breaker: deployment circuit breaker with rollback. Default ``True``.
+    :param route53_ops: the private zone and alias names. Default :class:`Route53Options()`.
+
+    Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
+    ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
+    ``target_groups`` (``{(task name, side): target group}``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        tasks: Sequence[FargateTaskProps],
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        spot: bool = False,
+        enable_execute_command: bool = False,
+        circuit_breaker: bool = True,
+        route53_ops: Route53Options | None = None,
+    ) -> None:
+        route53_ops = route53_ops or Route53Options()
+        names = _validate(tasks, route53_ops)
+        super().__init__(scope, id)
+
+        self.vpc = resolve_vpc(self, vpc)
+        subnets, public_ip = resolve_subnets(self.vpc, vpc_subnets)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=self.vpc,
+            enable_fargate_capacity_providers=True,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        listeners = [
+            _Listener(side, index, access)
+            for index, props in enumerate(tasks)
+            for side, access in ((s, getattr(props, s)) for s in SIDES)
+            if access is not None
+        ]
+        self.external_alb = (
+            self._alb("external") if any(lst.side == "external" for lst in listeners) else None
+        )
+        self.internal_alb = (
+            self._alb("internal") if any(lst.side == "internal" for lst in listeners) else None
+        )
+
+        self.services: list[ecs.FargateService] = []
+        self.target_groups: dict[tuple[str, str], elbv2.ApplicationTargetGroup] = {}
+        for index, props in enumerate(tasks):
+            service = self._service(
+                names[index], props, subnets, public_ip, spot, enable_execute_command, circuit_breaker
+            )
+            self.services.append(service)
+            own = [lst for lst in listeners if lst.task_index == index]
+            groups = [self._listen(names[index], props, service, lst) for lst in own]
+            self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
+
+        self._redirect_http_to_https(listeners)
+        self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
+        self._outputs(listeners, route53_ops)
+
+    # -- load balancers -------------------------------------------------------------------------
+
+    def _alb(self, side: str) -> elbv2.ApplicationLoadBalancer:
+        internet_facing = side == "external"
+        security_group = ec2.SecurityGroup(
+            self,
+            f"{side.title()}AlbSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
+            description=f"{side} ALB of {self.node.path}",
+        )
+        alb = elbv2.ApplicationLoadBalancer(
+            self,
+            f"{side.title()}Alb",
+            vpc=self.vpc,
+            internet_facing=internet_facing,
+            security_group=security_group,
+            drop_invalid_header_fields=True,
+        )
+        acknowledge(
+            alb,
+            "AwsSolutions-ELB2",
+            "access logs need a regional log bucket; opt-in for this pattern",
+        )
+        if internet_facing:
+            acknowledge(
+                security_group,
+                "AwsSolutions-EC23",
+                "the public ALB serves the internet on its listener ports only",
+            )
+        return alb
+
+    def _listen(
+        self, name: str, props: FargateTaskProps, service: ecs.FargateService, listener: _Listener
+    ) -> elbv2.ApplicationTargetGroup:
+        alb = self.external_alb if listener.side == "external" else self.internal_alb
+        assert alb is not None
+        access = listener.access
+        certificates = [_listener_certificate(c) for c in access.certificates]
+        port = access.port
+        alb_listener = alb.add_listener(
+            f"Listener{port}",
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTPS if certificates else elbv2.ApplicationProtocol.HTTP,
+            certificates=certificates or None,
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if certificates else None,
+            open=listener.side == "external",
+        )
+        if listener.side == "internal":
+            cidr = vpc_cidr(self.vpc)
+            alb.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "from inside the VPC")
+            if Token.is_unresolved(cidr):
+                acknowledge(
+                    alb,
+                    "AwsSolutions::AwsSolutions-EC23",
+                    "ingress is the VPC CIDR, known only at deploy time",
+                )
+        container = props.task.default_container
+        assert container is not None
+        target_group = alb_listener.add_targets(
+            f"{name}Target",
+            port=container.container_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            protocol_version=props.protocol_version,
+            targets=[
+                service.load_balancer_target(
+                    container_name=container.container_name, container_port=container.container_port
+                )
+            ],
+            health_check=props.health_check,
+            deregistration_delay=Duration.seconds(30),
+        )
+        Tags.of(target_group).add(SERVICE_TAG, name)
+        Tags.of(target_group).add(ALB_TAG, listener.side)
+        self.target_groups[(name, listener.side)] = target_group
+        return target_group
+
+    def _redirect_http_to_https(self, listeners: list[_Listener]) -> None:
+        external = [lst.access for lst in listeners if lst.side == "external"]
+        https_443 = any(a.port == 443 and a.certificates for a in external)
+        if self.external_alb is not None and https_443 and all(a.port != 80 for a in external):
+            self.external_alb.add_redirect(source_port=80, target_port=443)
+
+    # -- services -------------------------------------------------------------------------------
+
+    def _service(
+        self,
+        name: str,
+        props: FargateTaskProps,
+        subnets: ec2.SubnetSelection,
+        public_ip: bool,
+        spot: bool,
+        enable_execute_command: bool,
+        circuit_breaker: bool,
+    ) -> ecs.FargateService:
+        strategy = props.capacity_provider_strategy or [
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)
+        ]
+        service = ecs.FargateService(
+            self,
+            f"{name}Service",
+            cluster=self.cluster,
+            task_definition=props.task,
+            desired_count=props.desired_count,
+            service_name=props.service_name,
+            capacity_provider_strategies=list(strategy),
+            enable_execute_command=enable_execute_command,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
+            if circuit_breaker
+            else None,
+            # Zero-downtime rolling deployments: keep every running task until its replacement is healthy.
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            vpc_subnets=subnets,
+            assign_public_ip=public_ip,
+        )
+        Tags.of(service).add(SERVICE_TAG, name)
+        return service
+
+    def _autoscale(
+        self,
+        service: ecs.FargateService,
+        policy: ServiceScalingPolicy,
+        target_groups: list[elbv2.ApplicationTargetGroup],
+    ) -> None:
+        scaling = service.auto_scale_task_count(
+            min_capacity=policy.min_capacity, max_capacity=policy.max_capacity
+        )
+        scaling.scale_on_cpu_utilization(
+            "CpuScaling", target_utilization_percent=policy.target_cpu_utilization
+        )
+        for index, target_group in enumerate(target_groups):
+            scaling.scale_on_request_count(
+                f"RequestScaling{index}",
+                requests_per_target=policy.request_per_target,
+                target_group=target_group,
+            )
+
+    # -- names and outputs ----------------------------------------------------------------------
+
+    def _zone(self, ops: Route53Options) -> route53.PrivateHostedZone:
+        zone = route53.PrivateHostedZone(self, "HostedZone", zone_name=ops.zone_name, vpc=self.vpc)
+        for side, alb, record in (
+            ("External", self.external_alb, ops.external_alb_record_name),
+            ("Internal", self.internal_alb, ops.internal_alb_record_name),
+        ):
+            if alb is not None:
+                route53.ARecord(
+                    self,
+                    f"{side}AlbAlias",
+                    zone=zone,
+                    record_name=record,
+                    target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(alb)),
+                )
+        return zone
+
+    def _outputs(self, listeners: list[_Listener], ops: Route53Options) -> None:
+        for side, alb, record in (
+            ("external", self.external_alb, ops.external_alb_record_name),
+            ("internal", self.internal_alb, ops.internal_alb_record_name),
+        ):
+            if alb is None:
+                continue
+            first = next(lst.access for lst in listeners if lst.side == side)
+            scheme = "https" if first.certificates else "http"
+            port = "" if (scheme, first.port) in (("http", 80), ("https", 443)) else f":{first.port}"
+            self._output(f"{side.title()}Endpoint", f"{scheme}://{alb.load_balancer_dns_name}{port}")
+            if self.zone is not None:
+                self._output(f"{side.title()}EndpointPrivate", f"{scheme}://{record}.{ops.zone_name}{port}")
+
+    def _output(self, name: str, value: str) -> None:
+        output = CfnOutput(self, name, value=value)
+        output.override_logical_id(name)
+
+
+def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
+    if isinstance(cert, acm.ICertificate) or hasattr(cert, "metric_days_to_expiry"):
+        return elbv2.ListenerCertificate.from_certificate_manager(cert)  # type: ignore[arg-type]
+    return cert  # type: ignore[return-value]
+
+
+def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) -> list[str]:
+    """Check the props before anything reaches jsii; return each task's name."""
+    if not tasks:
+        raise ValidationError("tasks", "at least one task is required")
+    names: list[str] = []
+    ports: dict[str, list[tuple[str, int]]] = {side: [] for side in SIDES}
+    for index, props in enumerate(tasks):
+        field = f"tasks[{index}]"
+        container = props.task.default_container
+        if container is None:
+            raise ValidationError(f"{field}.task", "has no container; add one before building the service")
+        if not container.port_mappings:
+            raise ValidationError(f"{field}.task", f"container {container.container_name!r} maps no port")
+        if container.container_name in names:
+            raise ValidationError(
+                f"{field}.task", f"container name {container.container_name!r} is used by another task"
+            )
+        names.append(container.container_name)
+        if props.external is None and props.internal is None:
+            raise ValidationError(field, "needs external, internal or both")
+        for side in SIDES:
+            access = getattr(props, side)
+            if access is not None:
+                validation.check_port(f"{field}.{side}.port", access.port)
+                ports[side].append((f"{field}.{side}.port", access.port))
+        policy = props.scaling_policy or ServiceScalingPolicy()
+        validation.check_scaling(
+            field,
+            desired_count=props.desired_count,
+            min_capacity=policy.min_capacity,
+            max_capacity=policy.max_capacity,
+            target_cpu_utilization=policy.target_cpu_utilization,
+            request_per_target=policy.request_per_target,
+        )
+        if props.capacity_provider_strategy is not None:
+            validation.check_capacity_strategy(
+                f"{field}.capacity_provider_strategy",
+                [(s.capacity_provider, s.base or 0, s.weight or 0) for s in props.capacity_provider_strategy],
+            )
+    for side, side_ports in ports.items():
+        validation.check_unique_listener_ports(side, side_ports)
+    validation.check_dns_name("route53_ops.zone_name", route53_ops.zone_name)
+    validation.check_dns_name(
+        "route53_ops.external_alb_record_name", route53_ops.external_alb_record_name, single_label=True
+    )
+    validation.check_dns_name(
+        "route53_ops.internal_alb_record_name", route53_ops.internal_alb_record_name, single_label=True
+    )
+    return names

@@ -1,0 +1,309 @@
+"""The deployment spec: the plain-data language shared by params files, widgets and the CLI.
+
+A params file is YAML whose top-level keys are :class:`DeploymentSpec`'s fields, so
+``papermill -f params/x.yaml`` injects them into a notebook's parameters cell unchanged.
+Every error is a one-line :class:`~dualalb_kit.errors.ValidationError` naming the key path
+(``tasks[1].internal.port: 70000 is not a port (1-65535)``). This module imports no CDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import validation
+from .errors import ValidationError
+
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+"""Valid Fargate task sizes: CPU units -> memory (MiB) choices."""
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+"""Retention periods CloudWatch Logs accepts, in days."""
+SUBNET_CHOICES = ("private", "public", "public-one-per-az")
+SAMPLE_IMAGE_PREFIX = "sample:"
+"""``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise _as_validation_error(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any):  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise _as_validation_error(exc) from None
+
+
+class AlbSpec(_Model):
+    """A task's listener on one ALB: ``port`` (1-65535) and ``cert_arn`` (ACM ARN(s); HTTPS when set)."""
+
+    port: int
+    cert_arn: str | list[str] | None = None
+
+    @property
+    def cert_arns(self) -> list[str]:
+        if self.cert_arn is None:
+            return []
+        return [self.cert_arn] if isinstance(self.cert_arn, str) else list(self.cert_arn)
+
+
+class ScalingSpec(_Model):
+    """Target tracking for a service. Defaults: 1-10 tasks, 50% CPU, 1000 requests per target."""
+
+    max_capacity: int = 10
+    min_capacity: int = 1
+    request_per_target: int = 1000
+    target_cpu_utilization: float = 50
+
+
+class CapacitySpec(_Model):
+    """One capacity provider of a strategy: ECS places ``base`` tasks first, the rest by ``weight``."""
+
+    provider: str
+    base: int = 0
+    weight: int = 1
+
+
+class HealthCheckSpec(_Model):
+    """Target-group health check. Defaults: ``/``, 200-399, every 30 s, 5 s timeout, 5 up / 2 down."""
+
+    path: str = "/"
+    healthy_http_codes: str = "200-399"
+    interval_seconds: int = 30
+    timeout_seconds: int = 5
+    healthy_threshold: int = 5
+    unhealthy_threshold: int = 2
+
+
+class TaskSpec(_Model):
+    """One Fargate service: its container, size, listeners, scaling and capacity strategy."""
+
+    name: str
+    image: str
+    container_port: int = 80
+    cpu: int = 256
+    memory: int = 512
+    desired_count: int = 1
+    environment: dict[str, str] = Field(default_factory=dict)
+    external: AlbSpec | None = None
+    internal: AlbSpec | None = None
+    scaling: ScalingSpec = Field(default_factory=ScalingSpec)
+    capacity: list[CapacitySpec] | None = None
+    health_check: HealthCheckSpec | None = None
+    protocol_version: Literal["HTTP1", "HTTP2", "GRPC"] | None = None
+
+    def capacity_strategy(self, spot: bool) -> list[CapacitySpec]:
+        """The effective strategy: the task's own, else 100% FARGATE_SPOT if ``spot``, else FARGATE."""
+        if self.capacity:
+            return list(self.capacity)
+        return [CapacitySpec(provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)]
+
+
+class Route53Spec(_Model):
+    """Private hosted zone and the ALB alias names (``internal.svc.local``, ``external.svc.local``)."""
+
+    zone_name: str = "svc.local"
+    external_record: str = "external"
+    internal_record: str = "internal"
+    alias: bool = True
+
+
+class DeploymentSpec(_Model):
+    """A whole deployment. Defaults: us-east-1, on-demand, new VPC, private subnets, ``svc.local``."""
+
+    stack_name: str
+    region: str = "us-east-1"
+    account: str | None = None
+    pattern: Literal["dualalb"] = "dualalb"
+    spot: bool = False
+    enable_execute_command: bool = False
+    circuit_breaker: bool = True
+    vpc: str = "new"
+    subnets: str | list[str] = "private"
+    route53: Route53Spec = Field(default_factory=Route53Spec)
+    log_retention_days: int = 30
+    tasks: list[TaskSpec] = Field(default_factory=list)
+
+    @field_validator("stack_name")
+    @classmethod
+    def _stack_name(cls, value: str) -> str:
+        if not value or not value[0].isalpha() or not all(c.isalnum() or c == "-" for c in value):
+            raise ValidationError("", f"{value!r} is not a stack name (letters, digits, hyphens)")
+        return value
+
+    @field_validator("vpc")
+    @classmethod
+    def _vpc(cls, value: str) -> str:
+        if value not in ("new", "default") and not value.startswith("vpc-"):
+            raise ValidationError("", f"{value!r} is not new, default or a vpc-... id")
+        return value
+
+    @field_validator("subnets")
+    @classmethod
+    def _subnets(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str) and value not in SUBNET_CHOICES:
+            raise ValidationError("", f"{value!r} is not one of {', '.join(SUBNET_CHOICES)} or a list of ids")
+        if isinstance(value, list):
+            if not value:
+                raise ValidationError("", "an empty subnet list selects nothing")
+            for index, subnet_id in enumerate(value):
+                if not subnet_id.startswith("subnet-"):
+                    raise ValidationError(f"[{index}]", f"{subnet_id!r} is not a subnet id (subnet-...)")
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> DeploymentSpec:
+        check_tasks(self.tasks, spot=self.spot)
+        validation.check_dns_name("route53.zone_name", self.route53.zone_name)
+        validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
+        validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValidationError(
+                "log_retention_days",
+                f"{self.log_retention_days} is not a CloudWatch Logs retention "
+                f"({', '.join(map(str, LOG_RETENTION_DAYS))})",
+            )
+        if isinstance(self.subnets, list) and self.vpc == "new":
+            raise ValidationError(
+                "subnets", "specific subnet ids need vpc: default or vpc-..., not a new VPC"
+            )
+        return self
+
+    def to_yaml(self) -> str:
+        """The spec as a params file (defaults included, ``None`` left out)."""
+        return yaml.safe_dump(self.to_params(), sort_keys=False)
+
+    def to_params(self) -> dict[str, Any]:
+        """The spec as plain data: the top-level keys of a params file."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
+    """The cross-field rules on a task list (names, sizes, ports, scaling, capacity)."""
+    if not tasks:
+        raise ValidationError("tasks", "at least one task is required")
+    names: set[str] = set()
+    listener_ports: dict[str, list[tuple[str, int]]] = {"external": [], "internal": []}
+    for index, task in enumerate(tasks):
+        field = f"tasks[{index}]"
+        validation.check_dns_name(f"{field}.name", task.name, single_label=True)
+        if task.name in names:
+            raise ValidationError(f"{field}.name", f"{task.name!r} is used by another task")
+        names.add(task.name)
+        if task.cpu not in FARGATE_MEMORY_BY_CPU:
+            raise ValidationError(
+                f"{field}.cpu",
+                f"{task.cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY_BY_CPU))})",
+            )
+        if task.memory not in FARGATE_MEMORY_BY_CPU[task.cpu]:
+            raise ValidationError(
+                f"{field}.memory",
+                f"{task.memory} MiB does not fit cpu {task.cpu} (valid: {_memory_choices(task.cpu)})",
+            )
+        validation.check_port(f"{field}.container_port", task.container_port)
+        if task.external is None and task.internal is None:
+            raise ValidationError(field, f"task {task.name!r} needs external, internal or both")
+        for side in ("external", "internal"):
+            alb = getattr(task, side)
+            if alb is not None:
+                validation.check_port(f"{field}.{side}.port", alb.port)
+                listener_ports[side].append((f"{field}.{side}.port", alb.port))
+        validation.check_scaling(
+            field,
+            desired_count=task.desired_count,
+            min_capacity=task.scaling.min_capacity,
+            max_capacity=task.scaling.max_capacity,
+            target_cpu_utilization=task.scaling.target_cpu_utilization,
+            request_per_target=task.scaling.request_per_target,
+        )
+        if task.capacity is not None:
+            validation.check_capacity_strategy(
+                f"{field}.capacity", [(c.provider, c.base, c.weight) for c in task.capacity]
+            )
+    for side, ports in listener_ports.items():
+        validation.check_unique_listener_ports(side, ports)
+
+
+def _memory_choices(cpu: int) -> str:
+    choices = FARGATE_MEMORY_BY_CPU[cpu]
+    if len(choices) <= 4:
+        return ", ".join(map(str, choices)) + " MiB"
+    return f"{choices[0]}-{choices[-1]} MiB in steps of {choices[1] - choices[0]}"
+
+
+def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
+    """A spec from a params file path, YAML text, or a mapping of the spec's fields."""
+    if isinstance(source, Mapping):
+        data: Any = dict(source)
+    else:
+        path = Path(source)
+        text = path.read_text() if _looks_like_path(source) else str(source)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValidationError("params", f"not YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ValidationError("params", "the top level must be a mapping of spec fields")
+    return DeploymentSpec.model_validate(data)
+
+
+def _looks_like_path(source: str | Path) -> bool:
+    if isinstance(source, Path):
+        return True
+    return "\n" not in source and source.endswith((".yaml", ".yml")) or Path(source).is_file()
+
+
+_UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in _UNION_TAGS or "[" in part or part.startswith("function-"):
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _join_path(prefix: str, field: str) -> str:
+    if not prefix or not field:
+        return prefix or field
+    return prefix + field if field.startswith("[") else f"{prefix}.{field}"
+
+
+def _as_validation_error(exc: pydantic.ValidationError) -> ValidationError:
+    """pydantic's first error as our one-line error with the key path."""
+    error = exc.errors()[0]
+    path = _field_path(tuple(error["loc"]))
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, ValidationError):
+        return ValidationError(_join_path(path, cause.field), cause.reason)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return ValidationError(path, "unknown key")
+    if kind == "missing":
+        return ValidationError(path, "is required")
+    return ValidationError(path, f"{error['msg']}, got {error.get('input')!r}")

@@ -1,0 +1,179 @@
+"""Synthesis: spec -> cloud assembly on disk, with its template, resources, warnings and findings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ValidationError
+from .spec import DeploymentSpec
+
+DEFAULT_OUTDIR = Path("cdk.out")
+MAX_LOOKUP_ROUNDS = 3
+"""Synth passes allowed for answering missing context (each answer may reveal another lookup)."""
+
+
+@dataclass
+class Synthesis:
+    """A synthesized stack.
+
+    ``findings`` holds cdk-nag (AwsSolutions) findings that nothing acknowledged: columns ``rule``,
+    ``path``, ``message``; empty when the stack is clean.
+    """
+
+    stack_name: str
+    assembly_dir: Path
+    template: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rule", "path", "message"]))
+
+    @property
+    def template_path(self) -> Path:
+        return self.assembly_dir / f"{self.stack_name}.template.json"
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        """One row per resource: ``logical_id``, ``type``, ``path`` (the construct path)."""
+        rows = [
+            {
+                "logical_id": logical_id,
+                "type": resource["Type"],
+                "path": resource.get("Metadata", {}).get("aws:cdk:path", ""),
+            }
+            for logical_id, resource in self.template.get("Resources", {}).items()
+        ]
+        return pd.DataFrame(rows, columns=["logical_id", "type", "path"])
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Template outputs: name -> value (an intrinsic until deployed)."""
+        return {name: out["Value"] for name, out in self.template.get("Outputs", {}).items()}
+
+    def resource_counts(self) -> pd.DataFrame:
+        """Resources by type: columns ``type`` and ``count``, most frequent first."""
+        counts = self.resources["type"].value_counts().rename_axis("type").reset_index(name="count")
+        return counts.sort_values(["count", "type"], ascending=[False, True], ignore_index=True)
+
+
+def synth(
+    spec: DeploymentSpec,
+    outdir: str | Path | None = None,
+    *,
+    endpoint_url: str | None = None,
+    account: str | None = None,
+    nag: bool = True,
+) -> Synthesis:
+    """Synthesize ``spec`` into ``outdir`` (default ``cdk.out/<stack_name>``).
+
+    Lookups (``vpc: default`` / ``vpc-...``) are answered in-process with boto3 against
+    ``endpoint_url`` (a sandbox) or AWS, cached in ``<outdir>/cdk.context.json``, and the app is
+    synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
+    synthesis, they are returned in ``Synthesis.findings``.
+    """
+    assembly_dir = Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name
+    assembly_dir.mkdir(parents=True, exist_ok=True)
+    account = account or spec.account or _account_for_lookups(spec, endpoint_url)
+    cache_path = assembly_dir / "cdk.context.json"
+
+    values: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    for _ in range(MAX_LOOKUP_ROUNDS):
+        findings = _synthesize(spec, assembly_dir, account, values, nag)
+        missing = json.loads((assembly_dir / "manifest.json").read_text()).get("missing", [])
+        if not missing:
+            break
+        from . import context as lookups
+
+        values.update(lookups.resolve_missing(missing, endpoint_url=endpoint_url, region=spec.region))
+        lookups.save_cache(cache_path, values)
+    else:
+        raise ValidationError("vpc", f"lookups still missing after {MAX_LOOKUP_ROUNDS} rounds: {missing}")
+
+    template = json.loads((assembly_dir / f"{spec.stack_name}.template.json").read_text())
+    return Synthesis(
+        stack_name=spec.stack_name,
+        assembly_dir=assembly_dir,
+        template=template,
+        warnings=_warnings(assembly_dir, spec.stack_name),
+        findings=findings,
+    )
+
+
+def _account_for_lookups(spec: DeploymentSpec, endpoint_url: str | None) -> str | None:
+    if spec.vpc == "new":
+        return None
+    if endpoint_url:
+        from .sandbox.server import SANDBOX_ACCOUNT
+
+        return SANDBOX_ACCOUNT
+    import boto3
+
+    try:
+        return boto3.client("sts", region_name=spec.region).get_caller_identity()["Account"]
+    except Exception as exc:  # no credentials, no network: say what the lookup needs
+        raise ValidationError(
+            "vpc",
+            f"{spec.vpc!r} needs a lookup in an AWS account; run against a sandbox (endpoint_url) "
+            f"or with AWS credentials ({type(exc).__name__})",
+        ) from None
+
+
+def _synthesize(
+    spec: DeploymentSpec, assembly_dir: Path, account: str | None, context: dict[str, Any], nag: bool
+) -> pd.DataFrame:
+    """One synthesis pass; returns the unacknowledged cdk-nag findings."""
+    from aws_cdk import App, Validations
+
+    from .build import build_stack
+
+    def build(with_nag: bool) -> App:
+        app = App(outdir=str(assembly_dir), context=context)
+        build_stack(spec, account=account, app=app)
+        if with_nag:
+            from cdk_nag import AwsSolutionsChecks
+
+            Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        return app
+
+    report = assembly_dir / "validation-report.json"
+    report.unlink(missing_ok=True)
+    try:
+        build(nag).synth()
+    except RuntimeError:
+        if not report.exists():
+            raise
+        # cdk-nag failed the synthesis; keep its findings and write the assembly without it.
+        findings = _findings(report)
+        build(False).synth()
+        return findings
+    return _findings(report) if report.exists() else _findings(None)
+
+
+def _findings(report: Path | None) -> pd.DataFrame:
+    rows = []
+    if report is not None:
+        for plugin in json.loads(report.read_text()).get("pluginReports", []):
+            for violation in plugin.get("violations", []):
+                for construct in violation.get("violatingConstructs", []):
+                    rows.append(
+                        {
+                            "rule": violation["ruleName"],
+                            "path": construct["constructPath"],
+                            "message": violation["description"],
+                        }
+                    )
+    return pd.DataFrame(rows, columns=["rule", "path", "message"])
+
+
+def _warnings(assembly_dir: Path, stack_name: str) -> list[str]:
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    metadata = manifest["artifacts"][stack_name].get("metadata", {})
+    return [
+        f"{path}: {entry['data']}"
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry.get("type") == "aws:cdk:warning"
+    ]
