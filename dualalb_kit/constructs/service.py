@@ -230,6 +230,13 @@ class DualAlbFargateService(Construct):
             assign_public_ip=public_ip,
         )
         Tags.of(service).add(SERVICE_TAG, name)
+        exec_policy = props.task.task_role.node.try_find_child("DefaultPolicy")
+        if enable_execute_command and exec_policy is not None:
+            acknowledge(
+                exec_policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "ECS Exec's ssmmessages actions take no resource-level permissions",
+            )
         return service
 
     def _autoscale(

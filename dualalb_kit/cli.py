@@ -1,0 +1,74 @@
+"""``dualalb-kit``: the command line, a thin layer over the library.
+
+Exit codes: 0 success, 1 a failed run (deploy, batch), 2 bad input or a missing sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import ValidationError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dualalb-kit", description="Design, synthesize, deploy and analyse dual-ALB Fargate services."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    synth = _command(commands, "synth", _synth, "validate a params file and synthesize its stack")
+    synth.add_argument("params", type=Path, help="params file (YAML)")
+    synth.add_argument("-o", "--outdir", type=Path, help="assembly directory (default cdk.out/<stack_name>)")
+    synth.add_argument("--endpoint-url", help="sandbox URL for lookups (vpc: default / vpc-...)")
+    synth.add_argument("--no-nag", action="store_true", help="skip cdk-nag's AwsSolutions checks")
+    return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction, name: str, run: Callable[[argparse.Namespace], int], help: str
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=help, description=help)
+    command.set_defaults(run=run)
+    return command
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from .spec import load_spec
+    from .synth import synth
+
+    result = synth(load_spec(args.params), args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+    counts = result.resource_counts()
+    total = int(counts["count"].sum())
+    print(f"Synthesized {result.stack_name} into {result.assembly_dir} ({total} resources)\n")
+    print(counts.to_string(index=False))
+    print("\nOutputs:")
+    for name, value in result.outputs.items():
+        print(f"  {name}: {value if isinstance(value, str) else '(resolved at deploy time)'}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not result.findings.empty:
+        print(f"\ncdk-nag (AwsSolutions): {len(result.findings)} unacknowledged finding(s)")
+        print(result.findings.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
