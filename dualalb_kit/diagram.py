@@ -1,0 +1,175 @@
+"""The ALB -> listener -> service picture of a synthesized template, as a table and as SVG.
+
+``topology(template)`` reads the CloudFormation template (no CDK, no AWS) into one row per
+listener action; ``Diagram(template)`` draws it as SVG, three columns left to right, and shows
+itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+_ALB = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+_LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
+_TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
+_SERVICE = "AWS::ECS::Service"
+SERVICE_TAG = "dualalb:service"
+
+TOPOLOGY_COLUMNS = ["alb", "scheme", "port", "protocol", "action", "service", "desired_count", "capacity"]
+
+_BOX_WIDTH, _BOX_HEIGHT, _ROW_GAP, _COLUMN_GAP, _MARGIN = 190, 44, 14, 90, 16
+_COLORS = {"internet-facing": "#ffe2b8", "internal": "#d6e8ff", "listener": "#eeeeee", "service": "#d9f2d9"}
+
+
+def topology(template: dict[str, Any]) -> pd.DataFrame:
+    """One row per listener action, ALBs in template order, listeners by port.
+
+    Columns: ``alb`` (``external``/``internal``), ``scheme``, ``port``, ``protocol``, ``action``
+    (``forward`` or ``redirect to HTTPS:443``), ``service`` (task name; None for a redirect),
+    ``desired_count`` and ``capacity`` (``FARGATE_SPOT x1`` style) of that service.
+    """
+    resources = template.get("Resources", {})
+    of_type = {
+        kind: {lid: res.get("Properties", {}) for lid, res in resources.items() if res["Type"] == kind}
+        for kind in (_ALB, _LISTENER, _TARGET_GROUP, _SERVICE)
+    }
+    services_by_group: dict[str, dict[str, Any]] = {}
+    for logical_id, props in of_type[_SERVICE].items():
+        for binding in props.get("LoadBalancers", []):
+            services_by_group[_ref(binding.get("TargetGroupArn"))] = {
+                "service": _tag(props, SERVICE_TAG) or binding.get("ContainerName") or logical_id,
+                "desired_count": props.get("DesiredCount"),
+                "capacity": ", ".join(
+                    f"{item['CapacityProvider']} x{item.get('Weight', 0)}"
+                    + (f" (base {item['Base']})" if item.get("Base") else "")
+                    for item in props.get("CapacityProviderStrategy", [])
+                ),
+            }
+    rows = []
+    for alb_id, alb in of_type[_ALB].items():
+        scheme = alb.get("Scheme", "internet-facing")
+        side = "external" if scheme == "internet-facing" else "internal"
+        listeners = [
+            props for props in of_type[_LISTENER].values() if _ref(props.get("LoadBalancerArn")) == alb_id
+        ]
+        for listener in sorted(listeners, key=lambda props: props.get("Port", 0)):
+            for action in listener.get("DefaultActions", []):
+                row = {
+                    "alb": side,
+                    "scheme": scheme,
+                    "port": listener.get("Port"),
+                    "protocol": listener.get("Protocol", "HTTP"),
+                }
+                if action.get("Type") == "redirect":
+                    config = action.get("RedirectConfig", {})
+                    target = f"{config.get('Protocol', 'HTTPS')}:{config.get('Port', '443')}"
+                    rows.append(
+                        {
+                            **row,
+                            "action": f"redirect to {target}",
+                            "service": None,
+                            "desired_count": None,
+                            "capacity": None,
+                        }
+                    )
+                    continue
+                groups = [action.get("TargetGroupArn")] + [
+                    group.get("TargetGroupArn")
+                    for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
+                ]
+                for group in filter(None, groups):
+                    service = services_by_group.get(_ref(group), {"service": _ref(group)})
+                    rows.append(
+                        {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
+                    )
+    return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
+
+
+def _ref(value: Any) -> str:
+    return value.get("Ref", "") if isinstance(value, dict) else str(value or "")
+
+
+def _tag(props: dict[str, Any], key: str) -> str | None:
+    return next((tag["Value"] for tag in props.get("Tags", []) if tag.get("Key") == key), None)
+
+
+@dataclass
+class _Box:
+    key: str
+    column: int
+    lines: tuple[str, ...]
+    fill: str
+
+
+class Diagram:
+    """ALBs -> listeners -> services as SVG; ``.table`` is the :func:`topology` frame."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.table = topology(template)
+
+    @property
+    def svg(self) -> str:
+        """The diagram as a standalone ``<svg>`` element."""
+        boxes, edges = self._layout()
+        rows_per_column = [sum(1 for box in boxes if box.column == column) for column in range(3)]
+        height = _MARGIN * 2 + max(max(rows_per_column, default=0), 1) * (_BOX_HEIGHT + _ROW_GAP)
+        width = _MARGIN * 2 + 3 * _BOX_WIDTH + 2 * _COLUMN_GAP
+        position: dict[str, tuple[int, int]] = {}
+        next_row = [0, 0, 0]
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="dualalb-diagram" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
+        ]
+        for box in boxes:
+            x = _MARGIN + box.column * (_BOX_WIDTH + _COLUMN_GAP)
+            y = _MARGIN + next_row[box.column] * (_BOX_HEIGHT + _ROW_GAP)
+            next_row[box.column] += 1
+            position[box.key] = (x, y)
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{_BOX_WIDTH}" height="{_BOX_HEIGHT}" rx="6" '
+                f'fill="{box.fill}" stroke="#555"/>'
+            )
+            for index, line in enumerate(box.lines):
+                weight = "bold" if index == 0 else "normal"
+                baseline = y + 17 + index * 16
+                parts.append(f'<text x="{x + 8}" y="{baseline}" font-weight="{weight}">{escape(line)}</text>')
+        for start, end in edges:
+            (x1, y1), (x2, y2) = position[start], position[end]
+            parts.append(
+                f'<line x1="{x1 + _BOX_WIDTH}" y1="{y1 + _BOX_HEIGHT // 2}" x2="{x2}" '
+                f'y2="{y2 + _BOX_HEIGHT // 2}" stroke="#333" stroke-width="1.5"/>'
+            )
+        parts.append("</svg>")
+        return "".join(parts)
+
+    def _layout(self) -> tuple[list[_Box], list[tuple[str, str]]]:
+        boxes: dict[str, _Box] = {}
+        edges: list[tuple[str, str]] = []
+        for row in self.table.itertuples(index=False):
+            alb_key, listener_key = f"alb:{row.alb}", f"listener:{row.alb}:{row.port}"
+            boxes.setdefault(alb_key, _Box(alb_key, 0, (f"{row.alb} ALB", row.scheme), _COLORS[row.scheme]))
+            boxes.setdefault(
+                listener_key,
+                _Box(listener_key, 1, (f"{row.protocol} :{row.port}", row.action), _COLORS["listener"]),
+            )
+            if (alb_key, listener_key) not in edges:
+                edges.append((alb_key, listener_key))
+            if row.service is not None:
+                service_key = f"service:{row.service}"
+                detail = (
+                    f"{row.desired_count} x {row.capacity}"
+                    if row.capacity
+                    else f"desired {row.desired_count}"
+                )
+                boxes.setdefault(
+                    service_key, _Box(service_key, 2, (str(row.service), detail), _COLORS["service"])
+                )
+                edges.append((listener_key, service_key))
+        return list(boxes.values()), edges
+
+    def _repr_svg_(self) -> str:
+        return self.svg
