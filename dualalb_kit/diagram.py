@@ -158,7 +158,7 @@ class Diagram:
             )
             if (alb_key, listener_key) not in edges:
                 edges.append((alb_key, listener_key))
-            if row.service is not None:
+            if pd.notna(row.service):
                 service_key = f"service:{row.service}"
                 detail = (
                     f"{row.desired_count} x {row.capacity}"

@@ -1,0 +1,591 @@
+"""The widget designer: edit a :class:`DeploymentSpec` in a notebook, then synth, diff, deploy, destroy.
+
+``SpecDesigner(spec)`` shows one form for the stack and one per task. Every edit re-validates the
+whole spec; a :class:`ValidationError` is shown next to the field it names (and in the status line),
+and the action buttons stay disabled until the spec is valid. ``designer.spec`` and
+``designer.to_yaml()`` give the design back, so it can be saved as a params file.
+
+The designer is thin: it turns widget values into spec data and calls ``synth``, ``deploy.diff``,
+``deploy.deploy`` and ``deploy.destroy``. Results land in plain attributes (``synthesis``,
+``diff_table``, ``deployed_outputs``) and in HTML widgets, so tests can drive it with
+``widget.value = ...`` and ``button.click()`` without a browser.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .diagram import Diagram
+from .errors import ValidationError
+from .spec import FARGATE_MEMORY_BY_CPU, SUBNET_CHOICES, DeploymentSpec, TaskSpec
+
+SPECIFIC_SUBNETS = "specific ids"
+"""The subnets dropdown choice that enables the comma-separated subnet id field."""
+TARGETS = ("sandbox", "aws")
+_LABEL_WIDTH = "150px"
+_ERROR_STYLE = "color:#b00020"
+
+
+@dataclass
+class _Field:
+    """One editable value: its spec path (relative to its form), widget and error label."""
+
+    path: str
+    widget: widgets.ValueWidget
+    error: widgets.HTML
+    read: Callable[[], Any]
+
+    @property
+    def row(self) -> widgets.HBox:
+        return widgets.HBox([self.widget, self.error])
+
+
+def _field(path: str, widget: widgets.ValueWidget, read: Callable[[], Any] | None = None) -> _Field:
+    widget.style = {"description_width": _LABEL_WIDTH}
+    return _Field(path, widget, widgets.HTML(""), read or (lambda: widget.value))
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for key in parents:
+        data = data.setdefault(key, {})
+    data[leaf] = value
+
+
+def _matches(error_path: str, field_path: str) -> bool:
+    return error_path == field_path or error_path.startswith((field_path + ".", field_path + "["))
+
+
+class _Form:
+    """Fields plus a form-level error label; routes an error path to the closest field."""
+
+    def __init__(self, fields: list[_Field]) -> None:
+        self.fields = {field.path: field for field in fields}
+        self.form_error = widgets.HTML("")
+
+    def show_error(self, path: str, message: str) -> None:
+        matches = [field for field in self.fields.values() if _matches(path, field.path)]
+        label = max(matches, key=lambda field: len(field.path)).error if matches else self.form_error
+        label.value = f'<span style="{_ERROR_STYLE}">{escape(message)}</span>'
+
+    def clear_errors(self) -> None:
+        self.form_error.value = ""
+        for field in self.fields.values():
+            field.error.value = ""
+
+    def observe(self, callback: Callable[[Any], None]) -> None:
+        for field in self.fields.values():
+            field.widget.observe(callback, names="value")
+
+
+class TaskEditor(_Form):
+    """The form for one task; fields not shown here (environment, health check, ...) are kept."""
+
+    def __init__(self, task: TaskSpec | dict[str, Any], *, on_remove: Callable[[TaskEditor], None]) -> None:
+        data = task.model_dump(mode="json", exclude_none=True) if isinstance(task, TaskSpec) else dict(task)
+        self._base = copy.deepcopy(data)
+        external, internal = data.get("external"), data.get("internal")
+        cpu = data.get("cpu", 256)
+        capacity = {item["provider"]: item for item in data.get("capacity") or []}
+        on_demand, spot = capacity.get("FARGATE", {}), capacity.get("FARGATE_SPOT", {})
+
+        self.has_external = widgets.Checkbox(value=external is not None, description="external ALB")
+        self.has_internal = widgets.Checkbox(value=internal is not None, description="internal ALB")
+        self.custom_mix = widgets.Checkbox(value=bool(capacity), description="own capacity mix")
+        self.external_port = widgets.IntText(
+            value=(external or {}).get("port", 80), description="external port"
+        )
+        self.internal_port = widgets.IntText(
+            value=(internal or {}).get("port", 80), description="internal port"
+        )
+        self.external_cert = widgets.Text(value=_cert_text(external), description="external cert ARN")
+        self.internal_cert = widgets.Text(value=_cert_text(internal), description="internal cert ARN")
+        self.memory = widgets.Dropdown(
+            options=FARGATE_MEMORY_BY_CPU.get(cpu, ()),
+            value=data.get("memory", 512),
+            description="memory (MiB)",
+        )
+        self.fargate_base = widgets.IntText(value=on_demand.get("base", 0), description="FARGATE base")
+        self.fargate_weight = widgets.IntSlider(
+            value=on_demand.get("weight", 0 if capacity else 1), min=0, max=10, description="FARGATE weight"
+        )
+        self.spot_weight = widgets.IntSlider(
+            value=spot.get("weight", 0), min=0, max=10, description="FARGATE_SPOT weight"
+        )
+        fields = [
+            _field("name", widgets.Text(value=data.get("name", ""), description="name")),
+            _field("image", widgets.Text(value=data.get("image", ""), description="image")),
+            _field(
+                "container_port", widgets.IntText(value=data.get("container_port", 80), description="port")
+            ),
+            _field(
+                "cpu", widgets.Dropdown(options=list(FARGATE_MEMORY_BY_CPU), value=cpu, description="cpu")
+            ),
+            _field("memory", self.memory),
+            _field(
+                "desired_count", widgets.IntText(value=data.get("desired_count", 1), description="desired")
+            ),
+            _field("external", self.has_external, lambda: None),
+            _field("external.port", self.external_port),
+            _field("external.cert_arn", self.external_cert),
+            _field("internal", self.has_internal, lambda: None),
+            _field("internal.port", self.internal_port),
+            _field("internal.cert_arn", self.internal_cert),
+            _field("capacity", self.custom_mix, lambda: None),
+            _field("capacity[0].base", self.fargate_base),
+            _field("capacity[0].weight", self.fargate_weight),
+            _field("capacity[1].weight", self.spot_weight),
+        ]
+        super().__init__(fields)
+        self.fields["cpu"].widget.observe(self._cpu_changed, names="value")
+        self.split = widgets.HTML("")
+        self.remove_button = widgets.Button(description="Remove task", button_style="warning")
+        self.remove_button.on_click(lambda _: on_remove(self))
+        self.observe(lambda _: self._refresh_split())
+        self._refresh_split()
+        rows = [self.fields[path].row for path in self.fields]
+        self.box = widgets.VBox(
+            [*rows, self.split, self.form_error, self.remove_button],
+            layout=widgets.Layout(border="1px solid #ccc", padding="6px", margin="4px 0"),
+        )
+
+    @property
+    def name(self) -> str:
+        return self.fields["name"].widget.value
+
+    def data(self) -> dict[str, Any]:
+        """This task as spec data (the original task's other keys kept)."""
+        data = copy.deepcopy(self._base)
+        for path in ("name", "image", "container_port", "cpu", "memory", "desired_count"):
+            data[path] = self.fields[path].read()
+        for side, enabled, port, cert in (
+            ("external", self.has_external, self.external_port, self.external_cert),
+            ("internal", self.has_internal, self.internal_port, self.internal_cert),
+        ):
+            certs = _comma_list(cert.value)
+            data[side] = (
+                {"port": port.value, "cert_arn": certs[0] if len(certs) == 1 else certs or None}
+                if enabled.value
+                else None
+            )
+        data["capacity"] = self._capacity() if self.custom_mix.value else None
+        return data
+
+    def _capacity(self) -> list[dict[str, Any]]:
+        strategy = [
+            {"provider": "FARGATE", "base": self.fargate_base.value, "weight": self.fargate_weight.value},
+            {"provider": "FARGATE_SPOT", "base": 0, "weight": self.spot_weight.value},
+        ]
+        used = [item for item in strategy if item["base"] or item["weight"]]
+        return used if used else strategy
+
+    def _cpu_changed(self, change: dict[str, Any]) -> None:
+        choices = FARGATE_MEMORY_BY_CPU[change["new"]]
+        keep = self.memory.value if self.memory.value in choices else choices[0]
+        self.memory.options = choices
+        self.memory.value = keep
+
+    def _refresh_split(self) -> None:
+        for widget in (self.fargate_base, self.fargate_weight, self.spot_weight):
+            widget.disabled = not self.custom_mix.value
+        self.external_port.disabled = self.external_cert.disabled = not self.has_external.value
+        self.internal_port.disabled = self.internal_cert.disabled = not self.has_internal.value
+        if not self.custom_mix.value:
+            self.split.value = "<i>capacity: the stack's default (spot flag)</i>"
+            return
+        desired = max(self.fields["desired_count"].widget.value, 0)
+        on_demand, spot = capacity_split(
+            desired, self.fargate_base.value, self.fargate_weight.value, self.spot_weight.value
+        )
+        share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
+        self.split.value = f"<i>{desired} tasks: {on_demand} on FARGATE, {spot} on FARGATE_SPOT ({share})</i>"
+
+
+def capacity_split(tasks: int, fargate_base: int, fargate_weight: int, spot_weight: int) -> tuple[int, int]:
+    """How ECS places ``tasks``: ``fargate_base`` on FARGATE first, the rest by weight.
+
+    Returns ``(on_demand, spot)``; with both weights zero only the base is placed.
+    """
+    base = min(max(fargate_base, 0), tasks)
+    rest = tasks - base
+    total_weight = max(fargate_weight, 0) + max(spot_weight, 0)
+    if total_weight == 0:
+        return base, 0
+    spot = round(rest * max(spot_weight, 0) / total_weight)
+    return tasks - spot, spot
+
+
+def _cert_text(alb: dict[str, Any] | None) -> str:
+    cert = (alb or {}).get("cert_arn")
+    return ", ".join(cert) if isinstance(cert, list) else cert or ""
+
+
+class SpecDesigner(_Form):
+    """Edit a deployment spec with widgets; Synth, Diff, Deploy and Destroy it.
+
+    ``spec`` is the starting design (default: one nginx task on both ALBs). ``outdir`` is where
+    synthesis writes the assembly (default ``cdk.out/<stack_name>``); ``nag`` runs cdk-nag's
+    AwsSolutions pack on Synth (default on). ``target`` (``sandbox`` or ``aws``) and
+    ``endpoint_url`` (default: the running sandbox in ``DUALALB_SANDBOX_URL``) are where Deploy,
+    Diff and Destroy go.
+    """
+
+    def __init__(
+        self,
+        spec: DeploymentSpec | None = None,
+        *,
+        outdir: str | Path | None = None,
+        nag: bool = True,
+        target: str = "sandbox",
+        endpoint_url: str | None = None,
+    ) -> None:
+        spec = spec or default_spec()
+        self._base = spec.to_params()
+        self.outdir = outdir
+        self.nag = nag
+        self.endpoint_url = endpoint_url
+        subnets = spec.subnets
+        self.subnet_choice = widgets.Dropdown(
+            options=[*SUBNET_CHOICES, SPECIFIC_SUBNETS],
+            value=subnets if isinstance(subnets, str) else SPECIFIC_SUBNETS,
+            description="subnets",
+        )
+        self.subnet_ids = widgets.Text(
+            value="" if isinstance(subnets, str) else ", ".join(subnets),
+            description="subnet ids",
+            placeholder="subnet-..., subnet-...",
+        )
+        route53 = spec.route53
+        fields = [
+            _field("stack_name", widgets.Text(value=spec.stack_name, description="stack name")),
+            _field("region", widgets.Text(value=spec.region, description="region")),
+            _field("vpc", widgets.Text(value=spec.vpc, description="vpc (new|default|vpc-…)")),
+            _field("subnets", self.subnet_choice, self._subnets),
+            _field("subnet_ids", self.subnet_ids, lambda: None),
+            _field("spot", widgets.Checkbox(value=spec.spot, description="spot by default")),
+            _field(
+                "enable_execute_command",
+                widgets.Checkbox(value=spec.enable_execute_command, description="ECS exec"),
+            ),
+            _field(
+                "circuit_breaker", widgets.Checkbox(value=spec.circuit_breaker, description="circuit breaker")
+            ),
+            _field("route53.zone_name", widgets.Text(value=route53.zone_name, description="zone name")),
+            _field(
+                "route53.external_record",
+                widgets.Text(value=route53.external_record, description="external record"),
+            ),
+            _field(
+                "route53.internal_record",
+                widgets.Text(value=route53.internal_record, description="internal record"),
+            ),
+            _field("route53.alias", widgets.Checkbox(value=route53.alias, description="alias records")),
+        ]
+        super().__init__(fields)
+        self.observe(self._changed)
+
+        self.tasks: list[TaskEditor] = []
+        self.tasks_box = widgets.VBox([])
+        self.add_task_button = widgets.Button(description="Add task", icon="plus")
+        self.add_task_button.on_click(lambda _: self.add_task())
+
+        self.target = widgets.Dropdown(options=TARGETS, value=target, description="target")
+        self.synth_button = widgets.Button(description="Synth", button_style="primary")
+        self.diff_button = widgets.Button(description="Diff")
+        self.deploy_button = widgets.Button(description="Deploy", button_style="success")
+        self.destroy_button = widgets.Button(description="Destroy", button_style="danger")
+        self.synth_button.on_click(lambda _: self._run("Synth", self.run_synth))
+        self.diff_button.on_click(lambda _: self._run("Diff", self.run_diff))
+        self.deploy_button.on_click(lambda _: self._run("Deploy", self.run_deploy))
+        self.destroy_button.on_click(lambda _: self._run("Destroy", self.run_destroy))
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="", bar_style="")
+        self.status = widgets.HTML("")
+        self.resources_html = widgets.HTML("")
+        self.outputs_html = widgets.HTML("")
+        self.warnings_html = widgets.HTML("")
+        self.diagram_html = widgets.HTML("")
+        self.diff_html = widgets.HTML("")
+        self.log = widgets.Output()
+
+        self.synthesis = None
+        self.diff_table: pd.DataFrame | None = None
+        self.deployed_outputs: dict[str, Any] | None = None
+        self.last_action_error: Exception | None = None
+        self._error: ValidationError | None = None
+        self._spec: DeploymentSpec | None = None
+
+        for task in spec.tasks:
+            self._append_task(task)
+        self._changed()
+
+    # ---- the design -------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> DeploymentSpec:
+        """The current design; raises the :class:`ValidationError` the form shows if it is invalid."""
+        if self._error is not None:
+            raise self._error
+        assert self._spec is not None
+        return self._spec
+
+    @property
+    def error(self) -> ValidationError | None:
+        """What is wrong with the current input (``None`` when valid)."""
+        return self._error
+
+    def to_yaml(self) -> str:
+        """The current design as a params file's text."""
+        return self.spec.to_yaml()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the design as a params file at ``path``."""
+        path = Path(path)
+        path.write_text(self.to_yaml())
+        return path
+
+    def widget(self, path: str) -> widgets.ValueWidget:
+        """The widget editing spec ``path``, e.g. ``stack_name`` or ``tasks[1].external.port``."""
+        if path.startswith("tasks["):
+            index, rest = path[len("tasks[") :].split("].", 1)
+            return self.tasks[int(index)].fields[rest].widget
+        return self.fields[path].widget
+
+    def add_task(self, task: TaskSpec | dict[str, Any] | None = None) -> TaskEditor:
+        """Add a task (default: an nginx task on a free internal port) and return its editor."""
+        editor = self._append_task(task or self._new_task())
+        self._changed()
+        return editor
+
+    def remove_task(self, editor: TaskEditor) -> None:
+        self.tasks.remove(editor)
+        self.tasks_box.children = [task.box for task in self.tasks]
+        self._changed()
+
+    def data(self) -> dict[str, Any]:
+        """The current input as spec data (before validation)."""
+        data = copy.deepcopy(self._base)
+        for path, field in self.fields.items():
+            value = field.read()
+            if value is not None or path == "subnets":
+                _set_path(data, path, value)
+        data["tasks"] = [editor.data() for editor in self.tasks]
+        return data
+
+    def _subnets(self) -> str | list[str]:
+        self.subnet_ids.disabled = self.subnet_choice.value != SPECIFIC_SUBNETS
+        if self.subnet_choice.value == SPECIFIC_SUBNETS:
+            return _comma_list(self.subnet_ids.value)
+        return self.subnet_choice.value
+
+    def _new_task(self) -> dict[str, Any]:
+        names = {editor.name for editor in self.tasks}
+        number = len(self.tasks) + 1
+        while f"task{number}" in names:
+            number += 1
+        used = {editor.internal_port.value for editor in self.tasks if editor.has_internal.value}
+        port = 8000 + number
+        while port in used:
+            port += 1
+        return {"name": f"task{number}", "image": DEFAULT_IMAGE, "internal": {"port": port}}
+
+    def _append_task(self, task: TaskSpec | dict[str, Any]) -> TaskEditor:
+        editor = TaskEditor(task, on_remove=self.remove_task)
+        editor.observe(self._changed)
+        self.tasks.append(editor)
+        self.tasks_box.children = [task.box for task in self.tasks]
+        return editor
+
+    def _changed(self, _change: Any = None) -> None:
+        if not hasattr(self, "tasks"):
+            return
+        for form in (self, *self.tasks):
+            form.clear_errors()
+        try:
+            self._spec, self._error = DeploymentSpec.model_validate(self.data()), None
+        except ValidationError as exc:
+            self._spec, self._error = None, exc
+            self._show(exc)
+        for button in (self.synth_button, self.diff_button, self.deploy_button, self.destroy_button):
+            button.disabled = self._error is not None
+        self.status.value = (
+            f'<span style="{_ERROR_STYLE}">✗ {escape(str(self._error))}</span>'
+            if self._error
+            else '<span style="color:#1b5e20">✓ valid</span>'
+        )
+
+    def _show(self, error: ValidationError) -> None:
+        path = error.field
+        if path.startswith("tasks["):
+            index, _, rest = path[len("tasks[") :].partition("]")
+            self.tasks[int(index)].show_error(rest.lstrip("."), error.reason)
+        elif path == "tasks":
+            self.form_error.value = f'<span style="{_ERROR_STYLE}">{escape(error.reason)}</span>'
+        else:
+            self.show_error(path, error.reason)
+
+    # ---- the actions ------------------------------------------------------------------------
+
+    def run_synth(self):
+        """Synthesize the design; fills the resource table, outputs, warnings and diagram."""
+        from .synth import synth
+
+        synthesis = synth(self.spec, self.outdir, endpoint_url=self._endpoint(required=False), nag=self.nag)
+        self.synthesis = synthesis
+        counts = synthesis.resource_counts()
+        self.resources_html.value = f"<h4>Resources ({len(synthesis.resources)})</h4>" + counts.to_html(
+            index=False, classes="dualalb-resources", border=0
+        )
+        self.outputs_html.value = "<h4>Outputs</h4>" + _table(
+            pd.DataFrame(
+                [{"output": name, "value": _render_value(value)} for name, value in synthesis.outputs.items()]
+            )
+        )
+        warnings = synthesis.warnings + [
+            f"cdk-nag {row.rule}: {row.path}" for row in synthesis.findings.itertuples()
+        ]
+        self.warnings_html.value = "<h4>Warnings</h4>" + (
+            "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in warnings) + "</ul>"
+            if warnings
+            else "<p>none</p>"
+        )
+        self.diagram_html.value = "<h4>ALBs → listeners → services</h4>" + Diagram(synthesis.template).svg
+        return synthesis
+
+    def run_diff(self) -> pd.DataFrame:
+        """Diff the design against the deployed stack; fills ``diff_table``."""
+        endpoint_url = self._endpoint()
+        from . import deploy
+
+        self.diff_table = deploy.diff(self.spec, target=self.target.value, endpoint_url=endpoint_url)
+        self.diff_html.value = "<h4>Diff</h4>" + _table(self.diff_table)
+        return self.diff_table
+
+    def run_deploy(self) -> dict[str, Any]:
+        """Deploy the design (progress in the log area); fills ``deployed_outputs``."""
+        from . import deploy
+
+        with self.log:
+            outputs = deploy.deploy(
+                self.spec, target=self.target.value, endpoint_url=self._endpoint(), progress=True
+            )
+        self.deployed_outputs = dict(outputs)
+        self.outputs_html.value = "<h4>Deployed outputs</h4>" + _table(
+            pd.DataFrame([{"output": name, "value": value} for name, value in self.deployed_outputs.items()])
+        )
+        return self.deployed_outputs
+
+    def run_destroy(self) -> None:
+        """Destroy the deployed stack."""
+        endpoint_url = self._endpoint()
+        from . import deploy
+
+        with self.log:
+            deploy.destroy(self.spec, target=self.target.value, endpoint_url=endpoint_url)
+        self.deployed_outputs = None
+
+    def _endpoint(self, *, required: bool = True) -> str | None:
+        if self.target.value == "aws":
+            return None
+        if self.endpoint_url:
+            return self.endpoint_url
+        from .sandbox import running_sandbox_url
+
+        url = running_sandbox_url()
+        if url is None and required:
+            raise ValidationError(
+                "endpoint_url",
+                "no sandbox is running: start one with `dualalb-kit sandbox` or pass endpoint_url",
+            )
+        return url
+
+    def _run(self, name: str, action: Callable[[], Any]) -> None:
+        """Run a button's action with the progress bar and status line; errors are shown, not raised."""
+        if self._error is not None:
+            return
+        self.last_action_error = None
+        self.progress.bar_style, self.progress.value, self.progress.description = "info", 0, name
+        self.status.value = f"<i>{name} running…</i>"
+        try:
+            action()
+        except Exception as exc:  # a button has no caller to raise to: show the reason
+            self.last_action_error = exc
+            self.progress.bar_style = "danger"
+            self.status.value = f'<span style="{_ERROR_STYLE}">{name} failed: {escape(str(exc))}</span>'
+            return
+        self.progress.bar_style, self.progress.value = "success", 1
+        self.status.value = f'<span style="color:#1b5e20">✓ {name} done</span>'
+
+    # ---- display ----------------------------------------------------------------------------
+
+    @cached_property
+    def box(self) -> widgets.VBox:
+        """The whole designer as one widget."""
+        stack = widgets.VBox([field.row for field in self.fields.values()])
+        buttons = widgets.HBox(
+            [self.synth_button, self.diff_button, self.deploy_button, self.destroy_button, self.target]
+        )
+        results = widgets.VBox(
+            [
+                self.resources_html,
+                self.outputs_html,
+                self.warnings_html,
+                self.diagram_html,
+                self.diff_html,
+                self.log,
+            ]
+        )
+        return widgets.VBox(
+            [
+                widgets.HTML("<h3>Stack</h3>"),
+                stack,
+                widgets.HTML("<h3>Tasks</h3>"),
+                self.tasks_box,
+                self.form_error,
+                self.add_task_button,
+                widgets.HTML("<h3>Actions</h3>"),
+                self.status,
+                buttons,
+                self.progress,
+                results,
+            ]
+        )
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+
+DEFAULT_IMAGE = "public.ecr.aws/nginx/nginx:stable"
+
+
+def default_spec() -> DeploymentSpec:
+    """A one-task starting design: nginx behind both ALBs on port 80."""
+    return DeploymentSpec(
+        stack_name="dualalb-design",
+        tasks=[{"name": "web", "image": DEFAULT_IMAGE, "external": {"port": 80}, "internal": {"port": 80}}],
+    )
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0)
+
+
+def _render_value(value: Any) -> str:
+    """A template output value: plain strings as-is, intrinsics as a short note."""
+    if isinstance(value, str):
+        return value
+    return "(known after deploy)"
