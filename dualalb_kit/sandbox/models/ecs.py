@@ -1,0 +1,289 @@
+"""ECS: clusters with capacity providers, full task definitions, services that keep every property.
+
+moto's own models register a task definition with only its containers and memory, create
+every service as launch type EC2 with nothing but a desired count, and have no model for
+``AWS::ECS::ClusterCapacityProviderAssociations``. These keep what the template says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.ecs import models as ecs_models
+from moto.ecs.models import ecs_backends
+
+from ._base import camel_keys
+
+
+class Cluster(ecs_models.Cluster, CloudFormationModel):
+    """``AWS::ECS::Cluster`` with its settings, configuration, capacity providers and tags."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> ecs_models.Cluster:
+        properties = cloudformation_json["Properties"]
+        return ecs_backends[account_id][region_name].create_cluster(
+            cluster_name=resource_name,
+            tags=camel_keys(properties.get("Tags")),
+            cluster_settings=camel_keys(properties.get("ClusterSettings")),
+            configuration=camel_keys(properties.get("Configuration")),
+            capacity_providers=properties.get("CapacityProviders"),
+            default_capacity_provider_strategy=camel_keys(properties.get("DefaultCapacityProviderStrategy")),
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: ecs_models.Cluster,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> ecs_models.Cluster:
+        backend = ecs_backends[account_id][region_name]
+        if original_resource.name != new_resource_name:
+            backend.delete_cluster(original_resource.arn)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        properties = cloudformation_json["Properties"]
+        backend.update_cluster(
+            original_resource.name,
+            cluster_settings=camel_keys(properties.get("ClusterSettings")),
+            configuration=camel_keys(properties.get("Configuration")),
+            service_connect_defaults=None,
+        )
+        original_resource.tags = camel_keys(properties.get("Tags"))
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        ecs_backends[account_id][region_name].delete_cluster(resource_name)
+
+
+class ClusterCapacityProviderAssociations(CloudFormationModel):
+    """``AWS::ECS::ClusterCapacityProviderAssociations``: a handle on the cluster's providers.
+
+    The state lives on moto's cluster (``put_cluster_capacity_providers``); the physical id is
+    the cluster name, as in CloudFormation.
+    """
+
+    def __init__(self, cluster_name: str) -> None:
+        self.cluster_name = cluster_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.cluster_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> ClusterCapacityProviderAssociations:
+        properties = cloudformation_json["Properties"]
+        cluster_name = properties["Cluster"]
+        ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            cluster_name,
+            capacity_providers=properties.get("CapacityProviders", []),
+            default_capacity_provider_strategy=camel_keys(
+                properties.get("DefaultCapacityProviderStrategy", [])
+            ),
+        )
+        return cls(cluster_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: ClusterCapacityProviderAssociations,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> ClusterCapacityProviderAssociations:
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            self.cluster_name, capacity_providers=[], default_capacity_provider_strategy=[]
+        )
+
+
+TASK_DEFINITION_PROPERTIES = (
+    "Volumes",
+    "NetworkMode",
+    "Tags",
+    "PlacementConstraints",
+    "RequiresCompatibilities",
+    "Cpu",
+    "Memory",
+    "TaskRoleArn",
+    "ExecutionRoleArn",
+    "ProxyConfiguration",
+    "InferenceAccelerators",
+    "RuntimePlatform",
+    "IpcMode",
+    "PidMode",
+    "EphemeralStorage",
+)
+"""CloudFormation properties that map one to one onto ``register_task_definition`` arguments."""
+
+
+class TaskDefinition(ecs_models.TaskDefinition, CloudFormationModel):
+    """``AWS::ECS::TaskDefinition`` with cpu, memory, network mode, roles, compatibilities, tags."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> ecs_models.TaskDefinition:
+        properties = cloudformation_json["Properties"]
+        from botocore import xform_name
+
+        arguments = {
+            xform_name(name): camel_keys(properties[name])
+            for name in TASK_DEFINITION_PROPERTIES
+            if name in properties
+        }
+        return ecs_backends[account_id][region_name].register_task_definition(
+            family=properties.get("Family", resource_name),
+            container_definitions=camel_keys(properties.get("ContainerDefinitions", [])),
+            **arguments,
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: ecs_models.TaskDefinition,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> ecs_models.TaskDefinition:
+        """A task definition is immutable: an update registers the next revision."""
+        ecs_backends[account_id][region_name].deregister_task_definition(original_resource.arn)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        ecs_backends[account_id][region_name].deregister_task_definition(resource_name)
+
+
+SERVICE_EXTRA_PROPERTIES = (
+    "CapacityProviderStrategy",
+    "DeploymentConfiguration",
+    "EnableExecuteCommand",
+    "EnableECSManagedTags",
+    "HealthCheckGracePeriodSeconds",
+    "PlacementConstraints",
+    "PlacementStrategies",
+    "ServiceConnectConfiguration",
+)
+"""Service properties moto's ``create_service`` does not take; they are set on moto's service."""
+
+
+class Service(ecs_models.Service, CloudFormationModel):
+    """``AWS::ECS::Service`` keeping launch type or capacity strategy, deployment configuration,
+    execute-command, load balancers, network configuration, desired count and tags."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> ecs_models.Service:
+        properties = cloudformation_json["Properties"]
+        service = ecs_backends[account_id][region_name].create_service(
+            properties.get("Cluster", "default"),
+            resource_name,
+            properties.get("DesiredCount", 1),
+            task_definition_str=properties.get("TaskDefinition"),
+            load_balancers=camel_keys(properties.get("LoadBalancers", [])),
+            scheduling_strategy=properties.get("SchedulingStrategy"),
+            tags=camel_keys(properties.get("Tags")),
+            deployment_controller=camel_keys(properties.get("DeploymentController")),
+            launch_type=properties.get(
+                "LaunchType", "FARGATE" if "CapacityProviderStrategy" not in properties else None
+            ),
+            service_registries=camel_keys(properties.get("ServiceRegistries")),
+            platform_version=properties.get("PlatformVersion"),
+            propagate_tags=properties.get("PropagateTags", "NONE"),
+            network_configuration=camel_keys(properties.get("NetworkConfiguration")),
+            role_arn=properties.get("Role"),
+        )
+        cls._apply_extra_properties(service, properties)
+        return service
+
+    @classmethod
+    def _apply_extra_properties(cls, service: ecs_models.Service, properties: dict[str, Any]) -> None:
+        from botocore import xform_name
+
+        for name in SERVICE_EXTRA_PROPERTIES:
+            setattr(service, xform_name(name), camel_keys(properties.get(name)))
+        if properties.get("CapacityProviderStrategy"):
+            service.launch_type = None
+        for deployment in service.deployments:
+            deployment["launchType"] = service.launch_type
+            deployment["capacityProviderStrategy"] = service.capacity_provider_strategy
+            deployment["networkConfiguration"] = service.network_configuration or None
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: ecs_models.Service,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> ecs_models.Service:
+        properties = cloudformation_json["Properties"]
+        backend = ecs_backends[account_id][region_name]
+        cluster_name = properties.get("Cluster", "default")
+        if cluster_name not in (original_resource.cluster_name, original_resource.cluster_arn):
+            backend.delete_service(original_resource.cluster_name, original_resource.name, force=True)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        service = backend.update_service(
+            {
+                "cluster": cluster_name,
+                "service": original_resource.name,
+                "task_definition": properties.get("TaskDefinition"),
+                "desired_count": properties.get("DesiredCount", 1),
+                "load_balancers": camel_keys(properties.get("LoadBalancers", [])),
+                "network_configuration": camel_keys(properties.get("NetworkConfiguration")),
+                "platform_version": properties.get("PlatformVersion"),
+            }
+        )
+        service.tags = camel_keys(properties.get("Tags")) or []
+        if "LaunchType" in properties:
+            service.launch_type = properties["LaunchType"]
+        cls._apply_extra_properties(service, properties)
+        return service
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        """``resource_name`` is the service ARN; the template's properties are not resolved here."""
+        backend = ecs_backends[account_id][region_name]
+        for service in list(backend.services.values()):
+            if service.arn == resource_name:
+                backend.delete_service(service.cluster_name, service.name, force=True)

@@ -1,0 +1,179 @@
+"""RDS: Aurora clusters (moto has no model; serverless v2 scaling kept) and instances that keep
+cluster membership, subnet group, security groups and the rest of the template.
+
+Master credentials given as ``{{resolve:secretsmanager:...}}`` references are resolved, so
+``describe_db_clusters`` reports the user name the secret holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.core.common_models import CloudFormationModel
+from moto.rds import models as rds_models
+from moto.rds.models import rds_backends
+
+from ._base import resolve_secret_references, snake_kwargs
+
+RENAMES = {
+    "DBName": "db_name",
+    "VPCSecurityGroups": "vpc_security_group_ids",
+    "EnableCloudwatchLogsExports": "enable_cloudwatch_logs_exports",
+    "EnableIAMDatabaseAuthentication": "enable_iam_database_authentication",
+}
+"""CloudFormation property names whose backend keyword is not their snake_case."""
+
+INTEGERS = ("AllocatedStorage", "BackupRetentionPeriod", "Iops", "MaxAllocatedStorage", "Port")
+"""Properties CloudFormation passes as strings but RDS keeps as numbers."""
+
+
+def _property_value(name: str, value: Any, account_id: str, region: str) -> Any:
+    """A property as RDS keeps it: numbers as numbers, secrets resolved, a ``Ref`` to a subnet or
+    parameter group (moto hands over the group itself) as the group's name."""
+    if name in INTEGERS:
+        return int(value)
+    if isinstance(value, rds_models.RDSBaseModel):
+        return value.name
+    return resolve_secret_references(value, account_id, region)
+
+
+def database_kwargs(
+    identifier_key: str, identifier: str, properties: dict[str, Any], account_id: str, region: str
+) -> dict[str, Any]:
+    """The RDS backend's keyword arguments for a cluster or instance with the template's properties."""
+    kwargs = snake_kwargs(
+        {name: _property_value(name, value, account_id, region) for name, value in properties.items()},
+        RENAMES,
+    )
+    kwargs[identifier_key] = identifier.lower()
+    return kwargs
+
+
+class DBCluster(CloudFormationModel):
+    """``AWS::RDS::DBCluster``; Ref is the cluster identifier."""
+
+    def __init__(self, cluster: rds_models.DBCluster, account_id: str, region_name: str) -> None:
+        self.cluster = cluster
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.cluster.db_cluster_identifier
+
+    def is_created(self) -> bool:
+        return True
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DBClusterIdentifier"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::RDS::DBCluster"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in {
+            "DBClusterArn",
+            "DBClusterResourceId",
+            "Endpoint.Address",
+            "Endpoint.Port",
+            "ReadEndpoint.Address",
+        }
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        cluster = self.cluster
+        attributes = {
+            "DBClusterArn": cluster.db_cluster_arn,
+            "DBClusterResourceId": cluster.db_cluster_resource_id,
+            "Endpoint.Address": cluster.endpoint,
+            "Endpoint.Port": str(cluster.port),
+            "ReadEndpoint.Address": cluster.reader_endpoint,
+        }
+        if attribute_name not in attributes:
+            raise UnformattedGetAttTemplateException()
+        return attributes[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> DBCluster:
+        properties = cloudformation_json["Properties"]
+        arguments = database_kwargs(
+            "db_cluster_identifier", resource_name, properties, account_id, region_name
+        )
+        return cls(
+            rds_backends[account_id][region_name].create_db_cluster(arguments), account_id, region_name
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: DBCluster,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> DBCluster:
+        properties = cloudformation_json["Properties"]
+        if new_resource_name.lower() != original_resource.physical_resource_id:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        arguments = database_kwargs(
+            "db_cluster_identifier",
+            original_resource.physical_resource_id,
+            properties,
+            account_id,
+            region_name,
+        )
+        original_resource.cluster = rds_backends[account_id][region_name].modify_db_cluster(arguments)
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        rds_backends[account_id][region_name].delete_db_cluster(self.cluster.db_cluster_identifier)
+
+
+class DBInstance(rds_models.DBInstance, CloudFormationModel):
+    """``AWS::RDS::DBInstance`` with cluster membership (``db.serverless`` writers) and every
+    property moto's own model leaves out."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> rds_models.DBInstance:
+        properties = cloudformation_json["Properties"]
+        arguments = database_kwargs(
+            "db_instance_identifier", resource_name, properties, account_id, region_name
+        )
+        backend = rds_backends[account_id][region_name]
+        if "source_db_instance_identifier" in arguments:
+            return backend.create_db_instance_read_replica(arguments)
+        return backend.create_db_instance(arguments)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: rds_models.DBInstance,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> rds_models.DBInstance:
+        backend = rds_backends[account_id][region_name]
+        if new_resource_name.lower() != original_resource.db_instance_identifier:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        arguments = database_kwargs(
+            "db_instance_identifier",
+            original_resource.db_instance_identifier,
+            cloudformation_json["Properties"],
+            account_id,
+            region_name,
+        )
+        return backend.modify_db_instance(original_resource.db_instance_identifier, arguments)
