@@ -128,13 +128,36 @@ class Route53Spec(_Model):
     alias: bool = True
 
 
+class WordPressSpec(_Model):
+    """Options of the WordPress pattern. Defaults: provisioned Aurora MySQL 3 on ``t4g.medium``,
+    7-day backups, data kept on delete (``removal_policy: destroy`` deletes it)."""
+
+    aurora_serverless: bool = False
+    single_db_instance: bool = False
+    database_instance_type: str | None = None
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    serverless_min_capacity: float = Field(0.5, ge=0, le=256, multiple_of=0.5)
+    serverless_max_capacity: float = Field(4, ge=1, le=256, multiple_of=0.5)
+    removal_policy: Literal["retain", "snapshot", "destroy"] | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> WordPressSpec:
+        if self.aurora_serverless and self.single_db_instance:
+            raise ValidationError("single_db_instance", "cannot be combined with aurora_serverless")
+        if self.aurora_serverless and self.database_instance_type:
+            raise ValidationError("database_instance_type", "a Serverless v2 writer is db.serverless")
+        if self.serverless_min_capacity > self.serverless_max_capacity:
+            raise ValidationError("serverless_min_capacity", "is above serverless_max_capacity")
+        return self
+
+
 class DeploymentSpec(_Model):
     """A whole deployment. Defaults: us-east-1, on-demand, new VPC, private subnets, ``svc.local``."""
 
     stack_name: str
     region: str = "us-east-1"
     account: str | None = None
-    pattern: Literal["dualalb"] = "dualalb"
+    pattern: Literal["dualalb", "wordpress"] = "dualalb"
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
@@ -143,6 +166,7 @@ class DeploymentSpec(_Model):
     route53: Route53Spec = Field(default_factory=Route53Spec)
     log_retention_days: int = 30
     tasks: list[TaskSpec] = Field(default_factory=list)
+    wordpress: WordPressSpec | None = None
 
     @field_validator("stack_name")
     @classmethod
@@ -173,7 +197,12 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentSpec:
-        check_tasks(self.tasks, spot=self.spot)
+        if self.pattern == "wordpress":
+            check_wordpress(self)
+        elif self.wordpress is not None:
+            raise ValidationError("wordpress", "is for pattern: wordpress")
+        else:
+            check_tasks(self.tasks, spot=self.spot)
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
         validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
         validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
@@ -242,6 +271,22 @@ def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
             )
     for side, ports in listener_ports.items():
         validation.check_unique_listener_ports(side, ports)
+
+
+def check_wordpress(spec: DeploymentSpec) -> None:
+    """The wordpress pattern: private subnets, the circuit breaker, and at most one task (which
+    replaces the default WordPress service and is served on the external ALB only)."""
+    if spec.subnets != "private":
+        raise ValidationError("subnets", "the wordpress pattern runs in private subnets")
+    if not spec.circuit_breaker:
+        raise ValidationError("circuit_breaker", "the wordpress pattern always rolls back failed deployments")
+    if not spec.tasks:
+        return
+    if len(spec.tasks) > 1:
+        raise ValidationError("tasks", "the wordpress pattern takes at most one task (its WordPress service)")
+    check_tasks(spec.tasks, spot=spec.spot)
+    if spec.tasks[0].internal is not None:
+        raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")
 
 
 def _memory_choices(cpu: int) -> str:

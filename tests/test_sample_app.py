@@ -332,3 +332,30 @@ def test_sample_app_as_cdk_cli_app_against_the_default_vpc(sandbox, tmp_path):
     assert sorted(docker_assets(outdir, "dualalb-sample-default")) == ["customer", "order", "product"]
     cached = json.loads((tmp_path / "cdk.context.json").read_text())
     assert any(key.startswith("vpc-provider:") for key in cached)
+
+
+def test_sample_app_in_process_against_the_default_vpc(sandbox, tmp_path):
+    """``use_default_vpc=1`` answered by the kit's in-process lookups (boto3 against the sandbox)."""
+    lookups = pytest.importorskip(
+        "dualalb_kit.context", reason="dualalb_kit/context.py (issue 3) has not landed"
+    )
+    from dualalb_kit.samples.default import STACK_NAME, build_app
+    from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT
+
+    context: dict = {"use_default_vpc": "1"}
+    rounds = 0
+    while True:
+        build_app(context, account=SANDBOX_ACCOUNT, region=sandbox.region, outdir=str(tmp_path)).synth()
+        missing = json.loads((tmp_path / "manifest.json").read_text()).get("missing", [])
+        if not missing:
+            break
+        rounds += 1
+        assert rounds <= 3, missing
+        context.update(
+            lookups.resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=sandbox.region)
+        )
+
+    assert rounds >= 1  # the default VPC came from a lookup, not from a cache
+    template = json.loads((tmp_path / f"{STACK_NAME}.template.json").read_text())
+    assert_runs_in_the_default_vpc(template, sandbox)
+    assert sorted(listeners_by_scheme(template)["internet-facing"]) == [80]
