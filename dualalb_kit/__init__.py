@@ -19,6 +19,7 @@ _LAZY = {
     "LoadBalancerAccessibility": "dualalb_kit.constructs",
     "ServiceScalingPolicy": "dualalb_kit.constructs",
     "Route53Options": "dualalb_kit.constructs",
+    "WordPress": "dualalb_kit.constructs",
     "DeploymentSpec": "dualalb_kit.spec",
     "load_spec": "dualalb_kit.spec",
     "build_stack": "dualalb_kit.build",

@@ -18,9 +18,10 @@ from .constructs import (
     LoadBalancerAccessibility,
     Route53Options,
     ServiceScalingPolicy,
+    WordPress,
 )
 from .constructs.findings import acknowledge
-from .spec import SAMPLE_IMAGE_PREFIX, AlbSpec, DeploymentSpec, TaskSpec
+from .spec import SAMPLE_IMAGE_PREFIX, AlbSpec, DeploymentSpec, TaskSpec, WordPressSpec
 
 
 def build_stack(
@@ -41,6 +42,9 @@ def build_stack(
     account = account or spec.account
     env = Environment(account=account, region=spec.region) if account else None
     stack = Stack(app, spec.stack_name, env=env, description=f"dualalb-kit: {spec.stack_name}")
+    if spec.pattern == "wordpress":
+        _wordpress(stack, spec)
+        return app, stack
     DualAlbFargateService(
         stack,
         "Service",
@@ -58,6 +62,27 @@ def build_stack(
         ),
     )
     return app, stack
+
+
+def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
+    options = spec.wordpress or WordPressSpec()
+    return WordPress(
+        stack,
+        "WordPress",
+        vpc=_vpc(stack, spec),
+        aurora_serverless=options.aurora_serverless,
+        single_db_instance=options.single_db_instance,
+        database_instance_type=ec2.InstanceType(options.database_instance_type)
+        if options.database_instance_type
+        else None,
+        backup_retention=Duration.days(options.backup_retention_days),
+        serverless_min_capacity=options.serverless_min_capacity,
+        serverless_max_capacity=options.serverless_max_capacity,
+        spot=spec.spot,
+        enable_execute_command=spec.enable_execute_command,
+        service_props=_task_props(stack, spec, spec.tasks[0]) if spec.tasks else None,
+        removal_policy=RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
+    )
 
 
 def _vpc(stack: Stack, spec: DeploymentSpec) -> ec2.IVpc | None:
