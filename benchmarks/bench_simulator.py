@@ -1,0 +1,162 @@
+"""Target-tracking simulator: 100 services x 1 week of 1-minute data, against two baselines.
+
+Run: ``.venv/bin/python benchmarks/bench_simulator.py [--services 100] [--days 7] [--repeats 5]``
+
+Rows of the printed table (medians of ``--repeats`` runs, wall clock):
+
+* ``simulate_target_tracking``: end to end on the tidy frame (series extraction, replay, result frames);
+* ``replay`` (vectorized core): the NumPy loop over minutes, all services at once;
+* ``replay, one service per call``: the same core called once per service, timed on a subset and
+  scaled up to all services;
+* ``plain Python loop``: a per-service, per-minute, per-policy Python implementation of the same
+  rules, timed on a subset and scaled up. Its task counts must equal the vectorized ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import numpy as np
+import pandas as pd
+
+from dualalb_kit.scaling import replay, simulate_target_tracking
+
+CPU_TARGET, REQUEST_TARGET, MAX_CAPACITY = 50.0, 1000.0, 40
+
+
+def synthetic_metrics(services: int, days: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """A tidy frame (RequestCount on two ALBs, CPUUtilization, RunningTaskCount per service) and the
+    (minutes, policies, services) demand array the same data means under the benchmark's targets."""
+    rng = np.random.default_rng(seed)
+    minutes = days * 24 * 60
+    grid = pd.date_range("2026-01-05", periods=minutes, freq="1min", tz="UTC")
+    hour = np.arange(minutes) / 60.0
+    diurnal = 1.0 + 0.8 * np.sin((hour % 24 - 8) / 24 * 2 * np.pi)
+    peak = rng.uniform(1_000, 20_000, size=(services, 1))
+    requests = peak * diurnal * rng.lognormal(0.0, 0.15, size=(services, minutes))
+    spikes = rng.random((services, minutes)) < 0.001
+    requests = np.where(spikes, requests * 4, requests)
+    running = np.maximum(1, np.round(requests / 900))
+    cpu = np.clip(35 * requests / (running * 900) * rng.lognormal(0, 0.1, size=requests.shape), 1, 100)
+    names = np.array([f"svc{index:03d}" for index in range(services)], dtype=object)
+    frames = []
+    for metric, stat, alb, values in (
+        ("RequestCount", "Sum", "external", requests * 0.7),
+        ("RequestCount", "Sum", "internal", requests * 0.3),
+        ("CPUUtilization", "Average", None, cpu),
+        ("RunningTaskCount", "Average", None, running),
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "timestamp": np.tile(grid, services),
+                    "service": np.repeat(names, minutes),
+                    "alb": alb,
+                    "metric": metric,
+                    "stat": stat,
+                    "value": values.ravel(),
+                }
+            )
+        )
+    demand = np.stack(
+        [cpu * running / CPU_TARGET, requests * 0.7 / REQUEST_TARGET, requests * 0.3 / REQUEST_TARGET]
+    )
+    return pd.concat(frames, ignore_index=True), np.round(demand.transpose(2, 0, 1), 9)
+
+
+def python_replay(demand: np.ndarray, initial: int, low: int, high: int) -> list[int]:
+    """Plain-Python target tracking for one service: demand is a list of minutes of per-policy values."""
+    counts, current = [], initial
+    out_runs = [0] * len(demand[0])
+    in_runs = [0] * len(demand[0])
+    present = [any(not math.isnan(row[k]) for row in demand) for k in range(len(demand[0]))]
+    last_out = last_in = -math.inf
+    for minute, row in enumerate(demand):
+        counts.append(current)
+        out_wanted, in_wanted, all_agree = 0, low, any(present)
+        for k, value in enumerate(row):
+            if not present[k]:
+                continue
+            if math.isnan(value):
+                all_agree = False
+                continue
+            out_runs[k] = out_runs[k] + 1 if value > current else 0
+            in_runs[k] = in_runs[k] + 1 if value < 0.9 * current else 0
+            wanted = math.ceil(value)
+            if out_runs[k] >= 3:
+                out_wanted = max(out_wanted, wanted)
+            in_wanted = max(in_wanted, wanted)
+            all_agree = all_agree and in_runs[k] >= 15
+        out_to = min(out_wanted, high)
+        if out_to > current:
+            current, last_out, last_in = out_to, minute, -math.inf
+        elif all_agree and in_wanted < current and minute - last_out >= 5 and minute - last_in >= 5:
+            current, last_in = in_wanted, minute
+    return counts
+
+
+def median_seconds(run, repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=100)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--subset", type=int, default=5, help="services timed for the per-service baselines")
+    args = parser.parse_args()
+
+    metrics, demand = synthetic_metrics(args.services, args.days)
+    scaling = {
+        "max_capacity": MAX_CAPACITY,
+        "request_per_target": REQUEST_TARGET,
+        "target_cpu_utilization": CPU_TARGET,
+    }
+    result = simulate_target_tracking(metrics, scaling)
+    initial = result.tasks["tasks"].to_numpy()[: args.services]
+    low = np.full(args.services, 1)
+    high = np.full(args.services, MAX_CAPACITY)
+
+    end_to_end = median_seconds(lambda: simulate_target_tracking(metrics, scaling), args.repeats)
+    core = median_seconds(lambda: replay(demand, initial, low, high), args.repeats)
+    subset = range(args.subset)
+    scale = args.services / args.subset
+    one_by_one = scale * median_seconds(
+        lambda: [replay(demand[:, :, [s]], initial[[s]], low[[s]], high[[s]]) for s in subset], args.repeats
+    )
+    rows = [demand[:, :, s].tolist() for s in subset]
+    python = scale * median_seconds(
+        lambda: [python_replay(rows[s], int(initial[s]), 1, MAX_CAPACITY) for s in subset],
+        max(1, args.repeats // 2),
+    )
+
+    vectorized = result.tasks["tasks"].to_numpy().reshape(-1, args.services)
+    agree = all(
+        python_replay(rows[s], int(initial[s]), 1, MAX_CAPACITY) == vectorized[:, s].tolist() for s in subset
+    )
+    minutes = vectorized.shape[0]
+    print(f"{args.services} services x {minutes} minutes ({args.days} days), {len(metrics):,} input rows")
+    print(f"{'implementation':<44}{'median s':>10}{'vs core':>10}")
+    for name, seconds in (
+        ("simulate_target_tracking (end to end)", end_to_end),
+        ("replay (vectorized core)", core),
+        (f"replay, one service per call (x{scale:g})", one_by_one),
+        (f"plain Python loop (x{scale:g})", python),
+    ):
+        print(f"{name:<44}{seconds:>10.3f}{seconds / core:>9.1f}x")
+    print(f"plain Python and vectorized task counts agree on {args.subset} services: {agree}")
+    capped = int(result.tasks["capped"].sum())
+    print(f"scaling activities: {len(result.activities):,}; capped minutes: {capped:,}")
+
+
+if __name__ == "__main__":
+    main()

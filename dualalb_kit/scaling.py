@@ -1,0 +1,435 @@
+"""Replay observed load through a model of ECS target tracking (Application Auto Scaling).
+
+Input: the tidy metrics frame that ``dualalb_kit.metrics.load_metrics`` returns, one row per
+datapoint, with these columns:
+
+``timestamp``
+    start of the period, tz-aware UTC.
+``service``
+    the task name from the spec.
+``alb``
+    ``"external"`` or ``"internal"`` for AWS/ApplicationELB target-group metrics, None for ECS metrics.
+``metric``, ``stat``
+    CloudWatch metric name and statistic, e.g. ``RequestCount``/``Sum``, ``CPUUtilization``/``Average``.
+``value``
+    float; NaN where CloudWatch had no datapoint (missing is never zero).
+
+The simulator reads four of those series, at 1-minute periods:
+
+* ``RequestCount`` (Sum) per service and ALB: the request load of each target group;
+* ``CPUUtilization`` (Average, alb None): the service's average CPU;
+* ``RunningTaskCount`` (Average, alb None, Container Insights) or else ``HealthyHostCount``
+  (Average, the larger over the service's ALBs): how many tasks did that CPU work.
+
+The model (each choice below is one a reader could make differently; all are deliberate):
+
+* **Policies.** As the dual-ALB construct configures them: one CPU policy per service
+  (``ECSServiceAverageCPUUtilization``, target ``target_cpu_utilization``) and one request policy
+  per target group (``ALBRequestCountPerTarget``, target ``request_per_target``), each target group
+  with its own load. A ``None`` target disables that policy.
+* **Replayed metric.** Added or removed tasks take their share at once (no start-up lag):
+  requests per target = RequestCount / simulated tasks; CPU work = observed CPU x observed tasks,
+  simulated CPU = work / simulated tasks (not capped at 100 %, so saturation reads as demand).
+* **Alarms.** Per policy, as Application Auto Scaling creates them: the scale-out alarm is in ALARM
+  after ``scale_out_datapoints`` (3) consecutive datapoints above target; the scale-in alarm after
+  ``scale_in_datapoints`` (15) consecutive datapoints below ``scale_in_ratio`` (0.9) x target.
+  While an alarm stays in ALARM the policy is invoked again every minute. A missing datapoint
+  (NaN, insufficient data) neither breaks nor extends a run, and no action is taken that minute.
+* **Adjustment.** Proportional: new capacity = ceil(capacity x metric / target), bounded by
+  min/max capacity. Ratios are rounded to 9 decimals first so float noise does not add a task.
+  A change decided at the end of minute t is in force from minute t+1.
+* **Several policies.** Scale out if any policy's scale-out alarm fires (the largest demand wins);
+  scale in only if every policy's scale-in alarm fires, to the largest remaining demand (the
+  smallest reduction). A policy whose datapoint is missing that minute blocks scale-in; a policy
+  with no datapoint in the whole frame counts as not configured.
+* **Cooldowns** (seconds, default 300 as ECS sets them). Scale-in waits ``scale_in_cooldown``
+  after a scale-in and ``scale_out_cooldown`` after a scale-out. A scale-out may happen during
+  either cooldown and cancels a running scale-in cooldown. Application Auto Scaling lets a
+  scale-out through its own cooldown only when it raises capacity further; with instant-effect
+  tasks every triggered scale-out does, so the scale-out cooldown's effect here is on scale-in.
+* **Capped minutes.** A minute is capped when the service runs at ``max_capacity`` and the tasks
+  the policies would need to reach their targets (``required``) exceed it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ValidationError
+
+MINUTE = pd.Timedelta(minutes=1)
+ALBS = ("external", "internal")
+POLICIES = ("cpu", "requests:external", "requests:internal")
+POLICY_METRICS = ("CPUUtilization", "RequestCountPerTarget", "RequestCountPerTarget")
+_MINUTE_NS = 60_000_000_000
+_SERIES = (  # (metric, stat, alb) the replay reads
+    ("RequestCount", "Sum", "external"),
+    ("RequestCount", "Sum", "internal"),
+    ("CPUUtilization", "Average", None),
+    ("RunningTaskCount", "Average", None),
+    ("HealthyHostCount", "Average", "external"),
+    ("HealthyHostCount", "Average", "internal"),
+)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What :func:`simulate_target_tracking` returns; every frame is tidy, times in UTC.
+
+    ``tasks``: one row per minute and service: ``timestamp``, ``service``, ``tasks`` (simulated
+    count in force that minute), ``observed_tasks`` (RunningTaskCount, else HealthyHostCount; NaN if
+    neither), ``required`` (tasks the policies would need to meet every target; NaN without data),
+    ``min_capacity``, ``max_capacity``, ``capped`` (bool).
+
+    ``policy_metrics``: one row per minute, service and policy: ``timestamp``, ``service``,
+    ``policy`` (``cpu``, ``requests:external``, ``requests:internal``), ``metric``
+    (``CPUUtilization`` or ``RequestCountPerTarget``), ``value`` (the metric under the simulated
+    count), ``target``.
+
+    ``activities``: one row per scaling activity: ``timestamp`` (first minute of the new count),
+    ``service``, ``from_tasks``, ``to_tasks``, ``direction`` (``out`` or ``in``).
+
+    ``service``, ``policy``, ``metric`` and ``direction`` are categorical columns.
+
+    ``synthetic``: True when the input frame said its data is generated (``attrs["synthetic"]``).
+    """
+
+    tasks: pd.DataFrame
+    policy_metrics: pd.DataFrame
+    activities: pd.DataFrame
+    synthetic: bool = False
+
+    @property
+    def capped(self) -> pd.DataFrame:
+        """The minutes where ``max_capacity`` held a service below what its policies asked for."""
+        return self.tasks.loc[self.tasks["capped"]].reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Per service: ``task_hours``, ``peak_tasks``, ``capped_minutes``, ``scale_outs``, ``scale_ins``."""
+        per_service = self.tasks.groupby("service", sort=True).agg(
+            task_hours=("tasks", "sum"), peak_tasks=("tasks", "max"), capped_minutes=("capped", "sum")
+        )
+        per_service["task_hours"] = per_service["task_hours"] / 60.0
+        per_service["capped_minutes"] = per_service["capped_minutes"].astype(int)
+        for direction in ("out", "in"):
+            moves = self.activities.loc[self.activities["direction"] == direction, "service"]
+            per_service[f"scale_{direction}s"] = moves.value_counts().reindex(per_service.index, fill_value=0)
+        return per_service
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Per-service settings as arrays over the services axis."""
+
+    min_capacity: np.ndarray  # (S,) int
+    max_capacity: np.ndarray  # (S,) int
+    targets: np.ndarray  # (K, S) float, NaN where the policy is disabled
+    desired: np.ndarray  # (S,) float, NaN = start from the observed count
+
+
+def simulate_target_tracking(
+    metrics: pd.DataFrame,
+    scaling: Any,
+    desired_count: int | Mapping[str, int] | None = None,
+    min_capacity: int = 1,
+    *,
+    scale_out_cooldown: float = 300,
+    scale_in_cooldown: float = 300,
+    scale_out_datapoints: int = 3,
+    scale_in_datapoints: int = 15,
+    scale_in_ratio: float = 0.9,
+) -> SimulationResult:
+    """Replay ``metrics`` through target tracking under ``scaling`` (see the module docstring).
+
+    ``scaling`` is one ScalingSpec-like object for every service (attributes or keys
+    ``max_capacity``, ``request_per_target``, ``target_cpu_utilization``, optional ``min_capacity``)
+    or a mapping service -> such object. ``desired_count`` (int or mapping service -> int) is the
+    count at the first minute; None (default) starts from the observed count, else min capacity.
+    ``min_capacity`` (default 1) applies where the scaling object has none. Cooldowns are in
+    seconds (default 300); the alarm settings default to Application Auto Scaling's 3 and 15
+    datapoints and 90 % of target. Needs 1-minute datapoints.
+    """
+    if scale_out_datapoints < 1 or scale_in_datapoints < 1:
+        raise ValidationError("scale_out_datapoints", "alarm datapoints must be at least 1")
+    if not 0 < scale_in_ratio <= 1:
+        raise ValidationError("scale_in_ratio", f"{scale_in_ratio} is not in (0, 1]")
+    grid, services, series = _extract_series(metrics)
+    limits = _limits(services, scaling, desired_count, min_capacity)
+    observed = _observed_tasks(series, len(grid), len(services))
+    loads = _policy_loads(series, observed, len(grid), len(services))
+    demand = np.round(loads / limits.targets[None, :, :], 9)  # (T, K, S): tasks each policy needs
+    initial = np.where(np.isnan(limits.desired), _first_observed(observed), limits.desired)
+    initial = np.clip(np.nan_to_num(initial, nan=0), limits.min_capacity, limits.max_capacity)
+    capacity = replay(
+        demand,
+        initial.astype(np.int64),
+        limits.min_capacity,
+        limits.max_capacity,
+        scale_out_cooldown_minutes=scale_out_cooldown / 60.0,
+        scale_in_cooldown_minutes=scale_in_cooldown / 60.0,
+        scale_out_datapoints=scale_out_datapoints,
+        scale_in_datapoints=scale_in_datapoints,
+        scale_in_ratio=scale_in_ratio,
+    )
+    with np.errstate(all="ignore"):
+        required = np.ceil(np.nanmax(np.where(np.isnan(demand), -np.inf, demand), axis=1))
+    required[np.isinf(required)] = np.nan
+    tasks = _tasks_frame(grid, services, capacity, observed, required, limits)
+    return SimulationResult(
+        tasks=tasks,
+        policy_metrics=_policy_frame(grid, services, loads, capacity, limits.targets),
+        activities=_activities_frame(grid, services, capacity),
+        synthetic=bool(metrics.attrs.get("synthetic", False)),
+    )
+
+
+def replay(
+    demand: np.ndarray,
+    initial: np.ndarray,
+    min_capacity: np.ndarray,
+    max_capacity: np.ndarray,
+    *,
+    scale_out_cooldown_minutes: float = 5.0,
+    scale_in_cooldown_minutes: float = 5.0,
+    scale_out_datapoints: int = 3,
+    scale_in_datapoints: int = 15,
+    scale_in_ratio: float = 0.9,
+) -> np.ndarray:
+    """The simulator's core on arrays: returns the task count in force each minute, shape (T, S).
+
+    ``demand[t, k, s]`` is load / target of policy k of service s in minute t: the (fractional) task
+    count that would put that policy exactly on target; NaN for missing data or a disabled policy.
+    A policy's metric is above target when demand > capacity, below the scale-in threshold when
+    demand < ratio x capacity, and its proportional new capacity is ceil(demand). One loop over
+    minutes; every step works on all policies and services at once.
+    """
+    minutes, _, n_services = demand.shape
+    valid = ~np.isnan(demand)
+    present = valid.any(axis=0)  # (K, S): policy configured, with data somewhere in the frame
+    wanted = np.ceil(np.nan_to_num(demand, nan=0.0)).astype(np.int64)
+    # Scale-in target per minute: the largest remaining demand, at least min capacity; a service
+    # without any policy gets an unreachable target so it never scales in.
+    in_to_all = np.maximum(wanted.max(axis=1), min_capacity)
+    in_to_all[:, ~present.any(axis=0)] = np.iinfo(np.int64).max
+    # A policy without data in the whole frame never blocks the all-agree rule; one missing a
+    # datapoint blocks it that minute. Absent policies start with a run that always counts.
+    counts_for_scale_in = valid | ~present
+    out_run = np.zeros(demand.shape[1:], dtype=np.int64)
+    in_run = np.where(present, 0, scale_in_datapoints).astype(np.int64)
+    capacity = np.empty((minutes, n_services), dtype=np.int64)
+    current = initial.astype(np.int64).copy()
+    scale_in_allowed_from = np.full(n_services, -np.inf)
+    for minute in range(minutes):
+        capacity[minute] = current
+        ratio, here = demand[minute], valid[minute]
+        out_run = np.where(here, (out_run + 1) * (ratio > current), out_run)
+        in_run = np.where(here, (in_run + 1) * (ratio < scale_in_ratio * current), in_run)
+        out_to = np.minimum(((out_run >= scale_out_datapoints) * wanted[minute]).max(axis=0), max_capacity)
+        grow = out_to > current
+        in_to = in_to_all[minute]
+        shrink = (
+            ((in_run >= scale_in_datapoints) & counts_for_scale_in[minute]).all(axis=0)
+            & (in_to < current)
+            & (minute >= scale_in_allowed_from)
+            & ~grow
+        )
+        current = np.where(grow, out_to, np.where(shrink, in_to, current))
+        scale_in_allowed_from = np.where(
+            grow,
+            minute + scale_out_cooldown_minutes,
+            np.where(shrink, minute + scale_in_cooldown_minutes, scale_in_allowed_from),
+        )
+    return capacity
+
+
+def _extract_series(metrics: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], dict]:
+    """The minute grid, the services, and each of ``_SERIES`` present as a (T, S) array of values.
+
+    Works on NumPy arrays and label codes (no groupby): plain string columns are fine, categorical
+    ones are faster still. Rows without a service are ignored.
+    """
+    missing = {"timestamp", "service", "alb", "metric", "stat", "value"} - set(metrics.columns)
+    if missing:
+        raise ValidationError("metrics", f"missing columns: {', '.join(sorted(missing))}")
+    metric_names = sorted({key[0] for key in _SERIES})
+    stat_names = sorted({key[1] for key in _SERIES})
+    metric_code = _label_codes(metrics["metric"], metric_names)
+    rows = np.flatnonzero(metric_code >= 0)
+    service_codes, services = pd.factorize(metrics["service"].to_numpy()[rows], sort=True)
+    rows, service_codes = rows[service_codes >= 0], service_codes[service_codes >= 0]
+    if not len(rows):
+        raise ValidationError("metrics", f"no {', '.join(metric_names)} datapoints to replay")
+    stamps = pd.DatetimeIndex(metrics["timestamp"])
+    if stamps.tz is None:
+        raise ValidationError("metrics.timestamp", "timestamps must be tz-aware UTC")
+    nanoseconds = stamps.as_unit("ns").asi8[rows]
+    start = nanoseconds.min()
+    if np.any((nanoseconds - start) % _MINUTE_NS):
+        raise ValidationError("metrics.timestamp", "the simulator replays 1-minute datapoints (period=60)")
+    minute_index = (nanoseconds - start) // _MINUTE_NS
+    grid = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=int(minute_index.max()) + 1, freq=MINUTE)
+    metric_code = metric_code[rows]
+    stat_code = _label_codes(metrics["stat"].iloc[rows], stat_names)
+    alb_code = _label_codes(metrics["alb"].iloc[rows], ALBS)
+    values = metrics["value"].to_numpy(dtype=float)[rows]
+    series = {}
+    for metric, stat, alb in _SERIES:
+        match = (metric_code == metric_names.index(metric)) & (stat_code == stat_names.index(stat))
+        if alb is not None:
+            match &= alb_code == ALBS.index(alb)
+        positions = np.flatnonzero(match)
+        if len(positions):
+            array = np.full((len(grid), len(services)), np.nan)
+            array[minute_index[positions], service_codes[positions]] = values[positions]
+            series[(metric, stat, alb)] = array
+    return grid, [str(name) for name in services], series
+
+
+def _label_codes(column: pd.Series, names: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Per row, the index of its label in ``names``, -1 for any other label or a missing one."""
+    codes = np.full(len(column), -1, dtype=np.int8)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = np.array([names.index(c) if c in names else -1 for c in column.cat.categories] + [-1])
+        return lookup[column.cat.codes.to_numpy()].astype(np.int8)
+    labels = column.to_numpy(dtype=object)
+    for index, name in enumerate(names):
+        codes[labels == name] = index
+    return codes
+
+
+def _field(settings: Any, name: str, default: Any = None) -> Any:
+    if isinstance(settings, Mapping):
+        return settings.get(name, default)
+    return getattr(settings, name, default)
+
+
+def _limits(services: list[str], scaling: Any, desired_count: Any, min_capacity: int) -> _Limits:
+    per_service = isinstance(scaling, Mapping) and not {"max_capacity"} & set(scaling)
+    mins, maxes, desired = [], [], []
+    targets = np.full((len(POLICIES), len(services)), np.nan)
+    for index, service in enumerate(services):
+        if per_service and service not in scaling:
+            raise ValidationError(f"scaling.{service}", "no scaling settings for this service")
+        settings = scaling[service] if per_service else scaling
+        field = f"scaling.{service}" if per_service else "scaling"
+        low = _field(settings, "min_capacity", min_capacity)
+        high = _field(settings, "max_capacity")
+        if high is None or low is None or not 0 <= int(low) <= int(high):
+            raise ValidationError(field, f"need 0 <= min_capacity <= max_capacity, got {low} and {high}")
+        cpu_target = _field(settings, "target_cpu_utilization")
+        request_target = _field(settings, "request_per_target")
+        for policy_index, target in ((0, cpu_target), (1, request_target), (2, request_target)):
+            if target is not None and not float(target) > 0:
+                raise ValidationError(field, f"targets must be positive, got {target}")
+            targets[policy_index, index] = np.nan if target is None else float(target)
+        mins.append(int(low))
+        maxes.append(int(high))
+        desired.append(_desired(desired_count, service))
+    return _Limits(np.array(mins), np.array(maxes), targets, np.array(desired, dtype=float))
+
+
+def _desired(desired_count: Any, service: str) -> float:
+    if desired_count is None:
+        return math.nan
+    if isinstance(desired_count, Mapping):
+        if service not in desired_count:
+            raise ValidationError(f"desired_count.{service}", "no desired count for this service")
+        desired_count = desired_count[service]
+    if int(desired_count) < 0:
+        raise ValidationError("desired_count", f"{desired_count} is negative")
+    return float(desired_count)
+
+
+def _observed_tasks(series: dict, minutes: int, n_services: int) -> np.ndarray:
+    """RunningTaskCount where present, else the larger HealthyHostCount of the service's ALBs."""
+    running = series.get(("RunningTaskCount", "Average", None), np.full((minutes, n_services), np.nan))
+    healthy = [
+        series[("HealthyHostCount", "Average", alb)]
+        for alb in ALBS
+        if ("HealthyHostCount", "Average", alb) in series
+    ]
+    if healthy:
+        with np.errstate(all="ignore"):
+            fallback = np.fmax.reduce(healthy)
+        running = np.where(np.isnan(running), fallback, running)
+    return running
+
+
+def _policy_loads(series: dict, observed: np.ndarray, minutes: int, n_services: int) -> np.ndarray:
+    """(T, K, S): CPU work (percent x tasks) and RequestCount per target group."""
+    empty = np.full((minutes, n_services), np.nan)
+    cpu_work = series.get(("CPUUtilization", "Average", None), empty) * observed
+    requests = [series.get(("RequestCount", "Sum", alb), empty) for alb in ALBS]
+    return np.stack([cpu_work, *requests], axis=1)
+
+
+def _first_observed(observed: np.ndarray) -> np.ndarray:
+    """Per service, the first observed task count (NaN if none), rounded to whole tasks."""
+    has_value = ~np.isnan(observed)
+    first = np.argmax(has_value, axis=0)
+    values = observed[first, np.arange(observed.shape[1])]
+    return np.where(has_value.any(axis=0), np.round(values), np.nan)
+
+
+def _labels(codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical column: the result frames have millions of rows and few distinct labels."""
+    return pd.Categorical.from_codes(codes, categories=list(categories))
+
+
+def _tasks_frame(grid, services, capacity, observed, required, limits: _Limits) -> pd.DataFrame:
+    minutes, n_services = capacity.shape
+    max_capacity = np.broadcast_to(limits.max_capacity, capacity.shape)
+    return pd.DataFrame(
+        {
+            "timestamp": grid.repeat(n_services),
+            "service": _labels(np.tile(np.arange(n_services), minutes), services),
+            "tasks": capacity.ravel(),
+            "observed_tasks": observed.ravel(),
+            "required": required.ravel(),
+            "min_capacity": np.broadcast_to(limits.min_capacity, capacity.shape).ravel(),
+            "max_capacity": max_capacity.ravel(),
+            "capped": ((capacity == max_capacity) & (required > max_capacity)).ravel(),
+        }
+    )
+
+
+def _policy_frame(grid, services, loads, capacity, targets) -> pd.DataFrame:
+    minutes = loads.shape[0]
+    with np.errstate(all="ignore"):
+        values = loads / np.where(capacity > 0, capacity, np.nan)[:, None, :]
+    enabled = ~np.all(np.isnan(loads), axis=0) & ~np.isnan(targets)  # (K, S)
+    policy_index, service_index = np.nonzero(enabled)
+    metric_names = sorted(set(POLICY_METRICS))
+    metric_index = np.array([metric_names.index(name) for name in POLICY_METRICS])[policy_index]
+    return pd.DataFrame(
+        {
+            "timestamp": grid.repeat(len(policy_index)),
+            "service": _labels(np.tile(service_index, minutes), services),
+            "policy": _labels(np.tile(policy_index, minutes), POLICIES),
+            "metric": _labels(np.tile(metric_index, minutes), metric_names),
+            "value": values[:, policy_index, service_index].ravel(),
+            "target": np.tile(targets[policy_index, service_index], minutes),
+        }
+    )
+
+
+def _activities_frame(grid, services, capacity) -> pd.DataFrame:
+    """Row-major nonzero keeps the rows in time order, services sorted within a minute."""
+    minute_index, service_index = np.nonzero(np.diff(capacity, axis=0))
+    before = capacity[minute_index, service_index]
+    after = capacity[minute_index + 1, service_index]
+    return pd.DataFrame(
+        {
+            "timestamp": grid[minute_index + 1],
+            "service": _labels(service_index, services),
+            "from_tasks": before,
+            "to_tasks": after,
+            "direction": _labels((after < before).astype(np.int8), ["out", "in"]),
+        }
+    )
