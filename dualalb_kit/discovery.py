@@ -1,0 +1,218 @@
+"""Find a deployed stack's load balancers, target groups and ECS services from the stack itself.
+
+The kit tags every target group ``dualalb:service=<task>`` and ``dualalb:alb=external|internal``
+and every ECS service ``dualalb:service=<task>``; :func:`discover` reads those tags, so nobody
+types an ARN. It reads CloudFormation's resource list, then describes the resources through
+ELBv2 and ECS in as few calls as their batch limits allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from .errors import ValidationError
+
+SERVICE_TAG = "dualalb:service"
+ALB_TAG = "dualalb:alb"
+SYNTHETIC_TAG = "dualalb:synthetic-traffic"
+"""Target-group tag the traffic generator leaves: ``<start>/<end>`` (ISO, UTC) of the synthetic data."""
+
+ALB_SIDES = ("external", "internal")
+DESCRIBE_TAGS_BATCH = 20
+DESCRIBE_SERVICES_BATCH = 10
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    """One of the stack's ALBs; ``alb`` is ``external`` or ``internal``."""
+
+    alb: str
+    arn: str
+
+    @property
+    def dimension(self) -> str:
+        """CloudWatch's ``LoadBalancer`` dimension value: ``app/<name>/<id>``."""
+        return self.arn.split(":loadbalancer/", 1)[1]
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """A service's target group behind one ALB, with the tags the kit put on it."""
+
+    service: str
+    alb: str
+    arn: str
+    load_balancer: LoadBalancer
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def dimension(self) -> str:
+        """CloudWatch's ``TargetGroup`` dimension value: ``targetgroup/<name>/<id>``."""
+        return "targetgroup/" + self.arn.split(":targetgroup/", 1)[1]
+
+
+@dataclass(frozen=True)
+class EcsService:
+    """A task's ECS service: the names CloudWatch uses and its current desired count."""
+
+    service: str
+    cluster_name: str
+    service_name: str
+    arn: str
+    desired_count: int
+    container_insights: bool
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class StackResources:
+    """What :func:`discover` found, ordered by service then ALB side."""
+
+    stack_name: str
+    load_balancers: tuple[LoadBalancer, ...]
+    target_groups: tuple[TargetGroup, ...]
+    services: tuple[EcsService, ...]
+
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys([s.service for s in self.services] + [t.service for t in self.target_groups])
+        )
+
+    def tag_values(self, key: str) -> list[str]:
+        """Values of tag ``key`` on the stack's target groups and services."""
+        return [
+            value
+            for resource in (*self.target_groups, *self.services)
+            for name, value in resource.tags
+            if name == key
+        ]
+
+
+def aws_client(
+    service: str, *, session: boto3.Session | None, endpoint_url: str | None, **options: Any
+) -> Any:
+    """A boto3 client from ``session`` (default: a new one) at ``endpoint_url`` (default: the session's)."""
+    session = session or boto3.Session()
+    region = session.region_name or "us-east-1"
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, **options)
+
+
+def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
+
+
+def stack_resources(stack_name: str, cloudformation: Any) -> dict[str, list[str]]:
+    """Physical ids of the stack's resources by CloudFormation type."""
+    by_type: dict[str, list[str]] = {}
+    try:
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+            for summary in page["StackResourceSummaries"]:
+                if summary.get("PhysicalResourceId"):
+                    by_type.setdefault(summary["ResourceType"], []).append(summary["PhysicalResourceId"])
+    except ClientError as error:
+        raise ValidationError(
+            "stack_name", f"{stack_name!r}: {error.response['Error']['Message']}"
+        ) from error
+    return by_type
+
+
+def discover(
+    stack_name: str, *, session: boto3.Session | None = None, endpoint_url: str | None = None
+) -> StackResources:
+    """The stack's ALBs, tagged target groups and tagged ECS services.
+
+    Raises ``ValidationError("stack_name", ...)`` when the stack does not exist or holds no
+    resource the kit tagged. ``session`` defaults to a new boto3 Session; ``endpoint_url`` to the
+    session's endpoint (the sandbox's when ``AWS_ENDPOINT_URL`` is set).
+    """
+    clients = {
+        name: aws_client(name, session=session, endpoint_url=endpoint_url)
+        for name in ("cloudformation", "elbv2", "ecs")
+    }
+    resources = stack_resources(stack_name, clients["cloudformation"])
+    target_groups = find_target_groups(
+        resources.get("AWS::ElasticLoadBalancingV2::TargetGroup", []), clients["elbv2"]
+    )
+    services = find_services(
+        resources.get("AWS::ECS::Service", []), resources.get("AWS::ECS::Cluster", []), clients["ecs"]
+    )
+    if not target_groups and not services:
+        raise ValidationError(
+            "stack_name",
+            f"{stack_name!r} has no target group or ECS service tagged {SERVICE_TAG}; "
+            "is it a dualalb-kit stack?",
+        )
+    balancers = tuple(dict.fromkeys(group.load_balancer for group in target_groups))
+    return StackResources(stack_name, balancers, target_groups, services)
+
+
+def find_target_groups(arns: list[str], elbv2: Any) -> tuple[TargetGroup, ...]:
+    tags: dict[str, dict[str, str]] = {}
+    for batch in batches(arns, DESCRIBE_TAGS_BATCH):
+        for description in elbv2.describe_tags(ResourceArns=list(batch))["TagDescriptions"]:
+            tags[description["ResourceArn"]] = {t["Key"]: t["Value"] for t in description.get("Tags", [])}
+    tagged = [arn for arn in arns if SERVICE_TAG in tags.get(arn, {}) and tags[arn].get(ALB_TAG) in ALB_SIDES]
+    groups = []
+    for batch in batches(tagged, DESCRIBE_TAGS_BATCH):
+        for group in elbv2.describe_target_groups(TargetGroupArns=list(batch))["TargetGroups"]:
+            own = tags[group["TargetGroupArn"]]
+            for balancer_arn in group.get("LoadBalancerArns", [])[:1]:
+                groups.append(
+                    TargetGroup(
+                        service=own[SERVICE_TAG],
+                        alb=own[ALB_TAG],
+                        arn=group["TargetGroupArn"],
+                        load_balancer=LoadBalancer(own[ALB_TAG], balancer_arn),
+                        tags=tuple(sorted(own.items())),
+                    )
+                )
+    return tuple(sorted(groups, key=lambda g: (g.service, ALB_SIDES.index(g.alb))))
+
+
+def find_services(arns: list[str], clusters: list[str], ecs: Any) -> tuple[EcsService, ...]:
+    by_cluster: dict[str, list[str]] = {}
+    for arn in arns:
+        parts = arn.split(":service/", 1)[-1].split("/")
+        by_cluster.setdefault(parts[0] if len(parts) == 2 else clusters[0], []).append(arn)
+    insights = container_insights(list(by_cluster), ecs)
+    found = []
+    for cluster, service_arns in by_cluster.items():
+        for batch in batches(service_arns, DESCRIBE_SERVICES_BATCH):
+            response = ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
+            for service in response["services"]:
+                tags = {t["key"]: t["value"] for t in service.get("tags") or []}
+                if SERVICE_TAG in tags:
+                    cluster_name = service["clusterArn"].rsplit("/", 1)[-1]
+                    found.append(
+                        EcsService(
+                            service=tags[SERVICE_TAG],
+                            cluster_name=cluster_name,
+                            service_name=service["serviceName"],
+                            arn=service["serviceArn"],
+                            desired_count=int(service["desiredCount"]),
+                            container_insights=insights.get(cluster_name, False),
+                            tags=tuple(sorted(tags.items())),
+                        )
+                    )
+    return tuple(sorted(found, key=lambda s: s.service))
+
+
+def container_insights(clusters: list[str], ecs: Any) -> dict[str, bool]:
+    """Whether Container Insights is on, per cluster name."""
+    if not clusters:
+        return {}
+    described = ecs.describe_clusters(clusters=clusters, include=["SETTINGS"])["clusters"]
+    return {
+        cluster["clusterName"]: any(
+            s["name"] == "containerInsights" and s["value"] in ("enabled", "enhanced")
+            for s in cluster.get("settings", [])
+        )
+        for cluster in described
+    }

@@ -1,0 +1,449 @@
+"""SYNTHETIC traffic for the sandbox: publish what an ALB and ECS would, for a seeded load profile.
+
+:func:`generate_traffic` computes, minute by minute, the requests a :class:`LoadProfile` sends to
+each service of a deployed stack and publishes the CloudWatch metrics AWS would publish for it,
+under the same namespaces, metric names and dimension values (taken from the stack's resources).
+So :func:`dualalb_kit.metrics.load_metrics` and the scaling notebook have something to read
+offline. The data is made up: the summary says so, and the stack's target groups and services get
+the tag ``dualalb:synthetic-traffic=<start>/<end>``, which ``load_metrics`` reads to set
+``frame.attrs["synthetic"]``. It refuses to publish to anything but a local sandbox unless asked.
+
+The model, per minute and service (u = requests per second per task / ``task_capacity_rps``):
+
+- requests ~ Poisson(base_rate x weight x diurnal x weekly x spikes x lognormal noise x 60),
+  split between the external and internal ALB by ``internal_share`` when the service has both;
+- 5xx ~ Binomial(requests, ``server_error_rate`` + 0.2 x max(0, u - 1)), 4xx ~ Binomial(rest,
+  ``client_error_rate``), 2xx the rest; ELB 5xx ~ Binomial(ALB requests, ``elb_error_rate``);
+- response time lognormal, median ``latency_seconds`` / max(0.1, 1 - 0.8 u), spread 0.4 + 0.3 min(u, 1),
+  published as up to 20 equal-count values (``Values``/``Counts``) so percentiles come out of it;
+- healthy hosts = the service's desired count, unhealthy 0; CPU 3 + 90 u %, memory 25 + 30 min(u, 1.5) %
+  (each capped at 100); ``RunningTaskCount`` = desired count where Container Insights is on;
+- like AWS, count metrics (requests, status codes, connections) are published only when non-zero.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import NormalDist
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import numpy as np
+import pandas as pd
+from botocore.config import Config
+
+from .discovery import SYNTHETIC_TAG, StackResources, aws_client, discover
+from .errors import ValidationError
+from .metrics import ALB, CONTAINER_INSIGHTS, ECS, MetricQuery, build_frame, metric_queries, time_index
+
+PERIOD = 60
+MAX_ITEMS_PER_PUT = 1000
+"""PutMetricData's limit on MetricData items per call."""
+MAX_BYTES_PER_PUT = 1_000_000
+"""PutMetricData's request size limit (1 MB), estimated generously per item."""
+MAX_DISTRIBUTION_VALUES = 20
+"""Distinct response-time values per minute (PutMetricData allows 150 per item)."""
+
+Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A burst: the rate times ``factor`` for ``minutes`` from ``at`` (UTC)."""
+
+    at: datetime | str
+    minutes: int = 30
+    factor: float = 3.0
+
+
+@dataclass(frozen=True)
+class LoadProfile:
+    """A synthetic load: rates, their daily and weekly shape, spikes, noise and the seed.
+
+    ``base_rate`` is requests per second for a service of weight 1 at the weekday daily mean
+    (default 20). The diurnal curve is 1 + ``diurnal_amplitude`` x cos(2 pi (hour - ``peak_hour``)/24)
+    (defaults 0.5 and 14:00 UTC); Saturdays and Sundays are scaled by ``weekend_factor`` (0.6);
+    ``noise`` is the per-minute lognormal spread (0.1). ``service_weights`` scales services by
+    task name (default 1 each). The remaining fields shape the responses (see the module doc).
+    The same profile and seed always give the same data.
+    """
+
+    base_rate: float = 20.0
+    diurnal_amplitude: float = 0.5
+    peak_hour: float = 14.0
+    weekend_factor: float = 0.6
+    spikes: tuple[Spike, ...] = ()
+    noise: float = 0.1
+    seed: int = 0
+    service_weights: Mapping[str, float] = field(default_factory=dict)
+    internal_share: float = 0.3
+    client_error_rate: float = 0.02
+    server_error_rate: float = 0.001
+    elb_error_rate: float = 0.0002
+    latency_seconds: float = 0.05
+    task_capacity_rps: float = 50.0
+
+    def __post_init__(self) -> None:
+        for name in ("base_rate", "weekend_factor", "noise", "latency_seconds", "task_capacity_rps"):
+            if getattr(self, name) < 0 or (
+                name in ("latency_seconds", "task_capacity_rps") and not getattr(self, name)
+            ):
+                raise ValidationError(f"profile.{name}", f"{getattr(self, name)} must be positive")
+        for name in (
+            "diurnal_amplitude",
+            "internal_share",
+            "client_error_rate",
+            "server_error_rate",
+            "elb_error_rate",
+        ):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValidationError(f"profile.{name}", f"{getattr(self, name)} is not between 0 and 1")
+        for service, weight in self.service_weights.items():
+            if weight < 0:
+                raise ValidationError(f"profile.service_weights.{service}", f"{weight} is negative")
+
+    def rate(self, index: pd.DatetimeIndex, service: str) -> np.ndarray:
+        """Mean requests per second for ``service`` at each time of ``index`` (no noise)."""
+        hours = index.hour + index.minute / 60
+        shape = 1 + self.diurnal_amplitude * np.cos(2 * np.pi * (hours - self.peak_hour) / 24)
+        shape = np.where(index.dayofweek >= 5, shape * self.weekend_factor, shape)
+        for spike in self.spikes:
+            at = pd.Timestamp(spike.at)
+            at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+            inside = (index >= at) & (index < at + pd.Timedelta(minutes=spike.minutes))
+            shape = np.where(inside, shape * spike.factor, shape)
+        return self.base_rate * self.service_weights.get(service, 1.0) * np.asarray(shape, dtype=float)
+
+
+@dataclass
+class PublishedSeries:
+    """One metric as published: a value per minute (NaN: not published) or a distribution."""
+
+    namespace: str
+    metric: str
+    dimensions: Dimensions
+    unit: str
+    values: np.ndarray
+    distribution: tuple[np.ndarray, np.ndarray] | None = None
+    """(values, counts), each minutes x ``MAX_DISTRIBUTION_VALUES``; counts 0 are not published."""
+
+    def statistic(self, stat: str) -> np.ndarray:
+        """What CloudWatch reports for ``stat`` per minute (NaN where nothing was published)."""
+        if self.distribution is None:
+            return self.values
+        values, counts = self.distribution
+        total = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weighted = (values * counts).sum(axis=1)
+            answer = {"Sum": weighted, "Average": weighted / total, "SampleCount": total}.get(stat)
+        if answer is None:
+            percent = float(stat[1:]) / 100
+            rank = np.maximum(1, np.ceil(percent * total - 1e-9))
+            position = np.minimum((counts.cumsum(axis=1) < rank[:, None]).sum(axis=1), values.shape[1] - 1)
+            answer = values[np.arange(len(values)), position]
+        return np.where(total > 0, answer, np.nan)
+
+    def items(self, index: pd.DatetimeIndex) -> Iterator[dict[str, Any]]:
+        """PutMetricData items for every published minute."""
+        dimensions = [{"Name": name, "Value": value} for name, value in self.dimensions]
+        for minute in np.flatnonzero(~np.isnan(self.values)):
+            item = {
+                "MetricName": self.metric,
+                "Dimensions": dimensions,
+                "Timestamp": index[minute].to_pydatetime(),
+                "Unit": self.unit,
+            }
+            if self.distribution is None:
+                item["Value"] = float(self.values[minute])
+            else:
+                values, counts = self.distribution
+                keep = counts[minute] > 0
+                item["Values"] = values[minute][keep].tolist()
+                item["Counts"] = counts[minute][keep].astype(float).tolist()
+            yield item
+
+
+@dataclass
+class TrafficSummary:
+    """What :func:`generate_traffic` published. SYNTHETIC: generated data, not measured traffic."""
+
+    stack_name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    profile: LoadProfile
+    series: int
+    datapoints: int
+    put_calls: int
+    requests: dict[str, int]
+    published: pd.DataFrame
+    """The published data in ``load_metrics``' shape (NaN where nothing was published)."""
+    synthetic: bool = True
+
+    def __str__(self) -> str:
+        return (
+            f"SYNTHETIC traffic for {self.stack_name}, "
+            f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC: "
+            f"{sum(self.requests.values()):,} requests, {self.datapoints:,} datapoints in {self.series} "
+            f"series, {self.put_calls} PutMetricData calls (seed {self.profile.seed})"
+        )
+
+
+def is_sandbox_endpoint(endpoint_url: str | None) -> bool:
+    """Whether ``endpoint_url`` points at this machine (localhost or a loopback address)."""
+    host = urlparse(endpoint_url or "").hostname
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def simulate(
+    resources: StackResources, profile: LoadProfile, index: pd.DatetimeIndex
+) -> list[PublishedSeries]:
+    """Every metric the stack's ALBs and services would publish under ``profile`` (SYNTHETIC)."""
+    desired = {service.service: max(service.desired_count, 1) for service in resources.services}
+    groups_by_service: dict[str, list] = {}
+    for group in resources.target_groups:
+        groups_by_service.setdefault(group.service, []).append(group)
+    alb_requests = {balancer: np.zeros(len(index)) for balancer in resources.load_balancers}
+    series: list[PublishedSeries] = []
+    for service in resources.service_names:
+        random = np.random.default_rng([profile.seed, zlib.crc32(service.encode())])
+        tasks = desired.get(service, 1)
+        mean = profile.rate(index, service) * random.lognormal(
+            -(profile.noise**2) / 2, profile.noise, len(index)
+        )
+        requests = random.poisson(mean * PERIOD).astype(float)
+        load = requests / PERIOD / (tasks * profile.task_capacity_rps)
+        groups = groups_by_service.get(service, [])
+        remaining = requests
+        for group, share in zip(groups, side_shares(groups, profile), strict=True):
+            counts = (
+                remaining if share >= 1 else random.binomial(remaining.astype(np.int64), share).astype(float)
+            )
+            remaining = remaining - counts
+            alb_requests[group.load_balancer] += counts
+            series += target_group_series(group, counts, load, tasks, profile, random)
+        for ecs_service in (s for s in resources.services if s.service == service):
+            series += ecs_series(ecs_service, load, tasks, random)
+    for balancer, requests in alb_requests.items():
+        random = np.random.default_rng([profile.seed, zlib.crc32(balancer.arn.encode())])
+        dimensions = (("LoadBalancer", balancer.dimension),)
+        errors = random.binomial(requests.astype(np.int64), profile.elb_error_rate).astype(float)
+        series += [
+            PublishedSeries(ALB, "HTTPCode_ELB_5XX_Count", dimensions, "Count", nonzero(errors)),
+            PublishedSeries(
+                ALB, "ActiveConnectionCount", dimensions, "Count", nonzero(np.ceil(requests * 0.4))
+            ),
+        ]
+    return series
+
+
+def side_shares(groups: list, profile: LoadProfile) -> list[float]:
+    """Binomial shares that split a service's requests over its target groups in order.
+
+    The internal ALB takes ``internal_share`` when both exist; the last group takes the rest (1.0).
+    """
+    if len(groups) < 2:
+        return [1.0] * len(groups)
+    return [
+        1 - profile.internal_share if g.alb == "external" else profile.internal_share for g in groups[:-1]
+    ] + [1.0]
+
+
+def nonzero(counts: np.ndarray) -> np.ndarray:
+    """Counts as AWS publishes them: only non-zero minutes (others NaN)."""
+    return np.where(counts > 0, counts, np.nan)
+
+
+def target_group_series(
+    group,
+    requests: np.ndarray,
+    load: np.ndarray,
+    tasks: int,
+    profile: LoadProfile,
+    random: np.random.Generator,
+) -> list[PublishedSeries]:
+    dimensions = (("LoadBalancer", group.load_balancer.dimension), ("TargetGroup", group.dimension))
+    whole = requests.astype(np.int64)
+    server_errors = random.binomial(
+        whole, np.clip(profile.server_error_rate + 0.2 * np.maximum(0, load - 1), 0, 0.5)
+    )
+    client_errors = random.binomial(whole - server_errors, profile.client_error_rate)
+    successes = whole - server_errors - client_errors
+    hosts = np.full(len(requests), float(tasks))
+
+    def published(metric: str, values: np.ndarray, unit: str = "Count") -> PublishedSeries:
+        return PublishedSeries(ALB, metric, dimensions, unit, values)
+
+    return [
+        published("RequestCount", nonzero(requests)),
+        published("RequestCountPerTarget", nonzero(requests) / tasks, "None"),
+        response_times(dimensions, whole, load, profile),
+        published("HTTPCode_Target_2XX_Count", nonzero(successes.astype(float))),
+        published("HTTPCode_Target_4XX_Count", nonzero(client_errors.astype(float))),
+        published("HTTPCode_Target_5XX_Count", nonzero(server_errors.astype(float))),
+        published("HealthyHostCount", hosts),
+        published("UnHealthyHostCount", hosts * 0),
+    ]
+
+
+NORMAL_QUANTILES = [
+    np.array([NormalDist().inv_cdf((i + 0.5) / slices) for i in range(slices)])
+    for slices in range(1, MAX_DISTRIBUTION_VALUES + 1)
+]
+
+
+def response_times(
+    dimensions: Dimensions, requests: np.ndarray, load: np.ndarray, profile: LoadProfile
+) -> PublishedSeries:
+    """TargetResponseTime per minute as up to 20 equal-count lognormal quantiles (seconds)."""
+    slices = np.clip(requests, 1, MAX_DISTRIBUTION_VALUES)
+    z = np.zeros((len(requests), MAX_DISTRIBUTION_VALUES))
+    counts = np.zeros_like(z)
+    for size in np.unique(slices):
+        rows = slices == size
+        z[rows, :size] = NORMAL_QUANTILES[size - 1]
+        base, extra = np.divmod(requests[rows], size)
+        counts[rows, :size] = base[:, None] + (np.arange(size) < extra[:, None])
+    median = profile.latency_seconds / np.maximum(0.1, 1 - 0.8 * load)
+    spread = 0.4 + 0.3 * np.minimum(load, 1)
+    values = np.round(median[:, None] * np.exp(spread[:, None] * z), 6)
+    average = np.where(requests > 0, (values * counts).sum(axis=1) / np.maximum(requests, 1), np.nan)
+    return PublishedSeries(ALB, "TargetResponseTime", dimensions, "Seconds", average, (values, counts))
+
+
+def ecs_series(service, load: np.ndarray, tasks: int, random: np.random.Generator) -> list[PublishedSeries]:
+    dimensions = (("ClusterName", service.cluster_name), ("ServiceName", service.service_name))
+    jitter = random.normal(0, 1.0, len(load))
+    cpu = np.clip(3 + 90 * load + jitter, 0, 100).round(3)
+    memory = np.clip(25 + 30 * np.minimum(load, 1.5) + jitter / 2, 0, 100).round(3)
+    series = [
+        PublishedSeries(ECS, "CPUUtilization", dimensions, "Percent", cpu),
+        PublishedSeries(ECS, "MemoryUtilization", dimensions, "Percent", memory),
+    ]
+    if service.container_insights:
+        series.append(
+            PublishedSeries(
+                CONTAINER_INSIGHTS, "RunningTaskCount", dimensions, "Count", np.full(len(load), float(tasks))
+            )
+        )
+    return series
+
+
+def put_batches(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Items grouped within PutMetricData's limits (1000 items, about 1 MB)."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        item_size = 200 + sum(len(d["Name"]) + len(d["Value"]) + 32 for d in item["Dimensions"])
+        item_size += 40 * len(item.get("Values", ()))
+        if batch and (len(batch) == MAX_ITEMS_PER_PUT or size + item_size > MAX_BYTES_PER_PUT):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield batch
+
+
+def published_frame(
+    resources: StackResources, series: list[PublishedSeries], index: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """``series`` as ``load_metrics`` will read them back: same queries, statistics and shape."""
+    by_metric = {(s.namespace, s.metric, s.dimensions): s for s in series}
+    queries: list[MetricQuery] = metric_queries(resources)
+    everywhere = np.arange(len(index))
+    fetched = []
+    for query in queries:
+        found = by_metric.get((query.namespace, query.metric, query.dimensions))
+        fetched.append((everywhere, found.statistic(query.stat)) if found else (everywhere[:0], np.empty(0)))
+    frame = build_frame(queries, fetched, index)
+    frame.attrs["synthetic"] = True
+    return frame
+
+
+def mark_synthetic(
+    resources: StackResources, window: str, *, session: boto3.Session | None, endpoint_url: str
+) -> None:
+    """Tag the stack's target groups and services ``dualalb:synthetic-traffic=<window>``."""
+    elbv2 = aws_client("elbv2", session=session, endpoint_url=endpoint_url)
+    ecs = aws_client("ecs", session=session, endpoint_url=endpoint_url)
+    for group in resources.target_groups:
+        elbv2.add_tags(ResourceArns=[group.arn], Tags=[{"Key": SYNTHETIC_TAG, "Value": window}])
+    for service in resources.services:
+        ecs.tag_resource(resourceArn=service.arn, tags=[{"key": SYNTHETIC_TAG, "value": window}])
+
+
+def generate_traffic(
+    stack_name: str,
+    profile: LoadProfile,
+    start: datetime | str,
+    end: datetime | str,
+    *,
+    endpoint_url: str | None,
+    session: boto3.Session | None = None,
+    allow_non_sandbox: bool = False,
+) -> TrafficSummary:
+    """Publish SYNTHETIC one-minute ALB and ECS metrics for ``stack_name`` from ``start`` to ``end``.
+
+    Metric names, namespaces and dimension values are those AWS uses for the stack's deployed
+    resources; the values come from ``profile`` (seeded: the same profile gives the same data).
+    Refuses (``ValidationError("endpoint_url", ...)``) an endpoint that is not on this machine,
+    unless ``allow_non_sandbox=True``: synthetic data never lands in a real account by accident.
+    Tags the stack's target groups and services ``dualalb:synthetic-traffic=<start>/<end>``
+    (widened to cover earlier runs) so ``load_metrics`` marks frames as synthetic.
+    """
+    if not allow_non_sandbox and not is_sandbox_endpoint(endpoint_url):
+        raise ValidationError(
+            "endpoint_url",
+            f"{endpoint_url!r} is not a local sandbox; synthetic metrics go to a real account only "
+            "with allow_non_sandbox=True",
+        )
+    index = time_index(start, end, PERIOD)
+    resources = discover(stack_name, session=session, endpoint_url=endpoint_url)
+    series = simulate(resources, profile, index)
+    cloudwatch = aws_client(
+        "cloudwatch", session=session, endpoint_url=endpoint_url, config=Config(parameter_validation=False)
+    )
+    calls = datapoints = 0
+    for namespace in dict.fromkeys(s.namespace for s in series):
+        items = (item for s in series if s.namespace == namespace for item in s.items(index))
+        for batch in put_batches(items):
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch)
+            calls += 1
+            datapoints += len(batch)
+    window_end = index[-1] + pd.Timedelta(seconds=PERIOD)
+    mark_synthetic(
+        resources, widened_window(resources, index[0], window_end), session=session, endpoint_url=endpoint_url
+    )
+    published = published_frame(resources, series, index)
+    request_counts = published[published["metric"] == "RequestCount"].groupby("service")["value"].sum()
+    return TrafficSummary(
+        stack_name=stack_name,
+        start=index[0],
+        end=window_end,
+        profile=profile,
+        series=len(series),
+        datapoints=datapoints,
+        put_calls=calls,
+        requests={service: int(total) for service, total in request_counts.items()},
+        published=published,
+    )
+
+
+def widened_window(resources: StackResources, first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """``<start>/<end>`` covering this run and any earlier synthetic window on the stack."""
+    for window in resources.tag_values(SYNTHETIC_TAG):
+        earlier_first, earlier_last = (pd.Timestamp(part) for part in window.split("/"))
+        first, last = min(first, earlier_first), max(last, earlier_last)
+    return f"{first.isoformat()}/{last.isoformat()}"
