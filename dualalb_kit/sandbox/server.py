@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 from types import TracebackType
 
 from moto.server import ThreadedMotoServer
@@ -68,6 +70,7 @@ class Sandbox:
         if self._server is None:
             from . import cloudformation, models  # noqa: F401  (register the gap-fills)
 
+            quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
         return self
@@ -87,6 +90,31 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def quiet_request_log() -> None:
+    """Silence werkzeug's line per request; failed requests (logged as errors) still show."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+def serve(port: int | None = None) -> None:
+    """Run a sandbox on 127.0.0.1 until interrupted (Ctrl-C), then stop it.
+
+    Prints the URL and the environment another shell or notebook exports to use it.
+    ``port`` defaults to a free one. The credentials printed are moto's dummy pair.
+    """
+    sandbox = Sandbox(port).start()
+    print(f"dualalb-kit sandbox listening on {sandbox.endpoint_url} (Ctrl-C stops it)")
+    print("To use it from another shell (dummy credentials, valid only here):")
+    for name, value in sandbox.environment.items():
+        print(f"  export {name}={value}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("sandbox stopped")
+    finally:
+        sandbox.stop()
 
 
 def running_sandbox_url() -> str | None:

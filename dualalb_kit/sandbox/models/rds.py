@@ -11,6 +11,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import ec2_backends
 from moto.rds import models as rds_models
 from moto.rds.models import rds_backends
 
@@ -29,12 +30,9 @@ INTEGERS = ("AllocatedStorage", "BackupRetentionPeriod", "Iops", "MaxAllocatedSt
 
 
 def _property_value(name: str, value: Any, account_id: str, region: str) -> Any:
-    """A property as RDS keeps it: numbers as numbers, secrets resolved, a ``Ref`` to a subnet or
-    parameter group (moto hands over the group itself) as the group's name."""
+    """A property as RDS keeps it: numbers as numbers, secret references resolved."""
     if name in INTEGERS:
         return int(value)
-    if isinstance(value, rds_models.RDSBaseModel):
-        return value.name
     return resolve_secret_references(value, account_id, region)
 
 
@@ -177,3 +175,42 @@ class DBInstance(rds_models.DBInstance, CloudFormationModel):
             region_name,
         )
         return backend.modify_db_instance(original_resource.db_instance_identifier, arguments)
+
+
+class DBSubnetGroup(rds_models.DBSubnetGroup, CloudFormationModel):
+    """``AWS::RDS::DBSubnetGroup`` named in lower case as RDS does; Ref is its name (moto gives
+    the group no physical id, so a ``Ref`` to it resolved to the model object)."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> rds_models.DBSubnetGroup:
+        group = rds_models.DBSubnetGroup.create_from_cloudformation_json(
+            resource_name.lower(), cloudformation_json, account_id, region_name
+        )
+        group.physical_resource_id = group.name
+        return group
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: rds_models.DBSubnetGroup,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> rds_models.DBSubnetGroup:
+        properties = cloudformation_json["Properties"]
+        if new_resource_name.lower() != original_resource.name:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        ec2 = ec2_backends[account_id][region_name]
+        group = rds_backends[account_id][region_name].modify_db_subnet_group(
+            original_resource.name,
+            properties["DBSubnetGroupDescription"],
+            [ec2.get_subnet(subnet_id) for subnet_id in properties["SubnetIds"]],
+        )
+        group.physical_resource_id = group.name
+        return group
