@@ -21,7 +21,8 @@ $(PY_STAMP): pyproject.toml
 
 # The pinned CDK CLI, installed from package-lock.json by the npm that ships with the kit's Node.
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
-	$(BIN)/python -m dualalb_kit.runtime npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -c 'import sys; from dualalb_kit.runtime import npm; sys.exit(npm(sys.argv[1:]))' \
+		ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Debian's Chromium for the JupyterLab browser test: installed when missing and we are root

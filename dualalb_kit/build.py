@@ -120,7 +120,7 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
             target_cpu_utilization=task.scaling.target_cpu_utilization,
         ),
         capacity_provider_strategy=[
-            ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base, weight=c.weight)
+            ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base or None, weight=c.weight)
             for c in task.capacity
         ]
         if task.capacity

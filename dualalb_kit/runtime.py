@@ -47,7 +47,9 @@ def cdk_cli() -> list[str]:
     ``DUALALB_CDK_CLI`` overrides the script path (default ``node_modules/aws-cdk/bin/cdk``
     in the checkout, installed by ``make setup`` from ``package-lock.json``).
     """
-    script = Path(os.environ.get("DUALALB_CDK_CLI", PROJECT_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"))
+    script = Path(
+        os.environ.get("DUALALB_CDK_CLI", PROJECT_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk")
+    )
     if not script.exists():
         raise FileNotFoundError(
             f"CDK CLI not found at {script}: run `make setup` (it installs the pinned CLI with npm)"
@@ -61,17 +63,8 @@ def npm_command() -> list[str]:
     return [str(node_executable()), str(npm_cli)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m dualalb_kit.runtime npm ARGS...`` runs the kit's npm in the checkout."""
+def npm(args: list[str]) -> int:
+    """Run the kit's npm with ``args`` in the checkout (``make setup`` installs the CLI this way)."""
     import subprocess
-    import sys
 
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "npm":
-        print("usage: python -m dualalb_kit.runtime npm ARGS...", file=sys.stderr)
-        return 2
-    return subprocess.call([*npm_command(), *args[1:]], cwd=PROJECT_ROOT, env=node_environment())
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return subprocess.call([*npm_command(), *args], cwd=PROJECT_ROOT, env=node_environment())

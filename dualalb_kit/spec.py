@@ -315,7 +315,9 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
 def _looks_like_path(source: str | Path) -> bool:
     if isinstance(source, Path):
         return True
-    return "\n" not in source and source.endswith((".yaml", ".yml")) or Path(source).is_file()
+    if "\n" in source:
+        return False
+    return source.endswith((".yaml", ".yml")) or Path(source).is_file()
 
 
 _UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}

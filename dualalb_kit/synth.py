@@ -29,6 +29,8 @@ class Synthesis:
     assembly_dir: Path
     template: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+    """Logical id -> construct path."""
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rule", "path", "message"]))
 
     @property
@@ -42,7 +44,7 @@ class Synthesis:
             {
                 "logical_id": logical_id,
                 "type": resource["Type"],
-                "path": resource.get("Metadata", {}).get("aws:cdk:path", ""),
+                "path": self.paths.get(logical_id, ""),
             }
             for logical_id, resource in self.template.get("Resources", {}).items()
         ]
@@ -93,11 +95,13 @@ def synth(
         raise ValidationError("vpc", f"lookups still missing after {MAX_LOOKUP_ROUNDS} rounds: {missing}")
 
     template = json.loads((assembly_dir / f"{spec.stack_name}.template.json").read_text())
+    metadata = _stack_metadata(assembly_dir, spec.stack_name)
     return Synthesis(
         stack_name=spec.stack_name,
         assembly_dir=assembly_dir,
         template=template,
-        warnings=_warnings(assembly_dir, spec.stack_name),
+        warnings=[f"{path}: {data}" for path, data in _entries(metadata, "aws:cdk:warning")],
+        paths={data: path.lstrip("/") for path, data in _entries(metadata, "aws:cdk:logicalId")},
         findings=findings,
     )
 
@@ -168,12 +172,19 @@ def _findings(report: Path | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "path", "message"])
 
 
-def _warnings(assembly_dir: Path, stack_name: str) -> list[str]:
-    manifest = json.loads((assembly_dir / "manifest.json").read_text())
-    metadata = manifest["artifacts"][stack_name].get("metadata", {})
+def _stack_metadata(assembly_dir: Path, stack_name: str) -> dict[str, list[dict[str, Any]]]:
+    artifact = json.loads((assembly_dir / "manifest.json").read_text())["artifacts"][stack_name]
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        metadata.update(json.loads((assembly_dir / artifact["additionalMetadataFile"]).read_text()))
+    return metadata
+
+
+def _entries(metadata: dict[str, list[dict[str, Any]]], kind: str) -> list[tuple[str, Any]]:
+    """``(construct path, data)`` of the manifest metadata entries of one ``kind``."""
     return [
-        f"{path}: {entry['data']}"
+        (path, entry["data"])
         for path, entries in metadata.items()
         for entry in entries
-        if entry.get("type") == "aws:cdk:warning"
+        if entry["type"] == kind
     ]

@@ -1,0 +1,516 @@
+"""DualAlbFargateService: every behaviour of the original pattern, checked on the template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk.assertions import Match, Template
+
+import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
+from dualalb_kit import (
+    DualAlbFargateService,
+    FargateTaskProps,
+    LoadBalancerAccessibility,
+    Route53Options,
+    ServiceScalingPolicy,
+    ValidationError,
+)
+
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+
+
+def make_stack(**context) -> Stack:
+    return Stack(App(context=context), "Test")
+
+
+def task(stack: Stack, name: str, port: int = 80) -> ecs.FargateTaskDefinition:
+    definition = ecs.FargateTaskDefinition(stack, f"{name}Task")
+    definition.add_container(
+        name,
+        image=ecs.ContainerImage.from_registry("nginx"),
+        port_mappings=[ecs.PortMapping(container_port=port)],
+    )
+    return definition
+
+
+def seed_sample(stack: Stack, **kwargs) -> DualAlbFargateService:
+    """The seed README's 3-service sample."""
+    cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+    return DualAlbFargateService(
+        stack,
+        "Service",
+        spot=True,
+        tasks=[
+            FargateTaskProps(
+                task=task(stack, "order", 8080),
+                desired_count=2,
+                internal=LoadBalancerAccessibility(port=443, cert=cert),
+                external=LoadBalancerAccessibility(port=80),
+                scaling_policy=ServiceScalingPolicy(
+                    max_capacity=20, request_per_target=1000, target_cpu_utilization=50
+                ),
+            ),
+            FargateTaskProps(
+                task=task(stack, "customer"), desired_count=2, internal=LoadBalancerAccessibility(port=8080)
+            ),
+            FargateTaskProps(
+                task=task(stack, "product"), desired_count=2, internal=LoadBalancerAccessibility(port=9090)
+            ),
+        ],
+        **{"route53_ops": Route53Options(zone_name="svc.local"), **kwargs},
+    )
+
+
+def listeners(template: Template) -> list[dict]:
+    return [
+        r["Properties"] for r in template.find_resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    ]
+
+
+def services(template: Template) -> list[dict]:
+    return [r["Properties"] for r in template.find_resources("AWS::ECS::Service").values()]
+
+
+def test_seed_sample_builds_both_albs_listeners_and_target_groups():
+    stack = make_stack()
+    construct = seed_sample(stack)
+    template = Template.from_stack(stack)
+    albs = template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert sorted(a["Properties"]["Scheme"] for a in albs.values()) == ["internal", "internet-facing"]
+    assert sorted((p["Port"], p["Protocol"]) for p in listeners(template)) == [
+        (80, "HTTP"),
+        (443, "HTTPS"),
+        (8080, "HTTP"),
+        (9090, "HTTP"),
+    ]
+    https = next(p for p in listeners(template) if p["Port"] == 443)
+    assert https["Certificates"] == [{"CertificateArn": CERT_ARN}]
+    template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 4)
+    assert [s.node.id for s in construct.services] == ["orderService", "customerService", "productService"]
+    assert construct.external_alb is not None and construct.internal_alb is not None
+    assert construct.zone is not None
+
+
+def test_target_groups_are_tagged_with_service_and_side():
+    stack = make_stack()
+    seed_sample(stack)
+    tags = sorted(
+        tuple(sorted((t["Key"], t["Value"]) for t in g["Properties"]["Tags"]))
+        for g in Template.from_stack(stack)
+        .find_resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+        .values()
+    )
+    assert tags == [
+        (("dualalb:alb", "external"), ("dualalb:service", "order")),
+        (("dualalb:alb", "internal"), ("dualalb:service", "customer")),
+        (("dualalb:alb", "internal"), ("dualalb:service", "order")),
+        (("dualalb:alb", "internal"), ("dualalb:service", "product")),
+    ]
+
+
+def test_only_internal_tasks_create_no_external_alb():
+    stack = make_stack()
+    construct = DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[FargateTaskProps(task=task(stack, "a"), internal=LoadBalancerAccessibility(port=80))],
+    )
+    template = Template.from_stack(stack)
+    albs = template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert [a["Properties"]["Scheme"] for a in albs.values()] == ["internal"]
+    assert construct.external_alb is None
+    assert set(template.to_json()["Outputs"]) == {"InternalEndpoint", "InternalEndpointPrivate"}
+    template.resource_count_is("AWS::Route53::RecordSet", 1)
+
+
+def test_only_external_tasks_create_no_internal_alb():
+    stack = make_stack()
+    construct = DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[FargateTaskProps(task=task(stack, "a"), external=LoadBalancerAccessibility(port=8081))],
+    )
+    albs = Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert [a["Properties"]["Scheme"] for a in albs.values()] == ["internet-facing"]
+    assert construct.internal_alb is None
+
+
+def test_external_https_on_443_adds_a_redirect_from_80():
+    stack = make_stack()
+    cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[
+            FargateTaskProps(task=task(stack, "a"), external=LoadBalancerAccessibility(port=443, cert=[cert]))
+        ],
+    )
+    redirect = next(p for p in listeners(Template.from_stack(stack)) if p["Port"] == 80)
+    assert redirect["DefaultActions"] == [
+        {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
+    ]
+    assert (
+        Template.from_stack(stack).to_json()["Outputs"]["ExternalEndpoint"]["Value"]["Fn::Join"][1][0]
+        == "https://"
+    )
+
+
+def test_no_redirect_when_a_task_already_uses_external_80():
+    stack = make_stack()
+    cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[
+            FargateTaskProps(task=task(stack, "a"), external=LoadBalancerAccessibility(port=443, cert=cert)),
+            FargateTaskProps(task=task(stack, "b"), external=LoadBalancerAccessibility(port=80)),
+        ],
+    )
+    ports = sorted((p["Port"], p["DefaultActions"][0]["Type"]) for p in listeners(Template.from_stack(stack)))
+    assert ports == [(80, "forward"), (443, "forward")]
+
+
+def test_cluster_has_both_fargate_providers_and_container_insights():
+    stack = make_stack()
+    seed_sample(stack)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::ECS::ClusterCapacityProviderAssociations",
+        {"CapacityProviders": ["FARGATE", "FARGATE_SPOT"]},
+    )
+    template.has_resource_properties(
+        "AWS::ECS::Cluster", {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("spot", "strategy", "expected"),
+    [
+        (False, None, [{"CapacityProvider": "FARGATE", "Weight": 1}]),
+        (True, None, [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]),
+        (
+            True,
+            [
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=1, weight=1),
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=3),
+            ],
+            [
+                {"CapacityProvider": "FARGATE", "Base": 1, "Weight": 1},
+                {"CapacityProvider": "FARGATE_SPOT", "Weight": 3},
+            ],
+        ),
+    ],
+    ids=["default on-demand", "spot", "task override"],
+)
+def test_capacity_provider_strategy(spot, strategy, expected):
+    stack = make_stack()
+    DualAlbFargateService(
+        stack,
+        "Service",
+        spot=spot,
+        tasks=[
+            FargateTaskProps(
+                task=task(stack, "a"),
+                internal=LoadBalancerAccessibility(port=80),
+                capacity_provider_strategy=strategy,
+            )
+        ],
+    )
+    (service,) = services(Template.from_stack(stack))
+    assert service["CapacityProviderStrategy"] == expected
+    assert "LaunchType" not in service
+
+
+def test_exec_circuit_breaker_and_zero_downtime_deployments():
+    stack = make_stack()
+    seed_sample(stack, enable_execute_command=True)
+    for service in services(Template.from_stack(stack)):
+        assert service["EnableExecuteCommand"] is True
+        deployment = service["DeploymentConfiguration"]
+        assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+        assert (deployment["MinimumHealthyPercent"], deployment["MaximumPercent"]) == (100, 200)
+    stack = make_stack()
+    seed_sample(stack, circuit_breaker=False)
+    for service in services(Template.from_stack(stack)):
+        assert "DeploymentCircuitBreaker" not in service["DeploymentConfiguration"]
+        assert service["EnableExecuteCommand"] is False
+
+
+def test_default_subnets_are_private_without_public_ip():
+    stack = make_stack()
+    seed_sample(stack)
+    template = Template.from_stack(stack)
+    private = {k for k, v in template.find_resources("AWS::EC2::Subnet").items() if "Private" in k}
+    for service in services(template):
+        network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "DISABLED"
+        assert {s["Ref"] for s in network["Subnets"]} <= private
+
+
+@pytest.mark.parametrize("one_per_az", [False, True])
+def test_public_subnets_assign_public_ips(one_per_az):
+    stack = make_stack()
+    seed_sample(
+        stack, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC, one_per_az=one_per_az)
+    )
+    template = Template.from_stack(stack)
+    public = {k for k in template.find_resources("AWS::EC2::Subnet") if "Public" in k}
+    for service in services(template):
+        network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "ENABLED"
+        assert {s["Ref"] for s in network["Subnets"]} <= public
+
+
+def imported_vpc(stack: Stack) -> ec2.IVpc:
+    return ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Imported",
+        vpc_id="vpc-1",
+        vpc_cidr_block="10.1.0.0/16",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        public_subnet_ids=["subnet-pub1", "subnet-pub2"],
+        private_subnet_ids=["subnet-prv1", "subnet-prv2"],
+        isolated_subnet_ids=["subnet-iso1", "subnet-iso2"],
+    )
+
+
+def test_specific_subnets_by_id():
+    stack = make_stack()
+    vpc = imported_vpc(stack)
+    chosen = [
+        ec2.Subnet.from_subnet_id(stack, f"S{i}", sid) for i, sid in enumerate(["subnet-pub1", "subnet-pub2"])
+    ]
+    seed_sample(stack, vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnets=chosen))
+    for service in services(Template.from_stack(stack)):
+        network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["Subnets"] == ["subnet-pub1", "subnet-pub2"]
+        assert network["AssignPublicIp"] == "ENABLED"
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        (
+            lambda s: ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            "vpc_subnets: isolated subnets have no route to pull images; use private or public",
+        ),
+        (
+            lambda s: ec2.SubnetSelection(
+                subnets=[
+                    ec2.Subnet.from_subnet_id(s, "A", "subnet-pub1"),
+                    ec2.Subnet.from_subnet_id(s, "B", "subnet-prv1"),
+                ]
+            ),
+            "vpc_subnets.subnets: mixes public and private subnets; choose one kind",
+        ),
+        (
+            lambda s: ec2.SubnetSelection(subnets=[ec2.Subnet.from_subnet_id(s, "A", "subnet-elsewhere")]),
+            "vpc_subnets.subnets: subnet-elsewhere is not a subnet of vpc-1",
+        ),
+        (
+            lambda s: ec2.SubnetSelection(subnets=[ec2.Subnet.from_subnet_id(s, "A", "subnet-iso1")]),
+            "vpc_subnets.subnets: subnet-iso1 is an isolated subnet",
+        ),
+    ],
+    ids=["isolated type", "mixed", "not in vpc", "isolated id"],
+)
+def test_subnet_errors(selection, message):
+    stack = make_stack()
+    with pytest.raises(ValidationError) as caught:
+        seed_sample(stack, vpc=imported_vpc(stack), vpc_subnets=selection(stack))
+    assert str(caught.value) == message
+
+
+def test_new_vpc_has_one_nat_gateway_and_flow_logs():
+    stack = Stack(App(), "Test", env=Environment(account="123456789012", region="us-east-1"))
+    seed_sample(stack)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
+    template.resource_count_is("AWS::EC2::FlowLog", 1)
+    assert len(template.find_resources("AWS::EC2::Subnet")) <= 6  # public + private in at most 3 AZs
+
+
+@pytest.mark.parametrize(
+    ("context", "env", "expected_filter"),
+    [
+        ({"use_default_vpc": "1"}, {}, {"isDefault": "true"}),
+        ({}, {"CDK_USE_DEFAULT_VPC": "1"}, {"isDefault": "true"}),
+        ({"use_vpc_id": "vpc-0abc"}, {}, {"vpc-id": "vpc-0abc"}),
+    ],
+    ids=["context default", "env default", "context vpc id"],
+)
+def test_vpc_lookup_from_context(monkeypatch, context, env, expected_filter):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    app = App(context=context)
+    stack = Stack(app, "Test", env=Environment(account="123456789012", region="us-east-1"))
+    seed_sample(stack)
+    manifest = json.loads((Path(app.synth().directory) / "manifest.json").read_text())
+    assert [m["provider"] for m in manifest["missing"]] == ["vpc-provider"]
+    assert manifest["missing"][0]["props"]["filter"] == expected_filter
+
+
+def test_autoscaling_policies_per_service():
+    stack = make_stack()
+    seed_sample(stack)
+    template = Template.from_stack(stack)
+    targets = sorted(
+        (t["Properties"]["MinCapacity"], t["Properties"]["MaxCapacity"])
+        for t in template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget").values()
+    )
+    assert targets == [(1, 10), (1, 10), (1, 20)]
+    policies = [
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    ]
+    kinds = sorted(
+        (c["PredefinedMetricSpecification"]["PredefinedMetricType"], c["TargetValue"]) for c in policies
+    )
+    # CPU on each of 3 services; requests per target on each of 4 target groups (order has two).
+    assert kinds == [("ALBRequestCountPerTarget", 1000)] * 4 + [("ECSServiceAverageCPUUtilization", 50)] * 3
+
+
+def test_private_zone_with_both_aliases_and_outputs():
+    stack = make_stack()
+    seed_sample(stack)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Route53::HostedZone", {"Name": "svc.local.", "VPCs": Match.any_value()}
+    )
+    names = sorted(
+        r["Properties"]["Name"] for r in template.find_resources("AWS::Route53::RecordSet").values()
+    )
+    assert names == ["external.svc.local.", "internal.svc.local."]
+    outputs = template.to_json()["Outputs"]
+    assert outputs["InternalEndpointPrivate"]["Value"] == "https://internal.svc.local"
+    assert outputs["ExternalEndpointPrivate"]["Value"] == "http://external.svc.local"
+    assert set(outputs) == {
+        "ExternalEndpoint",
+        "InternalEndpoint",
+        "ExternalEndpointPrivate",
+        "InternalEndpointPrivate",
+    }
+
+
+def test_alias_off_leaves_the_zone_out_but_keeps_endpoints():
+    stack = make_stack()
+    cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+    construct = DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[
+            FargateTaskProps(task=task(stack, "a"), external=LoadBalancerAccessibility(port=443, cert=cert)),
+            FargateTaskProps(task=task(stack, "b"), internal=LoadBalancerAccessibility(port=80)),
+        ],
+        route53_ops=Route53Options(enable_load_balancer_alias=False),
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Route53::HostedZone", 0)
+    template.resource_count_is("AWS::Route53::RecordSet", 0)
+    assert construct.zone is None
+    assert set(template.to_json()["Outputs"]) == {"ExternalEndpoint", "InternalEndpoint"}
+
+
+def test_least_privilege_security_groups():
+    stack = make_stack()
+    seed_sample(stack)
+    template = Template.from_stack(stack).to_json()
+    groups = {
+        k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::EC2::SecurityGroup"
+    }
+    external = next(p for k, p in groups.items() if "ExternalAlb" in k)
+    internal = next(p for k, p in groups.items() if "InternalAlb" in k)
+    assert [(r["CidrIp"], r["FromPort"]) for r in external["SecurityGroupIngress"]] == [("0.0.0.0/0", 80)]
+    assert sorted((r["CidrIp"], r["FromPort"]) for r in internal["SecurityGroupIngress"]) == [
+        ("10.0.0.0/16", 443),
+        ("10.0.0.0/16", 8080),
+        ("10.0.0.0/16", 9090),
+    ]
+    # Services accept traffic only from their ALBs' security groups.
+    service_ingress = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+    ]
+    assert service_ingress and all(
+        "SourceSecurityGroupId" in r and "CidrIp" not in r for r in service_ingress
+    )
+    service_groups = [p for k, p in groups.items() if "Alb" not in k]
+    assert all("SecurityGroupIngress" not in p for p in service_groups)
+
+
+def service_with(stack: Stack, **props) -> None:
+    props.setdefault("internal", LoadBalancerAccessibility(port=80))
+    DualAlbFargateService(stack, "Service", tasks=[FargateTaskProps(task=task(stack, "a"), **props)])
+
+
+CONSTRUCT_ERRORS = [
+    (
+        "port",
+        {"internal": LoadBalancerAccessibility(port=0)},
+        "tasks[0].internal.port: 0 is not a port (1-65535)",
+    ),
+    ("negative desired", {"desired_count": -1}, "tasks[0].desired_count: -1 is negative"),
+    (
+        "desired above max",
+        {"desired_count": 5, "scaling_policy": ServiceScalingPolicy(max_capacity=4)},
+        "tasks[0].desired_count: 5 is above scaling.max_capacity 4",
+    ),
+    (
+        "cpu target",
+        {"scaling_policy": ServiceScalingPolicy(target_cpu_utilization=101)},
+        "tasks[0].scaling.target_cpu_utilization: 101 is outside (0, 100]",
+    ),
+    (
+        "requests per target",
+        {"scaling_policy": ServiceScalingPolicy(request_per_target=-5)},
+        "tasks[0].scaling.request_per_target: -5 must be above 0",
+    ),
+    (
+        "unknown provider",
+        {"capacity_provider_strategy": [ecs.CapacityProviderStrategy(capacity_provider="EC2", weight=1)]},
+        "tasks[0].capacity_provider_strategy[0].provider: "
+        "'EC2' is not a capacity provider (FARGATE, FARGATE_SPOT)",
+    ),
+    (
+        "all weights zero",
+        {"capacity_provider_strategy": [ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=2)]},
+        "tasks[0].capacity_provider_strategy: "
+        "all weights are zero; at least one provider needs a weight above 0",
+    ),
+    ("no listener", {"internal": None}, "tasks[0]: needs external, internal or both"),
+]
+
+
+@pytest.mark.parametrize(
+    ("props", "message"), [c[1:] for c in CONSTRUCT_ERRORS], ids=[c[0] for c in CONSTRUCT_ERRORS]
+)
+def test_construct_rejects_bad_props_before_building(props, message):
+    stack = make_stack()
+    with pytest.raises(ValidationError) as caught:
+        service_with(stack, **props)
+    assert str(caught.value) == message
+    assert stack.node.try_find_child("Service") is None
+
+
+def test_construct_rejects_two_tasks_on_one_port_and_bad_names():
+    stack = make_stack()
+    with pytest.raises(ValidationError, match=r"^tasks\[1\]\.external\.port: port 80 of the external ALB"):
+        DualAlbFargateService(
+            stack,
+            "Service",
+            tasks=[
+                FargateTaskProps(task=task(stack, "a"), external=LoadBalancerAccessibility(port=80)),
+                FargateTaskProps(task=task(stack, "b"), external=LoadBalancerAccessibility(port=80)),
+            ],
+        )
+    with pytest.raises(ValidationError, match=r"^route53_ops\.zone_name: 'not a zone' is not a DNS name$"):
+        seed_sample(make_stack(), route53_ops=Route53Options(zone_name="not a zone"))
+    with pytest.raises(ValidationError, match=r"^tasks: at least one task is required$"):
+        DualAlbFargateService(make_stack(), "Service", tasks=[])

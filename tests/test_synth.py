@@ -1,0 +1,166 @@
+"""Synthesis of the shipped params files: the CLI, the template, warnings, cdk-nag and cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dualalb_kit.spec import load_spec
+from dualalb_kit.synth import synth
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS = sorted((ROOT / "params").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    """Each params file synthesized once, with cdk-nag on."""
+    out = tmp_path_factory.mktemp("assemblies")
+    return {path.name: synth(load_spec(path), out / path.stem) for path in PARAMS}
+
+
+def resources_of(template: dict, kind: str) -> list[dict]:
+    return [r.get("Properties", {}) for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_cli_synth_prints_the_resource_table(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", "synth", "params/sample.yaml", "-o", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Synthesized dualalb-sample into {tmp_path}")
+    table = {line.split()[0]: int(line.split()[1]) for line in lines if line.strip().startswith("AWS::")}
+    assert table["AWS::ElasticLoadBalancingV2::LoadBalancer"] == 2
+    assert table["AWS::ECS::Service"] == 3
+    assert table["AWS::Route53::RecordSet"] == 2
+    assert "  ExternalEndpointPrivate: http://external.svc.local" in lines
+    assert "Node 20 is end-of-life" not in result.stderr + result.stdout
+    assert (tmp_path / "dualalb-sample.template.json").exists()
+
+
+def test_cli_synth_bad_input_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stack_name: x\ntasks: [{name: a, image: b, internal: {port: 70000}}]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", "synth", str(bad), "-o", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: tasks[0].internal.port: 70000 is not a port (1-65535)\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_sample_template_matches_the_seed(synthesized):
+    template = synthesized["sample.yaml"].template
+    albs = resources_of(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert sorted(a["Scheme"] for a in albs) == ["internal", "internet-facing"]
+    services = resources_of(template, "AWS::ECS::Service")
+    assert [s["CapacityProviderStrategy"] for s in services] == [
+        [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    ] * 3
+    assert sorted(s["DesiredCount"] for s in services) == [2, 2, 2]
+    zone = resources_of(template, "AWS::Route53::HostedZone")
+    assert [z["Name"] for z in zone] == ["svc.local."]
+    records = sorted(r["Name"] for r in resources_of(template, "AWS::Route53::RecordSet"))
+    assert records == ["external.svc.local.", "internal.svc.local."]
+    targets = sorted(
+        t["MaxCapacity"] for t in resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    )
+    assert targets == [10, 10, 20]
+    assert len(resources_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy")) == 7
+
+
+def test_resources_frame(synthesized):
+    result = synthesized["sample.yaml"]
+    frame = result.resources
+    assert list(frame.columns) == ["logical_id", "type", "path"]
+    assert len(frame) == len(result.template["Resources"])
+    service_rows = frame[frame["type"] == "AWS::ECS::Service"]
+    assert sorted(service_rows["path"]) == [
+        "dualalb-sample/Service/customerService/Service",
+        "dualalb-sample/Service/orderService/Service",
+        "dualalb-sample/Service/productService/Service",
+    ]
+    assert result.assembly_dir.joinpath("manifest.json").exists()
+
+
+@pytest.mark.parametrize("name", [p.name for p in PARAMS])
+def test_params_synthesize_without_warnings_or_findings(synthesized, name):
+    result = synthesized[name]
+    assert result.warnings == []
+    assert result.findings.empty, result.findings.to_string()
+
+
+@pytest.mark.parametrize("name", [p.name for p in PARAMS])
+def test_cfn_lint_reports_no_errors(synthesized, name):
+    template_path = synthesized[name].template_path
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [m for m in json.loads(lint.stdout or "[]") if m["Level"] == "Error"]
+    assert errors == []
+    assert lint.returncode & 2 == 0
+
+
+@pytest.mark.parametrize("name", [p.name for p in PARAMS])
+def test_template_reflects_the_params(synthesized, name):
+    spec = load_spec(ROOT / "params" / name)
+    template = synthesized[name].template
+    if spec.pattern != "dualalb":
+        pytest.skip("the WordPress pattern has its own tests")
+    services = resources_of(template, "AWS::ECS::Service")
+    assert sorted(s["DesiredCount"] for s in services) == sorted(t.desired_count for t in spec.tasks)
+    listener_ports = sorted(
+        lst["Port"] for lst in resources_of(template, "AWS::ElasticLoadBalancingV2::Listener")
+    )
+    expected_ports = sorted(
+        alb.port for t in spec.tasks for alb in (t.external, t.internal) if alb is not None
+    )
+    assert listener_ports == expected_ports
+    strategies = sorted(json.dumps(s["CapacityProviderStrategy"], sort_keys=True) for s in services)
+    expected = sorted(
+        json.dumps(
+            [
+                {"CapacityProvider": c.provider, **({"Base": c.base} if c.base else {}), "Weight": c.weight}
+                for c in t.capacity_strategy(spec.spot)
+            ],
+            sort_keys=True,
+        )
+        for t in spec.tasks
+    )
+    assert strategies == expected
+
+
+def test_nag_findings_are_reported_not_fatal(tmp_path):
+    """An unacknowledged finding shows in ``findings`` and the assembly is still written."""
+    from aws_cdk import App, Stack, Validations
+    from aws_cdk import aws_ec2 as ec2
+    from cdk_nag import AwsSolutionsChecks
+
+    from dualalb_kit.synth import _findings
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Open")
+    group = ec2.SecurityGroup(stack, "Open", vpc=ec2.Vpc(stack, "Vpc"))
+    group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(22))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    with pytest.raises(RuntimeError):
+        app.synth()
+    findings = _findings(tmp_path / "validation-report.json")
+    assert "AwsSolutions-EC23" in set(findings["rule"])
+    assert "Open/Open/Resource" in set(findings["path"])
