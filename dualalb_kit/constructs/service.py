@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import CfnOutput, Duration, Tags, Token
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -296,7 +295,7 @@ class DualAlbFargateService(Construct):
 
 
 def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
-    if isinstance(cert, acm.ICertificate) or hasattr(cert, "metric_days_to_expiry"):
+    if hasattr(cert, "metric_days_to_expiry"):  # an ACM certificate rather than a listener certificate
         return elbv2.ListenerCertificate.from_certificate_manager(cert)  # type: ignore[arg-type]
     return cert  # type: ignore[return-value]
 
