@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("-o", "--outdir", type=Path, help="assembly directory (default cdk.out/<stack_name>)")
     synth.add_argument("--endpoint-url", help="sandbox URL for lookups (vpc: default / vpc-...)")
     synth.add_argument("--no-nag", action="store_true", help="skip cdk-nag's AwsSolutions checks")
+
+    sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
+    sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+
+    # These two own their options (papermill-style modules with their own argument parsers).
+    for name, run, help in (
+        ("batch", _batch, "execute notebooks for each params file with papermill"),
+        ("sample", _sample, "run the sample application locally: `sample up`"),
+    ):
+        command = _command(commands, name, run, help)
+        command.add_argument("args", nargs=argparse.REMAINDER, help=f"see `dualalb-kit {name} --help`")
     return parser
 
 
@@ -68,6 +79,28 @@ def _synth(args: argparse.Namespace) -> int:
         print(f"\ncdk-nag (AwsSolutions): {len(result.findings)} unacknowledged finding(s)")
         print(result.findings.to_string(index=False))
     return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox.server import serve
+
+    serve(args.port)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import main as batch_main
+
+    return batch_main(args.args)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .samples.local import main as sample_main
+
+    if args.args[:1] != ["up"]:
+        print("usage: dualalb-kit sample up [--port N] [--timeout S]", file=sys.stderr)
+        return 2
+    return sample_main(args.args[1:])
 
 
 if __name__ == "__main__":
