@@ -111,7 +111,7 @@ class LoadProfile:
         """Mean requests per second for ``service`` at each time of ``index`` (no noise)."""
         hours = index.hour + index.minute / 60
         shape = 1 + self.diurnal_amplitude * np.cos(2 * np.pi * (hours - self.peak_hour) / 24)
-        shape = np.where(index.dayofweek >= 5, shape * self.weekend_factor, shape)
+        shape = np.where(index.day_of_week >= 5, shape * self.weekend_factor, shape)
         for spike in self.spikes:
             at = pd.Timestamp(spike.at)
             at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
