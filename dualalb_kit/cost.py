@@ -126,7 +126,8 @@ def cost_of(
     ``tasks``: a count, a sequence of counts, a Series, or a frame with a ``tasks`` column (such as
     ``SimulationResult.tasks``); each count runs for ``period_seconds`` (default 60). ``pricing``:
     a :class:`Pricing`, or an override for :func:`load_pricing` (default: the packaged table).
-    Returns one row per provider of the strategy: ``provider``, ``tasks`` (mean running),
+    Returns one row per provider of the strategy: ``provider``, ``tasks`` (mean running at once;
+    a frame with several services per ``timestamp`` counts them together),
     ``task_hours``, ``vcpu_hours``, ``gb_hours``, ``vcpu_hour_price``, ``gb_hour_price``, ``cost``
     (USD). The total is ``frame["cost"].sum()``.
     """
@@ -135,7 +136,7 @@ def cost_of(
     if not period_seconds > 0:
         raise ValidationError("period_seconds", f"{period_seconds} is not positive")
     prices = pricing if isinstance(pricing, Pricing) else load_pricing(pricing)
-    counts = _counts(tasks)
+    counts, periods_run = _counts(tasks)
     providers, bases, weights = _strategy(strategy)
     values, periods = np.unique(counts, return_counts=True)
     task_periods = _place(values, bases, weights) @ periods  # (providers,)
@@ -144,7 +145,7 @@ def cost_of(
     frame = pd.DataFrame(
         {
             "provider": list(providers),
-            "tasks": task_periods / max(len(counts), 1),
+            "tasks": task_periods / max(periods_run, 1),
             "task_hours": hours,
             "vcpu_hours": hours * cpu / 1024.0,
             "gb_hours": hours * memory / 1024.0,
@@ -252,15 +253,18 @@ def _item(item: Any, name: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def _counts(tasks: Any) -> np.ndarray:
+def _counts(tasks: Any) -> tuple[np.ndarray, int]:
+    """The task counts, and how many periods they span (distinct timestamps in a frame that has them)."""
+    periods = None
     if isinstance(tasks, pd.DataFrame):
         if "tasks" not in tasks.columns:
             raise ValidationError("tasks", "the frame needs a 'tasks' column")
+        periods = tasks["timestamp"].nunique() if "timestamp" in tasks.columns else None
         tasks = tasks["tasks"]
     values = np.atleast_1d(np.asarray(tasks, dtype=float))
     if np.isnan(values).any() or (values < 0).any() or (values != np.round(values)).any():
         raise ValidationError("tasks", "task counts must be whole numbers, 0 or more")
-    return values.astype(np.int64)
+    return values.astype(np.int64), len(values) if periods is None else periods
 
 
 def _read_override(override: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:

@@ -273,6 +273,11 @@ def _extract_series(metrics: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str],
     if np.any((nanoseconds - start) % _MINUTE_NS):
         raise ValidationError("metrics.timestamp", "the simulator replays 1-minute datapoints (period=60)")
     minute_index = (nanoseconds - start) // _MINUTE_NS
+    step = int(np.gcd.reduce(minute_index))
+    if step > 1:
+        raise ValidationError(
+            "metrics.timestamp", f"datapoints are {step} minutes apart; load them with period=60"
+        )
     grid = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=int(minute_index.max()) + 1, freq=MINUTE)
     metric_code = metric_code[rows]
     stat_code = _label_codes(metrics["stat"].iloc[rows], stat_names)

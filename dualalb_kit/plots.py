@@ -1,0 +1,179 @@
+"""Figures for notebooks: load and latency, simulated tasks against max capacity, cost per spot mix.
+
+matplotlib only (the kit's one plotting library). Each function returns a
+``matplotlib.figure.Figure`` built without pyplot, so a notebook shows it once, as the cell's value,
+and ``fig.savefig(path)`` writes it. Times are drawn in UTC. Frames whose ``attrs["synthetic"]`` is
+true (generated traffic), and simulation results made from them, are labelled "synthetic data" in
+the title of every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .errors import ValidationError
+from .scaling import SimulationResult
+
+SYNTHETIC_LABEL = "synthetic data"
+_LEGEND_LIMIT = 12  # more lines than this and a legend hides the plot
+
+
+def plot_load(
+    metrics: pd.DataFrame, services: Sequence[str] | None = None, *, latency_stat: str = "p99"
+) -> Figure:
+    """Requests, latency and 5xx per minute over time, one line per service (default: all).
+
+    Panels: ``RequestCount`` summed over the service's ALBs; ``TargetResponseTime`` at
+    ``latency_stat`` (default p99) in milliseconds, one line per service and ALB (percentiles do
+    not add up across ALBs); ``HTTPCode_Target_5XX_Count`` plus ``HTTPCode_ELB_5XX_Count``.
+    """
+    chosen = _services(metrics["service"], services)
+    rows = metrics.loc[metrics["service"].isin(chosen)]
+    figure = Figure(figsize=(11, 8), layout="constrained")
+    requests_axes, latency_axes, errors_axes = figure.subplots(3, 1, sharex=True)
+    requests = _per_minute(rows, ["RequestCount"], "Sum", by_alb=False)
+    latency = _per_minute(rows, ["TargetResponseTime"], latency_stat, by_alb=True) * 1000.0
+    errors = _per_minute(rows, ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"], "Sum", by_alb=False)
+    _lines(requests_axes, requests, "requests / minute")
+    _lines(latency_axes, latency, f"{latency_stat} latency (ms)")
+    _lines(errors_axes, errors, "5xx / minute")
+    requests_axes.set_title("Requests (all ALBs)")
+    latency_axes.set_title(f"Target response time, {latency_stat}")
+    errors_axes.set_title("5xx responses (targets + load balancer)")
+    _time_axis(errors_axes)
+    figure.suptitle(_title("Load and latency", metrics.attrs.get("synthetic", False)))
+    return figure
+
+
+def plot_tasks(result: SimulationResult, services: Sequence[str] | None = None) -> Figure:
+    """Simulated task count per service against its max capacity, capped minutes shaded red.
+
+    One panel per service (default: all): the simulated count (step line), the observed count
+    (dotted) where the metrics had one, ``max_capacity`` (dashed), and a red band over every
+    minute where ``max_capacity`` held the service below what its policies asked for.
+    """
+    chosen = _services(result.tasks["service"], services)
+    figure = Figure(figsize=(11, 2.2 * len(chosen) + 0.8), layout="constrained")
+    axes_list = np.atleast_1d(figure.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0])
+    for axes, service in zip(axes_list, chosen, strict=True):
+        rows = result.tasks.loc[result.tasks["service"] == service]
+        times = _times(rows["timestamp"])
+        ceiling = int(rows["max_capacity"].iloc[0])
+        axes.step(times, rows["tasks"].to_numpy(), where="post", color="tab:blue", label="simulated tasks")
+        if rows["observed_tasks"].notna().any():
+            observed = rows["observed_tasks"].to_numpy()
+            axes.step(times, observed, where="post", color="tab:gray", linestyle=":", label="observed tasks")
+        axes.axhline(ceiling, color="tab:red", linestyle="--", linewidth=1, label=f"max_capacity {ceiling}")
+        capped = rows["capped"].to_numpy()
+        axes.fill_between(
+            times, 0, ceiling * 1.05, where=capped, step="post", color="tab:red", alpha=0.2, label="capped"
+        )
+        axes.set_ylim(0, max(ceiling, float(np.nanmax(rows["tasks"]))) * 1.15 + 0.5)
+        axes.set_ylabel("tasks")
+        axes.set_title(f"{service}: {int(capped.sum())} capped minutes", loc="left")
+        axes.legend(loc="upper right", fontsize="small", ncols=4)
+    _time_axis(axes_list[-1])
+    figure.suptitle(_title("Simulated target tracking", result.synthetic))
+    return figure
+
+
+def plot_cost(comparison: pd.DataFrame) -> Figure:
+    """Cost per spot mix as stacked bars (on-demand, spot), total and saving written on each bar.
+
+    ``comparison`` is what :func:`dualalb_kit.cost.compare_mixes` returns.
+    """
+    missing = {"mix", "on_demand_cost", "spot_cost", "cost", "saving"} - set(comparison.columns)
+    if missing:
+        raise ValidationError("comparison", f"missing columns: {', '.join(sorted(missing))}")
+    figure = Figure(figsize=(1.8 * len(comparison) + 3, 4.5), layout="constrained")
+    axes = figure.subplots()
+    names = comparison["mix"].astype(str).tolist()
+    on_demand = comparison["on_demand_cost"].to_numpy(dtype=float)
+    spot = comparison["spot_cost"].to_numpy(dtype=float)
+    axes.bar(names, on_demand, color="tab:blue", label="FARGATE (on-demand)")
+    axes.bar(names, spot, bottom=on_demand, color="tab:orange", label="FARGATE_SPOT")
+    for index, (total, saving) in enumerate(zip(comparison["cost"], comparison["saving"], strict=True)):
+        axes.annotate(
+            f"${total:,.2f}\n-{saving:.0%}" if saving > 0 else f"${total:,.2f}",
+            (index, total),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+        )
+    axes.set_ylim(0, float(np.nanmax(comparison["cost"])) * 1.25 or 1.0)
+    axes.set_ylabel("cost (USD)")
+    axes.legend(loc="upper right")
+    where = comparison.attrs.get("region")
+    taken = comparison.attrs.get("pricing_taken")
+    subtitle = f" ({where}, prices of {taken})" if where and taken else ""
+    figure.suptitle(f"Cost per capacity-provider mix{subtitle}")
+    return figure
+
+
+def _services(column: pd.Series, services: Sequence[str] | None) -> list[str]:
+    present = sorted(str(name) for name in pd.unique(column.dropna()))
+    if services is None:
+        if not present:
+            raise ValidationError("services", "the frame has no services")
+        return present
+    unknown = [name for name in services if name not in present]
+    if unknown:
+        raise ValidationError("services", f"not in the frame: {', '.join(unknown)}")
+    return list(services)
+
+
+def _per_minute(rows: pd.DataFrame, metric_names: list[str], stat: str, *, by_alb: bool) -> pd.DataFrame:
+    """A wide frame: index timestamp, one column per service (or 'service (alb)'); missing stays NaN."""
+    picked = rows.loc[rows["metric"].isin(metric_names) & (rows["stat"] == stat)]
+    if picked.empty:
+        return pd.DataFrame()
+    label = picked["service"].astype(str)
+    if by_alb:
+        label = label + " (" + picked["alb"].fillna("ecs").astype(str) + ")"
+    wide = pd.pivot_table(
+        picked.assign(label=label),
+        index="timestamp",
+        columns="label",
+        values="value",
+        aggfunc="sum",
+        dropna=False,
+    )
+    return wide.sort_index()
+
+
+def _lines(axes: Axes, wide: pd.DataFrame, ylabel: str) -> None:
+    axes.set_ylabel(ylabel)
+    if wide.empty:
+        axes.text(0.5, 0.5, "no data", transform=axes.transAxes, ha="center", va="center", color="gray")
+        return
+    times = _times(wide.index)
+    for name in wide.columns:
+        axes.plot(times, wide[name].to_numpy(dtype=float), linewidth=1, label=str(name))
+    if len(wide.columns) <= _LEGEND_LIMIT:
+        axes.legend(loc="upper right", fontsize="small", ncols=min(len(wide.columns), 4))
+
+
+def _times(timestamps) -> np.ndarray:
+    """UTC wall time as naive datetime64, which matplotlib draws without converters."""
+    index = pd.DatetimeIndex(timestamps)
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index.to_numpy()
+
+
+def _time_axis(axes: Axes) -> None:
+    locator = mdates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.set_xlabel("time (UTC)")
+
+
+def _title(text: str, synthetic: bool) -> str:
+    return f"{text} ({SYNTHETIC_LABEL})" if synthetic else text

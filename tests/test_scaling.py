@@ -1,0 +1,280 @@
+"""Target-tracking replay against hand-computed expectations.
+
+Conventions of these tests: minute t's datapoint is evaluated at the end of minute t, so an
+action decided then shows as the task count of minute t+1. Request targets are 1000 per target,
+the scale-in threshold is 900 (90 %).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dualalb_kit import ValidationError
+from dualalb_kit.scaling import simulate_target_tracking
+from dualalb_kit.spec import ScalingSpec
+
+START = pd.Timestamp("2026-01-05 00:00", tz="UTC")
+REQUESTS_ONLY = SimpleNamespace(max_capacity=10, request_per_target=1000, target_cpu_utilization=None)
+
+
+def tidy(
+    series: dict[tuple[str, str | None, str, str], list[float]], minutes: int | None = None
+) -> pd.DataFrame:
+    """A load_metrics-shaped frame from {(service, alb, metric, stat): per-minute values}."""
+    frames = []
+    for (service, alb, metric, stat), values in series.items():
+        grid = pd.date_range(START, periods=len(values), freq="1min")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "timestamp": grid,
+                    "service": service,
+                    "alb": alb,
+                    "metric": metric,
+                    "stat": stat,
+                    "value": values,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def requests(values, service: str = "web", alb: str = "external") -> dict:
+    return {(service, alb, "RequestCount", "Sum"): [float(v) for v in values]}
+
+
+def tasks_of(result, service: str = "web") -> list[int]:
+    return result.tasks.loc[result.tasks["service"] == service, "tasks"].tolist()
+
+
+def test_step_load_scales_out_after_three_minutes_to_the_proportional_count():
+    # 1900 req on 2 tasks = 950/target: neither above 1000 nor below 900. From minute 10, 4500 req
+    # = 2250/target; minutes 10, 11, 12 breach, so minute 13 runs ceil(2 x 2250 / 1000) = 5 tasks.
+    metrics = tidy(requests([1900] * 10 + [4500] * 30))
+    result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
+    assert tasks_of(result) == [2] * 13 + [5] * 27
+    assert result.activities[["from_tasks", "to_tasks"]].values.tolist() == [[2, 5]]
+    assert result.activities["timestamp"].tolist() == [START + pd.Timedelta(minutes=13)]
+    # 4500 / 5 = 900 is not below 0.9 x 1000, so no scale-in follows.
+    assert result.capped.empty
+    metric = result.policy_metrics.set_index("timestamp")["value"]
+    assert metric[START + pd.Timedelta(minutes=12)] == 2250
+    assert metric[START + pd.Timedelta(minutes=13)] == 900
+
+
+def test_scale_out_never_passes_max_capacity_and_capped_minutes_are_reported():
+    metrics = tidy(requests([1900] * 10 + [4500] * 30))
+    scaling = SimpleNamespace(max_capacity=4, request_per_target=1000, target_cpu_utilization=None)
+    result = simulate_target_tracking(metrics, scaling, desired_count=2)
+    assert tasks_of(result) == [2] * 13 + [4] * 27
+    assert max(tasks_of(result)) == 4
+    # Capped: at max capacity while the policy needs ceil(4500 / 1000) = 5 tasks, minutes 13-39.
+    capped = result.capped
+    assert capped["timestamp"].tolist() == list(
+        pd.date_range(START + pd.Timedelta(minutes=13), periods=27, freq="1min")
+    )
+    assert set(capped["required"]) == {5.0}
+    assert result.summary().loc["web", "capped_minutes"] == 27
+
+
+def test_scale_in_waits_fifteen_datapoints_below_ninety_percent():
+    # 4 tasks, 1000 req = 250/target < 900 from minute 0: minutes 0-14 are 15 datapoints, so
+    # minute 15 runs max(ceil(1000 / 1000), min 1) = 1 task.
+    result = simulate_target_tracking(tidy(requests([1000] * 30)), REQUESTS_ONLY, desired_count=4)
+    assert tasks_of(result) == [4] * 15 + [1] * 15
+    # Fourteen datapoints are not enough.
+    result = simulate_target_tracking(
+        tidy(requests([1000] * 14 + [3800] * 16)), REQUESTS_ONLY, desired_count=4
+    )
+    assert tasks_of(result) == [4] * 30
+
+
+def test_scale_in_respects_min_capacity():
+    scaling = ScalingSpec(max_capacity=10, min_capacity=3, request_per_target=1000, target_cpu_utilization=50)
+    metrics = tidy(requests([1000] * 30))
+    assert tasks_of(simulate_target_tracking(metrics, scaling, desired_count=6)) == [6] * 15 + [3] * 15
+
+
+def test_scale_in_is_blocked_during_the_scale_out_cooldown():
+    # 4500 req on 2 tasks for minutes 0-2 -> 5 tasks from minute 3. Then 1000 req: 200/target,
+    # below from minute 3; the 15th datapoint is minute 17, so with the default 300 s cooldown
+    # (scale-out at minute 2, scale-in allowed from minute 7) minute 18 runs 1 task.
+    metrics = tidy(requests([4500] * 3 + [1000] * 37))
+    result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
+    assert tasks_of(result) == [2] * 3 + [5] * 15 + [1] * 22
+    # A 1200 s scale-out cooldown holds scale-in until the end of minute 2 + 20 = 22.
+    result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2, scale_out_cooldown=1200)
+    assert tasks_of(result) == [2] * 3 + [5] * 20 + [1] * 17
+
+
+def test_scale_in_cooldown_spaces_scale_ins_and_scale_out_may_interrupt_it():
+    # 10 tasks, 4000 req = 400/target: scale-in at the end of minute 14 to ceil(4000 / 1000) = 4.
+    # From minute 15, 1000 req = 250/target on 4 tasks: the alarm stays in ALARM, but the next
+    # scale-in waits for the 300 s scale-in cooldown: end of minute 19, to 1 task from minute 20.
+    metrics = tidy(requests([4000] * 15 + [1000] * 15))
+    assert (
+        tasks_of(simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=10))
+        == [10] * 15 + [4] * 5 + [1] * 10
+    )
+    # 8000 req from minute 15 = 2000/target on 4 tasks: minutes 15-17 breach and the scale-out to
+    # 8 happens inside the scale-in cooldown (which it may), from minute 18.
+    metrics = tidy(requests([4000] * 15 + [8000] * 15))
+    assert (
+        tasks_of(simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=10))
+        == [10] * 15 + [4] * 3 + [8] * 12
+    )
+
+
+def cpu_and_requests(cpu: float, request_count: float, running: float, minutes: int = 40) -> pd.DataFrame:
+    return tidy(
+        {
+            ("web", None, "CPUUtilization", "Average"): [cpu] * minutes,
+            ("web", None, "RunningTaskCount", "Average"): [running] * minutes,
+            ("web", "external", "RequestCount", "Sum"): [request_count] * minutes,
+        }
+    )
+
+
+BOTH = SimpleNamespace(max_capacity=10, request_per_target=1000, target_cpu_utilization=50)
+
+
+def test_with_two_policies_the_larger_demand_wins_on_scale_out():
+    # CPU: 90 % on 2 observed tasks = 180 %-tasks of work; on 2 simulated tasks 90 % > 50 %, wants
+    # ceil(180 / 50) = 4. Requests: 2600 on 2 = 1300 > 1000, wants ceil(2.6) = 3. Minute 3 runs 4.
+    result = simulate_target_tracking(cpu_and_requests(90, 2600, 2), BOTH, desired_count=2)
+    assert tasks_of(result) == [2] * 3 + [4] * 37
+    # Then CPU is 180 / 4 = 45 %, not below 0.9 x 50 = 45, while requests are 650 < 900: scale-in
+    # needs every policy, so 4 tasks stay.
+    at_minute_3 = result.policy_metrics.loc[
+        result.policy_metrics["timestamp"] == START + pd.Timedelta(minutes=3)
+    ]
+    assert dict(zip(at_minute_3["policy"], at_minute_3["value"], strict=True)) == {
+        "cpu": 45.0,
+        "requests:external": 650.0,
+    }
+
+
+def test_one_policy_above_target_is_enough_to_scale_out():
+    # CPU is low (10 % x 2 tasks), requests need ceil(3500 / 1000) = 4.
+    result = simulate_target_tracking(cpu_and_requests(10, 3500, 2, minutes=10), BOTH, desired_count=2)
+    assert tasks_of(result) == [2] * 3 + [4] * 7
+
+
+def test_scale_in_only_when_all_policies_agree_and_to_the_largest_remaining_demand():
+    # 6 tasks. CPU 20 % x 6 = 120 %-tasks: 20 % < 45 %, wants ceil(120 / 50) = 3. Requests 1200:
+    # 200/target < 900, wants ceil(1.2) = 2. Both below for 15 minutes: minute 15 runs 3.
+    result = simulate_target_tracking(cpu_and_requests(20, 1200, 6, minutes=30), BOTH, desired_count=6)
+    assert tasks_of(result) == [6] * 15 + [3] * 15
+
+
+def test_each_target_group_is_its_own_request_policy():
+    # 3000 req on the external ALB and 600 on the internal one, 2 tasks: external 1500 > 1000
+    # wants 3; internal 300 is below. Summing the two (3600) would have asked for 4.
+    metrics = tidy({**requests([3000] * 10), **requests([600] * 10, alb="internal")})
+    result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
+    assert tasks_of(result) == [2] * 3 + [3] * 7
+    assert sorted(result.policy_metrics["policy"].unique()) == ["requests:external", "requests:internal"]
+
+
+def test_missing_datapoints_do_nothing():
+    nan = float("nan")
+    # Above target at minutes 0, 2, 4 with gaps between: the gaps neither break nor extend the
+    # run, so the third breaching datapoint is minute 4 and minute 5 runs ceil(2500 / 1000) = 3.
+    result = simulate_target_tracking(
+        tidy(requests([2500, nan, 2500, nan, 2500, 2500])), REQUESTS_ONLY, desired_count=2
+    )
+    assert tasks_of(result) == [2] * 5 + [3]
+    # Below target for minutes 0-9, no data for 20 minutes, below again from minute 30: the
+    # 15th below datapoint is minute 34; nothing happens in the gap.
+    result = simulate_target_tracking(
+        tidy(requests([1000] * 10 + [nan] * 20 + [1000] * 10)), REQUESTS_ONLY, desired_count=4
+    )
+    assert tasks_of(result) == [4] * 35 + [1] * 5
+    gap = result.policy_metrics["value"].iloc[10:30]
+    assert gap.isna().all()
+    # No data at all: the count never moves.
+    result = simulate_target_tracking(tidy(requests([nan] * 20)), REQUESTS_ONLY, desired_count=3)
+    assert tasks_of(result) == [3] * 20
+    assert result.tasks["required"].isna().all()
+
+
+def test_a_policy_missing_a_datapoint_blocks_scale_in_that_minute():
+    # Both policies below for 15 minutes except that CPU has no datapoint at minute 14: the
+    # all-agree rule fails there and holds at minute 15, so the scale-in lands one minute later.
+    cpu = [20.0] * 14 + [float("nan")] + [20.0] * 15
+    metrics = tidy(
+        {
+            ("web", None, "CPUUtilization", "Average"): cpu,
+            ("web", None, "RunningTaskCount", "Average"): [6.0] * 30,
+            ("web", "external", "RequestCount", "Sum"): [1200.0] * 30,
+        }
+    )
+    assert tasks_of(simulate_target_tracking(metrics, BOTH, desired_count=6)) == [6] * 16 + [3] * 14
+
+
+def test_cpu_work_falls_back_to_healthy_hosts_and_start_defaults_to_the_observed_count():
+    # No RunningTaskCount: observed tasks = the larger HealthyHostCount of the two ALBs (3).
+    # CPU 80 % x 3 = 240 %-tasks; the start is the observed 3 tasks, 80 % > 50 %, wants ceil(4.8) = 5.
+    metrics = tidy(
+        {
+            ("web", None, "CPUUtilization", "Average"): [80.0] * 6,
+            ("web", "external", "HealthyHostCount", "Average"): [3.0] * 6,
+            ("web", "internal", "HealthyHostCount", "Average"): [2.0] * 6,
+        }
+    )
+    scaling = SimpleNamespace(max_capacity=10, request_per_target=None, target_cpu_utilization=50)
+    result = simulate_target_tracking(metrics, scaling)
+    assert tasks_of(result) == [3] * 3 + [5] * 3
+    assert result.tasks["observed_tasks"].tolist() == [3.0] * 6
+    assert result.policy_metrics["value"].tolist()[2:4] == [80.0, 48.0]
+
+
+def test_services_are_simulated_together_exactly_as_alone():
+    web = requests([1900] * 10 + [4500] * 30 + [500] * 30)
+    api = requests([800] * 20 + [3000] * 50, service="api", alb="internal")
+    settings = {"web": REQUESTS_ONLY, "api": ScalingSpec(max_capacity=3, request_per_target=1000)}
+    together = simulate_target_tracking(tidy({**web, **api}), settings, desired_count={"web": 2, "api": 1})
+    alone_web = simulate_target_tracking(tidy(web), REQUESTS_ONLY, desired_count=2)
+    alone_api = simulate_target_tracking(tidy(api), settings["api"], desired_count=1)
+    assert tasks_of(together, "web") == tasks_of(alone_web)
+    assert tasks_of(together, "api") == tasks_of(alone_api, "api")
+    summary = together.summary()
+    assert summary.loc["api", "peak_tasks"] == 3
+    assert summary.loc["web", "scale_outs"] == 1 and summary.loc["web", "scale_ins"] == 1
+    assert np.isclose(summary.loc["web", "task_hours"], sum(tasks_of(alone_web)) / 60)
+
+
+def test_synthetic_flag_travels_to_the_result():
+    metrics = tidy(requests([1000] * 5))
+    assert simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=1).synthetic is False
+    metrics.attrs["synthetic"] = True
+    assert simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=1).synthetic is True
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda m: m.assign(timestamp=m["timestamp"].dt.tz_localize(None)), "metrics.timestamp"),
+        (lambda m: m.assign(timestamp=START + (m["timestamp"] - START) * 5), "metrics.timestamp"),
+        (lambda m: m.drop(columns="stat"), "metrics"),
+        (lambda m: m.assign(metric="Other"), "metrics"),
+    ],
+)
+def test_bad_frames_are_validation_errors(change, field):
+    with pytest.raises(ValidationError) as error:
+        simulate_target_tracking(change(tidy(requests([1000] * 5))), REQUESTS_ONLY, desired_count=1)
+    assert error.value.field == field
+
+
+def test_bad_settings_are_validation_errors():
+    metrics = tidy(requests([1000] * 5))
+    with pytest.raises(ValidationError, match=r"^scaling\.web: no scaling settings"):
+        simulate_target_tracking(metrics, {"api": REQUESTS_ONLY})
+    with pytest.raises(ValidationError, match=r"^scaling: need 0 <= min_capacity <= max_capacity"):
+        simulate_target_tracking(metrics, {"max_capacity": 2, "min_capacity": 3, "request_per_target": 10})
+    with pytest.raises(ValidationError, match=r"^desired_count\.web"):
+        simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count={"api": 1})
