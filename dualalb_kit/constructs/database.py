@@ -29,13 +29,15 @@ class Database(Construct):
     :param vpc: the VPC.
     :param vpc_subnets: where the database runs. Default: private subnets with egress.
     :param aurora_serverless: an Aurora MySQL 3 cluster whose writer is ``db.serverless``. Default ``False``.
-    :param single_db_instance: one RDS for MySQL 8.0 instance instead of a cluster. Default ``False``.
+    :param single_db_instance: one RDS for MySQL 8.0 instance (20 GiB gp3) instead of a cluster.
+        Default ``False``.
     :param instance_type: provisioned writer or single instance class. Default ``db.t4g.medium``.
     :param backup_retention: automated backups, 1-35 days. Default 7 days.
     :param serverless_min_capacity: fewest ACUs of a serverless writer (0-256, steps of 0.5). Default 0.5.
     :param serverless_max_capacity: most ACUs of a serverless writer (1-256, steps of 0.5). Default 4.
     :param database_name: database created with the cluster or instance. Default ``wordpress``.
-    :param removal_policy: on stack deletion. Default ``RemovalPolicy.SNAPSHOT`` (a final snapshot).
+    :param removal_policy: on stack deletion. Default ``RemovalPolicy.SNAPSHOT`` (a final snapshot);
+        the secret is retained unless this is ``RemovalPolicy.DESTROY``.
 
     Attributes: ``secret`` (generated credentials; after deployment it also holds ``host`` and
     ``port``), ``connections`` (the database's security group; admits nothing until allowed),
@@ -75,8 +77,13 @@ class Database(Construct):
             allow_all_outbound=False,
             description=f"MySQL of {self.node.path}",
         )
-        credentials = rds.Credentials.from_generated_secret(MASTER_USERNAME)
         removal_policy = removal_policy or RemovalPolicy.SNAPSHOT
+        generated = rds.DatabaseSecret(self, "Secret", username=MASTER_USERNAME)
+        # The credentials outlive the stack with the snapshot they open, unless all is destroyed.
+        generated.apply_removal_policy(
+            RemovalPolicy.DESTROY if removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
+        )
+        credentials = rds.Credentials.from_secret(generated)
         self.cluster: rds.DatabaseCluster | None = None
         self.instance: rds.DatabaseInstance | None = None
         if single_db_instance:
@@ -91,6 +98,8 @@ class Database(Construct):
                 credentials=credentials,
                 database_name=database_name,
                 backup_retention=Duration.days(backup_days),
+                allocated_storage=20,
+                storage_type=rds.StorageType.GP3,
                 storage_encrypted=True,
                 removal_policy=removal_policy,
             )
