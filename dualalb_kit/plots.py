@@ -137,14 +137,8 @@ def _per_minute(rows: pd.DataFrame, metric_names: list[str], stat: str, *, by_al
     label = picked["service"].astype(str)
     if by_alb:
         label = label + " (" + picked["alb"].fillna("ecs").astype(str) + ")"
-    wide = pd.pivot_table(
-        picked.assign(label=label),
-        index="timestamp",
-        columns="label",
-        values="value",
-        aggfunc="sum",
-        dropna=False,
-    )
+    sums = picked.assign(label=label).groupby(["timestamp", "label"], observed=True)["value"].sum(min_count=1)
+    wide = sums.unstack("label")
     return wide.sort_index()
 
 
