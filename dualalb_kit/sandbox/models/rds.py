@@ -7,6 +7,7 @@ Master credentials given as ``{{resolve:secretsmanager:...}}`` references are re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -29,6 +30,19 @@ INTEGERS = ("AllocatedStorage", "BackupRetentionPeriod", "Iops", "MaxAllocatedSt
 """Properties CloudFormation passes as strings but RDS keeps as numbers."""
 
 
+MAX_IDENTIFIER_LENGTH = 63
+
+
+def database_identifier(resource_name: str) -> str:
+    """An RDS identifier from a name CloudFormation gave (``stack-LogicalId-SUFFIX``): lower case,
+    at most 63 characters keeping the unique suffix, no doubled or trailing hyphen."""
+    name = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", resource_name.lower())).strip("-")
+    if len(name) > MAX_IDENTIFIER_LENGTH:
+        head, _, suffix = name.rpartition("-")
+        name = f"{head[: MAX_IDENTIFIER_LENGTH - len(suffix) - 1].rstrip('-')}-{suffix}"
+    return name
+
+
 def _property_value(name: str, value: Any, account_id: str, region: str) -> Any:
     """A property as RDS keeps it: numbers as numbers, secret references resolved."""
     if name in INTEGERS:
@@ -44,7 +58,7 @@ def database_kwargs(
         {name: _property_value(name, value, account_id, region) for name, value in properties.items()},
         RENAMES,
     )
-    kwargs[identifier_key] = identifier.lower()
+    kwargs[identifier_key] = database_identifier(identifier)
     return kwargs
 
 
@@ -116,7 +130,7 @@ class DBCluster(CloudFormationModel):
         region_name: str,
     ) -> DBCluster:
         properties = cloudformation_json["Properties"]
-        if new_resource_name.lower() != original_resource.physical_resource_id:
+        if database_identifier(new_resource_name) != original_resource.physical_resource_id:
             original_resource.delete(account_id, region_name)
             return cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
@@ -162,7 +176,7 @@ class DBInstance(rds_models.DBInstance, CloudFormationModel):
         region_name: str,
     ) -> rds_models.DBInstance:
         backend = rds_backends[account_id][region_name]
-        if new_resource_name.lower() != original_resource.db_instance_identifier:
+        if database_identifier(new_resource_name) != original_resource.db_instance_identifier:
             original_resource.delete(account_id, region_name)
             return cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
@@ -186,7 +200,7 @@ class DBSubnetGroup(rds_models.DBSubnetGroup, CloudFormationModel):
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> rds_models.DBSubnetGroup:
         group = rds_models.DBSubnetGroup.create_from_cloudformation_json(
-            resource_name.lower(), cloudformation_json, account_id, region_name
+            database_identifier(resource_name), cloudformation_json, account_id, region_name
         )
         group.physical_resource_id = group.name
         return group
@@ -201,7 +215,7 @@ class DBSubnetGroup(rds_models.DBSubnetGroup, CloudFormationModel):
         region_name: str,
     ) -> rds_models.DBSubnetGroup:
         properties = cloudformation_json["Properties"]
-        if new_resource_name.lower() != original_resource.name:
+        if database_identifier(new_resource_name) != original_resource.name:
             original_resource.delete(account_id, region_name)
             return cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
