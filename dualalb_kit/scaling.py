@@ -155,8 +155,12 @@ def simulate_target_tracking(
     seconds (default 300); the alarm settings default to Application Auto Scaling's 3 and 15
     datapoints and 90 % of target. Needs 1-minute datapoints.
     """
-    if scale_out_datapoints < 1 or scale_in_datapoints < 1:
-        raise ValidationError("scale_out_datapoints", "alarm datapoints must be at least 1")
+    for name, datapoints in (
+        ("scale_out_datapoints", scale_out_datapoints),
+        ("scale_in_datapoints", scale_in_datapoints),
+    ):
+        if datapoints < 1:
+            raise ValidationError(name, f"{datapoints}: an alarm needs at least 1 datapoint")
     if not 0 < scale_in_ratio <= 1:
         raise ValidationError("scale_in_ratio", f"{scale_in_ratio} is not in (0, 1]")
     grid, services, series = _extract_series(metrics)
@@ -168,7 +172,7 @@ def simulate_target_tracking(
     initial = np.clip(np.nan_to_num(initial, nan=0), limits.min_capacity, limits.max_capacity)
     capacity = replay(
         demand,
-        initial.astype(np.int64),
+        initial,
         limits.min_capacity,
         limits.max_capacity,
         scale_out_cooldown_minutes=scale_out_cooldown / 60.0,
