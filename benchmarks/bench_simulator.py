@@ -2,9 +2,11 @@
 
 Run: ``.venv/bin/python benchmarks/bench_simulator.py [--services 100] [--days 7] [--repeats 5]``
 
-Rows of the printed table (medians of ``--repeats`` runs, wall clock):
+Rows of the printed table (medians of ``--repeats`` runs; wall clock and process CPU time, since
+the machine may be shared):
 
-* ``simulate_target_tracking``: end to end on the tidy frame (series extraction, replay, result frames);
+* ``simulate_target_tracking``: end to end on the tidy frame (series extraction, replay, result
+  frames), once with plain string label columns and once with categorical ones;
 * ``replay`` (vectorized core): the NumPy loop over minutes, all services at once;
 * ``replay, one service per call``: the same core called once per service, timed on a subset and
   scaled up to all services;
@@ -98,24 +100,28 @@ def python_replay(demand: np.ndarray, initial: int, low: int, high: int) -> list
     return counts
 
 
-def median_seconds(run, repeats: int) -> float:
-    timings = []
+def medians(run, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and median process CPU seconds of ``repeats`` calls of ``run``."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
         run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        wall.append(time.perf_counter() - wall_start)
+        cpu.append(time.process_time() - cpu_start)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=100)
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--subset", type=int, default=5, help="services timed for the per-service baselines")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement of the simulator")
+    parser.add_argument("--baseline-repeats", type=int, default=3, help="runs per baseline measurement")
+    parser.add_argument("--subset", type=int, default=4, help="services timed for the per-service baselines")
     args = parser.parse_args()
 
     metrics, demand = synthetic_metrics(args.services, args.days)
+    categorical = metrics.astype({column: "category" for column in ("service", "alb", "metric", "stat")})
     scaling = {
         "max_capacity": MAX_CAPACITY,
         "request_per_target": REQUEST_TARGET,
@@ -125,19 +131,34 @@ def main() -> None:
     initial = result.tasks["tasks"].to_numpy()[: args.services]
     low = np.full(args.services, 1)
     high = np.full(args.services, MAX_CAPACITY)
-
-    end_to_end = median_seconds(lambda: simulate_target_tracking(metrics, scaling), args.repeats)
-    core = median_seconds(lambda: replay(demand, initial, low, high), args.repeats)
     subset = range(args.subset)
     scale = args.services / args.subset
-    one_by_one = scale * median_seconds(
-        lambda: [replay(demand[:, :, [s]], initial[[s]], low[[s]], high[[s]]) for s in subset], args.repeats
-    )
     rows = [demand[:, :, s].tolist() for s in subset]
-    python = scale * median_seconds(
-        lambda: [python_replay(rows[s], int(initial[s]), 1, MAX_CAPACITY) for s in subset],
-        max(1, args.repeats // 2),
-    )
+
+    core = medians(lambda: replay(demand, initial, low, high), args.repeats)
+    measured = [
+        (
+            "simulate_target_tracking, str columns",
+            medians(lambda: simulate_target_tracking(metrics, scaling), args.repeats),
+        ),
+        (
+            "simulate_target_tracking, categorical",
+            medians(lambda: simulate_target_tracking(categorical, scaling), args.repeats),
+        ),
+        ("replay (vectorized core)", core),
+    ]
+    for name, run in (
+        (
+            f"replay, one service per call (x{scale:g})",
+            lambda: [replay(demand[:, :, [s]], initial[[s]], low[[s]], high[[s]]) for s in subset],
+        ),
+        (
+            f"plain Python loop (x{scale:g})",
+            lambda: [python_replay(rows[s], int(initial[s]), 1, MAX_CAPACITY) for s in subset],
+        ),
+    ):
+        wall, cpu = medians(run, args.baseline_repeats)
+        measured.append((name, (wall * scale, cpu * scale)))
 
     vectorized = result.tasks["tasks"].to_numpy().reshape(-1, args.services)
     agree = all(
@@ -145,14 +166,10 @@ def main() -> None:
     )
     minutes = vectorized.shape[0]
     print(f"{args.services} services x {minutes} minutes ({args.days} days), {len(metrics):,} input rows")
-    print(f"{'implementation':<44}{'median s':>10}{'vs core':>10}")
-    for name, seconds in (
-        ("simulate_target_tracking (end to end)", end_to_end),
-        ("replay (vectorized core)", core),
-        (f"replay, one service per call (x{scale:g})", one_by_one),
-        (f"plain Python loop (x{scale:g})", python),
-    ):
-        print(f"{name:<44}{seconds:>10.3f}{seconds / core:>9.1f}x")
+    print(f"{'implementation':<44}{'wall s':>9}{'CPU s':>9}{'CPU vs core':>13}")
+    for name, (wall, cpu) in measured:
+        print(f"{name:<44}{wall:>9.3f}{cpu:>9.3f}{cpu / core[1]:>12.1f}x")
+    print(f"medians of {args.repeats} runs ({args.baseline_repeats} for the scaled-up per-service baselines)")
     print(f"plain Python and vectorized task counts agree on {args.subset} services: {agree}")
     capped = int(result.tasks["capped"].sum())
     print(f"scaling activities: {len(result.activities):,}; capped minutes: {capped:,}")
