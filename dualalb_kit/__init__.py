@@ -13,6 +13,10 @@ from .runtime import configure_jsii
 
 configure_jsii()
 
+# ``synth`` is both a module and its main function: bind the function eagerly so that
+# ``from dualalb_kit import synth`` never returns the module.
+from .synth import Synthesis, synth  # noqa: E402
+
 _LAZY = {
     "DualAlbFargateService": "dualalb_kit.constructs",
     "FargateTaskProps": "dualalb_kit.constructs",
@@ -23,11 +27,9 @@ _LAZY = {
     "DeploymentSpec": "dualalb_kit.spec",
     "load_spec": "dualalb_kit.spec",
     "build_stack": "dualalb_kit.build",
-    "synth": "dualalb_kit.synth",
-    "Synthesis": "dualalb_kit.synth",
 }
 
-__all__ = ["ValidationError", *_LAZY]
+__all__ = ["Synthesis", "ValidationError", "synth", *_LAZY]
 
 
 def __getattr__(name: str):
