@@ -531,3 +531,68 @@ def test_no_unacknowledged_cdk_nag_findings(tmp_path, options):
         "DatabaseSecretArn",
         "FileSystemId",
     }
+
+
+# -- the sandbox ----------------------------------------------------------------------------------
+
+
+@pytest.mark.sandbox
+def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, tmp_path):
+    deploy = pytest.importorskip("dualalb_kit.deploy", reason="dualalb_kit.deploy is not in place yet")
+    import boto3
+
+    spec = load_spec(PARAMS)
+    template = synth(spec, tmp_path / "expected", nag=False).template
+    [cluster_props] = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::RDS::DBCluster"
+    ]
+    outputs = dict(deploy.deploy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url))
+    try:
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
+        )
+        rds = session.client("rds", endpoint_url=sandbox.endpoint_url)
+        [cluster] = [
+            c
+            for c in rds.describe_db_clusters()["DBClusters"]
+            if c["Endpoint"] == outputs["DatabaseEndpoint"]
+        ]
+        assert (cluster["Engine"], cluster["EngineVersion"], cluster["DatabaseName"]) == (
+            "aurora-mysql",
+            cluster_props["EngineVersion"],
+            "wordpress",
+        )
+        assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 4.0}
+        assert cluster["StorageEncrypted"] is True
+        [member] = cluster["DBClusterMembers"]
+        [writer] = rds.describe_db_instances(DBInstanceIdentifier=member["DBInstanceIdentifier"])[
+            "DBInstances"
+        ]
+        assert writer["DBInstanceClass"] == "db.serverless"
+
+        efs = session.client("efs", endpoint_url=sandbox.endpoint_url)
+        [file_system] = efs.describe_file_systems(FileSystemId=outputs["FileSystemId"])["FileSystems"]
+        assert file_system["Encrypted"] is True
+
+        secrets = session.client("secretsmanager", endpoint_url=sandbox.endpoint_url)
+        secret = secrets.describe_secret(SecretId=outputs["DatabaseSecretArn"])
+        assert secret["ARN"] == outputs["DatabaseSecretArn"]
+
+        cloudformation = session.client("cloudformation", endpoint_url=sandbox.endpoint_url)
+        physical = {
+            r["ResourceType"]: r["PhysicalResourceId"]
+            for r in cloudformation.describe_stack_resources(StackName=spec.stack_name)["StackResources"]
+        }
+        ecs = session.client("ecs", endpoint_url=sandbox.endpoint_url)
+        [service] = ecs.describe_services(
+            cluster=physical["AWS::ECS::Cluster"], services=[physical["AWS::ECS::Service"]]
+        )["services"]
+        definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        [container] = definition["containerDefinitions"]
+        assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
+            variable: f"{secret['ARN']}:{field}::" for variable, field in SECRET_VARIABLES.items()
+        }
+        assert definition["volumes"][0]["efsVolumeConfiguration"]["transitEncryption"] == "ENABLED"
+        assert outputs["ExternalEndpoint"].startswith("http://")
+    finally:
+        deploy.destroy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url)
