@@ -20,6 +20,8 @@ from dualalb_kit.runtime import cdk_cli, node_environment
 
 pytestmark = pytest.mark.sandbox
 
+PARAMS_FILES = sorted((Path(__file__).resolve().parent.parent / "params").glob("*.yaml"))
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STACK_NAME = "FidelityRef"
@@ -213,11 +215,11 @@ def stack_resources(client, stack_name: str) -> list[dict]:
     return client("cloudformation").list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
 
 
-def physical_ids(client, resource_type: str) -> dict[str, str]:
-    """Logical id -> physical id of the reference stack's resources of one type."""
+def physical_ids(client, resource_type: str, stack_name: str = STACK_NAME) -> dict[str, str]:
+    """Logical id -> physical id of a stack's resources of one type (default: the reference stack)."""
     return {
         row["LogicalResourceId"]: row["PhysicalResourceId"]
-        for row in stack_resources(client, STACK_NAME)
+        for row in stack_resources(client, stack_name)
         if row["ResourceType"] == resource_type
     }
 
@@ -504,3 +506,149 @@ def test_bootstrap_bucket_policy_is_stored(deployed):
     bucket = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
     policy = json.loads(client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.fixture(scope="module")
+def params_deploys(deployed, sandbox, tmp_path_factory):
+    """Every ``params/*.yaml`` synthesized by the kit and deployed with the CDK CLI (after the
+    reference stack, which bootstrapped the sandbox); maps file stem -> (spec, template)."""
+    from dualalb_kit.spec import load_spec
+    from dualalb_kit.synth import synth
+
+    workdir = tmp_path_factory.mktemp("params")
+    deploys = {}
+    for path in PARAMS_FILES:
+        spec = load_spec(path)
+        synthesis = synth(spec, workdir / path.stem, endpoint_url=sandbox.endpoint_url)
+        run_cdk(
+            ["deploy", "--app", str(synthesis.assembly_dir), "--require-approval", "never", spec.stack_name],
+            sandbox.environment,
+            workdir,
+        )
+        deploys[path.stem] = (spec, synthesis.template)
+    return deploys
+
+
+@pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
+def test_params_file_deploys_with_every_resource_and_output(params, params_deploys, deployed):
+    spec, template = params_deploys[params]
+    _, client = deployed
+    rows = stack_resources(client, spec.stack_name)
+    assert all(row["PhysicalResourceId"] for row in rows), [
+        row for row in rows if not row["PhysicalResourceId"]
+    ]
+    assert {row["LogicalResourceId"]: row["ResourceType"] for row in rows} == {
+        logical_id: body["Type"] for logical_id, body in template["Resources"].items()
+    }
+    stack = client("cloudformation").describe_stacks(StackName=spec.stack_name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert {item["OutputKey"] for item in stack.get("Outputs", [])} == set(template.get("Outputs", {}))
+
+
+@pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
+def test_params_file_services_scaling_and_listeners_match_the_spec(params, params_deploys, deployed):
+    spec, _ = params_deploys[params]
+    _, client = deployed
+    ecs = client("ecs")
+    (cluster_name,) = physical_ids(client, "AWS::ECS::Cluster", spec.stack_name).values()
+    service_arns = list(physical_ids(client, "AWS::ECS::Service", spec.stack_name).values())
+    described = ecs.describe_services(cluster=cluster_name, services=service_arns, include=["TAGS"])[
+        "services"
+    ]
+    services = {
+        next(tag["value"] for tag in service["tags"] if tag["key"] == "dualalb:service"): service
+        for service in described
+    }
+    if spec.pattern == "wordpress" and not spec.tasks:
+        assert set(services) == {"wordpress"}
+        check_wordpress_storage(client, spec)
+        return
+    assert set(services) == {task.name for task in spec.tasks}
+    autoscaling = client("application-autoscaling")
+    for task in spec.tasks:
+        service = services[task.name]
+        assert service["desiredCount"] == task.desired_count
+        assert [
+            (item["capacityProvider"], item.get("base", 0), item["weight"])
+            for item in service["capacityProviderStrategy"]
+        ] == [(item.provider, item.base, item.weight) for item in task.capacity_strategy(spec.spot)]
+        assert service["enableExecuteCommand"] is spec.enable_execute_command
+        resource_id = f"service/{cluster_name}/{service['serviceName']}"
+        (target,) = autoscaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource_id])[
+            "ScalableTargets"
+        ]
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (
+            task.scaling.min_capacity,
+            task.scaling.max_capacity,
+        )
+        policies = autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)[
+            "ScalingPolicies"
+        ]
+        targets = {
+            policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+                "PredefinedMetricType"
+            ]: policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+            for policy in policies
+        }
+        assert targets["ECSServiceAverageCPUUtilization"] == task.scaling.target_cpu_utilization
+        if "ALBRequestCountPerTarget" in targets:
+            assert targets["ALBRequestCountPerTarget"] == task.scaling.request_per_target
+    elbv2 = client("elbv2")
+    listener_ports: dict[str, set[int]] = {}
+    for arn in physical_ids(client, "AWS::ElasticLoadBalancingV2::LoadBalancer", spec.stack_name).values():
+        (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+        ports = {item["Port"] for item in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]}
+        listener_ports["external" if balancer["Scheme"] == "internet-facing" else "internal"] = ports
+    for alb in ("external", "internal"):
+        wanted = {getattr(task, alb).port for task in spec.tasks if getattr(task, alb)}
+        assert wanted <= listener_ports.get(alb, set())
+
+
+@pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
+def test_params_file_private_zone_and_records(params, params_deploys, deployed):
+    spec, template = params_deploys[params]
+    _, client = deployed
+    zones = physical_ids(client, "AWS::Route53::HostedZone", spec.stack_name)
+    if not zones:
+        assert "AWS::Route53::RecordSet" not in {body["Type"] for body in template["Resources"].values()}
+        return
+    route53 = client("route53")
+    (zone_id,) = zones.values()
+    zone = route53.get_hosted_zone(Id=zone_id)
+    assert (
+        zone["HostedZone"]["Name"] == f"{spec.route53.zone_name}."
+        and zone["HostedZone"]["Config"]["PrivateZone"]
+    )
+    names = {
+        item["Name"]
+        for item in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        if item["Type"] == "A"
+    }
+    expected = {
+        f"{getattr(spec.route53, f'{alb}_record')}.{spec.route53.zone_name}."
+        for alb in ("external", "internal")
+        if any(getattr(task, alb) for task in spec.tasks)
+    }
+    assert names == expected
+
+
+def check_wordpress_storage(client, spec) -> None:
+    """The WordPress pattern's Aurora MySQL 3 cluster (serverless v2 when asked) and encrypted EFS."""
+    options = spec.wordpress
+    (cluster_id,) = physical_ids(client, "AWS::RDS::DBCluster", spec.stack_name).values()
+    (cluster,) = client("rds").describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
+    assert cluster["Engine"] == "aurora-mysql" and cluster["EngineVersion"].startswith("8.0.mysql_aurora.3")
+    assert cluster["BackupRetentionPeriod"] == options.backup_retention_days
+    if options.aurora_serverless:
+        assert cluster["ServerlessV2ScalingConfiguration"] == {
+            "MinCapacity": options.serverless_min_capacity,
+            "MaxCapacity": options.serverless_max_capacity,
+        }
+        (writer_id,) = physical_ids(client, "AWS::RDS::DBInstance", spec.stack_name).values()
+        (writer,) = client("rds").describe_db_instances(DBInstanceIdentifier=writer_id)["DBInstances"]
+        assert writer["DBInstanceClass"] == "db.serverless" and writer["DBClusterIdentifier"] == cluster_id
+    (file_system_id,) = physical_ids(client, "AWS::EFS::FileSystem", spec.stack_name).values()
+    assert (
+        client("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"][0]["Encrypted"]
+        is True
+    )
