@@ -211,6 +211,12 @@ def deployed(sandbox, tmp_path_factory):
     yield template, lambda service: session.client(service, endpoint_url=sandbox.endpoint_url)
 
 
+def reference_load_balancers(client) -> list[dict]:
+    """The reference stack's ALBs as ``describe_load_balancers`` reports them."""
+    arns = list(physical_ids(client, "AWS::ElasticLoadBalancingV2::LoadBalancer").values())
+    return client("elbv2").describe_load_balancers(LoadBalancerArns=arns)["LoadBalancers"]
+
+
 def stack_resources(client, stack_name: str) -> list[dict]:
     return client("cloudformation").list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
 
@@ -328,7 +334,7 @@ def test_task_definitions_keep_cpu_memory_logging_and_secrets(deployed):
 def test_listeners_keep_ports_protocols_certificates_and_redirect(deployed):
     _, client = deployed
     elbv2 = client("elbv2")
-    balancers = {item["Scheme"]: item for item in elbv2.describe_load_balancers()["LoadBalancers"]}
+    balancers = {item["Scheme"]: item for item in reference_load_balancers(client)}
     listeners = {
         scheme: {
             item["Port"]: item
@@ -375,12 +381,24 @@ def test_target_groups_keep_health_checks_and_tags(deployed):
 def test_scaling_targets_and_policies_match_the_template(deployed):
     _, client = deployed
     autoscaling = client("application-autoscaling")
-    targets = autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    resource_ids = [
+        physical_id.split("|")[0]
+        for physical_id in physical_ids(client, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    ]
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=resource_ids)[
+        "ScalableTargets"
+    ]
     assert len(targets) == len(SERVICES)
     assert {(item["MinCapacity"], item["MaxCapacity"]) for item in targets} == {
         (SCALING["min_capacity"], SCALING["max_capacity"])
     }
-    policies = autoscaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    policies = [
+        policy
+        for resource_id in resource_ids
+        for policy in autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)[
+            "ScalingPolicies"
+        ]
+    ]
     by_metric: dict[str, list[dict]] = {}
     for policy in policies:
         configuration = policy["TargetTrackingScalingPolicyConfiguration"]
@@ -394,8 +412,7 @@ def test_scaling_targets_and_policies_match_the_template(deployed):
     request_policies = by_metric["ALBRequestCountPerTarget"]
     assert {item["TargetValue"] for item in request_policies} == {SCALING["requests_per_target"]}
     load_balancer_names = {
-        item["LoadBalancerArn"].split(":loadbalancer/")[1]
-        for item in client("elbv2").describe_load_balancers()["LoadBalancers"]
+        item["LoadBalancerArn"].split(":loadbalancer/")[1] for item in reference_load_balancers(client)
     }
     for item in request_policies:
         balancer, target_group = item["PredefinedMetricSpecification"]["ResourceLabel"].split("/targetgroup/")
@@ -417,7 +434,7 @@ def test_private_zone_has_alias_records_for_both_albs(deployed):
         for item in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
         if item["Type"] == "A"
     }
-    balancers = {item["DNSName"] for item in client("elbv2").describe_load_balancers()["LoadBalancers"]}
+    balancers = {item["DNSName"] for item in reference_load_balancers(client)}
     assert set(records) == {f"external.{ZONE_NAME}.", f"internal.{ZONE_NAME}."}
     assert {
         record["AliasTarget"]["DNSName"].rstrip(".").removeprefix("dualstack.") for record in records.values()
@@ -435,7 +452,9 @@ def test_log_groups_keep_retention_and_the_vpc_has_a_flow_log(deployed):
     }
     assert len(retention) == len(names) and set(retention.values()) <= {7, 731}
     (vpc_id,) = physical_ids(client, "AWS::EC2::VPC").values()
-    flow_logs = client("ec2").describe_flow_logs()["FlowLogs"]
+    flow_logs = client("ec2").describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])[
+        "FlowLogs"
+    ]
     assert [(item["ResourceId"], item["TrafficType"]) for item in flow_logs] == [(vpc_id, "ALL")]
 
 
@@ -461,7 +480,10 @@ def test_aurora_serverless_v2_cluster_and_instances(deployed):
     )
     assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 4.0}
     assert cluster["DatabaseName"] == "wordpress" and cluster["MasterUsername"] == "admin"
-    instances = {item["DBInstanceIdentifier"]: item for item in rds.describe_db_instances()["DBInstances"]}
+    instances = {
+        identifier: rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+        for identifier in physical_ids(client, "AWS::RDS::DBInstance").values()
+    }
     writer = next(item for item in instances.values() if item.get("DBClusterIdentifier") == cluster_id)
     assert writer["DBInstanceClass"] == "db.serverless" and writer["Engine"] == "aurora-mysql"
     mysql = next(item for item in instances.values() if item["Engine"] == "mysql")
