@@ -280,7 +280,14 @@ def assert_runs_in_the_default_vpc(template: dict, sandbox) -> None:
     """No new VPC; every service in the sandbox's default VPC's (public) subnets, with public IPs."""
     import boto3
 
-    ec2 = boto3.client("ec2", endpoint_url=sandbox.endpoint_url, region_name=sandbox.region)
+    environment = sandbox.environment
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [default_vpc]}])["Subnets"]
     resources = template["Resources"].values()
