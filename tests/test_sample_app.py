@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from dualalb_kit import ValidationError
 from dualalb_kit.runtime import cdk_cli, node_environment
-from dualalb_kit.samples import SAMPLE_APP_DIR
+from dualalb_kit.samples import SAMPLE_APP_DIR, SAMPLE_ROLES
 from dualalb_kit.samples.local import run_local, start_service
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
@@ -126,6 +127,35 @@ def test_dockerfile_runs_the_service_as_non_root_with_a_healthcheck():
     assert 'CMD ["python", "service.py"]' in instructions
     healthcheck = "HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3"
     assert f'{healthcheck} CMD ["python", "service.py", "healthcheck"]' in instructions
+
+
+def test_sample_up_prints_the_order_url_and_stops_its_services_on_ctrl_c():
+    """``dualalb-kit sample up``: curl the printed URL, then Ctrl-C stops all three services."""
+    up = subprocess.Popen(
+        [sys.executable, "-m", "dualalb_kit.cli", "sample", "up", "--timeout", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    printed = []
+    for line in up.stdout:
+        printed.append(line.split())
+        if line.startswith("curl "):
+            break
+    urls = {words[0]: words[1] for words in printed if len(words) == 2 and words[0] in SAMPLE_ROLES}
+    order_url = printed[-1][1]
+
+    answer = get(order_url)
+    up.send_signal(signal.SIGINT)
+    _, errors = up.communicate(timeout=30)
+
+    assert order_url == urls["order"] + "/"
+    assert answer[0] == 200
+    assert [line["service"] for line in answer[1]] == ["order", "product", "customer"]
+    assert up.returncode == 0, errors
+    for url in urls.values():
+        with pytest.raises(urllib.error.URLError, match="Connection refused"):
+            NO_PROXY.open(url + "/health", timeout=5)
 
 
 def test_run_local_rejects_unknown_roles_and_bad_ports():
