@@ -225,11 +225,18 @@ def metrics_client(session: boto3.Session | None, endpoint_url: str | None):
 
 
 def fetch(
-    queries: Sequence[MetricQuery], index: pd.DatetimeIndex, period: int, cloudwatch
+    queries: Sequence[MetricQuery],
+    index: pd.DatetimeIndex,
+    period: int,
+    cloudwatch,
+    *,
+    page_size: int = MAX_DATAPOINTS_PER_CALL,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """GetMetricData for ``queries`` over ``index``, batched by :func:`plan_batches`, pages followed.
 
-    Returns per query (period positions in ``index``, values): only the datapoints CloudWatch has.
+    ``page_size`` is the ``MaxDatapoints`` asked per call (default the API's 100,800; smaller
+    only makes CloudWatch page). Returns per query (period positions in ``index``, values):
+    only the datapoints CloudWatch has.
     """
     origin = index[0].timestamp()
     found: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in queries]
@@ -239,7 +246,7 @@ def fetch(
             "StartTime": index[batch.periods[0]].to_pydatetime(),
             "EndTime": (index[batch.periods[-1]] + pd.Timedelta(seconds=period)).to_pydatetime(),
             "ScanBy": "TimestampAscending",
-            "MaxDatapoints": MAX_DATAPOINTS_PER_CALL,
+            "MaxDatapoints": page_size,
         }
         while True:
             response = cloudwatch.get_metric_data(**request)
@@ -292,7 +299,9 @@ def build_frame(
 
     return pd.DataFrame(
         {
-            "timestamp": pd.DatetimeIndex(np.tile(index.values, len(queries))).tz_localize("UTC"),
+            "timestamp": pd.DatetimeIndex(
+                np.tile(index.tz_convert(None).to_numpy(), len(queries))
+            ).tz_localize("UTC"),
             "service": labels("service"),
             "alb": labels("alb"),
             "metric": categorical("metric"),
