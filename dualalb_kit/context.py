@@ -1,0 +1,297 @@
+"""CDK context lookups in-process: answer a cloud assembly's missing context with boto3.
+
+A stack bound to an account and region that calls ``Vpc.from_lookup`` or reads
+``Stack.availability_zones`` synthesizes with dummy values and lists what it needs under
+``missing`` in the assembly's ``manifest.json``. The CDK CLI would look those up and
+synthesize again; a notebook synthesizes in-process, so this module does the CLI's part:
+``resolve_missing`` answers each entry with boto3 against the same target as the deploy (the
+sandbox when ``endpoint_url`` is given, else AWS with the environment's credentials), in the
+shapes the CLI's context providers return, and ``synth_with_lookups`` runs the
+synthesize -> resolve -> cache -> synthesize loop. Values are cached in the CLI's
+``cdk.context.json`` format, so the CLI and the kit share a cache.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+PROVIDER_ERROR_KEY = "$providerError"
+"""Context value key through which a failed lookup reaches the construct (as in the CDK CLI)."""
+
+TRANSIENT_KEY = "$dontSaveContext"
+"""Context value key marking a value that must not be cached (as in the CDK CLI)."""
+
+SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
+
+
+class ContextLookupError(RuntimeError):
+    """A context lookup that cannot be answered (no such VPC, unsupported provider, ...)."""
+
+
+def aws_client(service: str, *, region: str, endpoint_url: str | None) -> Any:
+    """A boto3 client for ``service``: the sandbox at ``endpoint_url`` (its dummy credentials) or AWS.
+
+    With ``endpoint_url=None`` the client uses the environment's credentials and AWS itself.
+    """
+    import boto3
+
+    if endpoint_url is None:
+        return boto3.client(service, region_name=region)
+    from .sandbox import sandbox_environment
+
+    sandbox = sandbox_environment(endpoint_url, region)
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=sandbox["AWS_SESSION_TOKEN"],
+    )
+
+
+def missing_context(assembly_dir: str | Path) -> list[dict[str, Any]]:
+    """The ``missing`` entries (``{key, provider, props}``) of an assembly's ``manifest.json``."""
+    manifest = json.loads((Path(assembly_dir) / "manifest.json").read_text())
+    return list(manifest.get("missing", []))
+
+
+def resolve_missing(
+    missing: list[dict[str, Any]], *, endpoint_url: str | None, region: str
+) -> dict[str, Any]:
+    """Answer missing-context entries with boto3; returns ``{context key: value}``.
+
+    ``region`` applies to entries whose props name none. Supported providers: ``vpc-provider``
+    (``Vpc.from_lookup``) and ``availability-zones``. A lookup that finds nothing gets the
+    CLI's provider-error value (``{"$providerError": message, "$dontSaveContext": true}``), so
+    that synthesis fails with that message in the construct that asked; an unsupported
+    provider raises ``ContextLookupError``.
+    """
+    values: dict[str, Any] = {}
+    for entry in missing:
+        provider, props = entry["provider"], entry.get("props", {})
+        lookup = _PROVIDERS.get(provider)
+        if lookup is None:
+            raise ContextLookupError(
+                f"context provider {provider!r} (key {entry['key']}) is not supported in-process; "
+                f"supported: {', '.join(SUPPORTED_PROVIDERS)}. Synthesize with the CDK CLI instead."
+            )
+        ec2 = aws_client("ec2", region=props.get("region") or region, endpoint_url=endpoint_url)
+        try:
+            values[entry["key"]] = lookup(ec2, props)
+        except ContextLookupError as error:
+            values[entry["key"]] = {PROVIDER_ERROR_KEY: str(error), TRANSIENT_KEY: True}
+    return values
+
+
+def availability_zones(ec2: Any, props: dict[str, Any]) -> list[str]:
+    """The ``availability-zones`` provider: names of the region's available zones."""
+    zones = ec2.describe_availability_zones()["AvailabilityZones"]
+    return [zone["ZoneName"] for zone in zones if zone.get("State") == "available"]
+
+
+def vpc_context(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
+    """The ``vpc-provider``: the ``VpcContextResponse`` the CDK CLI returns for ``Vpc.from_lookup``.
+
+    Follows aws-cdk's ``context-providers/vpcs.ts``: the filter's entries are EC2 filters,
+    exactly one VPC must match, subnet types come from the ``aws-cdk:subnet-type`` tag, else
+    public IP on launch or a route to an internet gateway (Public), to a NAT or transit gateway
+    (Private), else Isolated; subnet names from ``subnetGroupNameTag`` (default
+    ``aws-cdk:subnet-name``), else the type.
+    """
+    filters = [{"Name": name, "Values": [value]} for name, value in props.get("filter", {}).items()]
+    vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
+    if len(vpcs) != 1:
+        found = "any VPCs" if not vpcs else f"{len(vpcs)} VPCs; please narrow the search criteria, not one"
+        raise ContextLookupError(f"Could not find {found} matching {json.dumps(props, sort_keys=True)}")
+    vpc = vpcs[0]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+    route_tables = ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+    subnets = [
+        _subnet_props(subnet, route_tables, props.get("subnetGroupNameTag"))
+        for subnet in ec2.describe_subnets(Filters=in_vpc)["Subnets"]
+    ]
+    groups = _group_subnets(subnets)
+    response: dict[str, Any] = {
+        "vpcId": vpc["VpcId"],
+        "vpcCidrBlock": vpc["CidrBlock"],
+        "ownerAccountId": vpc.get("OwnerId"),
+    }
+    if props.get("returnAsymmetricSubnets"):
+        response["availabilityZones"] = []
+        response["subnetGroups"] = [
+            {
+                "name": name,
+                "type": subnet_type,
+                "subnets": [
+                    {
+                        "subnetId": s["subnetId"],
+                        "cidr": s["cidr"],
+                        "availabilityZone": s["az"],
+                        "routeTableId": s["routeTableId"],
+                    }
+                    for s in members
+                ],
+            }
+            for (subnet_type, name), members in groups.items()
+        ]
+    else:
+        response.update(_symmetric_subnets(groups))
+    if props.get("returnVpnGateways", True):
+        gateways = ec2.describe_vpn_gateways(
+            Filters=[
+                {"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]},
+                {"Name": "attachment.state", "Values": ["attached"]},
+                {"Name": "state", "Values": ["available"]},
+            ]
+        )["VpnGateways"]
+        if len(gateways) == 1:
+            response["vpnGatewayId"] = gateways[0]["VpnGatewayId"]
+    return {key: value for key, value in response.items() if value is not None}
+
+
+def _tag(tags: Iterable[dict[str, str]] | None, key: str) -> str | None:
+    return next((tag["Value"] for tag in tags or () if tag["Key"] == key), None)
+
+
+def _route_table_for(subnet_id: str, route_tables: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The subnet's own route table, else the VPC's main one."""
+
+    def associated(table: dict[str, Any], test: Callable[[dict[str, Any]], bool]) -> bool:
+        return any(test(association) for association in table.get("Associations", []))
+
+    own = next((t for t in route_tables if associated(t, lambda a: a.get("SubnetId") == subnet_id)), None)
+    return own or next((t for t in route_tables if associated(t, lambda a: bool(a.get("Main")))), None)
+
+
+def _subnet_props(
+    subnet: dict[str, Any], route_tables: list[dict[str, Any]], name_tag: str | None
+) -> dict[str, str]:
+    table = _route_table_for(subnet["SubnetId"], route_tables)
+    routes = table.get("Routes", []) if table else []
+    subnet_type = _tag(subnet.get("Tags"), "aws-cdk:subnet-type")
+    if subnet_type is None:
+        to_internet_gateway = any(str(r.get("GatewayId", "")).startswith("igw-") for r in routes)
+        to_nat_or_transit = any(
+            (r.get("NatGatewayId") or r.get("TransitGatewayId"))
+            and r.get("DestinationCidrBlock") == "0.0.0.0/0"
+            for r in routes
+        )
+        if subnet.get("MapPublicIpOnLaunch") or to_internet_gateway:
+            subnet_type = "Public"
+        else:
+            subnet_type = "Private" if to_nat_or_transit else "Isolated"
+    if subnet_type not in ("Public", "Private", "Isolated"):
+        raise ContextLookupError(
+            f"Subnet {subnet['SubnetId']} has invalid subnet type {subnet_type} "
+            "(must be Public, Private or Isolated)"
+        )
+    name = _tag(subnet.get("Tags"), name_tag or "aws-cdk:subnet-name")
+    if name_tag and name is None:
+        raise ContextLookupError(
+            f"Invalid subnetGroupNameTag: Subnet {subnet['SubnetId']} has no tag {name_tag!r}"
+        )
+    if table is None:
+        raise ContextLookupError(
+            f"Subnet {subnet['SubnetId']} has no associated route table (and no main table)"
+        )
+    return {
+        "az": subnet["AvailabilityZone"],
+        "cidr": subnet["CidrBlock"],
+        "type": subnet_type,
+        "name": name or subnet_type,
+        "subnetId": subnet["SubnetId"],
+        "routeTableId": table["RouteTableId"],
+    }
+
+
+def _group_subnets(subnets: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, str]]]:
+    """Subnets by (type, name), each group sorted by availability zone."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for subnet in subnets:
+        groups.setdefault((subnet["type"], subnet["name"]), []).append(subnet)
+    return {key: sorted(members, key=lambda s: s["az"]) for key, members in groups.items()}
+
+
+def _symmetric_subnets(groups: dict[tuple[str, str], list[dict[str, str]]]) -> dict[str, Any]:
+    """The older response shape: one list per subnet type, every group spanning the same zones."""
+    zones = [s["az"] for s in next(iter(groups.values()), [])]
+    for members in groups.values():
+        if [s["az"] for s in members] != zones:
+            raise ContextLookupError(
+                f"Not all subnets in VPC have the same AZs: {[s['az'] for s in members]} vs {zones}"
+            )
+    response: dict[str, Any] = {"availabilityZones": zones}
+    for subnet_type in ("Isolated", "Private", "Public"):
+        typed = [(name, members) for (kind, name), members in groups.items() if kind == subnet_type]
+        prefix = subnet_type.lower()
+        response[f"{prefix}SubnetIds"] = [s["subnetId"] for _, members in typed for s in members] or None
+        response[f"{prefix}SubnetNames"] = [name for name, _ in typed] or None
+        response[f"{prefix}SubnetRouteTableIds"] = [
+            s["routeTableId"] for _, members in typed for s in members
+        ] or None
+    return response
+
+
+_PROVIDERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "vpc-provider": vpc_context,
+    "availability-zones": availability_zones,
+}
+
+
+def load_cache(path: str | Path) -> dict[str, Any]:
+    """Context values from a ``cdk.context.json`` file (``{}`` when the file does not exist)."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_cache(path: str | Path, values: dict[str, Any]) -> None:
+    """Write context values to ``path`` in the ``cdk.context.json`` format, leaving out transient ones."""
+    cacheable = {
+        key: value
+        for key, value in values.items()
+        if not (isinstance(value, dict) and value.get(TRANSIENT_KEY))
+    }
+    Path(path).write_text(json.dumps(cacheable, indent=2, sort_keys=True) + "\n")
+
+
+def synth_with_lookups(
+    synthesize: Callable[[dict[str, Any]], Path],
+    *,
+    endpoint_url: str | None,
+    region: str,
+    cache_path: str | Path | None = None,
+    max_rounds: int = 3,
+) -> Path:
+    """Synthesize until the assembly misses no context; returns the final assembly directory.
+
+    ``synthesize(context)`` builds a fresh app with ``context`` and returns its assembly
+    directory. Values come from ``cache_path`` (a ``cdk.context.json``; default: no cache)
+    first, then from ``resolve_missing`` against ``endpoint_url`` (``None``: AWS); new values
+    are written back to the cache. Raises ``ContextLookupError`` with the provider's message
+    when a lookup answers nothing (``Could not find any VPCs matching ...``).
+    """
+    context = load_cache(cache_path) if cache_path else {}
+    for _ in range(max_rounds):
+        assembly_dir = Path(synthesize(dict(context)))
+        missing = missing_context(assembly_dir)
+        if not missing:
+            return assembly_dir
+        resolved = resolve_missing(missing, endpoint_url=endpoint_url, region=region)
+        failures = [value[PROVIDER_ERROR_KEY] for value in resolved.values() if _is_provider_error(value)]
+        if failures:
+            raise ContextLookupError("; ".join(failures))
+        context.update(resolved)
+        if cache_path:
+            save_cache(cache_path, context)
+    raise ContextLookupError(
+        f"context still missing after {max_rounds} synthesis rounds: "
+        + ", ".join(entry["key"] for entry in missing_context(assembly_dir))
+    )
+
+
+def _is_provider_error(value: Any) -> bool:
+    return isinstance(value, dict) and PROVIDER_ERROR_KEY in value
