@@ -6,9 +6,9 @@ A stack bound to an account and region that calls ``Vpc.from_lookup`` or reads
 synthesize again; a notebook synthesizes in-process, so this module does the CLI's part:
 ``resolve_missing`` answers each entry with boto3 against the same target as the deploy (the
 sandbox when ``endpoint_url`` is given, else AWS with the environment's credentials), in the
-shapes the CLI's context providers return, and ``synth_with_lookups`` runs the
-synthesize -> resolve -> cache -> synthesize loop. Values are cached in the CLI's
-``cdk.context.json`` format, so the CLI and the kit share a cache.
+shapes the CLI's context providers return. ``synth.synth`` runs the synthesize -> resolve ->
+cache -> synthesize loop; values are cached in the CLI's ``cdk.context.json`` format
+(``load_cache`` / ``save_cache``), so the CLI and the kit share a cache.
 """
 
 from __future__ import annotations
@@ -18,17 +18,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-PROVIDER_ERROR_KEY = "$providerError"
-"""Context value key through which a failed lookup reaches the construct (as in the CDK CLI)."""
-
-TRANSIENT_KEY = "$dontSaveContext"
-"""Context value key marking a value that must not be cached (as in the CDK CLI)."""
+from .errors import ValidationError
 
 SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
 
 
-class ContextLookupError(RuntimeError):
-    """A context lookup that cannot be answered (no such VPC, unsupported provider, ...)."""
+class ContextLookupError(ValidationError):
+    """A context lookup that cannot be answered (no such VPC, unsupported provider, ...).
+
+    A ``ValidationError``: the field is ``vpc`` for VPC lookups (the spec field that asked).
+    """
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__("vpc" if provider == "vpc-provider" else "", message)
 
 
 def aws_client(service: str, *, region: str, endpoint_url: str | None) -> Any:
@@ -65,10 +67,9 @@ def resolve_missing(
     """Answer missing-context entries with boto3; returns ``{context key: value}``.
 
     ``region`` applies to entries whose props name none. Supported providers: ``vpc-provider``
-    (``Vpc.from_lookup``) and ``availability-zones``. A lookup that finds nothing gets the
-    CLI's provider-error value (``{"$providerError": message, "$dontSaveContext": true}``), so
-    that synthesis fails with that message in the construct that asked; an unsupported
-    provider raises ``ContextLookupError``.
+    (``Vpc.from_lookup``) and ``availability-zones``. Raises ``ContextLookupError`` for a
+    lookup that finds nothing (with the CDK CLI's message, e.g. ``Could not find any VPCs
+    matching ...``) and for an unsupported provider.
     """
     values: dict[str, Any] = {}
     for entry in missing:
@@ -76,14 +77,12 @@ def resolve_missing(
         lookup = _PROVIDERS.get(provider)
         if lookup is None:
             raise ContextLookupError(
+                provider,
                 f"context provider {provider!r} (key {entry['key']}) is not supported in-process; "
-                f"supported: {', '.join(SUPPORTED_PROVIDERS)}. Synthesize with the CDK CLI instead."
+                f"supported: {', '.join(SUPPORTED_PROVIDERS)}. Synthesize with the CDK CLI instead.",
             )
         ec2 = aws_client("ec2", region=props.get("region") or region, endpoint_url=endpoint_url)
-        try:
-            values[entry["key"]] = lookup(ec2, props)
-        except ContextLookupError as error:
-            values[entry["key"]] = {PROVIDER_ERROR_KEY: str(error), TRANSIENT_KEY: True}
+        values[entry["key"]] = lookup(ec2, props)
     return values
 
 
@@ -105,8 +104,13 @@ def vpc_context(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
     filters = [{"Name": name, "Values": [value]} for name, value in props.get("filter", {}).items()]
     vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
     if len(vpcs) != 1:
-        found = "any VPCs" if not vpcs else f"{len(vpcs)} VPCs; please narrow the search criteria, not one"
-        raise ContextLookupError(f"Could not find {found} matching {json.dumps(props, sort_keys=True)}")
+        where = f"{json.dumps(props.get('filter', {}))} in aws://{props.get('account')}/{props.get('region')}"
+        message = (
+            f"Could not find any VPCs matching {where}"
+            if not vpcs
+            else f"Found {len(vpcs)} VPCs matching {where}; please narrow the search criteria"
+        )
+        raise ContextLookupError("vpc-provider", message)
     vpc = vpcs[0]
     in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
     route_tables = ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
@@ -186,8 +190,9 @@ def _subnet_props(
             subnet_type = "Private" if to_nat_or_transit else "Isolated"
     if subnet_type not in ("Public", "Private", "Isolated"):
         raise ContextLookupError(
+            "vpc-provider",
             f"Subnet {subnet['SubnetId']} has invalid subnet type {subnet_type} "
-            "(must be Public, Private or Isolated)"
+            "(must be Public, Private or Isolated)",
         )
     name = _tag(subnet.get("Tags"), name_tag or "aws-cdk:subnet-name")
     if name_tag and name is None:
@@ -249,49 +254,5 @@ def load_cache(path: str | Path) -> dict[str, Any]:
 
 
 def save_cache(path: str | Path, values: dict[str, Any]) -> None:
-    """Write context values to ``path`` in the ``cdk.context.json`` format, leaving out transient ones."""
-    cacheable = {
-        key: value
-        for key, value in values.items()
-        if not (isinstance(value, dict) and value.get(TRANSIENT_KEY))
-    }
-    Path(path).write_text(json.dumps(cacheable, indent=2, sort_keys=True) + "\n")
-
-
-def synth_with_lookups(
-    synthesize: Callable[[dict[str, Any]], Path],
-    *,
-    endpoint_url: str | None,
-    region: str,
-    cache_path: str | Path | None = None,
-    max_rounds: int = 3,
-) -> Path:
-    """Synthesize until the assembly misses no context; returns the final assembly directory.
-
-    ``synthesize(context)`` builds a fresh app with ``context`` and returns its assembly
-    directory. Values come from ``cache_path`` (a ``cdk.context.json``; default: no cache)
-    first, then from ``resolve_missing`` against ``endpoint_url`` (``None``: AWS); new values
-    are written back to the cache. Raises ``ContextLookupError`` with the provider's message
-    when a lookup answers nothing (``Could not find any VPCs matching ...``).
-    """
-    context = load_cache(cache_path) if cache_path else {}
-    for _ in range(max_rounds):
-        assembly_dir = Path(synthesize(dict(context)))
-        missing = missing_context(assembly_dir)
-        if not missing:
-            return assembly_dir
-        resolved = resolve_missing(missing, endpoint_url=endpoint_url, region=region)
-        failures = [value[PROVIDER_ERROR_KEY] for value in resolved.values() if _is_provider_error(value)]
-        if failures:
-            raise ContextLookupError("; ".join(failures))
-        context.update(resolved)
-        if cache_path:
-            save_cache(cache_path, context)
-    raise ContextLookupError(
-        f"context still missing after {max_rounds} synthesis rounds: "
-        + ", ".join(entry["key"] for entry in missing_context(assembly_dir))
-    )
-
-
-def _is_provider_error(value: Any) -> bool:
-    return isinstance(value, dict) and PROVIDER_ERROR_KEY in value
+    """Write context values to ``path`` in the ``cdk.context.json`` format."""
+    Path(path).write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
