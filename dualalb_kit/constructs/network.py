@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from aws_cdk import Token
+from aws_cdk import RemovalPolicy, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..errors import ValidationError
@@ -25,7 +26,8 @@ def resolve_vpc(scope: Construct, vpc: ec2.IVpc | None) -> ec2.IVpc:
     """The given VPC, else a looked-up one, else a new one.
 
     Lookup: context ``use_default_vpc=1`` or env ``CDK_USE_DEFAULT_VPC=1`` (the default VPC), or
-    context ``use_vpc_id=vpc-...``. New: at most 3 AZs, one NAT gateway, flow logs to CloudWatch.
+    context ``use_vpc_id=vpc-...``. New: at most 3 AZs, one NAT gateway, flow logs to CloudWatch
+    Logs (kept one month, deleted with the stack).
     """
     if vpc is not None:
         return vpc
@@ -38,7 +40,10 @@ def resolve_vpc(scope: Construct, vpc: ec2.IVpc | None) -> ec2.IVpc:
     new_vpc = ec2.Vpc(
         scope, "Vpc", ip_addresses=ec2.IpAddresses.cidr(NEW_VPC_CIDR), max_azs=3, nat_gateways=1
     )
-    new_vpc.add_flow_log("FlowLog")
+    flow_logs = logs.LogGroup(
+        scope, "FlowLogGroup", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
+    )
+    new_vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
     return new_vpc
 
 
