@@ -30,6 +30,7 @@ the behaviour into moto (``Sandbox.start`` does); installing twice changes nothi
 from __future__ import annotations
 
 import contextvars
+import datetime
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +58,8 @@ class _Recording:
     def record(
         self, logical_id: str, resource_type: str, status: str, physical_id: str = "", reason: str = ""
     ) -> None:
-        self.stack.events.append(
+        _append_event(
+            self.stack,
             cfn_models.Event(
                 stack_id=self.stack.stack_id,
                 stack_name=self.stack.name,
@@ -67,7 +69,7 @@ class _Recording:
                 resource_status=status,
                 resource_status_reason=reason or None,
                 resource_properties=None,
-            )
+            ),
         )
 
     def start(self, logical_id: str, resource_type: str, action: str, physical_id: str = "") -> None:
@@ -91,6 +93,20 @@ class _Recording:
                 failed.append(logical_id)
         self.pending_failures.clear()
         return failed
+
+
+_EVENT_SPACING = datetime.timedelta(milliseconds=1)
+
+
+def _append_event(stack: cfn_models.Stack, event: cfn_models.Event) -> None:
+    """Append ``event``, at least a millisecond after the previous one.
+
+    The sandbox runs a stack operation within a millisecond; the CLI orders events by their
+    (millisecond) timestamps, so equal ones would print out of order.
+    """
+    if stack.events:
+        event.timestamp = max(event.timestamp, stack.events[-1].timestamp + _EVENT_SPACING)
+    stack.events.append(event)
 
 
 _recordings: contextvars.ContextVar[dict[str, _Recording] | None] = contextvars.ContextVar(
@@ -207,6 +223,7 @@ def _set_status(stack: cfn_models.Stack, status: str, reason: str | None = None)
     stack.status = status
     stack.stack_status_reason = reason
     stack._add_stack_event(status, resource_status_reason=reason)
+    _append_event(stack, stack.events.pop())
 
 
 def _failure_summary(error: Exception, stack: cfn_models.Stack, verb: str) -> str:
