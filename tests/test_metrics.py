@@ -340,6 +340,45 @@ def test_time_index_rejects_bad_windows(start, end, period, field):
         time_index(start, end, period)
 
 
+@pytest.mark.sandbox
+def test_the_deployed_sample_with_a_week_of_traffic(sandbox):
+    """params/sample.yaml through the CDK CLI: order on both ALBs, customer and product internal."""
+    from dualalb_kit.deploy import deploy
+    from dualalb_kit.spec import load_spec
+
+    spec = load_spec("params/sample.yaml").model_copy(update={"stack_name": "metrics-sample"})
+    deploy(spec, endpoint_url=sandbox.endpoint_url, progress=False)
+    session, counts = counting_session()
+    traffic = generate_traffic(
+        "metrics-sample",
+        LoadProfile(seed=5),
+        TRAFFIC_START,
+        END,
+        endpoint_url=sandbox.endpoint_url,
+        session=session,
+    )
+    frame = load_metrics(
+        "metrics-sample", TRAFFIC_START, END, session=session, endpoint_url=sandbox.endpoint_url
+    )
+    pairs = frame[frame["metric"] == "RequestCount"][["service", "alb"]].drop_duplicates()
+    assert sorted(map(tuple, pairs.to_numpy())) == [
+        ("customer", "internal"),
+        ("order", "external"),
+        ("order", "internal"),
+        ("product", "internal"),
+    ]
+    assert frame.attrs["synthetic"] is True and counts["calls"] == minimum_calls(
+        4 * 11 + 2 * 2 + 3 * 3, 7 * 1440
+    )
+    for metric, stat in ALL_METRICS:
+        got, published = hourly(frame, metric, stat), hourly(traffic.published, metric, stat)
+        assert len(got) == len(published) > 0, metric
+        np.testing.assert_allclose(
+            got.to_numpy(), published.to_numpy(), rtol=1e-9, err_msg=f"{metric} {stat}"
+        )
+    np.testing.assert_array_equal(frame["value"].isna(), traffic.published["value"].isna())
+
+
 @pytest.fixture(scope="module")
 def cloudwatch(sandbox):
     return counting_session()[0].client("cloudwatch", endpoint_url=sandbox.endpoint_url)
