@@ -1,13 +1,21 @@
-"""What the gap-fill models share: registration with moto's model map and property conversion."""
+"""What the gap-fill models share: the CloudFormation plumbing, registration with moto's model
+map, and property conversion."""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from botocore import xform_name
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.secretsmanager.models import secretsmanager_backends
+
+Properties = dict[str, Any]
+"""A resource's ``Properties`` from the template, references resolved."""
 
 _DYNAMIC_SECRET = re.compile(
     r"\{\{resolve:secretsmanager:(?P<secret>.+?)(?::SecretString(?::(?P<key>[^:}]*))?(?::[^}]*)?)?\}\}"
@@ -23,6 +31,118 @@ def refresh_model_map() -> None:
     """
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
+
+
+class GapFillModel:
+    """Create and update plumbing of a CloudFormation model; list it before ``CloudFormationModel``.
+
+    moto maps only the direct subclasses of ``CloudFormationModel``, so every model names that
+    class among its bases after this one. A model states how it creates (``create``), whether an
+    update replaces it (``replaced_on_update``, default: always) and how it updates in place
+    (``update_in_place``, default: ``create`` again over it, as the backends' puts overwrite).
+    """
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        return cls.create(resource_name, cloudformation_json["Properties"], account_id, region_name)
+
+    @classmethod
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Any:
+        """The resource made through moto's backend from the template's properties."""
+        raise NotImplementedError(f"{cls.__name__} does not define create")
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        if cls.replaced_on_update(original_resource, new_resource_name, properties):
+            cls.delete_replaced(original_resource, account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+        return cls.update_in_place(original_resource, new_resource_name, properties, account_id, region_name)
+
+    @classmethod
+    def replaced_on_update(cls, original: Any, resource_name: str, properties: Properties) -> bool:
+        """Whether the update deletes ``original`` and creates the resource anew (default: yes)."""
+        return True
+
+    @classmethod
+    def update_in_place(
+        cls, original: Any, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Any:
+        """The resource updated without replacing it (default: ``create`` again over it)."""
+        return cls.create(resource_name, properties, account_id, region_name)
+
+    @classmethod
+    def delete_replaced(cls, original: Any, account_id: str, region_name: str) -> None:
+        """Delete a replaced resource as moto's stack deletion does: its ``delete``, else the
+        model's ``delete_from_cloudformation_json`` with its physical id."""
+        if hasattr(original, "delete"):
+            original.delete(account_id, region_name)
+        else:
+            cls.delete_from_cloudformation_json(  # type: ignore[attr-defined]
+                original.physical_resource_id, {}, account_id, region_name
+            )
+
+
+class StandaloneModel(GapFillModel):
+    """A model of its own (not a subclass of moto's): its type, name property and ``Fn::GetAtt``
+    attributes are class data.
+
+    ``cfn_attributes`` maps each attribute name to a function of the model (default: none);
+    ``name_property`` is the property that names the resource (default: none).
+    """
+
+    cfn_type: ClassVar[str]
+    name_property: ClassVar[str] = ""
+    cfn_attributes: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.cfn_type
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.name_property
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.cfn_attributes
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.cfn_attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.cfn_attributes[attribute_name](self)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class BackendHandle(StandaloneModel):
+    """A model that stands for one object (``resource``) in a moto backend; the state stays there.
+
+    ``backends`` is moto's per-account, per-region backend dict of the service.
+    """
+
+    backends: ClassVar[Any]
+
+    def __init__(self, resource: Any, account_id: str, region_name: str) -> None:
+        self.resource = resource
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @property
+    def backend(self) -> Any:
+        return self.backends[self.account_id][self.region_name]
 
 
 def camel_keys(value: Any) -> Any:
@@ -49,10 +169,6 @@ def resolve_secret_references(value: Any, account_id: str, region_name: str) -> 
     """
     if not isinstance(value, str) or "{{resolve:secretsmanager:" not in value:
         return value
-    import json
-
-    from moto.secretsmanager.models import secretsmanager_backends
-
     backend = secretsmanager_backends[account_id][region_name]
 
     def lookup(match: re.Match[str]) -> str:

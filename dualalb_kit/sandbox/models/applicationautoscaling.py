@@ -7,54 +7,42 @@ configurations (target value, predefined metric and resource label, cooldowns).
 
 from __future__ import annotations
 
-from typing import Any
+from operator import attrgetter
+from typing import Self
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
+from ._base import Properties, StandaloneModel
 
-class ScalableTarget(CloudFormationModel):
+
+class ScalableTarget(StandaloneModel, CloudFormationModel):
     """``AWS::ApplicationAutoScaling::ScalableTarget``; the physical id is CloudFormation's
     ``resource-id|scalable-dimension|service-namespace``."""
+
+    cfn_type = "AWS::ApplicationAutoScaling::ScalableTarget"
+    cfn_attributes = {"Id": attrgetter("physical_resource_id")}
 
     def __init__(self, service_namespace: str, resource_id: str, scalable_dimension: str) -> None:
         self.service_namespace = service_namespace
         self.resource_id = resource_id
         self.scalable_dimension = scalable_dimension
 
+    @classmethod
+    def from_properties(cls, properties: Properties) -> Self:
+        """The target a template names, by ``ScalingTargetId`` or by its three parts."""
+        if "ScalingTargetId" in properties:
+            resource_id, dimension, namespace = properties["ScalingTargetId"].split("|")
+            return cls(namespace, resource_id, dimension)
+        return cls(properties["ServiceNamespace"], properties["ResourceId"], properties["ScalableDimension"])
+
     @property
     def physical_resource_id(self) -> str:
         return f"{self.resource_id}|{self.scalable_dimension}|{self.service_namespace}"
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalableTarget"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Id":
-            raise UnformattedGetAttTemplateException()
-        return self.physical_resource_id
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> ScalableTarget:
-        properties = cloudformation_json["Properties"]
-        target = cls(
-            properties["ServiceNamespace"], properties["ResourceId"], properties["ScalableDimension"]
-        )
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        target = cls.from_properties(properties)
         applicationautoscaling_backends[account_id][region_name].register_scalable_target(
             target.service_namespace,
             target.resource_id,
@@ -67,29 +55,9 @@ class ScalableTarget(CloudFormationModel):
         return target
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: ScalableTarget,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> ScalableTarget:
-        properties = cloudformation_json["Properties"]
-        same_target = (
-            properties["ServiceNamespace"],
-            properties["ResourceId"],
-            properties["ScalableDimension"],
-        ) == (
-            original_resource.service_namespace,
-            original_resource.resource_id,
-            original_resource.scalable_dimension,
-        )
-        if not same_target:
-            original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        """Registering again updates the capacities of the same target in place."""
+        return cls.from_properties(properties).physical_resource_id != original.physical_resource_id
 
     def delete(self, account_id: str, region_name: str) -> None:
         applicationautoscaling_backends[account_id][region_name].deregister_scalable_target(
@@ -97,8 +65,12 @@ class ScalableTarget(CloudFormationModel):
         )
 
 
-class ScalingPolicy(CloudFormationModel):
+class ScalingPolicy(StandaloneModel, CloudFormationModel):
     """``AWS::ApplicationAutoScaling::ScalingPolicy`` (step or target tracking); Ref is its ARN."""
+
+    cfn_type = "AWS::ApplicationAutoScaling::ScalingPolicy"
+    name_property = "PolicyName"
+    cfn_attributes = {"Arn": attrgetter("arn")}
 
     def __init__(self, arn: str, policy_name: str, target: ScalableTarget) -> None:
         self.arn = arn
@@ -109,46 +81,14 @@ class ScalingPolicy(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "PolicyName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalingPolicy"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Arn":
-            raise UnformattedGetAttTemplateException()
-        return self.arn
-
-    @staticmethod
-    def _target(properties: dict[str, Any]) -> ScalableTarget:
-        if "ScalingTargetId" in properties:
-            resource_id, dimension, namespace = properties["ScalingTargetId"].split("|")
-            return ScalableTarget(namespace, resource_id, dimension)
-        return ScalableTarget(
-            properties["ServiceNamespace"], properties["ResourceId"], properties["ScalableDimension"]
-        )
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> ScalingPolicy:
-        properties = cloudformation_json["Properties"]
-        target = cls._target(properties)
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        target = ScalableTarget.from_properties(properties)
         policy_type = properties["PolicyType"]
         body_name = (
             "StepScalingPolicyConfiguration"
             if policy_type == "StepScaling"
-            else ("TargetTrackingScalingPolicyConfiguration")
+            else "TargetTrackingScalingPolicyConfiguration"
         )
         policy = applicationautoscaling_backends[account_id][region_name].put_scaling_policy(
             policy_name=resource_name,
@@ -161,21 +101,12 @@ class ScalingPolicy(CloudFormationModel):
         return cls(policy.policy_arn, resource_name, target)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: ScalingPolicy,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> ScalingPolicy:
-        target = cls._target(cloudformation_json["Properties"])
-        if new_resource_name != original_resource.policy_name or (
-            target.physical_resource_id != original_resource.target.physical_resource_id
-        ):
-            original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        """Putting again updates a policy of the same name and target in place."""
+        target = ScalableTarget.from_properties(properties)
+        return (resource_name, target.physical_resource_id) != (
+            original.policy_name,
+            original.target.physical_resource_id,
         )
 
     def delete(self, account_id: str, region_name: str) -> None:

@@ -3,17 +3,24 @@ egress (moto has no model), both authorized through moto's EC2 backend."""
 
 from __future__ import annotations
 
-from typing import Any
+from operator import attrgetter
+from typing import ClassVar, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 
+from ._base import Properties, StandaloneModel
 
-class SecurityGroupRule:
-    """What ingress and egress rules share; the physical id is the rule id (``sgr-...``)."""
 
-    egress: bool
-    peer_group_property: str
+class SecurityGroupRule(StandaloneModel):
+    """What ingress and egress rules share; the physical id is the rule id (``sgr-...``).
+
+    An update revokes the rule and authorizes the new one.
+    """
+
+    egress: ClassVar[bool]
+    peer_group_property: ClassVar[str]
+    cfn_attributes = {"Id": attrgetter("physical_resource_id")}
 
     def __init__(self, group_id: str, rule_ids: list[str]) -> None:
         self.group_id = group_id
@@ -23,25 +30,12 @@ class SecurityGroupRule:
     def physical_resource_id(self) -> str:
         return self.rule_ids[0]
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
     def get_cfn_attribute(self, attribute_name: str) -> str:
+        """The rule id, whatever the name (``Id`` is the one attribute CloudFormation documents)."""
         return self.physical_resource_id
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> SecurityGroupRule:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         backend = ec2_backends[account_id][region_name]
         group = backend.get_security_group_by_name_or_id(properties.get("GroupId") or properties["GroupName"])
         ip_ranges = []
@@ -76,20 +70,6 @@ class SecurityGroupRule:
         )
         return cls(group.id, [rule.id for rule in rules])
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: SecurityGroupRule,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> SecurityGroupRule:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-
     def delete(self, account_id: str, region_name: str) -> None:
         """Deleting a security group deletes its rules; a rule whose group is gone is deleted."""
         backend = ec2_backends[account_id][region_name]
@@ -104,20 +84,14 @@ class SecurityGroupRule:
 class SecurityGroupIngress(SecurityGroupRule, CloudFormationModel):
     """``AWS::EC2::SecurityGroupIngress``."""
 
+    cfn_type = "AWS::EC2::SecurityGroupIngress"
     egress = False
     peer_group_property = "SourceSecurityGroupId"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::EC2::SecurityGroupIngress"
 
 
 class SecurityGroupEgress(SecurityGroupRule, CloudFormationModel):
     """``AWS::EC2::SecurityGroupEgress``."""
 
+    cfn_type = "AWS::EC2::SecurityGroupEgress"
     egress = True
     peer_group_property = "DestinationSecurityGroupId"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::EC2::SecurityGroupEgress"

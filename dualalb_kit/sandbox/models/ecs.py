@@ -7,23 +7,23 @@ every service as launch type EC2 with nothing but a desired count, and have no m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
+from botocore import xform_name
 from moto.core.common_models import CloudFormationModel
 from moto.ecs import models as ecs_models
 from moto.ecs.models import ecs_backends
 
-from ._base import camel_keys
+from ._base import GapFillModel, Properties, StandaloneModel, camel_keys
 
 
-class Cluster(ecs_models.Cluster, CloudFormationModel):
+class Cluster(GapFillModel, ecs_models.Cluster, CloudFormationModel):
     """``AWS::ECS::Cluster`` with its settings, configuration, capacity providers and tags."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> ecs_models.Cluster:
-        properties = cloudformation_json["Properties"]
         return ecs_backends[account_id][region_name].create_cluster(
             cluster_name=resource_name,
             tags=camel_keys(properties.get("Tags")),
@@ -34,29 +34,28 @@ class Cluster(ecs_models.Cluster, CloudFormationModel):
         )
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def replaced_on_update(
+        cls, original: ecs_models.Cluster, resource_name: str, properties: Properties
+    ) -> bool:
+        return original.name != resource_name
+
+    @classmethod
+    def update_in_place(
         cls,
-        original_resource: ecs_models.Cluster,
-        new_resource_name: str,
-        cloudformation_json: Any,
+        original: ecs_models.Cluster,
+        resource_name: str,
+        properties: Properties,
         account_id: str,
         region_name: str,
     ) -> ecs_models.Cluster:
-        backend = ecs_backends[account_id][region_name]
-        if original_resource.name != new_resource_name:
-            backend.delete_cluster(original_resource.arn)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        properties = cloudformation_json["Properties"]
-        backend.update_cluster(
-            original_resource.name,
+        ecs_backends[account_id][region_name].update_cluster(
+            original.name,
             cluster_settings=camel_keys(properties.get("ClusterSettings")),
             configuration=camel_keys(properties.get("Configuration")),
             service_connect_defaults=None,
         )
-        original_resource.tags = camel_keys(properties.get("Tags"))
-        return original_resource
+        original.tags = camel_keys(properties.get("Tags"))
+        return original
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
@@ -65,12 +64,14 @@ class Cluster(ecs_models.Cluster, CloudFormationModel):
         ecs_backends[account_id][region_name].delete_cluster(resource_name)
 
 
-class ClusterCapacityProviderAssociations(CloudFormationModel):
+class ClusterCapacityProviderAssociations(StandaloneModel, CloudFormationModel):
     """``AWS::ECS::ClusterCapacityProviderAssociations``: a handle on the cluster's providers.
 
-    The state lives on moto's cluster (``put_cluster_capacity_providers``); the physical id is
-    the cluster name, as in CloudFormation.
+    The state lives on moto's cluster (``put_cluster_capacity_providers``, which an update puts
+    again); the physical id is the cluster name, as in CloudFormation.
     """
+
+    cfn_type = "AWS::ECS::ClusterCapacityProviderAssociations"
 
     def __init__(self, cluster_name: str) -> None:
         self.cluster_name = cluster_name
@@ -79,23 +80,8 @@ class ClusterCapacityProviderAssociations(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.cluster_name
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ECS::ClusterCapacityProviderAssociations"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> ClusterCapacityProviderAssociations:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         cluster_name = properties["Cluster"]
         ecs_backends[account_id][region_name].put_cluster_capacity_providers(
             cluster_name,
@@ -107,17 +93,8 @@ class ClusterCapacityProviderAssociations(CloudFormationModel):
         return cls(cluster_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: ClusterCapacityProviderAssociations,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> ClusterCapacityProviderAssociations:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        return False
 
     def delete(self, account_id: str, region_name: str) -> None:
         ecs_backends[account_id][region_name].put_cluster_capacity_providers(
@@ -145,16 +122,16 @@ TASK_DEFINITION_PROPERTIES = (
 """CloudFormation properties that map one to one onto ``register_task_definition`` arguments."""
 
 
-class TaskDefinition(ecs_models.TaskDefinition, CloudFormationModel):
-    """``AWS::ECS::TaskDefinition`` with cpu, memory, network mode, roles, compatibilities, tags."""
+class TaskDefinition(GapFillModel, ecs_models.TaskDefinition, CloudFormationModel):
+    """``AWS::ECS::TaskDefinition`` with cpu, memory, network mode, roles, compatibilities, tags.
+
+    A task definition is immutable: an update deregisters it and registers the next revision.
+    """
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> ecs_models.TaskDefinition:
-        properties = cloudformation_json["Properties"]
-        from botocore import xform_name
-
         arguments = {
             xform_name(name): camel_keys(properties[name])
             for name in TASK_DEFINITION_PROPERTIES
@@ -164,21 +141,6 @@ class TaskDefinition(ecs_models.TaskDefinition, CloudFormationModel):
             family=properties.get("Family", resource_name),
             container_definitions=camel_keys(properties.get("ContainerDefinitions", [])),
             **arguments,
-        )
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: ecs_models.TaskDefinition,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> ecs_models.TaskDefinition:
-        """A task definition is immutable: an update registers the next revision."""
-        ecs_backends[account_id][region_name].deregister_task_definition(original_resource.arn)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
         )
 
     @classmethod
@@ -201,15 +163,14 @@ SERVICE_EXTRA_PROPERTIES = (
 """Service properties moto's ``create_service`` does not take; they are set on moto's service."""
 
 
-class Service(ecs_models.Service, CloudFormationModel):
+class Service(GapFillModel, ecs_models.Service, CloudFormationModel):
     """``AWS::ECS::Service`` keeping launch type or capacity strategy, deployment configuration,
     execute-command, load balancers, network configuration, desired count and tags."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> ecs_models.Service:
-        properties = cloudformation_json["Properties"]
         service = ecs_backends[account_id][region_name].create_service(
             properties.get("Cluster", "default"),
             resource_name,
@@ -232,9 +193,7 @@ class Service(ecs_models.Service, CloudFormationModel):
         return service
 
     @classmethod
-    def _apply_extra_properties(cls, service: ecs_models.Service, properties: dict[str, Any]) -> None:
-        from botocore import xform_name
-
+    def _apply_extra_properties(cls, service: ecs_models.Service, properties: Properties) -> None:
         for name in SERVICE_EXTRA_PROPERTIES:
             setattr(service, xform_name(name), camel_keys(properties.get(name)))
         if properties.get("CapacityProviderStrategy"):
@@ -245,26 +204,24 @@ class Service(ecs_models.Service, CloudFormationModel):
             deployment["networkConfiguration"] = service.network_configuration or None
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def replaced_on_update(
+        cls, original: ecs_models.Service, resource_name: str, properties: Properties
+    ) -> bool:
+        return properties.get("Cluster", "default") not in (original.cluster_name, original.cluster_arn)
+
+    @classmethod
+    def update_in_place(
         cls,
-        original_resource: ecs_models.Service,
-        new_resource_name: str,
-        cloudformation_json: Any,
+        original: ecs_models.Service,
+        resource_name: str,
+        properties: Properties,
         account_id: str,
         region_name: str,
     ) -> ecs_models.Service:
-        properties = cloudformation_json["Properties"]
-        backend = ecs_backends[account_id][region_name]
-        cluster_name = properties.get("Cluster", "default")
-        if cluster_name not in (original_resource.cluster_name, original_resource.cluster_arn):
-            backend.delete_service(original_resource.cluster_name, original_resource.name, force=True)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        service = backend.update_service(
+        service = ecs_backends[account_id][region_name].update_service(
             {
-                "cluster": cluster_name,
-                "service": original_resource.name,
+                "cluster": properties.get("Cluster", "default"),
+                "service": original.name,
                 "task_definition": properties.get("TaskDefinition"),
                 "desired_count": properties.get("DesiredCount", 1),
                 "load_balancers": camel_keys(properties.get("LoadBalancers", [])),

@@ -9,24 +9,26 @@ stays in moto's ELBv2 backend.
 
 from __future__ import annotations
 
-from typing import Any
+from operator import attrgetter
+from typing import Any, Self
 
+from botocore import xform_name
 from moto.acm.models import CertBundle, acm_backends
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.elbv2.exceptions import ListenerNotFoundError
 from moto.elbv2.models import elbv2_backends
 from moto.iam import iam_backends
 from moto.utilities.utils import get_partition
 
-from ._base import tag_dict
+from ._base import BackendHandle, Properties, StandaloneModel, tag_dict
 
 SANDBOX_CERTIFICATE_DOMAIN = "sandbox.dualalb.local"
 """Domain of the stand-in certificate the sandbox issues for a certificate ARN it does not hold."""
 
 
-def ensure_certificates(certificate_arns: list[str], account_id: str, region_name: str) -> None:
-    """Make every certificate ARN a listener names exist in the sandbox's ACM.
+def ensure_certificates(certificates: list[dict[str, str]], account_id: str, region_name: str) -> list[str]:
+    """Make every certificate a listener names (``[{CertificateArn}]``) exist in the sandbox's ACM;
+    their ARNs.
 
     A real account holds the user's certificates; the sandbox cannot. For an ARN that neither
     ACM nor IAM knows, it issues a self-signed stand-in under that ARN, so HTTPS listeners
@@ -34,6 +36,7 @@ def ensure_certificates(certificate_arns: list[str], account_id: str, region_nam
     """
     acm = acm_backends[account_id][region_name]
     iam = iam_backends[account_id][get_partition(region_name)]
+    certificate_arns = [item["CertificateArn"] for item in certificates]
     for arn in certificate_arns:
         if arn in acm._certificates or iam.get_certificate_by_arn(arn) is not None:
             continue
@@ -42,71 +45,50 @@ def ensure_certificates(certificate_arns: list[str], account_id: str, region_nam
         )
         bundle.arn = arn
         acm._certificates[arn] = bundle
+    return certificate_arns
 
 
-class BackendHandle:
-    """A CloudFormation resource that stands for one object in a moto backend."""
+class Elbv2Handle(BackendHandle):
+    """A handle on an ELBv2 object; the physical id is its ARN."""
 
-    def __init__(self, resource: Any, account_id: str, region_name: str) -> None:
-        self.resource = resource
-        self.account_id = account_id
-        self.region_name = region_name
-
-    @property
-    def backend(self) -> Any:
-        return elbv2_backends[self.account_id][self.region_name]
+    backends = elbv2_backends
 
     @property
     def physical_resource_id(self) -> str:
         return self.resource.arn
 
-    def is_created(self) -> bool:
-        return True
+
+def _attribute_dict(items: list[dict[str, str]]) -> dict[str, str]:
+    """ELBv2 ``[{Key, Value}]`` attributes as a plain mapping."""
+    return {item["Key"]: item["Value"] for item in items}
 
 
-class LoadBalancer(BackendHandle, CloudFormationModel):
+def _replace_tags(backend: Any, arn: str, tags: list[dict[str, str]] | None) -> None:
+    current = backend.describe_tags([arn])[arn]
+    stale = [key for key in current if key not in tag_dict(tags)]
+    if stale:
+        backend.remove_tags([arn], stale)
+    if tags:
+        backend.add_tags([arn], tags)
+
+
+class LoadBalancer(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::LoadBalancer`` with type, scheme, attributes and tags."""
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticLoadBalancingV2::LoadBalancer"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in {
-            "CanonicalHostedZoneID",
-            "DNSName",
-            "LoadBalancerArn",
-            "LoadBalancerFullName",
-            "LoadBalancerName",
-            "SecurityGroups",
-        }
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        balancer = self.resource
-        attributes = {
-            "CanonicalHostedZoneID": balancer.canonical_hosted_zone_id,
-            "DNSName": balancer.dns_name,
-            "LoadBalancerArn": balancer.arn,
-            "LoadBalancerFullName": balancer.arn.split(":loadbalancer/", 1)[1],  # app/name/id
-            "LoadBalancerName": balancer.name,
-            "SecurityGroups": balancer.security_groups,
-        }
-        if attribute_name not in attributes:
-            raise UnformattedGetAttTemplateException()
-        return attributes[attribute_name]
+    cfn_type = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    name_property = "Name"
+    cfn_attributes = {
+        "CanonicalHostedZoneID": attrgetter("resource.canonical_hosted_zone_id"),
+        "DNSName": attrgetter("resource.dns_name"),
+        "LoadBalancerArn": attrgetter("resource.arn"),
+        "LoadBalancerFullName": lambda handle: handle.resource.arn.split(":loadbalancer/")[1],  # app/name/id
+        "LoadBalancerName": attrgetter("resource.name"),
+        "SecurityGroups": attrgetter("resource.security_groups"),
+    }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> LoadBalancer:
-        properties = cloudformation_json["Properties"]
-        backend = elbv2_backends[account_id][region_name]
-        balancer = backend.create_load_balancer(
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        balancer = elbv2_backends[account_id][region_name].create_load_balancer(
             resource_name,
             properties.get("SecurityGroups", []),
             properties.get("Subnets", []),
@@ -120,47 +102,30 @@ class LoadBalancer(BackendHandle, CloudFormationModel):
         handle.apply_attributes(properties)
         return handle
 
-    def apply_attributes(self, properties: dict[str, Any]) -> None:
-        attributes = {item["Key"]: item["Value"] for item in properties.get("LoadBalancerAttributes", [])}
+    def apply_attributes(self, properties: Properties) -> None:
+        attributes = _attribute_dict(properties.get("LoadBalancerAttributes", []))
         if attributes:
             self.backend.modify_load_balancer_attributes(self.resource.arn, attributes)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: LoadBalancer,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> LoadBalancer:
-        properties = cloudformation_json["Properties"]
-        backend = elbv2_backends[account_id][region_name]
-        balancer = original_resource.resource
-        if balancer.name != new_resource_name or balancer.scheme != properties.get(
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        balancer = original.resource
+        return balancer.name != resource_name or balancer.scheme != properties.get(
             "Scheme", "internet-facing"
-        ):
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
+        )
+
+    @classmethod
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
         if properties.get("SecurityGroups"):
-            backend.set_security_groups(balancer.arn, properties["SecurityGroups"])
-        _replace_tags(backend, balancer.arn, properties.get("Tags"))
-        original_resource.apply_attributes(properties)
-        return original_resource
+            original.backend.set_security_groups(original.resource.arn, properties["SecurityGroups"])
+        _replace_tags(original.backend, original.resource.arn, properties.get("Tags"))
+        original.apply_attributes(properties)
+        return original
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.backend.delete_load_balancer(self.resource.arn)
-
-
-def _replace_tags(backend: Any, arn: str, tags: list[dict[str, str]] | None) -> None:
-    current = backend.describe_tags([arn])[arn]
-    stale = [key for key in current if key not in tag_dict(tags)]
-    if stale:
-        backend.remove_tags([arn], stale)
-    if tags:
-        backend.add_tags([arn], tags)
 
 
 TARGET_GROUP_ARGUMENTS = {
@@ -182,40 +147,24 @@ TARGET_GROUP_ARGUMENTS = {
 }
 """CloudFormation target-group properties and moto's ``create_target_group`` keywords."""
 
+TARGET_GROUP_REPLACED_BY = ("Port", "Protocol", "TargetType", "VpcId")
+"""Target-group properties whose change replaces the group."""
 
-class TargetGroup(BackendHandle, CloudFormationModel):
+
+class TargetGroup(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::TargetGroup`` with health check, attributes and tags."""
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticLoadBalancingV2::TargetGroup"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in {"LoadBalancerArns", "TargetGroupArn", "TargetGroupFullName", "TargetGroupName"}
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        group = self.resource
-        attributes = {
-            "LoadBalancerArns": group.load_balancer_arns,
-            "TargetGroupArn": group.arn,
-            "TargetGroupFullName": group.arn.split(":", 5)[5],  # targetgroup/name/id
-            "TargetGroupName": group.name,
-        }
-        if attribute_name not in attributes:
-            raise UnformattedGetAttTemplateException()
-        return attributes[attribute_name]
+    cfn_type = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    name_property = "Name"
+    cfn_attributes = {
+        "LoadBalancerArns": attrgetter("resource.load_balancer_arns"),
+        "TargetGroupArn": attrgetter("resource.arn"),
+        "TargetGroupFullName": lambda handle: handle.resource.arn.split(":", 5)[5],  # targetgroup/name/id
+        "TargetGroupName": attrgetter("resource.name"),
+    }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> TargetGroup:
-        properties = cloudformation_json["Properties"]
-        backend = elbv2_backends[account_id][region_name]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         arguments = {
             keyword: properties[name]
             for name, keyword in TARGET_GROUP_ARGUMENTS.items()
@@ -223,38 +172,30 @@ class TargetGroup(BackendHandle, CloudFormationModel):
         }
         if "HealthCheckEnabled" in properties:
             arguments["healthcheck_enabled"] = str(properties["HealthCheckEnabled"]).lower()
-        handle = cls(backend.create_target_group(name=resource_name, **arguments), account_id, region_name)
+        group = elbv2_backends[account_id][region_name].create_target_group(name=resource_name, **arguments)
+        handle = cls(group, account_id, region_name)
         handle.apply_attributes(properties)
         return handle
 
-    def apply_attributes(self, properties: dict[str, Any]) -> None:
-        attributes = {item["Key"]: item["Value"] for item in properties.get("TargetGroupAttributes", [])}
+    def apply_attributes(self, properties: Properties) -> None:
+        attributes = _attribute_dict(properties.get("TargetGroupAttributes", []))
         if attributes:
             self.backend.modify_target_group_attributes(self.resource.arn, attributes)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: TargetGroup,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> TargetGroup:
-        properties = cloudformation_json["Properties"]
-        backend = elbv2_backends[account_id][region_name]
-        group = original_resource.resource
-        replaced_by = ("Port", "Protocol", "TargetType", "VpcId")
-        if group.name != new_resource_name or any(
-            name in properties and str(properties[name]) != str(getattr(group, _snake(name)))
-            for name in replaced_by
-        ):
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        backend.modify_target_group(
-            group.arn,
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        group = original.resource
+        return group.name != resource_name or any(
+            name in properties and str(properties[name]) != str(getattr(group, xform_name(name)))
+            for name in TARGET_GROUP_REPLACED_BY
+        )
+
+    @classmethod
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
+        original.backend.modify_target_group(
+            original.resource.arn,
             health_check_proto=properties.get("HealthCheckProtocol"),
             health_check_port=properties.get("HealthCheckPort"),
             health_check_path=properties.get("HealthCheckPath"),
@@ -265,51 +206,28 @@ class TargetGroup(BackendHandle, CloudFormationModel):
             http_codes=properties.get("Matcher", {}).get("HttpCode"),
             health_check_enabled=properties.get("HealthCheckEnabled"),
         )
-        _replace_tags(backend, group.arn, properties.get("Tags"))
-        original_resource.apply_attributes(properties)
-        return original_resource
+        _replace_tags(original.backend, original.resource.arn, properties.get("Tags"))
+        original.apply_attributes(properties)
+        return original
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.backend.delete_target_group(self.resource.arn)
 
 
-def _snake(name: str) -> str:
-    from botocore import xform_name
-
-    return xform_name(name)
-
-
-class Listener(BackendHandle, CloudFormationModel):
+class Listener(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::Listener`` with port, protocol, certificates, default actions.
 
     Certificates the sandbox does not hold are issued as stand-ins (``ensure_certificates``).
     """
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticLoadBalancingV2::Listener"
+    cfn_type = "AWS::ElasticLoadBalancingV2::Listener"
+    cfn_attributes = {"ListenerArn": attrgetter("resource.arn")}
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "ListenerArn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name != "ListenerArn":
-            raise UnformattedGetAttTemplateException()
-        return self.resource.arn
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> Listener:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         backend = elbv2_backends[account_id][region_name]
         certificates = properties.get("Certificates", [])
-        ensure_certificates([item["CertificateArn"] for item in certificates], account_id, region_name)
+        ensure_certificates(certificates, account_id, region_name)
         listener = backend.create_listener(
             properties["LoadBalancerArn"],
             properties.get("Protocol"),
@@ -322,32 +240,24 @@ class Listener(BackendHandle, CloudFormationModel):
         return cls(listener, account_id, region_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Listener,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Listener:
-        properties = cloudformation_json["Properties"]
-        backend = elbv2_backends[account_id][region_name]
-        if properties["LoadBalancerArn"] != original_resource.resource.load_balancer_arn:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        return properties["LoadBalancerArn"] != original.resource.load_balancer_arn
+
+    @classmethod
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
         certificates = properties.get("Certificates", [])
-        ensure_certificates([item["CertificateArn"] for item in certificates], account_id, region_name)
-        backend.modify_listener(
-            original_resource.resource.arn,
+        ensure_certificates(certificates, account_id, region_name)
+        original.backend.modify_listener(
+            original.resource.arn,
             properties.get("Port"),
             properties.get("Protocol"),
             properties.get("SslPolicy"),
             certificates,
-            backend.convert_and_validate_properties(properties),
+            original.backend.convert_and_validate_properties(properties),
         )
-        return original_resource
+        return original
 
     def delete(self, account_id: str, region_name: str) -> None:
         """Deleting a load balancer deletes its listeners; a listener already gone is deleted."""
@@ -357,8 +267,10 @@ class Listener(BackendHandle, CloudFormationModel):
             pass
 
 
-class ListenerCertificate(CloudFormationModel):
+class ListenerCertificate(StandaloneModel, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::ListenerCertificate``: extra certificates on a listener."""
+
+    cfn_type = "AWS::ElasticLoadBalancingV2::ListenerCertificate"
 
     def __init__(self, listener_arn: str, certificate_arns: list[str]) -> None:
         self.listener_arn = listener_arn
@@ -368,46 +280,13 @@ class ListenerCertificate(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return f"{self.listener_arn}|{'|'.join(self.certificate_arns)}"
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticLoadBalancingV2::ListenerCertificate"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> ListenerCertificate:
-        properties = cloudformation_json["Properties"]
-        certificate_arns = [item["CertificateArn"] for item in properties["Certificates"]]
-        ensure_certificates(certificate_arns, account_id, region_name)
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        certificate_arns = ensure_certificates(properties["Certificates"], account_id, region_name)
         elbv2_backends[account_id][region_name].add_listener_certificates(
             properties["ListenerArn"], properties["Certificates"]
         )
         return cls(properties["ListenerArn"], certificate_arns)
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: ListenerCertificate,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> ListenerCertificate:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
 
     def delete(self, account_id: str, region_name: str) -> None:
         elbv2_backends[account_id][region_name].remove_listener_certificates(

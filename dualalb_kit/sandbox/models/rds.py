@@ -8,15 +8,15 @@ Master credentials given as ``{{resolve:secretsmanager:...}}`` references are re
 from __future__ import annotations
 
 import re
-from typing import Any
+from operator import attrgetter
+from typing import Any, Self
 
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.rds import models as rds_models
 from moto.rds.models import rds_backends
 
-from ._base import resolve_secret_references, snake_kwargs
+from ._base import BackendHandle, GapFillModel, Properties, resolve_secret_references, snake_kwargs
 
 RENAMES = {
     "DBName": "db_name",
@@ -62,57 +62,34 @@ def database_kwargs(
     return kwargs
 
 
-class DBCluster(CloudFormationModel):
+class DatabaseModel(GapFillModel):
+    """An RDS model named by ``database_identifier``: an update that changes the name replaces it."""
+
+    @classmethod
+    def replaced_on_update(cls, original: Any, resource_name: str, properties: Properties) -> bool:
+        return database_identifier(resource_name) != original.physical_resource_id
+
+
+class DBCluster(DatabaseModel, BackendHandle, CloudFormationModel):
     """``AWS::RDS::DBCluster``; Ref is the cluster identifier."""
 
-    def __init__(self, cluster: rds_models.DBCluster, account_id: str, region_name: str) -> None:
-        self.cluster = cluster
-        self.account_id = account_id
-        self.region_name = region_name
+    cfn_type = "AWS::RDS::DBCluster"
+    name_property = "DBClusterIdentifier"
+    cfn_attributes = {
+        "DBClusterArn": attrgetter("resource.db_cluster_arn"),
+        "DBClusterResourceId": attrgetter("resource.db_cluster_resource_id"),
+        "Endpoint.Address": attrgetter("resource.endpoint"),
+        "Endpoint.Port": lambda handle: str(handle.resource.port),
+        "ReadEndpoint.Address": attrgetter("resource.reader_endpoint"),
+    }
+    backends = rds_backends
 
     @property
     def physical_resource_id(self) -> str:
-        return self.cluster.db_cluster_identifier
-
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "DBClusterIdentifier"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::RDS::DBCluster"
+        return self.resource.db_cluster_identifier
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in {
-            "DBClusterArn",
-            "DBClusterResourceId",
-            "Endpoint.Address",
-            "Endpoint.Port",
-            "ReadEndpoint.Address",
-        }
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        cluster = self.cluster
-        attributes = {
-            "DBClusterArn": cluster.db_cluster_arn,
-            "DBClusterResourceId": cluster.db_cluster_resource_id,
-            "Endpoint.Address": cluster.endpoint,
-            "Endpoint.Port": str(cluster.port),
-            "ReadEndpoint.Address": cluster.reader_endpoint,
-        }
-        if attribute_name not in attributes:
-            raise UnformattedGetAttTemplateException()
-        return attributes[attribute_name]
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> DBCluster:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         arguments = database_kwargs(
             "db_cluster_identifier", resource_name, properties, account_id, region_name
         )
@@ -121,43 +98,27 @@ class DBCluster(CloudFormationModel):
         )
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: DBCluster,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> DBCluster:
-        properties = cloudformation_json["Properties"]
-        if database_identifier(new_resource_name) != original_resource.physical_resource_id:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
         arguments = database_kwargs(
-            "db_cluster_identifier",
-            original_resource.physical_resource_id,
-            properties,
-            account_id,
-            region_name,
+            "db_cluster_identifier", original.physical_resource_id, properties, account_id, region_name
         )
-        original_resource.cluster = rds_backends[account_id][region_name].modify_db_cluster(arguments)
-        return original_resource
+        original.resource = original.backend.modify_db_cluster(arguments)
+        return original
 
     def delete(self, account_id: str, region_name: str) -> None:
-        rds_backends[account_id][region_name].delete_db_cluster(self.cluster.db_cluster_identifier)
+        self.backend.delete_db_cluster(self.physical_resource_id)
 
 
-class DBInstance(rds_models.DBInstance, CloudFormationModel):
+class DBInstance(DatabaseModel, rds_models.DBInstance, CloudFormationModel):
     """``AWS::RDS::DBInstance`` with cluster membership (``db.serverless`` writers) and every
     property moto's own model leaves out."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> rds_models.DBInstance:
-        properties = cloudformation_json["Properties"]
         arguments = database_kwargs(
             "db_instance_identifier", resource_name, properties, account_id, region_name
         )
@@ -167,31 +128,20 @@ class DBInstance(rds_models.DBInstance, CloudFormationModel):
         return backend.create_db_instance(arguments)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_in_place(
         cls,
-        original_resource: rds_models.DBInstance,
-        new_resource_name: str,
-        cloudformation_json: Any,
+        original: rds_models.DBInstance,
+        resource_name: str,
+        properties: Properties,
         account_id: str,
         region_name: str,
     ) -> rds_models.DBInstance:
-        backend = rds_backends[account_id][region_name]
-        if database_identifier(new_resource_name) != original_resource.db_instance_identifier:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-        arguments = database_kwargs(
-            "db_instance_identifier",
-            original_resource.db_instance_identifier,
-            cloudformation_json["Properties"],
-            account_id,
-            region_name,
-        )
-        return backend.modify_db_instance(original_resource.db_instance_identifier, arguments)
+        identifier = original.db_instance_identifier
+        arguments = database_kwargs("db_instance_identifier", identifier, properties, account_id, region_name)
+        return rds_backends[account_id][region_name].modify_db_instance(identifier, arguments)
 
 
-class DBSubnetGroup(rds_models.DBSubnetGroup, CloudFormationModel):
+class DBSubnetGroup(DatabaseModel, rds_models.DBSubnetGroup, CloudFormationModel):
     """``AWS::RDS::DBSubnetGroup`` named in lower case as RDS does; Ref is its name (moto gives
     the group no physical id, so a ``Ref`` to it resolved to the model object)."""
 
@@ -206,23 +156,17 @@ class DBSubnetGroup(rds_models.DBSubnetGroup, CloudFormationModel):
         return group
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_in_place(
         cls,
-        original_resource: rds_models.DBSubnetGroup,
-        new_resource_name: str,
-        cloudformation_json: Any,
+        original: rds_models.DBSubnetGroup,
+        resource_name: str,
+        properties: Properties,
         account_id: str,
         region_name: str,
     ) -> rds_models.DBSubnetGroup:
-        properties = cloudformation_json["Properties"]
-        if database_identifier(new_resource_name) != original_resource.name:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
         ec2 = ec2_backends[account_id][region_name]
         group = rds_backends[account_id][region_name].modify_db_subnet_group(
-            original_resource.name,
+            original.name,
             properties["DBSubnetGroupDescription"],
             [ec2.get_subnet(subnet_id) for subnet_id in properties["SubnetIds"]],
         )

@@ -10,15 +10,17 @@ from moto.route53 import models as route53_models
 from moto.route53.models import route53_backends
 from moto.utilities.utils import get_partition
 
+from ._base import GapFillModel, Properties
 
-class HostedZone(route53_models.FakeZone, CloudFormationModel):
-    """``AWS::Route53::HostedZone``: private when the template names VPCs."""
+
+class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
+    """``AWS::Route53::HostedZone``: private when the template names VPCs. An update changes the
+    VPC associations and the comment in place."""
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> route53_models.FakeZone:
-        properties = cloudformation_json["Properties"]
         backend = route53_backends[account_id][get_partition(region_name)]
         vpcs = properties.get("VPCs", [])
         zone = backend.create_hosted_zone(
@@ -35,25 +37,30 @@ class HostedZone(route53_models.FakeZone, CloudFormationModel):
         return zone
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def replaced_on_update(
+        cls, original: route53_models.FakeZone, resource_name: str, properties: Properties
+    ) -> bool:
+        return False
+
+    @classmethod
+    def update_in_place(
         cls,
-        original_resource: route53_models.FakeZone,
-        new_resource_name: str,
-        cloudformation_json: Any,
+        original: route53_models.FakeZone,
+        resource_name: str,
+        properties: Properties,
         account_id: str,
         region_name: str,
     ) -> route53_models.FakeZone:
-        properties = cloudformation_json["Properties"]
         backend = route53_backends[account_id][get_partition(region_name)]
         wanted = {vpc["VPCId"]: vpc["VPCRegion"] for vpc in properties.get("VPCs", [])}
-        current = {vpc["vpc_id"]: vpc["vpc_region"] for vpc in original_resource.vpcs}
+        current = {vpc["vpc_id"]: vpc["vpc_region"] for vpc in original.vpcs}
         for vpc_id, vpc_region in wanted.items():
             if vpc_id not in current:
-                backend.associate_vpc_with_hosted_zone(original_resource.resource_id, vpc_id, vpc_region)
+                backend.associate_vpc_with_hosted_zone(original.resource_id, vpc_id, vpc_region)
         for vpc_id in current.keys() - wanted.keys():
-            backend.disassociate_vpc_from_hosted_zone(original_resource.resource_id, vpc_id)
-        original_resource.comment = properties.get("HostedZoneConfig", {}).get("Comment")
-        return original_resource
+            backend.disassociate_vpc_from_hosted_zone(original.resource_id, vpc_id)
+        original.comment = properties.get("HostedZoneConfig", {}).get("Comment")
+        return original
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]

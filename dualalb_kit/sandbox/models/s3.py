@@ -9,16 +9,20 @@ itself is stored and returned as written.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
+from ._base import Properties, StandaloneModel
 
-class BucketPolicy(CloudFormationModel):
+
+class BucketPolicy(StandaloneModel, CloudFormationModel):
     """``AWS::S3::BucketPolicy``, put with moto's ``put_bucket_policy``; the physical id is the bucket."""
+
+    cfn_type = "AWS::S3::BucketPolicy"
 
     def __init__(self, bucket_name: str) -> None:
         self.bucket_name = bucket_name
@@ -27,26 +31,8 @@ class BucketPolicy(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.bucket_name
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> BucketPolicy:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         document = properties["PolicyDocument"]
         text = document if isinstance(document, str) else json.dumps(document)
         s3_backends[account_id][get_partition(region_name)].put_bucket_policy(
@@ -55,19 +41,9 @@ class BucketPolicy(CloudFormationModel):
         return cls(properties["Bucket"])
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: BucketPolicy,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> BucketPolicy:
-        if cloudformation_json["Properties"]["Bucket"] != original_resource.bucket_name:
-            original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        """Putting again replaces the policy of the same bucket."""
+        return properties["Bucket"] != original.bucket_name
 
     def delete(self, account_id: str, region_name: str) -> None:
         s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.bucket_name)

@@ -4,12 +4,14 @@ target attachments that add a database's connection details to its secret."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from operator import attrgetter
+from typing import Any, Self
 
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.rds.models import rds_backends
 from moto.secretsmanager.models import secretsmanager_backends
+
+from ._base import Properties, StandaloneModel
 
 
 def generate_secret_string(generator: dict[str, Any], account_id: str, region_name: str) -> str:
@@ -34,8 +36,12 @@ def generate_secret_string(generator: dict[str, Any], account_id: str, region_na
     return json.dumps(document)
 
 
-class Secret(CloudFormationModel):
+class Secret(StandaloneModel, CloudFormationModel):
     """``AWS::SecretsManager::Secret``; Ref is the secret's ARN."""
+
+    cfn_type = "AWS::SecretsManager::Secret"
+    name_property = "Name"
+    cfn_attributes = {"Id": attrgetter("arn")}
 
     def __init__(self, arn: str, name: str) -> None:
         self.arn = arn
@@ -45,31 +51,8 @@ class Secret(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::Secret"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name != "Id":
-            raise UnformattedGetAttTemplateException()
-        return self.arn
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> Secret:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         secret_string = properties.get("SecretString")
         if secret_string is None and "GenerateSecretString" in properties:
             secret_string = generate_secret_string(
@@ -91,27 +74,20 @@ class Secret(CloudFormationModel):
         return cls(created["ARN"], created["Name"])
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Secret,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> Secret:
-        properties = cloudformation_json["Properties"]
-        if new_resource_name != original_resource.name:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        return resource_name != original.name
+
+    @classmethod
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
         secretsmanager_backends[account_id][region_name].update_secret(
-            original_resource.arn,
+            original.arn,
             secret_string=properties.get("SecretString"),
             description=properties.get("Description"),
             kms_key_id=properties.get("KmsKeyId"),
         )
-        return original_resource
+        return original
 
     def delete(self, account_id: str, region_name: str) -> None:
         secretsmanager_backends[account_id][region_name].delete_secret(
@@ -119,9 +95,12 @@ class Secret(CloudFormationModel):
         )
 
 
-class SecretTargetAttachment(CloudFormationModel):
+class SecretTargetAttachment(StandaloneModel, CloudFormationModel):
     """``AWS::SecretsManager::SecretTargetAttachment``: writes engine, host, port and the database
-    identifier of an RDS instance or cluster into the secret's JSON, as CloudFormation does."""
+    identifier of an RDS instance or cluster into the secret's JSON, as CloudFormation does.
+    An update writes them again."""
+
+    cfn_type = "AWS::SecretsManager::SecretTargetAttachment"
 
     def __init__(self, secret_arn: str) -> None:
         self.secret_arn = secret_arn
@@ -130,26 +109,8 @@ class SecretTargetAttachment(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.secret_arn
 
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::SecretTargetAttachment"
-
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> SecretTargetAttachment:
-        properties = cloudformation_json["Properties"]
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
         rds = rds_backends[account_id][region_name]
         if properties["TargetType"] == "AWS::RDS::DBCluster":
             cluster = rds.describe_db_clusters(db_cluster_identifier=properties["TargetId"])[0]
@@ -172,17 +133,8 @@ class SecretTargetAttachment(CloudFormationModel):
         return cls(value["ARN"])
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: SecretTargetAttachment,
-        new_resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-    ) -> SecretTargetAttachment:
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+    def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
+        return False
 
     def delete(self, account_id: str, region_name: str) -> None:
         """Detaching leaves the secret's value as it is, as in CloudFormation."""
