@@ -145,9 +145,17 @@ class BackendHandle(StandaloneModel):
         return self.backends[self.account_id][self.region_name]
 
 
+API_KEY_NAMES = {
+    "EFSVolumeConfiguration": "efsVolumeConfiguration",
+    "FilesystemId": "fileSystemId",
+    "IAM": "iam",
+}
+"""CloudFormation keys whose JSON-API name is not their plain camelCase (ECS volumes)."""
+
+
 def camel_keys(value: Any) -> Any:
     """A CloudFormation property tree with its keys in the camelCase of the JSON APIs (ECS)."""
-    return remap_nested_keys(value, pascal_to_camelcase)
+    return remap_nested_keys(value, lambda key: API_KEY_NAMES.get(key) or pascal_to_camelcase(key))
 
 
 def snake_kwargs(properties: dict[str, Any], renames: dict[str, str] | None = None) -> dict[str, Any]:
