@@ -18,6 +18,9 @@ CloudFormation does:
   name is looked up within the ``StackName`` given, a missing one answers
   ``ChangeSetNotFoundException`` (which the CLI waits for), and executing a change set removes
   the stack's change sets;
+* a stack lists the resources it holds: moto created a template's missing resources on the
+  fly when a stack's resources were listed, so listing a stack whose deletion failed
+  re-created the resources already deleted;
 * a parameter passed with ``UsePreviousValue`` keeps its previous input (for the SSM-typed
   ``BootstrapVersion`` that is the SSM parameter name; moto passed the resolved value and
   failed to look it up).
@@ -399,6 +402,13 @@ def delete_stack(self: cfn_models.CloudFormationBackend, name_or_stack_id: str) 
     _set_status(stack, "DELETE_COMPLETE")
 
 
+def _held_resources(stack: cfn_models.Stack) -> list[Any]:
+    """The stack's resources that exist, in template order (``Stack.stack_resources``)."""
+    resource_map = stack.resource_map
+    parsed = resource_map._parsed_resources
+    return [parsed[name] for name in resource_map.resources if parsed.get(name) is not None]
+
+
 def _record_stack_method(name: str) -> None:
     """Make ``Stack.<name>`` (the create_stack / update_stack paths) record resource events."""
     method = getattr(cfn_models.Stack, name)
@@ -434,6 +444,7 @@ def install() -> None:
     cfn_models.CloudFormationBackend.delete_stack = delete_stack
     for method in ("create_resources", "update"):
         _record_stack_method(method)
+    cfn_models.Stack.stack_resources = property(_held_resources)
 
 
 install()
