@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from dualalb_kit import ValidationError
+from dualalb_kit.context import aws_client, missing_context, resolve_missing
 from dualalb_kit.runtime import cdk_cli, node_environment
 from dualalb_kit.samples import SAMPLE_APP_DIR, SAMPLE_ROLES
+from dualalb_kit.samples.default import STACK_NAME, build_app
 from dualalb_kit.samples.local import run_local, start_service
+from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -201,9 +204,7 @@ def containers(template: dict) -> dict[str, dict]:
 
 
 def synthesize(context: dict, outdir: Path) -> dict:
-    from dualalb_kit.samples.default import build_app
-
-    return build_app(context, outdir=str(outdir)).synth().get_stack_by_name("dualalb-sample-default").template
+    return build_app(context, outdir=str(outdir)).synth().get_stack_by_name(STACK_NAME).template
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +251,7 @@ def test_sample_app_listeners_with_acm_certificate(https_sample):
 
 def test_sample_app_builds_one_docker_image_asset_per_role(http_sample):
     template, outdir = http_sample
-    assets = docker_assets(outdir, "dualalb-sample-default")
+    assets = docker_assets(outdir, STACK_NAME)
     by_container = containers(template)
 
     assert sorted(assets) == ["customer", "order", "product"]
@@ -308,16 +309,7 @@ def test_sample_app_rejects_a_malformed_certificate_arn(tmp_path):
 
 def assert_runs_in_the_default_vpc(template: dict, sandbox) -> None:
     """No new VPC; every service in the sandbox's default VPC's (public) subnets, with public IPs."""
-    import boto3
-
-    environment = sandbox.environment
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=sandbox.region,
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
+    ec2 = aws_client("ec2", region=sandbox.region, endpoint_url=sandbox.endpoint_url)
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [default_vpc]}])["Subnets"]
     resources = template["Resources"].values()
@@ -363,34 +355,26 @@ def test_sample_app_as_cdk_cli_app_against_the_default_vpc(sandbox, tmp_path):
     )
     assert result.returncode == 0, result.stderr
 
-    template = json.loads((outdir / "dualalb-sample-default.template.json").read_text())
+    template = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
     assert_runs_in_the_default_vpc(template, sandbox)
     assert sorted(listeners_by_scheme(template)["internet-facing"]) == [80, 443]
-    assert sorted(docker_assets(outdir, "dualalb-sample-default")) == ["customer", "order", "product"]
+    assert sorted(docker_assets(outdir, STACK_NAME)) == ["customer", "order", "product"]
     cached = json.loads((tmp_path / "cdk.context.json").read_text())
     assert any(key.startswith("vpc-provider:") for key in cached)
 
 
 def test_sample_app_in_process_against_the_default_vpc(sandbox, tmp_path):
     """``use_default_vpc=1`` answered by the kit's in-process lookups (boto3 against the sandbox)."""
-    lookups = pytest.importorskip(
-        "dualalb_kit.context", reason="dualalb_kit/context.py (issue 3) has not landed"
-    )
-    from dualalb_kit.samples.default import STACK_NAME, build_app
-    from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT
-
     context: dict = {"use_default_vpc": "1"}
     rounds = 0
     while True:
         build_app(context, account=SANDBOX_ACCOUNT, region=sandbox.region, outdir=str(tmp_path)).synth()
-        missing = json.loads((tmp_path / "manifest.json").read_text()).get("missing", [])
+        missing = missing_context(tmp_path)
         if not missing:
             break
         rounds += 1
         assert rounds <= 3, missing
-        context.update(
-            lookups.resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=sandbox.region)
-        )
+        context.update(resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=sandbox.region))
 
     assert rounds >= 1  # the default VPC came from a lookup, not from a cache
     template = json.loads((tmp_path / f"{STACK_NAME}.template.json").read_text())
