@@ -150,6 +150,12 @@ def _task_definition(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> ecs.
         environment=task.environment or None,
         logging=ecs.LogDrivers.aws_logs(stream_prefix=task.name, log_group=log_group),
     )
+    if task.image.startswith(SAMPLE_IMAGE_PREFIX):
+        acknowledge(
+            definition.obtain_execution_role().node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "pulling an image asset needs ecr:GetAuthorizationToken, which AWS grants only on *",
+        )
     if task.environment:
         acknowledge(
             definition,

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
 
+    cdk = _command(commands, "cdk", _cdk, "run the pinned CDK CLI on the kit's Node (arguments pass through)")
+    cdk.add_argument("args", nargs=argparse.REMAINDER, help="CDK CLI arguments, e.g. `--app ... diff`")
+
     # These two own their options (papermill-style modules with their own argument parsers).
     for name, run, help in (
         ("batch", _batch, "execute notebooks for each params file with papermill"),
@@ -86,6 +89,14 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     serve(args.port)
     return 0
+
+
+def _cdk(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from .runtime import cdk_cli, node_environment
+
+    return subprocess.call([*cdk_cli(), *args.args], env=node_environment())
 
 
 def _batch(args: argparse.Namespace) -> int:

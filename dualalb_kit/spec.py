@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import validation
 from .errors import ValidationError
+from .samples import SAMPLE_ROLES
 
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -250,6 +251,11 @@ def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
                 f"{task.memory} MiB does not fit cpu {task.cpu} (valid: {_memory_choices(task.cpu)})",
             )
         validation.check_port(f"{field}.container_port", task.container_port)
+        role = task.image.removeprefix(SAMPLE_IMAGE_PREFIX)
+        if task.image.startswith(SAMPLE_IMAGE_PREFIX) and role not in SAMPLE_ROLES:
+            raise ValidationError(
+                f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
+            )
         if task.external is None and task.internal is None:
             raise ValidationError(field, f"task {task.name!r} needs external, internal or both")
         for side in ("external", "internal"):
