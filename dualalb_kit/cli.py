@@ -14,8 +14,13 @@ from .errors import ValidationError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    args = parser.parse_args(argv)
+    if argv[:1] and argv[0] in PASS_THROUGH:
+        # These commands own their options; their arguments go to them untouched.
+        args = argparse.Namespace(run=PASS_THROUGH[argv[0]], args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -44,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
 
     cdk = _command(commands, "cdk", _cdk, "run the pinned CDK CLI on the kit's Node (arguments pass through)")
-    cdk.add_argument("args", nargs=argparse.REMAINDER, help="CDK CLI arguments, e.g. `--app ... diff`")
+    cdk.add_argument("args", nargs="*", help="CDK CLI arguments, e.g. `--app ... diff`")
 
     # These two own their options (papermill-style modules with their own argument parsers).
     for name, run, help in (
@@ -52,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         ("sample", _sample, "run the sample application locally: `sample up`"),
     ):
         command = _command(commands, name, run, help)
-        command.add_argument("args", nargs=argparse.REMAINDER, help=f"see `dualalb-kit {name} --help`")
+        command.add_argument("args", nargs="*", help=f"see `dualalb-kit {name} --help`")
     return parser
 
 
@@ -113,6 +118,8 @@ def _sample(args: argparse.Namespace) -> int:
         return 2
     return sample_main(args.args[1:])
 
+
+PASS_THROUGH = {"batch": _batch, "cdk": _cdk, "sample": _sample}
 
 if __name__ == "__main__":
     raise SystemExit(main())
