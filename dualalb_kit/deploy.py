@@ -234,6 +234,12 @@ def _prepare(spec_or_assembly: Any, target: str, endpoint_url: str | None) -> tu
     """The assembly (synthesized from a spec against the target) and the target's CLI environment."""
     endpoint = _endpoint(target, endpoint_url)
     assembly = load_assembly(spec_or_assembly, endpoint_url=endpoint)
+    if target == "sandbox" and assembly.account not in (None, SANDBOX_ACCOUNT):
+        raise ValidationError(
+            "account",
+            f"the sandbox answers for account {SANDBOX_ACCOUNT}, the stack is bound to {assembly.account}; "
+            f"set account to {SANDBOX_ACCOUNT} or leave it empty",
+        )
     return assembly, _target(target, endpoint, assembly.region)
 
 
@@ -324,7 +330,7 @@ def _ensure_bootstrapped(where: Target, assembly: Assembly, progress: bool) -> N
         return
     if where.name == "aws":
         account = assembly.account or _aws_account(where)
-        command = " ".join([*cdk_cli(), "bootstrap", f"aws://{account}/{where.region}"])
+        command = f"dualalb-kit cdk bootstrap aws://{account}/{where.region}"
         raise BootstrapRequired(
             f"aws://{account}/{where.region} is not bootstrapped for the CDK (no {TOOLKIT_STACK} stack). "
             f"Bootstrap it once with:\n  {command}",
@@ -419,11 +425,9 @@ def _failure(description: str, where: Target, stack_name: str, log: str) -> Depl
         status = _stack_status(where, stack_name)
     except TargetError:
         status = None
-    failures = _failed_resources(where, stack_name) if status else []
-    headline = f"{description} failed"
-    if status:
-        meaning = _STATUS_MEANING.get(status)
-        headline += f" ({status}: {meaning})" if meaning else f" ({status})"
+    meaning = _STATUS_MEANING.get(status or "")  # other statuses: the run failed before the stack changed
+    failures = _failed_resources(where, stack_name) if meaning else []
+    headline = f"{description} failed" + (f" ({status}: {meaning})" if meaning else "")
     if failures:
         details = [f"  {f['logical_id']} ({f['type']}) {f['status']}: {f['reason']}" for f in failures]
     else:
@@ -457,10 +461,10 @@ def _failed_resources(where: Target, stack_name: str) -> list[dict[str, str]]:
 
 
 def _cli_error_line(log: str) -> str:
-    """The CLI's error summary: the line after its ``❌`` marker, else the last line it printed."""
+    """The CLI's error summary: its first ``‣`` line, else its ``❌`` line, else its last line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for index, line in enumerate(lines):
-        if line.startswith("❌"):
-            following = lines[index + 1] if index + 1 < len(lines) else ""
-            return " ".join(part.lstrip("‣ ").strip() for part in (line.lstrip("❌ "), following) if part)
+    for marker in ("‣", "❌"):
+        marked = next((line for line in lines if line.startswith(marker)), None)
+        if marked:
+            return marked.removeprefix(marker).strip()
     return lines[-1] if lines else "the CDK CLI exited without output"

@@ -10,7 +10,15 @@ import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
 from dualalb_kit.context import aws_client
-from dualalb_kit.deploy import DeployError, SandboxNotRunning, deploy, destroy, diff, template_diff
+from dualalb_kit.deploy import (
+    BootstrapRequired,
+    DeployError,
+    SandboxNotRunning,
+    deploy,
+    destroy,
+    diff,
+    template_diff,
+)
 from dualalb_kit.progress import parse_event
 from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, free_port
 from dualalb_kit.spec import load_spec
@@ -133,14 +141,16 @@ def test_destroy_removes_the_stack(sandbox, deployed_sample):
 # --- failures roll back and say why --------------------------------------------------------
 
 
-def bucket_app(outdir: Path, stack_name: str, bucket_name: str, queue_delay: int = 0) -> Path:
+def bucket_app(
+    outdir: Path, stack_name: str, bucket_name: str, queue_delay: int = 0, region: str = "us-east-1"
+) -> Path:
     """A raw aws-cdk-lib app: a named bucket and a queue, with both as outputs."""
     import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_sqs as sqs
 
     app = cdk.App(outdir=str(outdir))
-    stack = cdk.Stack(app, stack_name, env=cdk.Environment(account="123456789012", region="us-east-1"))
+    stack = cdk.Stack(app, stack_name, env=cdk.Environment(account="123456789012", region=region))
     bucket = s3.CfnBucket(stack, "Bucket", bucket_name=bucket_name)
     queue = sqs.CfnQueue(stack, "Queue", delay_seconds=queue_delay)
     cdk.CfnOutput(stack, "BucketName", value=bucket.ref)
@@ -214,7 +224,18 @@ def test_a_failed_update_rolls_back_to_the_previous_stack(sandbox, tmp_path):
     destroy(changed, endpoint_url=sandbox.endpoint_url, progress=False)
 
 
-# --- no sandbox, parsing, template diff (no CLI) ----------------------------------------------
+# --- no sandbox, no bootstrap, parsing, template diff (no CLI) --------------------------------
+
+
+def test_aws_target_without_bootstrap_stack_names_the_command(sandbox, tmp_path):
+    # The sandbox stands in for an AWS account whose eu-west-1 was never bootstrapped.
+    assembly = bucket_app(tmp_path, "unbootstrapped", "never-created", region="eu-west-1")
+    with pytest.raises(BootstrapRequired) as failure:
+        deploy(assembly, target="aws", endpoint_url=sandbox.endpoint_url)
+    assert failure.value.command == "dualalb-kit cdk bootstrap aws://123456789012/eu-west-1"
+    assert failure.value.command in str(failure.value)
+    eu = aws_client("cloudformation", region="eu-west-1", endpoint_url=sandbox.endpoint_url)
+    assert eu.describe_stacks()["Stacks"] == []
 
 
 def test_no_answering_sandbox_says_how_to_start_one(monkeypatch, tmp_path):
