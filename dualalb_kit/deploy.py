@@ -91,9 +91,13 @@ class DeployError(RuntimeError):
 
 @dataclass(frozen=True)
 class Assembly:
-    """A synthesized cloud assembly holding one stack."""
+    """A synthesized cloud assembly holding one stack.
+
+    ``artifact_id`` selects the stack in CLI commands; ``stack_name`` is its CloudFormation name.
+    """
 
     directory: Path
+    artifact_id: str
     stack_name: str
     template: dict[str, Any]
     account: str | None
@@ -135,7 +139,7 @@ def deploy(
         outputs_file = Path(scratch) / "outputs.json"
         args = [
             "deploy",
-            assembly.stack_name,
+            assembly.artifact_id,
             "--app",
             str(assembly.directory),
             "--require-approval",
@@ -166,7 +170,7 @@ def destroy(
     """
     assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
     _run_cli(
-        ["destroy", assembly.stack_name, "--app", str(assembly.directory), "--force"],
+        ["destroy", assembly.artifact_id, "--app", str(assembly.directory), "--force"],
         where,
         assembly,
         f"destroy {assembly.stack_name}",
@@ -306,10 +310,11 @@ def load_assembly(
         raise ValidationError(
             "assembly", f"{directory} holds {len(stacks)} stacks ({', '.join(stacks)}); expected one"
         )
-    ((stack_name, artifact),) = stacks.items()
+    ((artifact_id, artifact),) = stacks.items()
     account, region = _environment_of(artifact.get("environment", ""))
     template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
-    return Assembly(directory.resolve(), artifact.get("displayName", stack_name), template, account, region)
+    stack_name = artifact["properties"].get("stackName", artifact_id)
+    return Assembly(directory.resolve(), artifact_id, stack_name, template, account, region)
 
 
 def _environment_of(environment: str) -> tuple[str | None, str | None]:
