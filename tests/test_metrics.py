@@ -298,6 +298,7 @@ def test_next_token_pages_are_followed(sandbox, stack, traffic, loaded):
 
 
 @pytest.mark.sandbox
+@pytest.mark.filterwarnings(r"ignore:Exception\(Throttling\) with code Throttling")
 def test_throttling_is_retried_and_loses_no_datapoint(sandbox, traffic):
     window = ("2025-01-15", "2025-01-18")
     calm = load_metrics(STACK, *window, endpoint_url=sandbox.endpoint_url, session=counting_session()[0])

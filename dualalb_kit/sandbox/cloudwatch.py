@@ -374,6 +374,9 @@ def decode_token(token: str) -> int:
 
 
 class Throttling(ServiceException):
+    """What AWS answers a throttled call. CloudWatch's model declares no such error shape (AWS
+    throttles at its front door), so moto warns on serializing it; botocore still reads the code."""
+
     code = "Throttling"
     message = "Rate exceeded"
 
