@@ -1,0 +1,91 @@
+"""``make demo``: the whole loop offline, through the notebooks, into ``out/``.
+
+Synth -> deploy -> synthetic traffic -> metrics -> scaling analysis -> destroy, for
+``params/sample.yaml``, against the local sandbox (the one in ``DUALALB_SANDBOX_URL`` if it
+answers, else one started here and stopped at the end). Each notebook is executed with
+papermill and rendered to HTML; ``out/report.html`` gathers the deployed outputs, the metrics
+plots and the simulation tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import batch
+from .report import Step, write_report
+
+SAMPLE_PARAMS = batch.REPO_ROOT / "params" / "sample.yaml"
+STEPS = (
+    ("1 · design and synth", "01_design_and_synth.ipynb", {}),
+    ("2 · deploy to the sandbox", "02_deploy.ipynb", {"destroy_at_end": False}),
+    (
+        "3 · synthetic traffic, metrics, scaling analysis, destroy",
+        "03_scaling_analysis.ipynb",
+        {"deploy_if_missing": False, "destroy_at_end": True, "artifacts_dir": None},
+    ),
+)
+
+
+def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) -> int:
+    """Run the walkthrough into ``out_dir`` (default ``out``); returns 0 when every step passed."""
+    from .sandbox import Sandbox, running_sandbox_url
+
+    out = Path(out_dir)
+    artifacts = out / "report_assets"
+    endpoint_url = running_sandbox_url()
+    own_sandbox = None
+    if endpoint_url is None:
+        from .sandbox import cloudwatch  # noqa: F401  (CloudWatch gap-fill; until Sandbox.start imports it)
+
+        own_sandbox = Sandbox().start()
+        endpoint_url = own_sandbox.endpoint_url
+        print(f"started a sandbox at {endpoint_url} (stopped at the end)")
+    else:
+        print(f"using the sandbox at {endpoint_url}")
+    batch.ensure_kernel()
+    steps: list[Step] = []
+    try:
+        for title, notebook, options in STEPS:
+            print(f"{title} ...", flush=True)
+            run_options = {"target": "sandbox", "endpoint_url": endpoint_url}
+            if "artifacts_dir" in options:
+                options = {**options, "artifacts_dir": str(artifacts.resolve())}
+            run_dir = out / Path(notebook).stem
+            run_dir.mkdir(parents=True, exist_ok=True)
+            row = batch.run_one(
+                Path(params), batch.NOTEBOOKS_DIR / notebook, run_dir, {**run_options, **options}
+            )
+            steps.append(Step(title, row))
+            print(f"  {row['status']} in {row['duration_s']} s: {row['result']}", flush=True)
+            if row["status"] != "passed":
+                _clean_up(Path(params), endpoint_url)
+                break
+        report = write_report(out / "report.html", steps, artifacts)
+    finally:
+        if own_sandbox is not None:
+            own_sandbox.stop()
+    passed = len(steps) == len(STEPS) and all(step.row["status"] == "passed" for step in steps)
+    print(f"\nreport: {report}")
+    print(f"executed notebooks (.ipynb and .html): {', '.join(str(out / Path(n).stem) for _, n, _ in STEPS)}")
+    print("all steps passed" if passed else "a step failed: open its notebook HTML for the error")
+    return 0 if passed else 1
+
+
+def _clean_up(params: Path, endpoint_url: str) -> None:
+    """After a failed step, remove the sample stack so a reused sandbox is left as it was."""
+    from .deploy import destroy
+    from .spec import load_spec
+
+    try:
+        destroy(load_spec(params), endpoint_url=endpoint_url, progress=False)
+    except Exception as error:  # best effort: the step's own failure is what the user needs to see
+        print(f"  (could not destroy the stack: {error})", file=sys.stderr)
+
+
+def main() -> int:
+    return run_demo()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The walkthrough's HTML report: deployed outputs, metrics plots and the simulation tables on one page.
+
+``write_report(path, steps=..., artifacts_dir=...)`` reads what the notebooks left behind (their
+JSON summaries, PNG figures and HTML tables) and writes one self-contained page: figures are
+embedded, the executed notebooks are linked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+th { background: #f2f2f2; }
+.passed { color: #1b5e20; } .failed, .invalid { color: #b00020; }
+.synthetic { background: #fff3cd; padding: 6px 10px; border: 1px solid #e0c36c; }
+img { max-width: 100%; border: 1px solid #ddd; margin-bottom: 1em; }
+"""
+
+TABLE_TITLES = {
+    "current_policy": "Target tracking under the current policy (per service)",
+    "simulation": "What-if simulation: request_per_target × max_capacity",
+    "spot_mixes": "Cost per spot mix (current policy)",
+    "recommendation": "Recommendation",
+}
+FIGURE_TITLES = {
+    "load": "Load, latency and errors",
+    "tasks": "Simulated task count",
+    "cost": "Cost per spot mix",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One executed notebook of the walkthrough: its summary row from :func:`dualalb_kit.batch.run_one`."""
+
+    title: str
+    row: dict[str, Any]
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """The notebook's JSON summary (empty if it wrote none)."""
+        executed = self.row.get("executed")
+        path = Path(executed).with_suffix(".json") if executed else None
+        return json.loads(path.read_text()) if path and path.exists() else {}
+
+
+def write_report(path: str | Path, steps: Sequence[Step], artifacts_dir: str | Path) -> Path:
+    """Write the report to ``path``; links to the executed notebooks are relative to it."""
+    path = Path(path)
+    artifacts = Path(artifacts_dir)
+    outputs = next((step.results["stack_outputs"] for step in steps if "stack_outputs" in step.results), {})
+    analysis = next((step.results for step in steps if "figures" in step.results), {})
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>dualalb-kit walkthrough</title>",
+        f"<style>{_STYLE}</style></head><body><h1>dualalb-kit walkthrough</h1>",
+        "<h2>Steps</h2>",
+        _steps_table(steps, path.parent),
+        "<h2>Deployed stack outputs</h2>",
+        _frame(pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])),
+    ]
+    if analysis:
+        start, end = analysis.get("window", ["?", "?"])
+        parts.append(f"<h2>Metrics</h2><p>Window {escape(start)} → {escape(end)} (UTC).</p>")
+        if analysis.get("synthetic"):
+            parts.append(
+                "<p class='synthetic'><b>Synthetic traffic</b>: the sandbox's traffic generator made these "
+                "metrics; they show the method, not a real workload.</p>"
+            )
+        for name in analysis.get("figures", []):
+            stem = Path(name).stem
+            parts.append(f"<h3>{escape(FIGURE_TITLES.get(stem, stem))}</h3>{_image(artifacts / name)}")
+        for name in analysis.get("tables", []):
+            stem = Path(name).stem
+            parts.append(f"<h3>{escape(TABLE_TITLES.get(stem, stem))}</h3>{(artifacts / name).read_text()}")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts))
+    return path
+
+
+def _steps_table(steps: Sequence[Step], base: Path) -> str:
+    rows = []
+    for step in steps:
+        status = step.row.get("status", "")
+        html = step.row.get("html")
+        link = f"<a href='{escape(_relative(Path(html), base))}'>notebook</a>" if html else ""
+        rows.append(
+            f"<tr><td>{escape(step.title)}</td><td class='{escape(status)}'>"
+            f"{escape(status)}</td><td>{step.row.get('duration_s', '')} s</td>"
+            f"<td>{escape(str(step.row.get('result', '')))}</td><td>{link}</td></tr>"
+        )
+    header = "<tr><th>step</th><th>status</th><th>duration</th><th>result</th><th></th></tr>"
+    return f"<table>{header}{''.join(rows)}</table>"
+
+
+def _relative(target: Path, base: Path) -> str:
+    try:
+        return str(target.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return target.resolve().as_uri()
+
+
+def _frame(frame: pd.DataFrame) -> str:
+    return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0)
+
+
+def _image(path: Path) -> str:
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"<img alt='{escape(path.stem)}' src='data:image/png;base64,{encoded}'/>"

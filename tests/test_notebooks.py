@@ -1,0 +1,128 @@
+"""The notebooks: parameters cells that take a params file, and 01 executed per params file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill
+import pytest
+
+from dualalb_kit import batch
+from dualalb_kit.diagram import topology
+from dualalb_kit.spec import DeploymentSpec, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [
+    ROOT / "notebooks" / name
+    for name in ("01_design_and_synth.ipynb", "02_deploy.ipynb", "03_scaling_analysis.ipynb")
+]
+PARAMS = sorted((ROOT / "params").glob("*.yaml"))
+RUN_OPTIONS = {"target", "endpoint_url", "start", "end", "results_path"}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_parameters_cell_declares_every_spec_field_and_the_run_options(notebook):
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    assert declared >= set(DeploymentSpec.model_fields) | RUN_OPTIONS
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebooks_are_committed_without_outputs(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    assert sum("parameters" in cell["metadata"].get("tags", []) for cell in code) == 1
+    assert sum(cell["cell_type"] == "markdown" for cell in cells) >= 5
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """01 executed with ``papermill -f params/X.yaml`` for every params file, two at a time."""
+    batch.ensure_kernel()
+    out = tmp_path_factory.mktemp("notebooks")
+    env = {key: value for key, value in os.environ.items() if key != "DUALALB_SANDBOX_URL"}
+    results, pending = {}, []
+    for params in PARAMS:
+        result = out / f"{params.stem}.json"
+        command = [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(NOTEBOOKS[0]),
+            str(out / f"{params.stem}.ipynb"),
+            "-f",
+            str(params),
+            "-p",
+            "results_path",
+            str(result),
+            "-p",
+            "outdir",
+            str(out / params.stem),
+            "-p",
+            "nag",
+            "False",
+            "--cwd",
+            str(out),
+            "--no-progress-bar",
+        ]
+        pending.append(
+            (
+                params,
+                result,
+                subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
+            )
+        )
+        if len(pending) == 2 or params == PARAMS[-1]:
+            for name, path, process in pending:
+                log = process.communicate()[0].decode(errors="replace")
+                assert process.returncode == 0, f"{name.name}:\n{log[-3000:]}"
+                results[name.name] = json.loads(path.read_text())
+            pending = []
+    return results
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=lambda path: path.name)
+def test_the_template_reflects_the_params_file(executed, params):
+    spec = load_spec(params)
+    summary = executed[params.name]
+    template = json.loads(Path(summary["template_path"]).read_text())
+    resources = template["Resources"].values()
+    assert summary["stack_name"] == spec.stack_name and summary["lint_errors"] == 0
+    if spec.pattern == "wordpress":
+        types = {r["Type"] for r in resources}
+        assert {"AWS::RDS::DBCluster", "AWS::EFS::FileSystem", "AWS::ECS::Service"} <= types
+        return
+    zones = [r["Properties"]["Name"] for r in resources if r["Type"] == "AWS::Route53::HostedZone"]
+    assert zones == [spec.route53.zone_name + "."]
+    services = {
+        next(tag["Value"] for tag in r["Properties"]["Tags"] if tag["Key"] == "dualalb:service"): r[
+            "Properties"
+        ]
+        for r in resources
+        if r["Type"] == "AWS::ECS::Service"
+    }
+    assert sorted(services) == sorted(task.name for task in spec.tasks)
+    for task in spec.tasks:
+        props = services[task.name]
+        assert props["DesiredCount"] == task.desired_count
+        assert [
+            (item["CapacityProvider"], item.get("Base", 0), item["Weight"])
+            for item in props["CapacityProviderStrategy"]
+        ] == [(item.provider, item.base, item.weight) for item in task.capacity_strategy(spec.spot)]
+        assert props["EnableExecuteCommand"] is spec.enable_execute_command
+    listeners = topology(template)
+    for side in ("external", "internal"):
+        expected = sorted((getattr(t, side).port, t.name) for t in spec.tasks if getattr(t, side) is not None)
+        rows = listeners[listeners["alb"] == side]
+        assert sorted(zip(rows["port"], rows["service"], strict=True)) == expected
+    records = sorted(r["Properties"]["Name"] for r in resources if r["Type"] == "AWS::Route53::RecordSet")
+    expected_records = [
+        f"{getattr(spec.route53, f'{side}_record')}.{spec.route53.zone_name}."
+        for side in ("external", "internal")
+        if any(getattr(t, side) for t in spec.tasks)
+    ]
+    assert records == sorted(expected_records)
