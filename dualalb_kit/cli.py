@@ -45,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--endpoint-url", help="sandbox URL for lookups (vpc: default / vpc-...)")
     synth.add_argument("--no-nag", action="store_true", help="skip cdk-nag's AwsSolutions checks")
 
+    for name, run, help in (
+        ("deploy", _deploy, "deploy a params file's stack through the CDK CLI (sandbox by default)"),
+        ("diff", _diff, "show what a deploy would add, remove or modify"),
+        ("destroy", _destroy, "delete a params file's stack"),
+    ):
+        command = _command(commands, name, run, help)
+        command.add_argument("params", type=Path, help="params file (YAML)")
+        command.add_argument(
+            "--target", choices=("sandbox", "aws"), default="sandbox", help="default: sandbox"
+        )
+        command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL)")
+        if name != "diff":
+            command.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
 
@@ -86,6 +100,63 @@ def _synth(args: argparse.Namespace) -> int:
     if not result.findings.empty:
         print(f"\ncdk-nag (AwsSolutions): {len(result.findings)} unacknowledged finding(s)")
         print(result.findings.to_string(index=False))
+    return 0
+
+
+def _deploy_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Exit 2 when the target is not usable (nothing changed), 1 when the CLI run failed."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        from .deploy import DeployError, TargetError
+
+        try:
+            return run(args)
+        except TargetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except DeployError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return guarded
+
+
+@_deploy_errors
+def _deploy(args: argparse.Namespace) -> int:
+    from .deploy import deploy
+    from .spec import load_spec
+
+    outputs = deploy(
+        load_spec(args.params), args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress
+    )
+    print("Outputs:")
+    for name, value in outputs.items():
+        print(f"  {name}: {value}")
+    return 0
+
+
+@_deploy_errors
+def _diff(args: argparse.Namespace) -> int:
+    from .deploy import diff
+    from .spec import load_spec
+
+    changes = diff(load_spec(args.params), args.target, endpoint_url=args.endpoint_url)
+    if changes.empty:
+        print("no changes")
+        return 0
+    table = changes.assign(property_paths=changes["property_paths"].map(", ".join))
+    print(table.to_string(index=False))
+    return 0
+
+
+@_deploy_errors
+def _destroy(args: argparse.Namespace) -> int:
+    from .deploy import destroy
+    from .spec import load_spec
+
+    spec = load_spec(args.params)
+    destroy(spec, args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress)
+    print(f"destroyed {spec.stack_name}")
     return 0
 
 

@@ -35,9 +35,13 @@ def configure_jsii() -> None:
 
 
 def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """A copy of ``base`` (default ``os.environ``) with the kit's Node first on ``PATH``."""
+    """A copy of ``base`` (default ``os.environ``) with the kit's Node first on ``PATH``.
+
+    The CDK CLI's telemetry is off (it would call out to the internet) unless the user set it.
+    """
     env = dict(os.environ if base is None else base)
     env["PATH"] = os.pathsep.join([str(node_bin_dir()), env.get("PATH", "")])
+    env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
     return env
 
 

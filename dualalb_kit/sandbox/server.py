@@ -68,7 +68,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         if self._server is None:
-            from . import cloudformation, models  # noqa: F401  (register the gap-fills)
+            from . import cloudformation, cloudwatch, models  # noqa: F401  (register the gap-fills)
 
             quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
