@@ -247,3 +247,36 @@ def test_topology_reads_listeners_redirects_and_services():
     assert table.loc[1, "capacity"] == "FARGATE x1 (base 1), FARGATE_SPOT x2"
     svg = Diagram(template).svg
     assert svg.startswith("<svg") and svg.count("<rect") == 4 and svg.count("<line") == 3
+
+
+@pytest.mark.sandbox
+def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
+    import boto3
+
+    spec = load_spec(PARAMS[0]).model_copy(update={"stack_name": "designer-buttons"})
+    designer = SpecDesigner(spec, outdir=tmp_path / "assembly", nag=False, endpoint_url=sandbox.endpoint_url)
+    designer.deploy_button.click()
+    assert designer.last_action_error is None, designer.last_action_error
+    assert designer.deployed_outputs["InternalEndpointPrivate"] == "http://backoffice.corp.internal"
+    assert (
+        "Deployed outputs" in designer.outputs_html.value
+        and "backoffice.corp.internal" in designer.outputs_html.value
+    )
+
+    designer.widget("tasks[0].desired_count").value = 3
+    designer.diff_button.click()
+    assert designer.last_action_error is None, designer.last_action_error
+    changed = designer.diff_table.set_index("logical_id")["change"]
+    assert (changed == "modified").sum() == 1 and "<h4>Diff</h4>" in designer.diff_html.value
+
+    designer.destroy_button.click()
+    assert designer.last_action_error is None, designer.last_action_error
+    cloudformation = boto3.client(
+        "cloudformation",
+        endpoint_url=sandbox.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    stacks = cloudformation.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == "designer-buttons"] == ["DELETE_COMPLETE"]
