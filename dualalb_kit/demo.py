@@ -36,8 +36,6 @@ def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) ->
     endpoint_url = running_sandbox_url()
     own_sandbox = None
     if endpoint_url is None:
-        from .sandbox import cloudwatch  # noqa: F401  (CloudWatch gap-fill; until Sandbox.start imports it)
-
         own_sandbox = Sandbox().start()
         endpoint_url = own_sandbox.endpoint_url
         print(f"started a sandbox at {endpoint_url} (stopped at the end)")
