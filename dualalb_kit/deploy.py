@@ -28,6 +28,7 @@ from .context import aws_client
 from .errors import ValidationError
 from .progress import ProgressBar, parse_event
 from .runtime import cdk_cli, node_environment
+from .sandbox.assets import register_image_assets
 from .sandbox.server import SANDBOX_ACCOUNT, SANDBOX_URL_ENV, sandbox_answers, sandbox_environment
 
 if TYPE_CHECKING:
@@ -128,13 +129,18 @@ def deploy(
 
     ``spec_or_assembly`` is a ``DeploymentSpec`` (synthesized first, lookups against the
     target), a ``Synthesis`` or an assembly directory. ``target`` is ``"sandbox"`` (default;
-    bootstrapped automatically) or ``"aws"``. ``progress`` shows a bar driven by the CLI's
+    bootstrapped automatically; image assets are recorded in its ECR without a build, since no
+    container runs there) or ``"aws"``. ``progress`` shows a bar driven by the CLI's
     resource events. Raises ``SandboxNotRunning`` / ``BootstrapRequired`` (nothing changed) or
     ``DeployError`` (the stack failed and rolled back; the message names the failed resources
     and why).
     """
     assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
     _ensure_bootstrapped(where, assembly, progress)
+    if where.name == "sandbox":
+        register_image_assets(
+            assembly.directory, where.client("ecr"), account=SANDBOX_ACCOUNT, region=where.region
+        )
     with tempfile.TemporaryDirectory(prefix="dualalb-outputs-") as scratch:
         outputs_file = Path(scratch) / "outputs.json"
         args = [
