@@ -17,6 +17,7 @@ $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name dualalb-kit --display-name "Python (dualalb-kit)" >/dev/null
 	@touch $@
 
 # The pinned CDK CLI, installed from package-lock.json by the npm that ships with the kit's Node.
@@ -40,8 +41,9 @@ test: setup
 demo: setup
 	$(BIN)/dualalb-kit demo
 
+# JupyterLab on loopback with the kit's kernel (root, as in containers, needs --allow-root).
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
         if name != "diff":
             command.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    demo = _command(commands, "demo", _demo, "the offline walkthrough for a params file, into out/")
+    demo.add_argument("-o", "--out-dir", type=Path, default=Path("out"), help="default: out")
+    demo.add_argument("--params", type=Path, help="params file (default params/sample.yaml)")
+
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
 
@@ -158,6 +162,12 @@ def _destroy(args: argparse.Namespace) -> int:
     destroy(spec, args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress)
     print(f"destroyed {spec.stack_name}")
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import SAMPLE_PARAMS, run_demo
+
+    return run_demo(args.out_dir, args.params or SAMPLE_PARAMS)
 
 
 def _sandbox(args: argparse.Namespace) -> int:

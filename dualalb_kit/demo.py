@@ -79,11 +79,3 @@ def _clean_up(params: Path, endpoint_url: str) -> None:
         destroy(load_spec(params), endpoint_url=endpoint_url, progress=False)
     except Exception as error:  # best effort: the step's own failure is what the user needs to see
         print(f"  (could not destroy the stack: {error})", file=sys.stderr)
-
-
-def main() -> int:
-    return run_demo()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
