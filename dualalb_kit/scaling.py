@@ -49,24 +49,32 @@ The model (each choice below is one a reader could make differently; all are del
   tasks every triggered scale-out does, so the scale-out cooldown's effect here is on scale-in.
 * **Capped minutes.** A minute is capped when the service runs at ``max_capacity`` and the tasks
   the policies would need to reach their targets (``required``) exceed it.
+
+On top of the replay: :meth:`SimulationResult.summary` and :meth:`SimulationResult.compare_mixes`
+price the simulated counts (each service at its :class:`TaskSize`, via :mod:`dualalb_kit.cost`),
+:func:`simulate_grid` replays the same load under a grid of ``request_per_target`` x
+``max_capacity``, and :func:`recommend` picks the grid point to suggest.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .cost import STANDARD_MIXES, Pricing, compare_mixes, cost_of, load_pricing
 from .errors import ValidationError
 
 MINUTE = pd.Timedelta(minutes=1)
 ALBS = ("external", "internal")
 POLICIES = ("cpu", "requests:external", "requests:internal")
 POLICY_METRICS = ("CPUUtilization", "RequestCountPerTarget", "RequestCountPerTarget")
+ALL_ON_DEMAND = tuple(STANDARD_MIXES["all on-demand"])
 _MINUTE_NS = 60_000_000_000
 _SERIES = (  # (metric, stat, alb) the replay reads
     ("RequestCount", "Sum", "external"),
@@ -110,9 +118,22 @@ class SimulationResult:
         """The minutes where ``max_capacity`` held a service below what its policies asked for."""
         return self.tasks.loc[self.tasks["capped"]].reset_index(drop=True)
 
-    def summary(self) -> pd.DataFrame:
-        """Per service: ``task_hours``, ``peak_tasks``, ``capped_minutes``, ``scale_outs``, ``scale_ins``."""
-        per_service = self.tasks.groupby("service", sort=True).agg(
+    def summary(
+        self,
+        sizes: Mapping[str, Any] | None = None,
+        *,
+        region: str = "us-east-1",
+        pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+    ) -> pd.DataFrame:
+        """Per service: what the simulated counts amount to, and with ``sizes`` what they cost.
+
+        Index ``service``; columns ``task_hours``, ``peak_tasks``, ``capped_minutes``, ``scale_outs``,
+        ``scale_ins``, and with ``sizes`` ``cost_usd``. ``sizes``: service -> :class:`TaskSize` (or an
+        object or mapping with ``cpu``, ``memory`` and optional ``strategy``, default all FARGATE); each
+        service's counts are priced with :func:`dualalb_kit.cost.cost_of` in ``region`` (default
+        us-east-1) with ``pricing`` (default: the packaged price table).
+        """
+        per_service = self.tasks.groupby("service", sort=True, observed=False).agg(
             task_hours=("tasks", "sum"), peak_tasks=("tasks", "max"), capped_minutes=("capped", "sum")
         )
         per_service["task_hours"] = per_service["task_hours"] / 60.0
@@ -120,7 +141,73 @@ class SimulationResult:
         for direction in ("out", "in"):
             moves = self.activities.loc[self.activities["direction"] == direction, "service"]
             per_service[f"scale_{direction}s"] = moves.value_counts().reindex(per_service.index, fill_value=0)
+        if sizes is not None:
+            prices = _pricing(pricing)
+            per_service["cost_usd"] = [
+                cost_of(tasks, cpu, memory, strategy, region, prices)["cost"].sum()
+                for tasks, cpu, memory, strategy in self._service_tasks(sizes)
+            ]
         return per_service
+
+    def compare_mixes(
+        self,
+        sizes: Mapping[str, Any],
+        mixes: Mapping[str, Sequence[Any]] | None = None,
+        *,
+        region: str = "us-east-1",
+        pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+    ) -> pd.DataFrame:
+        """The simulated counts priced under each capacity-provider mix, all services together.
+
+        Each service is priced at its own size (``sizes`` as in :meth:`summary`; their ``strategy``
+        is replaced by each mix) with :func:`dualalb_kit.cost.compare_mixes` (``mixes`` default:
+        ``STANDARD_MIXES``), then the services are summed. Columns as there: ``mix``,
+        ``on_demand_tasks``, ``spot_tasks`` (mean running), ``on_demand_task_hours``,
+        ``spot_task_hours``, ``on_demand_cost``, ``spot_cost``, ``cost`` (USD), ``saving`` (fraction
+        of the all-on-demand cost of all services saved).
+        """
+        prices = _pricing(pricing)
+        per_service, full_price = [], 0.0
+        for tasks, cpu, memory, _ in self._service_tasks(sizes):
+            per_service.append(compare_mixes(tasks, cpu, memory, mixes, region, prices))
+            full_price += cost_of(tasks, cpu, memory, ALL_ON_DEMAND, region, prices)["cost"].sum()
+        table = pd.concat(per_service).drop(columns="saving").groupby("mix", sort=False).sum().reset_index()
+        table["saving"] = 1.0 - table["cost"] / full_price if full_price > 0 else 0.0
+        table.attrs = {"region": region, "pricing_taken": prices.taken}
+        return table
+
+    def _service_tasks(self, sizes: Mapping[str, Any]) -> list[tuple[pd.DataFrame, int, int, Any]]:
+        """Per simulated service, in order: its task rows, ``cpu``, ``memory`` and ``strategy``."""
+        rows = []
+        for service, tasks in self.tasks.groupby("service", sort=True, observed=False):
+            if service not in sizes:
+                raise ValidationError(f"sizes.{service}", "no task size for this service")
+            size = sizes[service]
+            strategy = _field(size, "strategy") or ALL_ON_DEMAND
+            rows.append((tasks, _field(size, "cpu"), _field(size, "memory"), strategy))
+        return rows
+
+
+@dataclass(frozen=True)
+class TaskSize:
+    """What one task of a service is billed for.
+
+    ``cpu`` units (1024 = 1 vCPU), ``memory`` MiB, and the capacity-provider ``strategy`` its tasks
+    are placed under (CapacitySpec-like items, as :func:`dualalb_kit.cost.split_tasks` takes them;
+    default all FARGATE).
+    """
+
+    cpu: int
+    memory: int
+    strategy: tuple[Any, ...] = ALL_ON_DEMAND
+
+
+def task_sizes(spec: Any) -> dict[str, TaskSize]:
+    """Task name -> :class:`TaskSize` for a DeploymentSpec: each task's size and effective capacity mix."""
+    return {
+        task.name: TaskSize(task.cpu, task.memory, tuple(task.capacity_strategy(spec.spot)))
+        for task in spec.tasks
+    }
 
 
 @dataclass(frozen=True)
@@ -191,6 +278,129 @@ def simulate_target_tracking(
         activities=_activities_frame(grid, services, capacity),
         synthetic=bool(metrics.attrs.get("synthetic", False)),
     )
+
+
+GRID = ("request_per_target", "max_capacity")
+"""The settings :func:`simulate_grid` varies, in the order of its columns."""
+
+
+def simulate_grid(
+    metrics: pd.DataFrame,
+    scaling: Any,
+    request_per_target: Sequence[float | None],
+    max_capacity: Sequence[int],
+    desired_count: int | Mapping[str, int] | None = None,
+    min_capacity: int = 1,
+    *,
+    sizes: Mapping[str, Any] | None = None,
+    region: str = "us-east-1",
+    pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """What-if: replay ``metrics`` once per combination of ``request_per_target`` x ``max_capacity``.
+
+    At each grid point every service gets that request target (None disables the request policies)
+    and that max capacity; its CPU target stays as in ``scaling``, its min capacity is lowered to the
+    max capacity where it was above. ``scaling``, ``desired_count`` and ``min_capacity`` are as in
+    :func:`simulate_target_tracking` (a desired count above a grid point's max starts at the max);
+    ``options`` go to it unchanged (cooldowns, alarm datapoints). ``sizes``, ``region`` and
+    ``pricing`` as in :meth:`SimulationResult.summary`.
+
+    Returns a tidy frame, one row per grid point and service: ``request_per_target``,
+    ``max_capacity``, ``service``, then the columns of :meth:`SimulationResult.summary`
+    (``task_hours``, ``peak_tasks``, ``capped_minutes``, ``scale_outs``, ``scale_ins``, and
+    ``cost_usd`` with ``sizes``).
+    """
+    for name, values in zip(GRID, (request_per_target, max_capacity), strict=True):
+        if isinstance(values, (str, int, float)) or not len(values):
+            raise ValidationError(name, "give a list of values to try")
+    prices = _pricing(pricing) if sizes is not None else None
+    frames = []
+    for target in request_per_target:
+        for capacity in max_capacity:
+            result = simulate_target_tracking(
+                metrics, _at_grid_point(scaling, target, capacity, min_capacity), desired_count, **options
+            )
+            summary = result.summary(sizes, region=region, pricing=prices).reset_index()
+            frames.append(summary.assign(request_per_target=target, max_capacity=capacity))
+    grid = pd.concat(frames, ignore_index=True)
+    grid["service"] = grid["service"].astype(str)
+    return grid[[*GRID, *(column for column in grid.columns if column not in GRID)]]
+
+
+def grid_totals(grid: pd.DataFrame) -> pd.DataFrame:
+    """All services together, one row per grid point of a :func:`simulate_grid` frame.
+
+    Columns: ``request_per_target``, ``max_capacity``, and the sums over services of every other
+    numeric column (``task_hours``, ``peak_tasks``: the sum of each service's peak, an upper bound on
+    the tasks running at once, ``capped_minutes``, ``scale_outs``, ``scale_ins``, ``cost_usd``).
+    """
+    return grid.drop(columns="service").groupby(list(GRID), sort=False, dropna=False).sum().reset_index()
+
+
+def recommend(
+    grid: pd.DataFrame, current: pd.DataFrame | None = None, mixes: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The recommendation table: the best grid point, next to the current policy and the cheapest mix.
+
+    The best grid point of a :func:`simulate_grid` frame is the one with the fewest capped minutes
+    (all services together), then the lowest ``cost_usd`` (``task_hours`` without costs), then the
+    smaller max capacity. ``current`` (optional) is the current policy's
+    :meth:`SimulationResult.summary`; ``mixes`` (optional) is a :meth:`SimulationResult.compare_mixes`
+    table. One row per setting: ``setting`` (``current policy``, ``recommended``, ``cheapest spot
+    mix``), ``request_per_target``, ``max_capacity``, ``capped_minutes``, ``cost_usd`` (rounded to
+    cents; NaN without costs), ``note``. Cells that do not apply are empty strings.
+    """
+    totals = grid_totals(grid)
+    price = "cost_usd" if "cost_usd" in totals else "task_hours"
+    ranked = totals.sort_values(["capped_minutes", price, "max_capacity"], kind="stable")
+    best = ranked.head(1).to_dict("records")[0]
+    rows = []
+    if current is not None:
+        current_totals = current.sum(numeric_only=True).to_dict()
+        rows.append(_setting("current policy", "per task", "per task", current_totals, ""))
+    note = f"fewest capped minutes, then lowest {'cost' if price == 'cost_usd' else 'task-hours'}"
+    rows.append(_setting("recommended", best["request_per_target"], best["max_capacity"], best, note))
+    if mixes is not None:
+        cheapest = mixes.loc[mixes["cost"].idxmin()]
+        rows.append(_setting("cheapest spot mix", "", "", {"cost_usd": cheapest["cost"]}, cheapest["mix"]))
+    return pd.DataFrame(rows)
+
+
+def _setting(
+    name: str, request_per_target: Any, max_capacity: Any, totals: Mapping[str, Any], note: str
+) -> dict:
+    """One row of the recommendation table."""
+    return {
+        "setting": name,
+        "request_per_target": request_per_target,
+        "max_capacity": max_capacity,
+        "capped_minutes": int(totals["capped_minutes"]) if "capped_minutes" in totals else "",
+        "cost_usd": round(float(totals["cost_usd"]), 2) if "cost_usd" in totals else math.nan,
+        "note": note,
+    }
+
+
+def _at_grid_point(
+    scaling: Any, request_per_target: float | None, max_capacity: int, min_capacity: int
+) -> Any:
+    """``scaling`` with every service's request target and max capacity replaced."""
+
+    def changed(settings: Any) -> dict[str, Any]:
+        return {
+            "target_cpu_utilization": _field(settings, "target_cpu_utilization"),
+            "request_per_target": request_per_target,
+            "max_capacity": max_capacity,
+            "min_capacity": min(_field(settings, "min_capacity", min_capacity), max_capacity),
+        }
+
+    if _per_service(scaling):
+        return {service: changed(settings) for service, settings in scaling.items()}
+    return changed(scaling)
+
+
+def _pricing(pricing: Pricing | Mapping[str, Any] | str | Path | None) -> Pricing:
+    return pricing if isinstance(pricing, Pricing) else load_pricing(pricing)
 
 
 def replay(
@@ -318,8 +528,13 @@ def _field(settings: Any, name: str, default: Any = None) -> Any:
     return getattr(settings, name, default)
 
 
+def _per_service(scaling: Any) -> bool:
+    """True for a mapping service -> settings, False for one settings object or mapping for all."""
+    return isinstance(scaling, Mapping) and "max_capacity" not in scaling
+
+
 def _limits(services: list[str], scaling: Any, desired_count: Any, min_capacity: int) -> _Limits:
-    per_service = isinstance(scaling, Mapping) and not {"max_capacity"} & set(scaling)
+    per_service = _per_service(scaling)
     mins, maxes, desired = [], [], []
     targets = np.full((len(POLICIES), len(services)), np.nan)
     for index, service in enumerate(services):

@@ -60,6 +60,44 @@ class Synthesis:
         counts = self.resources["type"].value_counts().rename_axis("type").reset_index(name="count")
         return counts.sort_values(["count", "type"], ascending=[False, True], ignore_index=True)
 
+    def lint(self, region: str | None = None) -> pd.DataFrame:
+        """cfn-lint's findings on the template, one row per finding, in template order.
+
+        ``region`` (default: the stack's own region if it was synthesized for one, else
+        ``us-east-1``) is the region whose resource specification the template is checked against.
+        Columns: ``rule`` (e.g. ``E3012``), ``level`` (``error``, ``warning`` or ``informational``;
+        an error would fail a deploy), ``path`` (where in the template, ``Resources/<logical id>/
+        Properties/...``), ``construct`` (the CDK construct path of that resource, empty outside
+        ``Resources``), ``line`` (in the template file), ``message``.
+        """
+        from cfnlint.api import ManualArgs, lint_file
+
+        matches = lint_file(self.template_path, ManualArgs(regions=[region or self._region()]))
+        rows = [
+            {
+                "rule": match.rule.id,
+                "level": match.rule.severity.lower(),
+                "path": match.path_string,
+                "construct": self._construct_at(match.path),
+                "line": match.linenumber,
+                "message": match.message,
+            }
+            for match in matches
+        ]
+        frame = pd.DataFrame(rows, columns=["rule", "level", "path", "construct", "line", "message"])
+        return frame.sort_values("line", kind="stable", ignore_index=True)
+
+    def _construct_at(self, template_path: list) -> str:
+        """The construct path of the resource a template path points into; empty outside ``Resources``."""
+        in_resource = len(template_path) > 1 and template_path[0] == "Resources"
+        return self.paths.get(str(template_path[1]), "") if in_resource else ""
+
+    def _region(self) -> str:
+        """The region in the stack artifact's environment, ``us-east-1`` for an environment-agnostic stack."""
+        manifest = json.loads((self.assembly_dir / "manifest.json").read_text())
+        region = manifest["artifacts"][self.stack_name].get("environment", "").rpartition("/")[2]
+        return "us-east-1" if region in ("", "unknown-region") else region
+
 
 def synth(
     spec: DeploymentSpec,

@@ -14,8 +14,16 @@ import pandas as pd
 import pytest
 
 from dualalb_kit import ValidationError
-from dualalb_kit.scaling import simulate_target_tracking
-from dualalb_kit.spec import ScalingSpec
+from dualalb_kit.cost import compare_mixes as cost_compare_mixes
+from dualalb_kit.scaling import (
+    TaskSize,
+    grid_totals,
+    recommend,
+    simulate_grid,
+    simulate_target_tracking,
+    task_sizes,
+)
+from dualalb_kit.spec import ScalingSpec, load_spec
 
 START = pd.Timestamp("2026-01-05 00:00", tz="UTC")
 REQUESTS_ONLY = SimpleNamespace(max_capacity=10, request_per_target=1000, target_cpu_utilization=None)
@@ -278,3 +286,202 @@ def test_bad_settings_are_validation_errors():
         simulate_target_tracking(metrics, {"max_capacity": 2, "min_capacity": 3, "request_per_target": 10})
     with pytest.raises(ValidationError, match=r"^desired_count\.web"):
         simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count={"api": 1})
+
+
+# -- what-if grid, costs and the recommendation ----------------------------------------------------
+
+TWO_SERVICES = tidy(
+    {
+        **requests([1900] * 10 + [4500] * 30 + [500] * 30),
+        **requests([800] * 20 + [3000] * 50, service="api", alb="internal"),
+    }
+)
+PER_SERVICE = {
+    "web": ScalingSpec(max_capacity=10, min_capacity=4, request_per_target=1000, target_cpu_utilization=50),
+    "api": {"max_capacity": 3, "request_per_target": 1000},
+}
+SIZES = {"web": TaskSize(256, 512), "api": TaskSize(1024, 2048, ({"provider": "FARGATE_SPOT", "weight": 1},))}
+# Round prices: on-demand 0.04 per vCPU-hour and 0.004 per GB-hour, spot a quarter of that.
+PRICES = {
+    "us-east-1": {
+        "FARGATE": {"vcpu_hour": 0.04, "gb_hour": 0.004},
+        "FARGATE_SPOT": {"vcpu_hour": 0.01, "gb_hour": 0.001},
+    }
+}
+
+
+def test_grid_rows_are_single_runs_at_each_grid_point():
+    grid = simulate_grid(
+        TWO_SERVICES,
+        PER_SERVICE,
+        request_per_target=[500, 1000],
+        max_capacity=[3, 10],
+        desired_count={"web": 5, "api": 1},
+    )
+    assert list(grid.columns) == [
+        "request_per_target",
+        "max_capacity",
+        "service",
+        "task_hours",
+        "peak_tasks",
+        "capped_minutes",
+        "scale_outs",
+        "scale_ins",
+    ]
+    assert grid[["request_per_target", "max_capacity", "service"]].values.tolist() == [
+        [target, capacity, service]
+        for target in (500, 1000)
+        for capacity in (3, 10)
+        for service in ("api", "web")
+    ]
+    own_min_and_cpu = {"web": (4, 50), "api": (1, None)}
+    for row in grid.to_dict("records"):
+        service, own_min, own_cpu = row["service"], *own_min_and_cpu[row["service"]]
+        alone = simulate_target_tracking(
+            TWO_SERVICES.loc[TWO_SERVICES["service"] == service],
+            SimpleNamespace(
+                max_capacity=row["max_capacity"],
+                min_capacity=min(own_min, row["max_capacity"]),
+                request_per_target=row["request_per_target"],
+                target_cpu_utilization=own_cpu,
+            ),
+            desired_count={"web": 5, "api": 1}[service],
+        ).summary()
+        assert {column: row[column] for column in alone.columns} == alone.loc[service].to_dict()
+    # By hand: web at 1000 per target and max 3 starts at 3 (its desired 5 is above the max, its
+    # min 4 is lowered to 3); 4500 requests need 5 tasks for minutes 10-39, so 30 capped minutes.
+    web = grid.set_index(["request_per_target", "max_capacity", "service"]).loc[(1000, 3, "web")]
+    assert web["capped_minutes"] == 30 and web["peak_tasks"] == 3 and web["task_hours"] == 70 * 3 / 60
+
+
+def test_summary_prices_each_service_at_its_own_size_and_mix():
+    # api: 1 vCPU, 2 GB on spot = 0.01 + 2 x 0.001 = 0.012 per task-hour.
+    # web: 0.25 vCPU, 0.5 GB on-demand = 0.25 x 0.04 + 0.5 x 0.004 = 0.012 per task-hour.
+    result = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
+    summary = result.summary(SIZES, pricing={"regions": PRICES})
+    assert summary["cost_usd"].to_dict() == pytest.approx(
+        {service: summary.loc[service, "task_hours"] * 0.012 for service in ("api", "web")}
+    )
+    grid = simulate_grid(
+        TWO_SERVICES,
+        PER_SERVICE,
+        [1000],
+        [10],
+        {"web": 5, "api": 1},
+        sizes=SIZES,
+        pricing={"regions": PRICES},
+    )
+    assert grid.set_index("service")["cost_usd"].to_dict() == pytest.approx(summary["cost_usd"].to_dict())
+    with pytest.raises(ValidationError, match=r"^sizes\.web: no task size"):
+        result.summary({"api": SIZES["api"]})
+
+
+def test_spot_mixes_sum_the_services_each_at_its_own_size():
+    result = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
+    hours = result.summary()["task_hours"]
+    mixes = result.compare_mixes(SIZES, pricing={"regions": PRICES}).set_index("mix")
+    # All on-demand: api 1 vCPU + 2 GB = 0.048 per task-hour, web 0.012; all spot is a quarter of that.
+    on_demand = hours["api"] * 0.048 + hours["web"] * 0.012
+    assert mixes.loc["all on-demand", "cost"] == pytest.approx(on_demand)
+    assert mixes.loc["all spot", "cost"] == pytest.approx(on_demand / 4)
+    assert mixes.loc["all spot", "saving"] == pytest.approx(0.75)
+    assert mixes.loc["all spot", "spot_task_hours"] == pytest.approx(hours.sum())
+    each = [
+        cost_compare_mixes(
+            result.tasks[result.tasks["service"] == service],
+            SIZES[service].cpu,
+            SIZES[service].memory,
+            pricing={"regions": PRICES},
+        ).set_index("mix")
+        for service in ("api", "web")
+    ]
+    assert mixes["on_demand_cost"].to_dict() == pytest.approx((each[0] + each[1])["on_demand_cost"].to_dict())
+    assert mixes.attrs["region"] == "us-east-1"
+
+
+def test_grid_totals_and_the_recommendation():
+    rows = [  # (request_per_target, max_capacity, service, capped_minutes, cost_usd)
+        (500, 4, "api", 0, 1.0),
+        (500, 4, "web", 7, 1.0),  # cheapest, but capped
+        (1000, 4, "api", 0, 2.0),
+        (1000, 4, "web", 0, 1.5),  # never capped, 3.50 in all
+        (1000, 10, "api", 0, 2.0),
+        (1000, 10, "web", 0, 1.5),  # the same cost at a larger max capacity
+        (2000, 10, "api", 0, 3.0),
+        (2000, 10, "web", 0, 3.0),
+    ]
+    grid = pd.DataFrame(
+        rows, columns=["request_per_target", "max_capacity", "service", "capped_minutes", "cost_usd"]
+    )
+    totals = grid_totals(grid)
+    assert totals.values.tolist() == [
+        [500, 4, 7, 2.0],
+        [1000, 4, 0, 3.5],
+        [1000, 10, 0, 3.5],
+        [2000, 10, 0, 6.0],
+    ]
+    current = pd.DataFrame({"capped_minutes": [5, 0], "cost_usd": [2.004, 2.0]}, index=["api", "web"])
+    mixes = pd.DataFrame({"mix": ["all on-demand", "all spot"], "cost": [4.0, 1.234]})
+    table = recommend(grid, current, mixes)
+    assert table.to_dict("records") == [
+        {
+            "setting": "current policy",
+            "request_per_target": "per task",
+            "max_capacity": "per task",
+            "capped_minutes": 5,
+            "cost_usd": 4.0,
+            "note": "",
+        },
+        {
+            "setting": "recommended",
+            "request_per_target": 1000,
+            "max_capacity": 4,
+            "capped_minutes": 0,
+            "cost_usd": 3.5,
+            "note": "fewest capped minutes, then lowest cost",
+        },
+        {
+            "setting": "cheapest spot mix",
+            "request_per_target": "",
+            "max_capacity": "",
+            "capped_minutes": "",
+            "cost_usd": 1.23,
+            "note": "all spot",
+        },
+    ]
+    # When every setting caps, the fewest capped minutes win over cost.
+    capped = grid.assign(capped_minutes=[9, 9, 3, 3, 1, 1, 0, 8])
+    assert recommend(capped).iloc[0][["request_per_target", "max_capacity", "capped_minutes"]].tolist() == [
+        1000,
+        10,
+        2,
+    ]
+
+
+def test_task_sizes_follow_the_spec():
+    spec = load_spec(
+        {
+            "stack_name": "s",
+            "spot": True,
+            "tasks": [
+                {"name": "a", "image": "i", "cpu": 512, "memory": 1024, "internal": {"port": 80}},
+                {
+                    "name": "b",
+                    "image": "i",
+                    "internal": {"port": 81},
+                    "capacity": [{"provider": "FARGATE", "base": 1, "weight": 1}],
+                },
+            ],
+        }
+    )
+    sizes = task_sizes(spec)
+    assert (sizes["a"].cpu, sizes["a"].memory) == (512, 1024)
+    assert [(c.provider, c.base, c.weight) for c in sizes["a"].strategy] == [("FARGATE_SPOT", 0, 1)]
+    assert [(c.provider, c.base, c.weight) for c in sizes["b"].strategy] == [("FARGATE", 1, 1)]
+
+
+def test_bad_grids_are_validation_errors():
+    with pytest.raises(ValidationError, match=r"^max_capacity: give a list"):
+        simulate_grid(TWO_SERVICES, PER_SERVICE, [1000], [])
+    with pytest.raises(ValidationError, match=r"^request_per_target: give a list"):
+        simulate_grid(TWO_SERVICES, PER_SERVICE, 1000, [4])
