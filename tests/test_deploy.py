@@ -3,6 +3,7 @@ stack-level behaviour they rely on (outputs, resource events, rollback with the 
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -89,9 +90,14 @@ def test_diff_of_the_deployed_spec_is_empty(sandbox, deployed_sample):
     assert changes.empty
 
 
-def physical_ids(sandbox, stack_name: str) -> dict[str, str]:
+def physical_ids(sandbox, stack_name: str, resource_type: str | None = None) -> dict[str, str]:
+    """Logical id -> physical id of the stack's resources (of ``resource_type`` if given)."""
     resources = cloudformation(sandbox).list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
-    return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    return {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in resources
+        if resource_type in (None, r["ResourceType"])
+    }
 
 
 @pytest.mark.sandbox
@@ -124,16 +130,88 @@ def test_desired_count_change_diffs_to_one_property_and_updates_in_place(sandbox
     assert diff(changed, endpoint_url=sandbox.endpoint_url).empty
 
 
+def zone_app(outdir: Path, stack_name: str, vpc_id: str, zone_name: str = "svc.local") -> Path:
+    """A raw aws-cdk-lib app: a queue and a private hosted zone on an existing VPC."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_route53 as route53
+    from aws_cdk import aws_sqs as sqs
+
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, stack_name, env=cdk.Environment(account="123456789012", region="us-east-1"))
+    queue = sqs.CfnQueue(stack, "Queue")
+    zone = route53.CfnHostedZone(
+        stack,
+        "Zone",
+        name=zone_name,
+        vpcs=[route53.CfnHostedZone.VPCProperty(vpc_id=vpc_id, vpc_region="us-east-1")],
+    )
+    zone.node.add_dependency(queue)  # the queue exists when the zone fails, so the rollback deletes it
+    cdk.CfnOutput(stack, "ZoneId", value=zone.ref)
+    app.synth()
+    return outdir
+
+
 @pytest.mark.sandbox
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox models delete no AWS::EC2::Route/RouteTable/SubnetRouteTableAssociation/NatGateway/EIP/"
-    "InternetGateway/VPCGatewayAttachment/FlowLog, so the new VPC keeps dependencies (DELETE_FAILED)",
-)
+def test_a_second_stack_claiming_the_same_zone_on_the_vpc_rolls_back_with_the_reason(
+    sandbox, deployed_sample, tmp_path
+):
+    (vpc_id,) = physical_ids(sandbox, STACK, "AWS::EC2::VPC").values()
+    (zone_id,) = physical_ids(sandbox, STACK, "AWS::Route53::HostedZone").values()
+
+    claim = zone_app(tmp_path / "claim", "zone-claim", vpc_id)
+    with pytest.raises(DeployError) as failure:
+        deploy(claim, endpoint_url=sandbox.endpoint_url, progress=False)
+
+    error = failure.value
+    assert error.stack_status == "ROLLBACK_COMPLETE"
+    assert [(f["logical_id"], f["type"], f["status"]) for f in error.failures] == [
+        ("Zone", "AWS::Route53::HostedZone", "CREATE_FAILED")
+    ]
+    assert (
+        f'"The VPC {vpc_id} in region us-east-1 has already been associated with the hosted zone '
+        f'{zone_id} with the same domain name." (HandlerErrorCode: ConflictingDomainExists)'
+    ) in str(error)
+    assert stack_of(sandbox, "zone-claim")["StackStatusReason"] == (
+        "The following resource(s) failed to create: [Zone]."
+    )
+    assert physical_ids(sandbox, "zone-claim") == {}  # the queue it created was deleted by the rollback
+    route53 = aws_client("route53", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    on_vpc = route53.list_hosted_zones_by_vpc(VPCId=vpc_id, VPCRegion="us-east-1")["HostedZoneSummaries"]
+    assert [(zone["HostedZoneId"], zone["Name"]) for zone in on_vpc] == [(zone_id, "svc.local.")]
+
+    # The same name on another VPC is no conflict.
+    ec2 = aws_client("ec2", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    other_vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = zone_app(tmp_path / "elsewhere", "zone-elsewhere", other_vpc)
+    other = deploy(elsewhere, endpoint_url=sandbox.endpoint_url, progress=False)
+    assert stack_of(sandbox, "zone-elsewhere")["StackStatus"] == "CREATE_COMPLETE"
+    assert other["ZoneId"] != zone_id
+    destroy(elsewhere, endpoint_url=sandbox.endpoint_url, progress=False)
+    ec2.delete_vpc(VpcId=other_vpc)
+
+
+@pytest.mark.sandbox
 def test_destroy_removes_the_stack(sandbox, deployed_sample):
+    stack_id = stack_of(sandbox, STACK)["StackId"]
+    (vpc_id,) = physical_ids(sandbox, STACK, "AWS::EC2::VPC").values()
+    (cluster,) = physical_ids(sandbox, STACK, "AWS::ECS::Cluster").values()
+    (zone_id,) = physical_ids(sandbox, STACK, "AWS::Route53::HostedZone").values()
+    balancers = set(physical_ids(sandbox, STACK, "AWS::ElasticLoadBalancingV2::LoadBalancer").values())
+    assert len(balancers) == 2 and len(physical_ids(sandbox, STACK, "AWS::ECS::Service")) == 3
+
     destroy(sample_spec(customer={"desired_count": 3}), endpoint_url=sandbox.endpoint_url, progress=False)
+
+    assert stack_of(sandbox, stack_id)["StackStatus"] == "DELETE_COMPLETE"
     names = {s["StackName"] for s in cloudformation(sandbox).describe_stacks()["Stacks"]}
     assert STACK not in names
+    client = functools.partial(aws_client, region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    assert vpc_id not in {vpc["VpcId"] for vpc in client("ec2").describe_vpcs()["Vpcs"]}
+    assert client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] == []
+    listed_balancers = client("elbv2").describe_load_balancers()["LoadBalancers"]
+    assert balancers.isdisjoint(item["LoadBalancerArn"] for item in listed_balancers)
+    assert client("ecs").list_services(cluster=cluster)["serviceArns"] == []
+    zones = client("route53").list_hosted_zones()["HostedZones"]
+    assert zone_id not in {zone["Id"].split("/")[-1] for zone in zones}
     after = diff(sample_spec(), endpoint_url=sandbox.endpoint_url)
     assert set(after["change"]) == {"added"}
 

@@ -4,14 +4,27 @@ Each module covers one AWS service. A model either adds a resource type moto lac
 (Application Auto Scaling, ECS capacity provider associations, security group egress,
 S3 bucket policies, RDS clusters, Secrets Manager, ELBv2 listener certificates) or replaces
 moto's model for a type whose properties or physical id moto drops (ECS, ELBv2, Route 53
-zones, RDS instances and subnet groups, EFS access points, security group ingress). Every
+zones, RDS instances and subnet groups, EFS access points, security group ingress) or that
+moto cannot update or delete (a VPC's subnets, route tables, routes, gateways, Elastic IPs and
+flow logs; log groups). Every
 model calls moto's own service backend, so the service APIs describe what CloudFormation
 created; no state is kept here.
 """
 
-from . import applicationautoscaling, ec2, ecs, efs, elbv2, rds, route53, s3, secretsmanager
+from . import applicationautoscaling, ec2, ecs, efs, elbv2, logs, rds, route53, s3, secretsmanager
 from ._base import refresh_model_map
 
 refresh_model_map()
 
-__all__ = ["applicationautoscaling", "ec2", "ecs", "efs", "elbv2", "rds", "route53", "s3", "secretsmanager"]
+__all__ = [
+    "applicationautoscaling",
+    "ec2",
+    "ecs",
+    "efs",
+    "elbv2",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+]

@@ -145,6 +145,15 @@ class BackendHandle(StandaloneModel):
         return self.backends[self.account_id][self.region_name]
 
 
+def moto_create(
+    model: Any, resource_name: str, properties: Properties, account_id: str, region_name: str
+) -> Any:
+    """The resource as moto's own CloudFormation ``model`` creates it."""
+    return model.create_from_cloudformation_json(
+        resource_name, {"Properties": properties}, account_id, region_name
+    )
+
+
 API_KEY_NAMES = {
     "EFSVolumeConfiguration": "efsVolumeConfiguration",
     "FilesystemId": "fileSystemId",

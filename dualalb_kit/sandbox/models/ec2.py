@@ -1,15 +1,45 @@
-"""EC2 security group rules as their own resources: ingress (moto gives it no physical id) and
-egress (moto has no model), both authorized through moto's EC2 backend."""
+"""EC2: security group rules as their own resources, and the network pieces of a new VPC that
+update and delete as in EC2.
+
+Security group ingress (moto gives it no physical id) and egress (moto has no model) are
+authorized through moto's EC2 backend. moto's models for route tables, routes, subnet route
+table associations, internet and NAT gateways, their attachment, Elastic IPs and flow logs
+create but never delete, so deleting a stack that made a VPC failed on the VPC's remaining
+route tables. These models delete through the backend in the order EC2 enforces: a route table
+only without associations, an internet gateway only once detached, an Elastic IP only once its
+NAT gateway released it. moto's VPC and subnet models have no update, so an updated VPC or
+subnet dropped out of its stack (and was never deleted); here their tags and switches update in
+place. A subnet association is made on its route table (moto's never reached the table, so
+``describe_route_tables`` showed no subnets); gateways, addresses and route tables keep their
+tags, VPCs their DNS switches and subnets ``MapPublicIpOnLaunch``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from operator import attrgetter
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from moto.core.common_models import CloudFormationModel
-from moto.ec2.models import ec2_backends
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models import (
+    ec2_backends,
+    elastic_ip_addresses,
+    flow_logs,
+    internet_gateways,
+    nat_gateways,
+    subnets,
+    vpcs,
+    vpn_gateway,
+)
+from moto.ec2.models import route_tables as moto_route_tables
 
-from ._base import Properties, StandaloneModel
+from ._base import BackendHandle, GapFillModel, Properties, StandaloneModel, moto_create, tag_dict
+
+
+def ec2_backend(account_id: str, region_name: str) -> Any:
+    """moto's EC2 backend of one account and region."""
+    return ec2_backends[account_id][region_name]
 
 
 class SecurityGroupRule(StandaloneModel):
@@ -36,7 +66,7 @@ class SecurityGroupRule(StandaloneModel):
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
-        backend = ec2_backends[account_id][region_name]
+        backend = ec2_backend(account_id, region_name)
         group = backend.get_security_group_by_name_or_id(properties.get("GroupId") or properties["GroupName"])
         ip_ranges = []
         if "CidrIp" in properties:
@@ -72,7 +102,7 @@ class SecurityGroupRule(StandaloneModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         """Deleting a security group deletes its rules; a rule whose group is gone is deleted."""
-        backend = ec2_backends[account_id][region_name]
+        backend = ec2_backend(account_id, region_name)
         if backend.get_security_group_by_name_or_id(self.group_id) is None:
             return
         revoke = (
@@ -95,3 +125,327 @@ class SecurityGroupEgress(SecurityGroupRule, CloudFormationModel):
     cfn_type = "AWS::EC2::SecurityGroupEgress"
     egress = True
     peer_group_property = "DestinationSecurityGroupId"
+
+
+def retag(resource: Any, tags: list[dict[str, str]] | None) -> None:
+    """Make an EC2 resource's tags exactly the template's ``Tags``."""
+    backend = resource.ec2_backend
+    backend.delete_tag_keys([resource.id], list(backend.tags.get(resource.id, {})))
+    if tags:
+        backend.create_tags([resource.id], tag_dict(tags))
+
+
+class TaggedResourceModel(GapFillModel):
+    """An EC2 resource whose ``Tags`` and ``switches`` update in place; ``replaced_on_update``
+    names the property changes that replace it (default: none).
+
+    ``switches`` maps a boolean property to the attribute of moto's object that holds it and
+    the property's default (default: none).
+    """
+
+    switches: ClassVar[Mapping[str, tuple[str, bool]]] = {}
+
+    @classmethod
+    def replaced_on_update(cls, original: Any, resource_name: str, properties: Properties) -> bool:
+        return False
+
+    @classmethod
+    def update_in_place(
+        cls, original: Any, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Any:
+        retag(original, properties.get("Tags"))
+        return cls.set_switches(original, properties)
+
+    @classmethod
+    def set_switches(cls, resource: Any, properties: Properties) -> Any:
+        """``resource`` with its ``switches`` as the template sets them (``true`` / ``"true"``)."""
+        for name, (attribute, default) in cls.switches.items():
+            setattr(resource, attribute, str(properties.get(name, default)).lower() == "true")
+        return resource
+
+
+class VPC(TaggedResourceModel, vpcs.VPC, CloudFormationModel):
+    """``AWS::EC2::VPC`` (moto's model) keeping its DNS switches. A new CIDR block or tenancy
+    replaces it; moto deletes it only once its subnets and route tables are gone."""
+
+    switches = {
+        "EnableDnsHostnames": ("enable_dns_hostnames", False),
+        "EnableDnsSupport": ("enable_dns_support", True),
+    }
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> vpcs.VPC:
+        vpc = moto_create(vpcs.VPC, resource_name, properties, account_id, region_name)
+        return cls.set_switches(vpc, properties)
+
+    @classmethod
+    def replaced_on_update(cls, original: vpcs.VPC, resource_name: str, properties: Properties) -> bool:
+        wanted = (properties["CidrBlock"], properties.get("InstanceTenancy", "default"))
+        return wanted != (original.cidr_block, original.instance_tenancy)
+
+
+class Subnet(TaggedResourceModel, subnets.Subnet, CloudFormationModel):
+    """``AWS::EC2::Subnet`` (moto's model) keeping ``MapPublicIpOnLaunch``. A new VPC, CIDR
+    block or availability zone replaces it."""
+
+    switches = {"MapPublicIpOnLaunch": ("map_public_ip_on_launch", False)}
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> subnets.Subnet:
+        subnet = moto_create(subnets.Subnet, resource_name, properties, account_id, region_name)
+        return cls.set_switches(subnet, properties)
+
+    @classmethod
+    def replaced_on_update(cls, original: subnets.Subnet, resource_name: str, properties: Properties) -> bool:
+        zone = properties.get("AvailabilityZone", original.availability_zone)
+        wanted = (properties["VpcId"], properties["CidrBlock"], zone)
+        return wanted != (original.vpc_id, original.cidr_block, original.availability_zone)
+
+
+class RouteTable(TaggedResourceModel, moto_route_tables.RouteTable, CloudFormationModel):
+    """``AWS::EC2::RouteTable`` with its tags, deleted once no subnet is associated with it.
+    A new VPC replaces it."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> moto_route_tables.RouteTable:
+        return ec2_backend(account_id, region_name).create_route_table(
+            properties["VpcId"], tags=properties.get("Tags")
+        )
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: moto_route_tables.RouteTable, resource_name: str, properties: Properties
+    ) -> bool:
+        return properties["VpcId"] != original.vpc_id
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        ec2_backend(account_id, region_name).delete_route_table(resource_name)
+
+
+class Route(BackendHandle, CloudFormationModel):
+    """``AWS::EC2::Route``: a handle on the route moto's model adds to its table. An update
+    replaces it; deleting it after its table is no error (the table took its routes along)."""
+
+    cfn_type = "AWS::EC2::Route"
+    backends = ec2_backends
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.resource.id
+
+    @classmethod
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        route = moto_create(moto_route_tables.Route, resource_name, properties, account_id, region_name)
+        return cls(route, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        table_id = self.resource.route_table.id
+        if table_id in self.backend.route_tables:
+            self.backend.delete_route(table_id, self.resource.destination_cidr_block)
+
+
+class SubnetRouteTableAssociation(StandaloneModel, CloudFormationModel):
+    """``AWS::EC2::SubnetRouteTableAssociation``, made on the route table; the physical id is the
+    association id (``rtbassoc-...``). An update replaces it."""
+
+    cfn_type = "AWS::EC2::SubnetRouteTableAssociation"
+    cfn_attributes = {"Id": attrgetter("association_id")}
+
+    def __init__(self, association_id: str) -> None:
+        self.association_id = association_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.association_id
+
+    @classmethod
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        backend = ec2_backend(account_id, region_name)
+        return cls(
+            backend.associate_route_table(properties["RouteTableId"], subnet_id=properties["SubnetId"])
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        ec2_backend(account_id, region_name).disassociate_route_table(self.association_id)
+
+
+class InternetGateway(TaggedResourceModel, internet_gateways.InternetGateway, CloudFormationModel):
+    """``AWS::EC2::InternetGateway`` with its tags, deleted once detached from its VPC."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> internet_gateways.InternetGateway:
+        return ec2_backend(account_id, region_name).create_internet_gateway(tags=properties.get("Tags"))
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        ec2_backend(account_id, region_name).delete_internet_gateway(resource_name)
+
+
+class VPCGatewayAttachment(StandaloneModel, CloudFormationModel):
+    """``AWS::EC2::VPCGatewayAttachment`` of an internet or a VPN gateway; the physical id is the
+    VPC id (as moto's). Deleting it detaches the gateway; an update replaces it."""
+
+    cfn_type = "AWS::EC2::VPCGatewayAttachment"
+
+    def __init__(self, vpc_id: str, internet_gateway_id: str | None, vpn_gateway_id: str | None) -> None:
+        self.vpc_id = vpc_id
+        self.internet_gateway_id = internet_gateway_id
+        self.vpn_gateway_id = vpn_gateway_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.vpc_id
+
+    @classmethod
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
+        moto_create(vpn_gateway.VPCGatewayAttachment, resource_name, properties, account_id, region_name)
+        return cls(properties["VpcId"], properties.get("InternetGatewayId"), properties.get("VpnGatewayId"))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = ec2_backend(account_id, region_name)
+        if self.internet_gateway_id:
+            backend.detach_internet_gateway(self.internet_gateway_id, self.vpc_id)
+        else:
+            backend.detach_vpn_gateway(self.vpn_gateway_id, self.vpc_id)
+
+
+class AddressInUse(EC2ClientError):
+    """EC2's answer to releasing an Elastic IP that a NAT gateway still uses."""
+
+    def __init__(self, public_ip: str) -> None:
+        super().__init__("InvalidIPAddress.InUse", f"Address {public_ip} is in use.")
+
+
+class EIP(TaggedResourceModel, elastic_ip_addresses.ElasticAddress, CloudFormationModel):
+    """``AWS::EC2::EIP`` with its tags; the physical id is the address. It is released only once
+    no NAT gateway uses it. A new domain replaces it."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> elastic_ip_addresses.ElasticAddress:
+        backend = ec2_backend(account_id, region_name)
+        address = backend.allocate_address(
+            domain=properties.get("Domain", "standard"), tags=tag_dict(properties.get("Tags"))
+        )
+        if "InstanceId" in properties:
+            backend.associate_address(backend.get_instance_by_id(properties["InstanceId"]), address.public_ip)
+        return address
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: elastic_ip_addresses.ElasticAddress, resource_name: str, properties: Properties
+    ) -> bool:
+        return properties.get("Domain", "standard") != original.domain
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        backend = ec2_backend(account_id, region_name)
+        (address,) = backend.address_by_ip([resource_name])
+        if address.allocation_id and NatGateway.using(backend, address.allocation_id):
+            raise AddressInUse(resource_name)
+        backend.release_address(address=resource_name)
+
+
+class NatGateway(TaggedResourceModel, nat_gateways.NatGateway, CloudFormationModel):
+    """``AWS::EC2::NatGateway`` with its tags and connectivity type. Deleting it frees its network
+    interface and Elastic IP; EC2 then describes it as ``deleted``. A new subnet or address
+    replaces it."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> nat_gateways.NatGateway:
+        return ec2_backend(account_id, region_name).create_nat_gateway(
+            properties["SubnetId"],
+            properties.get("AllocationId"),
+            tags=tag_dict(properties.get("Tags")),
+            connectivity_type=properties.get("ConnectivityType", "public"),
+        )
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: nat_gateways.NatGateway, resource_name: str, properties: Properties
+    ) -> bool:
+        allocation_ids = [address.get("allocationId") for address in original.address_set]
+        return properties["SubnetId"] != original.subnet_id or allocation_ids != [
+            properties.get("AllocationId")
+        ]
+
+    @staticmethod
+    def using(backend: Any, allocation_id: str) -> list[nat_gateways.NatGateway]:
+        """The NAT gateways (not deleted) that hold the Elastic IP ``allocation_id``."""
+        return [
+            nat_gateway
+            for nat_gateway in backend.nat_gateways.values()
+            if nat_gateway.state != "deleted"
+            and any(address.get("allocationId") == allocation_id for address in nat_gateway.address_set)
+        ]
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        backend = ec2_backend(account_id, region_name)
+        nat_gateway = backend.nat_gateways[resource_name]
+        if nat_gateway.state == "deleted":
+            return
+        for address in nat_gateway.address_set:
+            if address.get("associationId"):
+                backend.disassociate_address(association_id=address["associationId"])
+            backend.delete_network_interface(address["networkInterfaceId"])
+        backend.delete_nat_gateway(resource_name)
+
+
+class FlowLog(TaggedResourceModel, flow_logs.FlowLogs, CloudFormationModel):
+    """``AWS::EC2::FlowLog`` (moto's model). A new resource, traffic type, destination or role
+    replaces it."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> flow_logs.FlowLogs:
+        return moto_create(flow_logs.FlowLogs, resource_name, properties, account_id, region_name)
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: flow_logs.FlowLogs, resource_name: str, properties: Properties
+    ) -> bool:
+        wanted = [
+            properties.get(name)
+            for name in (
+                "ResourceId",
+                "TrafficType",
+                "LogGroupName",
+                "LogDestination",
+                "DeliverLogsPermissionArn",
+            )
+        ]
+        return wanted != [
+            original.resource_id,
+            original.traffic_type,
+            original.log_group_name,
+            original.log_destination,
+            original.deliver_logs_permission_arn,
+        ]
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        ec2_backend(account_id, region_name).delete_flow_logs([resource_name])

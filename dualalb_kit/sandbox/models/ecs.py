@@ -3,6 +3,9 @@
 moto's own models register a task definition with only its containers and memory, create
 every service as launch type EC2 with nothing but a desired count, and have no model for
 ``AWS::ECS::ClusterCapacityProviderAssociations``. These keep what the template says.
+
+A deleted service is ``INACTIVE``: ``DescribeServices`` still shows it and, as in ECS,
+``ListServices`` no longer does (moto's listed it; importing this module installs that).
 """
 
 from __future__ import annotations
@@ -244,3 +247,21 @@ class Service(GapFillModel, ecs_models.Service, CloudFormationModel):
         for service in list(backend.services.values()):
             if service.arn == resource_name:
                 backend.delete_service(service.cluster_name, service.name, force=True)
+
+
+_moto_list_services = ecs_models.EC2ContainerServiceBackend.list_services
+
+
+def list_services(
+    self: ecs_models.EC2ContainerServiceBackend,
+    cluster_str: str,
+    scheduling_strategy: str | None = None,
+    launch_type: str | None = None,
+) -> list[str]:
+    """moto's ``list_services`` without the deleted (``INACTIVE``) services."""
+    deleted = {service.arn for service in self.services.values() if service.status == "INACTIVE"}
+    listed = _moto_list_services(self, cluster_str, scheduling_strategy, launch_type=launch_type)
+    return [arn for arn in listed if arn not in deleted]
+
+
+ecs_models.EC2ContainerServiceBackend.list_services = list_services

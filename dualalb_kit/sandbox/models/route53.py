@@ -1,5 +1,7 @@
 """Route 53: hosted zones keep privacy, VPC associations, comment and tags (moto makes every
-CloudFormation zone public and drops the rest)."""
+CloudFormation zone public and drops the rest). As in Route 53, a VPC holds at most one private
+zone of a name: creating or associating a second one fails with ``ConflictingDomainExists``
+(moto accepts it)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,38 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.route53 import models as route53_models
-from moto.route53.models import route53_backends
+from moto.route53.exceptions import Route53ClientError
+from moto.route53.models import Route53Backend, route53_backends
 from moto.utilities.utils import get_partition
 
 from ._base import GapFillModel, Properties
+
+
+class ConflictingDomainExists(Route53ClientError):
+    """Route 53's answer to a second private zone of one name on a VPC."""
+
+    def __init__(self, vpc_id: str, vpc_region: str, zone_id: str) -> None:
+        super().__init__(
+            "ConflictingDomainExists",
+            f"The VPC {vpc_id} in region {vpc_region} has already been associated with the hosted zone "
+            f"{zone_id} with the same domain name.",
+        )
+
+
+def check_no_conflicting_zone(
+    backend: Route53Backend, name: str, vpc: dict[str, str], zone_id: str | None = None
+) -> None:
+    """Raise ``ConflictingDomainExists`` if a private zone named ``name`` (other than ``zone_id``)
+    is associated with ``vpc`` (``{VPCId, VPCRegion}``)."""
+    wanted = name.rstrip(".").lower()
+    for zone in backend.zones.values():
+        same_name = zone.private_zone and zone.name.rstrip(".").lower() == wanted
+        if (
+            same_name
+            and zone.resource_id != zone_id
+            and any(v.get("vpc_id") == vpc["VPCId"] for v in zone.vpcs)
+        ):
+            raise ConflictingDomainExists(vpc["VPCId"], vpc["VPCRegion"], zone.resource_id)
 
 
 class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
@@ -22,9 +52,12 @@ class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
         cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> route53_models.FakeZone:
         backend = route53_backends[account_id][get_partition(region_name)]
+        name = properties.get("Name", resource_name)
         vpcs = properties.get("VPCs", [])
+        for vpc in vpcs:
+            check_no_conflicting_zone(backend, name, vpc)
         zone = backend.create_hosted_zone(
-            properties.get("Name", resource_name),
+            name,
             private_zone=bool(vpcs),
             vpcid=vpcs[0]["VPCId"] if vpcs else None,
             vpcregion=vpcs[0]["VPCRegion"] if vpcs else None,
@@ -56,6 +89,8 @@ class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
         current = {vpc["vpc_id"]: vpc["vpc_region"] for vpc in original.vpcs}
         for vpc_id, vpc_region in wanted.items():
             if vpc_id not in current:
+                vpc = {"VPCId": vpc_id, "VPCRegion": vpc_region}
+                check_no_conflicting_zone(backend, original.name, vpc, original.resource_id)
                 backend.associate_vpc_with_hosted_zone(original.resource_id, vpc_id, vpc_region)
         for vpc_id in current.keys() - wanted.keys():
             backend.disassociate_vpc_from_hosted_zone(original.resource_id, vpc_id)
