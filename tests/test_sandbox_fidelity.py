@@ -20,7 +20,8 @@ from dualalb_kit.runtime import cdk_cli, node_environment
 
 pytestmark = pytest.mark.sandbox
 
-PARAMS_FILES = sorted((Path(__file__).resolve().parent.parent / "params").glob("*.yaml"))
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+PARAMS_FILES = sorted(PARAMS_DIR.glob("*.yaml"))
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -251,9 +252,6 @@ def test_bootstrap_stack_resources_have_physical_ids(deployed):
     assert all(row["PhysicalResourceId"] for row in named), named
 
 
-@pytest.mark.xfail(
-    reason="moto lists resources whose Condition is false as blank rows (stack level, cloudformation.py)"
-)
 def test_bootstrap_stack_lists_no_blank_rows(deployed):
     _, client = deployed
     assert all(row["LogicalResourceId"] for row in stack_resources(client, "CDKToolkit"))
@@ -674,3 +672,96 @@ def check_wordpress_storage(client, spec) -> None:
         client("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"][0]["Encrypted"]
         is True
     )
+
+
+def _ecs_services(client) -> set[str]:
+    ecs = client("ecs")
+    return {
+        arn
+        for cluster in ecs.list_clusters()["clusterArns"]
+        for arn in ecs.list_services(cluster=cluster)["serviceArns"]
+    }
+
+
+LISTED = {
+    "AWS::EC2::VPC": lambda client: {item["VpcId"] for item in client("ec2").describe_vpcs()["Vpcs"]},
+    "AWS::EC2::Subnet": lambda client: {
+        item["SubnetId"] for item in client("ec2").describe_subnets()["Subnets"]
+    },
+    "AWS::EC2::RouteTable": lambda client: {
+        item["RouteTableId"] for item in client("ec2").describe_route_tables()["RouteTables"]
+    },
+    "AWS::EC2::InternetGateway": lambda client: {
+        item["InternetGatewayId"] for item in client("ec2").describe_internet_gateways()["InternetGateways"]
+    },
+    "AWS::EC2::NatGateway": lambda client: {
+        item["NatGatewayId"]
+        for item in client("ec2").describe_nat_gateways()["NatGateways"]
+        if item["State"] != "deleted"
+    },
+    "AWS::EC2::EIP": lambda client: {
+        item["PublicIp"] for item in client("ec2").describe_addresses()["Addresses"]
+    },
+    "AWS::EC2::FlowLog": lambda client: {
+        item["FlowLogId"] for item in client("ec2").describe_flow_logs()["FlowLogs"]
+    },
+    "AWS::EC2::SecurityGroup": lambda client: {
+        item["GroupId"] for item in client("ec2").describe_security_groups()["SecurityGroups"]
+    },
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda client: {
+        item["LoadBalancerArn"] for item in client("elbv2").describe_load_balancers()["LoadBalancers"]
+    },
+    "AWS::ElasticLoadBalancingV2::TargetGroup": lambda client: {
+        item["TargetGroupArn"] for item in client("elbv2").describe_target_groups()["TargetGroups"]
+    },
+    "AWS::ECS::Service": _ecs_services,
+    "AWS::ECS::TaskDefinition": lambda client: set(
+        client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    ),
+    "AWS::RDS::DBCluster": lambda client: {
+        item["DBClusterIdentifier"] for item in client("rds").describe_db_clusters()["DBClusters"]
+    },
+    "AWS::RDS::DBInstance": lambda client: {
+        item["DBInstanceIdentifier"] for item in client("rds").describe_db_instances()["DBInstances"]
+    },
+    "AWS::RDS::DBSubnetGroup": lambda client: {
+        item["DBSubnetGroupName"] for item in client("rds").describe_db_subnet_groups()["DBSubnetGroups"]
+    },
+    "AWS::EFS::FileSystem": lambda client: {
+        item["FileSystemId"] for item in client("efs").describe_file_systems()["FileSystems"]
+    },
+    "AWS::SecretsManager::Secret": lambda client: {
+        item["ARN"] for item in client("secretsmanager").list_secrets()["SecretList"]
+    },
+    "AWS::Logs::LogGroup": lambda client: {
+        item["logGroupName"] for item in client("logs").describe_log_groups()["logGroups"]
+    },
+    "AWS::IAM::Role": lambda client: {item["RoleName"] for item in client("iam").list_roles()["Roles"]},
+}
+"""Resource type -> the physical ids its service API lists (NAT gateways: those not deleted)."""
+
+
+def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path):
+    from dualalb_kit.spec import load_spec
+    from dualalb_kit.synth import synth
+
+    _, client = deployed
+    spec = load_spec(PARAMS_DIR / "wordpress.yaml").model_copy(update={"stack_name": "wordpress-round-trip"})
+    assembly = synth(spec, tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url).assembly_dir
+    cli_args = ["--app", str(assembly), spec.stack_name]
+    run_cdk(["deploy", *cli_args, "--require-approval", "never"], sandbox.environment, tmp_path)
+    stack_id = client("cloudformation").describe_stacks(StackName=spec.stack_name)["Stacks"][0]["StackId"]
+    held: dict[str, set[str]] = {}
+    for row in stack_resources(client, spec.stack_name):
+        held.setdefault(row["ResourceType"], set()).add(row["PhysicalResourceId"])
+    assert set(LISTED) <= set(held)
+    assert all(held[resource_type] <= LISTED[resource_type](client) for resource_type in LISTED)
+
+    run_cdk(["destroy", *cli_args, "--force"], sandbox.environment, tmp_path)
+
+    stack = client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert stack["StackStatus"] == "DELETE_COMPLETE"
+    still_listed = {
+        resource_type: held[resource_type] & listed(client) for resource_type, listed in LISTED.items()
+    }
+    assert still_listed == {resource_type: set() for resource_type in LISTED}
