@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -200,6 +201,51 @@ def diff(
     """
     assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
     return template_diff(_deployed_template(where, assembly.stack_name), assembly.template)
+
+
+def stack_status(
+    stack_name: str, target: str = "sandbox", *, endpoint_url: str | None = None, region: str | None = None
+) -> str | None:
+    """The stack's CloudFormation status (``CREATE_COMPLETE``, ...), ``None`` if it does not exist.
+
+    ``region`` defaults to us-east-1 for the sandbox, the environment's region for AWS. Only
+    "does not exist" reads as ``None``; any other failure to ask (no sandbox answers, denied,
+    unreachable) raises ``TargetError``.
+    """
+    return _stack_status(_target(target, _endpoint(target, endpoint_url), region), stack_name)
+
+
+def ensure_deployed(
+    spec: DeploymentSpec,
+    target: str = "sandbox",
+    *,
+    endpoint_url: str | None = None,
+    outdir: str | Path | None = None,
+    progress: bool = True,
+) -> bool:
+    """Deploy ``spec`` unless its stack exists (in any status); returns whether it deployed.
+
+    A missing stack is synthesized into ``outdir`` (default ``cdk.out/<stack_name>``; lookups
+    against the target) and deployed as :func:`deploy` does. Errors as for :func:`stack_status`
+    and :func:`deploy`.
+    """
+    if stack_status(spec.stack_name, target, endpoint_url=endpoint_url, region=spec.region) is not None:
+        return False
+    from .synth import synth
+
+    endpoint = _endpoint(target, endpoint_url)
+    deploy(
+        synth(spec, outdir, endpoint_url=endpoint, nag=False),
+        target,
+        endpoint_url=endpoint,
+        progress=progress,
+    )
+    return True
+
+
+def outputs_table(outputs: Mapping[str, Any]) -> pd.DataFrame:
+    """Stack outputs (name -> value, as :func:`deploy` returns them): columns ``output``, ``value``."""
+    return pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])
 
 
 def template_diff(deployed: dict[str, Any], proposed: dict[str, Any]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -43,9 +44,8 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
             services_by_group[_ref(binding.get("TargetGroupArn"))] = {
                 "service": _tag(props, SERVICE_TAG) or binding.get("ContainerName") or logical_id,
                 "desired_count": props.get("DesiredCount"),
-                "capacity": ", ".join(
-                    f"{item['CapacityProvider']} x{item.get('Weight', 0)}"
-                    + (f" (base {item['Base']})" if item.get("Base") else "")
+                "capacity": capacity_label(
+                    (item["CapacityProvider"], item.get("Base", 0), item.get("Weight", 0))
                     for item in props.get("CapacityProviderStrategy", [])
                 ),
             }
@@ -87,6 +87,13 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                         {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
                     )
     return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
+
+
+def capacity_label(strategy: Iterable[tuple[str, int, int]]) -> str:
+    """A strategy of ``(provider, base, weight)`` items as ``FARGATE x1 (base 1), FARGATE_SPOT x3``."""
+    return ", ".join(
+        f"{provider} x{weight}" + (f" (base {base})" if base else "") for provider, base, weight in strategy
+    )
 
 
 def _ref(value: Any) -> str:

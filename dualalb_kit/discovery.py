@@ -4,6 +4,10 @@ The kit tags every target group ``dualalb:service=<task>`` and ``dualalb:alb=ext
 and every ECS service ``dualalb:service=<task>``; :func:`discover` reads those tags, so nobody
 types an ARN. It reads CloudFormation's resource list, then describes the resources through
 ELBv2 and ECS in as few calls as their batch limits allow.
+
+The ``*_table`` functions answer "what is running" per kind, from the same resource list:
+:func:`services_table` (desired counts and capacity mixes), the RDS clusters and instances, the
+EFS file systems, and the secrets (metadata only, never a value).
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import pandas as pd
 from botocore.exceptions import ClientError
 
+from .diagram import capacity_label
 from .errors import ValidationError
 
 SERVICE_TAG = "dualalb:service"
@@ -67,6 +73,10 @@ class EcsService:
     desired_count: int
     container_insights: bool
     tags: tuple[tuple[str, str], ...] = ()
+    capacity: tuple[tuple[str, int, int], ...] = ()
+    """Its capacity provider strategy, ``(provider, base, weight)`` per provider."""
+    load_balancers: int = 0
+    """How many target groups it registers tasks with."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,15 @@ def find_services(arns: list[str], clusters: list[str], ecs: Any) -> tuple[EcsSe
                             desired_count=int(service["desiredCount"]),
                             container_insights=insights.get(cluster_name, False),
                             tags=tuple(sorted(tags.items())),
+                            capacity=tuple(
+                                (
+                                    item["capacityProvider"],
+                                    int(item.get("base", 0)),
+                                    int(item.get("weight", 0)),
+                                )
+                                for item in service.get("capacityProviderStrategy") or []
+                            ),
+                            load_balancers=len(service.get("loadBalancers") or []),
                         )
                     )
     return tuple(sorted(found, key=lambda s: s.service))
@@ -216,3 +235,132 @@ def container_insights(clusters: list[str], ecs: Any) -> dict[str, bool]:
         )
         for cluster in described
     }
+
+
+SERVICES_COLUMNS = ["service", "cluster", "desired_count", "capacity", "load_balancers"]
+DATABASE_CLUSTER_COLUMNS = [
+    "cluster",
+    "engine",
+    "version",
+    "database",
+    "min_acu",
+    "max_acu",
+    "encrypted",
+    "backup_days",
+    "status",
+]
+DATABASE_INSTANCE_COLUMNS = ["instance", "cluster", "instance_class", "engine", "status"]
+FILE_SYSTEM_COLUMNS = ["file_system", "encrypted", "state"]
+SECRET_COLUMNS = ["name", "arn", "rotation"]
+
+
+def services_table(
+    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+) -> pd.DataFrame:
+    """The stack's ECS services as they run now, one row per service (by task name).
+
+    Columns: ``service`` (task name), ``cluster``, ``desired_count``, ``capacity`` (the strategy,
+    ``FARGATE_SPOT x1`` style; empty for a launch type), ``load_balancers`` (target groups it
+    registers with). Arguments and errors as for :func:`discover`.
+    """
+    services = discover(stack_name, session=session, endpoint_url=endpoint_url).services
+    rows = [
+        (s.service, s.cluster_name, s.desired_count, capacity_label(s.capacity), s.load_balancers)
+        for s in services
+    ]
+    return pd.DataFrame(rows, columns=SERVICES_COLUMNS)
+
+
+def database_clusters_table(
+    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+) -> pd.DataFrame:
+    """The stack's Aurora clusters as RDS describes them, one row per cluster.
+
+    Columns: ``cluster`` (identifier), ``engine``, ``version``, ``database`` (the schema created
+    with it), ``min_acu``/``max_acu`` (the Serverless v2 range; NaN when provisioned),
+    ``encrypted``, ``backup_days``, ``status``. Empty when the stack holds no cluster.
+    ``ValidationError("stack_name", ...)`` when the stack does not exist.
+    """
+    rds = aws_client("rds", session=session, endpoint_url=endpoint_url)
+    rows = []
+    for identifier in _physical_ids(stack_name, "AWS::RDS::DBCluster", session, endpoint_url):
+        [cluster] = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
+        capacity = cluster.get("ServerlessV2ScalingConfiguration") or {}
+        rows.append(
+            (
+                cluster["DBClusterIdentifier"],
+                cluster["Engine"],
+                cluster.get("EngineVersion"),
+                cluster.get("DatabaseName"),
+                capacity.get("MinCapacity"),
+                capacity.get("MaxCapacity"),
+                cluster.get("StorageEncrypted"),
+                cluster.get("BackupRetentionPeriod"),
+                cluster.get("Status"),
+            )
+        )
+    return pd.DataFrame(rows, columns=DATABASE_CLUSTER_COLUMNS)
+
+
+def database_instances_table(
+    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+) -> pd.DataFrame:
+    """The stack's DB instances (a cluster's writer and readers, or a single instance), one row each.
+
+    Columns: ``instance`` (identifier), ``cluster`` (empty for a single instance),
+    ``instance_class`` (``db.serverless`` for a Serverless v2 member), ``engine``, ``status``.
+    Errors as for :func:`database_clusters_table`.
+    """
+    rds = aws_client("rds", session=session, endpoint_url=endpoint_url)
+    rows = []
+    for identifier in _physical_ids(stack_name, "AWS::RDS::DBInstance", session, endpoint_url):
+        [instance] = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+        rows.append(
+            (
+                instance["DBInstanceIdentifier"],
+                instance.get("DBClusterIdentifier", ""),
+                instance["DBInstanceClass"],
+                instance["Engine"],
+                instance.get("DBInstanceStatus"),
+            )
+        )
+    return pd.DataFrame(rows, columns=DATABASE_INSTANCE_COLUMNS)
+
+
+def file_systems_table(
+    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+) -> pd.DataFrame:
+    """The stack's EFS file systems: ``file_system`` (id), ``encrypted`` (at rest), ``state``.
+
+    Errors as for :func:`database_clusters_table`.
+    """
+    efs = aws_client("efs", session=session, endpoint_url=endpoint_url)
+    rows = []
+    for identifier in _physical_ids(stack_name, "AWS::EFS::FileSystem", session, endpoint_url):
+        [described] = efs.describe_file_systems(FileSystemId=identifier)["FileSystems"]
+        rows.append((described["FileSystemId"], described["Encrypted"], described.get("LifeCycleState")))
+    return pd.DataFrame(rows, columns=FILE_SYSTEM_COLUMNS)
+
+
+def secrets_table(
+    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+) -> pd.DataFrame:
+    """The stack's Secrets Manager secrets: where credentials live, never what they are.
+
+    Columns: ``name``, ``arn``, ``rotation`` (whether rotation is on). Reads metadata only
+    (``DescribeSecret``); no secret value is ever fetched. Errors as for
+    :func:`database_clusters_table`.
+    """
+    secrets = aws_client("secretsmanager", session=session, endpoint_url=endpoint_url)
+    rows = []
+    for arn in _physical_ids(stack_name, "AWS::SecretsManager::Secret", session, endpoint_url):
+        described = secrets.describe_secret(SecretId=arn)
+        rows.append((described["Name"], described["ARN"], bool(described.get("RotationEnabled"))))
+    return pd.DataFrame(rows, columns=SECRET_COLUMNS)
+
+
+def _physical_ids(
+    stack_name: str, resource_type: str, session: boto3.Session | None, endpoint_url: str | None
+) -> list[str]:
+    cloudformation = aws_client("cloudformation", session=session, endpoint_url=endpoint_url)
+    return stack_resources(stack_name, cloudformation).get(resource_type, [])

@@ -1,5 +1,8 @@
 """The walkthrough's HTML report: deployed outputs, metrics plots and the simulation tables on one page.
 
+The notebooks' side: ``write_artifacts(folder, figures, tables)`` saves figures as PNG and tables
+as HTML fragments and returns their names; ``write_summary(results_path, summary)`` writes the
+notebook's JSON summary.
 ``write_report(path, steps=..., artifacts_dir=...)`` reads what the notebooks left behind (their
 JSON summaries, PNG figures and HTML tables) and writes one self-contained page: figures are
 embedded, the executed notebooks are linked.
@@ -9,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -53,6 +59,39 @@ class Step:
         executed = self.row.get("executed")
         path = Path(executed).with_suffix(".json") if executed else None
         return json.loads(path.read_text()) if path and path.exists() else {}
+
+
+def write_artifacts(
+    folder: str | Path,
+    figures: Mapping[str, Figure],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    dpi: int = 90,
+) -> dict[str, list[str]]:
+    """Write each figure as ``<folder>/<name>.png`` and each table as ``<name>.html`` for the report.
+
+    ``folder`` is created if missing. A table's named index levels become its first columns (an
+    unnamed index is dropped). Returns the file names written, ``{"figures": [...], "tables": [...]}``,
+    which is what :func:`write_report` reads from a notebook's JSON summary. ``dpi`` defaults to 90.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, figure in figures.items():
+        figure.savefig(folder / f"{name}.png", dpi=dpi)
+    for name, table in tables.items():
+        named_index = any(level is not None for level in table.index.names)
+        flat = table.reset_index() if named_index else table
+        (folder / f"{name}.html").write_text(flat.to_html(index=False, border=0))
+    return {"figures": [f"{name}.png" for name in figures], "tables": [f"{name}.html" for name in tables]}
+
+
+def write_summary(results_path: str | Path | None, summary: Mapping[str, Any]) -> None:
+    """Write a notebook's run summary as JSON to ``results_path`` (its folder created); ``None``
+    writes nothing. Values JSON has no type for (timestamps, paths) are written as text."""
+    if results_path:
+        path = Path(results_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary, indent=2, default=str))
 
 
 def write_report(path: str | Path, steps: Sequence[Step], artifacts_dir: str | Path) -> Path:

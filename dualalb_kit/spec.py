@@ -36,6 +36,8 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 SUBNET_CHOICES = ("private", "public", "public-one-per-az")
 SAMPLE_IMAGE_PREFIX = "sample:"
 """``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
+SAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "params" / "sample.yaml"
+"""The sample's params file: the order/customer/product services, on Fargate Spot."""
 
 
 class _Model(BaseModel):
@@ -316,6 +318,25 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
     if not isinstance(data, Mapping):
         raise ValidationError("params", "the top level must be a mapping of spec fields")
     return DeploymentSpec.model_validate(data)
+
+
+def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:
+    """A spec from a notebook's parameters (its ``globals()`` after papermill injected a params file).
+
+    Only :class:`DeploymentSpec`'s fields count: run options (``target``, ``endpoint_url``,
+    ``start``, ``end``, ``results_path``, ...) and every other name are ignored, and ``None``
+    values fall back to the field's default. ``tasks`` missing or ``None`` means the tasks of
+    ``params/sample.yaml`` for pattern ``dualalb`` and none (the WordPress service) for ``wordpress``.
+    """
+    fields = {
+        name: value
+        for name, value in namespace.items()
+        if name in DeploymentSpec.model_fields and value is not None
+    }
+    pattern = fields.get("pattern", DeploymentSpec.model_fields["pattern"].default)
+    if "tasks" not in fields and pattern == "dualalb":
+        fields["tasks"] = load_spec(SAMPLE_PARAMS).to_params()["tasks"]
+    return load_spec(fields)
 
 
 def _looks_like_path(source: str | Path) -> bool:

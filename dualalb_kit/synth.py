@@ -15,6 +15,7 @@ from .spec import DeploymentSpec
 DEFAULT_OUTDIR = Path("cdk.out")
 MAX_LOOKUP_ROUNDS = 3
 """Synth passes allowed for answering missing context (each answer may reveal another lookup)."""
+UNKNOWN_UNTIL_DEPLOYED = "(known after deploy)"
 
 
 @dataclass
@@ -54,6 +55,15 @@ class Synthesis:
     def outputs(self) -> dict[str, Any]:
         """Template outputs: name -> value (an intrinsic until deployed)."""
         return {name: out["Value"] for name, out in self.template.get("Outputs", {}).items()}
+
+    def outputs_table(self) -> pd.DataFrame:
+        """The outputs as columns ``output`` and ``value``, in template order; a value CloudFormation
+        computes at deploy time (an intrinsic such as the ALB's DNS name) reads ``(known after deploy)``."""
+        rows = [
+            (name, value if isinstance(value, str) else UNKNOWN_UNTIL_DEPLOYED)
+            for name, value in self.outputs.items()
+        ]
+        return pd.DataFrame(rows, columns=["output", "value"])
 
     def resource_counts(self) -> pd.DataFrame:
         """Resources by type: columns ``type`` and ``count``, most frequent first."""

@@ -123,6 +123,28 @@ def running_sandbox_url() -> str | None:
     return url if url and sandbox_answers(url) else None
 
 
+def use_sandbox(
+    target: str, endpoint_url: str | None = None, region: str = DEFAULT_REGION
+) -> tuple[str | None, Sandbox | None]:
+    """Point this process at a sandbox when ``target`` is ``"sandbox"``; returns ``(endpoint_url, own)``.
+
+    The sandbox is ``endpoint_url`` if given, else the one in ``DUALALB_SANDBOX_URL`` if it
+    answers, else a new one started here: ``own`` is that new sandbox (stop it when done), ``None``
+    when an existing one was reused. This process's environment then names the sandbox, with
+    moto's dummy credentials and ``region`` (default us-east-1), so plain boto3 clients and child
+    processes use it. Any other target (``"aws"``) changes nothing and returns ``(None, None)``.
+    """
+    if target != "sandbox":
+        return None, None
+    endpoint_url = endpoint_url or running_sandbox_url()
+    own = None
+    if endpoint_url is None:
+        own = Sandbox(region=region).start()
+        endpoint_url = own.endpoint_url
+    os.environ.update(sandbox_environment(endpoint_url, region))
+    return endpoint_url, own
+
+
 def sandbox_answers(endpoint_url: str) -> bool:
     """Whether an AWS endpoint answers at ``endpoint_url`` (an STS call, 2 s timeout)."""
     import boto3
