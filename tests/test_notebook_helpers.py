@@ -497,3 +497,13 @@ def test_discovery_tables_name_a_missing_stack(sandbox):
             "helpers-missing", endpoint_url=sandbox.endpoint_url, session=sandbox_session()
         )
     assert raised.value.field == "stack_name" and "helpers-missing" in str(raised.value)
+
+
+@pytest.mark.parametrize("notebook", sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")))
+def test_notebooks_stay_thin_and_are_committed_without_outputs(notebook):
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    code = [cell for cell in cells if cell.cell_type == "code"]
+    assert [cell for cell in code if cell.outputs or cell.execution_count is not None] == []
+    defining = [cell.source for cell in code if re.search(r"^\s*(def|class) ", cell.source, re.MULTILINE)]
+    assert defining == []
+    assert sum(cell.cell_type == "markdown" for cell in cells) >= len(code) // 2
