@@ -130,6 +130,30 @@ def test_desired_count_change_diffs_to_one_property_and_updates_in_place(sandbox
     assert diff(changed, endpoint_url=sandbox.endpoint_url).empty
 
 
+@pytest.mark.sandbox
+def test_a_health_check_change_updates_the_target_groups_in_place(sandbox, deployed_sample, tmp_path):
+    spec = sample_spec(customer={"desired_count": 3})
+    customer = next(task for task in spec.tasks if task.name == "customer")
+    customer.health_check = customer.health_check.model_copy(update={"path": "/ready"})
+    before = physical_ids(sandbox, STACK)
+
+    deploy(spec, endpoint_url=sandbox.endpoint_url, progress=False)
+
+    assert stack_of(sandbox, STACK)["StackStatus"] == "UPDATE_COMPLETE"
+    assert physical_ids(sandbox, STACK) == before  # CloudFormation keeps the names it generated
+    groups = physical_ids(sandbox, STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    elbv2 = aws_client("elbv2", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    paths = {
+        group["TargetGroupArn"]: group["HealthCheckPath"]
+        for group in elbv2.describe_target_groups(TargetGroupArns=list(groups.values()))["TargetGroups"]
+    }
+    customer_groups = {arn for logical_id, arn in groups.items() if "customer" in logical_id}
+    assert len(customer_groups) == 1
+    assert {arn: path for arn, path in paths.items() if path == "/ready"} == dict.fromkeys(
+        customer_groups, "/ready"
+    )
+
+
 def zone_app(outdir: Path, stack_name: str, vpc_id: str, zone_name: str = "svc.local") -> Path:
     """A raw aws-cdk-lib app: a queue and a private hosted zone on an existing VPC."""
     import aws_cdk as cdk

@@ -76,6 +76,15 @@ class GapFillModel:
         return True
 
     @classmethod
+    def renamed(cls, current_name: str, resource_name: str, properties: Properties) -> bool:
+        """Whether an update renames the resource: only a name the template sets can change.
+
+        Without the name property moto generates a new random ``resource_name`` for every
+        update, where CloudFormation keeps the name it generated at creation.
+        """
+        return cls.cloudformation_name_type() in properties and resource_name != current_name  # type: ignore[attr-defined]
+
+    @classmethod
     def update_in_place(
         cls, original: Any, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> Any:

@@ -40,7 +40,7 @@ class Cluster(GapFillModel, ecs_models.Cluster, CloudFormationModel):
     def replaced_on_update(
         cls, original: ecs_models.Cluster, resource_name: str, properties: Properties
     ) -> bool:
-        return original.name != resource_name
+        return cls.renamed(original.name, resource_name, properties)
 
     @classmethod
     def update_in_place(

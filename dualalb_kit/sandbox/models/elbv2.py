@@ -110,7 +110,7 @@ class LoadBalancer(Elbv2Handle, CloudFormationModel):
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
         balancer = original.resource
-        return balancer.name != resource_name or balancer.scheme != properties.get(
+        return cls.renamed(balancer.name, resource_name, properties) or balancer.scheme != properties.get(
             "Scheme", "internet-facing"
         )
 
@@ -185,7 +185,7 @@ class TargetGroup(Elbv2Handle, CloudFormationModel):
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
         group = original.resource
-        return group.name != resource_name or any(
+        return cls.renamed(group.name, resource_name, properties) or any(
             name in properties and str(properties[name]) != str(getattr(group, xform_name(name)))
             for name in TARGET_GROUP_REPLACED_BY
         )

@@ -63,11 +63,11 @@ def database_kwargs(
 
 
 class DatabaseModel(GapFillModel):
-    """An RDS model named by ``database_identifier``: an update that changes the name replaces it."""
+    """An RDS model named by ``database_identifier``: an update that renames it replaces it."""
 
     @classmethod
     def replaced_on_update(cls, original: Any, resource_name: str, properties: Properties) -> bool:
-        return database_identifier(resource_name) != original.physical_resource_id
+        return cls.renamed(original.physical_resource_id, database_identifier(resource_name), properties)
 
 
 class DBCluster(DatabaseModel, BackendHandle, CloudFormationModel):

@@ -75,7 +75,7 @@ class Secret(StandaloneModel, CloudFormationModel):
 
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
-        return resource_name != original.name
+        return cls.renamed(original.name, resource_name, properties)
 
     @classmethod
     def update_in_place(
