@@ -287,9 +287,15 @@ def test_health_check_on_blank_gif_and_a_log_group_kept_one_month():
     _, group = only(template, "AWS::ElasticLoadBalancingV2::TargetGroup")
     assert group["Properties"]["HealthCheckPath"] == "/wp-includes/images/blank.gif"
     assert group["Properties"]["Matcher"] == {"HttpCode": "200"}
-    log_group, _ = only(template, "AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    log_group = wordpress_log_group(template)
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == 30
+
+
+def wordpress_log_group(template: Template) -> dict:
+    """The log group WordPress's container writes to (the VPC's flow-log group is another)."""
     options = container_definition(template)["LogConfiguration"]["Options"]
-    assert options["awslogs-group"] == {"Ref": log_group}
+    return template.to_json()["Resources"][options["awslogs-group"]["Ref"]]
 
 
 @pytest.mark.parametrize(
@@ -308,7 +314,6 @@ KINDS = (
     "AWS::RDS::DBCluster",
     "AWS::SecretsManager::Secret",
     "AWS::EFS::FileSystem",
-    "AWS::Logs::LogGroup",
 )
 
 
@@ -324,8 +329,8 @@ def test_data_is_kept_on_delete_by_default():
         "AWS::RDS::DBCluster": {"Snapshot"},
         "AWS::SecretsManager::Secret": {"Retain"},
         "AWS::EFS::FileSystem": {"Retain"},
-        "AWS::Logs::LogGroup": {"Retain"},  # the WordPress log and the VPC flow log
     }
+    assert wordpress_log_group(variant("provisioned"))["DeletionPolicy"] == "Retain"
     single = deletion_policies(variant("single"), ("AWS::RDS::DBInstance",))
     assert single == {"AWS::RDS::DBInstance": {"Snapshot"}}
 
@@ -336,8 +341,7 @@ def test_removal_policy_destroy_deletes_the_data():
     assert policies["AWS::RDS::DBCluster"] == {"Delete"}
     assert policies["AWS::SecretsManager::Secret"] == {"Delete"}
     assert policies["AWS::EFS::FileSystem"] == {"Delete"}
-    wordpress_log, _ = only(template, "AWS::Logs::LogGroup", {"RetentionInDays": 30})
-    assert template.to_json()["Resources"][wordpress_log]["DeletionPolicy"] == "Delete"
+    assert wordpress_log_group(template)["DeletionPolicy"] == "Delete"
 
 
 # -- service_props --------------------------------------------------------------------------------
