@@ -56,3 +56,15 @@ def test_sandbox_listens_on_loopback_only_and_is_found_through_the_environment(m
         assert running_sandbox_url() == sandbox.endpoint_url
         assert sts_account(sandbox.endpoint_url) == "123456789012"
     assert running_sandbox_url() is None
+
+
+def test_cloudtrail_lookup_answers_with_no_events(sandbox):
+    """The CDK CLI asks CloudTrail after a failed deploy; moto alone answers with a server error."""
+    client = boto3.client(
+        "cloudtrail",
+        endpoint_url=sandbox.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    assert client.lookup_events(MaxResults=5)["Events"] == []

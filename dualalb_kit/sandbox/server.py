@@ -10,13 +10,13 @@ from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
+from ..aws import DEFAULT_REGION, aws_client
+
 SANDBOX_URL_ENV = "DUALALB_SANDBOX_URL"
 """When set, notebooks and the CLI reuse the sandbox at this URL instead of starting one."""
 
 SANDBOX_ACCOUNT = "123456789012"
 """The account moto answers for."""
-
-DEFAULT_REGION = "us-east-1"
 
 
 def free_port() -> int:
@@ -68,7 +68,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         if self._server is None:
-            from . import cloudformation, cloudwatch, models  # noqa: F401  (register the gap-fills)
+            from . import cloudformation, cloudtrail, cloudwatch, models  # noqa: F401  (register the gap-fills)
 
             quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -123,39 +123,52 @@ def running_sandbox_url() -> str | None:
     return url if url and sandbox_answers(url) else None
 
 
+def lookup_endpoint(target: str, endpoint_url: str | None = None) -> str | None:
+    """Where synthesis answers context lookups: for ``target="sandbox"``, ``endpoint_url`` if given,
+    else the running sandbox (:func:`running_sandbox_url`); ``None`` (AWS itself, or no sandbox
+    running) otherwise. Starts nothing."""
+    if target != "sandbox":
+        return None
+    return endpoint_url or running_sandbox_url()
+
+
 def use_sandbox(
-    target: str, endpoint_url: str | None = None, region: str = DEFAULT_REGION
+    target: str,
+    endpoint_url: str | None = None,
+    region: str = DEFAULT_REGION,
+    *,
+    set_environment: bool = True,
 ) -> tuple[str | None, Sandbox | None]:
     """Point this process at a sandbox when ``target`` is ``"sandbox"``; returns ``(endpoint_url, own)``.
 
     The sandbox is ``endpoint_url`` if given, else the one in ``DUALALB_SANDBOX_URL`` if it
     answers, else a new one started here: ``own`` is that new sandbox (stop it when done), ``None``
-    when an existing one was reused. This process's environment then names the sandbox, with
-    moto's dummy credentials and ``region`` (default us-east-1), so plain boto3 clients and child
-    processes use it. Any other target (``"aws"``) changes nothing and returns ``(None, None)``.
+    when an existing one was reused. With ``set_environment`` (default) this process's environment
+    then names the sandbox, with moto's dummy credentials and ``region`` (default us-east-1), so
+    plain boto3 clients and child processes use it; ``set_environment=False`` leaves the
+    environment alone (pass the URL on instead). Any other target (``"aws"``) changes nothing and
+    returns ``(None, None)``.
     """
     if target != "sandbox":
         return None, None
-    endpoint_url = endpoint_url or running_sandbox_url()
+    endpoint_url = lookup_endpoint(target, endpoint_url)
     own = None
     if endpoint_url is None:
         own = Sandbox(region=region).start()
         endpoint_url = own.endpoint_url
-    os.environ.update(sandbox_environment(endpoint_url, region))
+    if set_environment:
+        os.environ.update(sandbox_environment(endpoint_url, region))
     return endpoint_url, own
 
 
 def sandbox_answers(endpoint_url: str) -> bool:
     """Whether an AWS endpoint answers at ``endpoint_url`` (an STS call, 2 s timeout)."""
-    import boto3
     from botocore.config import Config
 
-    client = boto3.client(
+    client = aws_client(
         "sts",
         endpoint_url=endpoint_url,
-        region_name=DEFAULT_REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        region=DEFAULT_REGION,
         config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
     )
     try:
