@@ -165,7 +165,8 @@ def _destroy(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import SAMPLE_PARAMS, run_demo
+    from .demo import run_demo
+    from .spec import SAMPLE_PARAMS
 
     return run_demo(args.out_dir, args.params or SAMPLE_PARAMS)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .aws import aws_client
 from .errors import ValidationError
 
 SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
@@ -31,28 +32,6 @@ class ContextLookupError(ValidationError):
 
     def __init__(self, provider: str, message: str) -> None:
         super().__init__("vpc" if provider == "vpc-provider" else "", message)
-
-
-def aws_client(service: str, *, region: str, endpoint_url: str | None) -> Any:
-    """A boto3 client for ``service``: the sandbox at ``endpoint_url`` (its dummy credentials) or AWS.
-
-    With ``endpoint_url=None`` the client uses the environment's credentials and AWS itself.
-    """
-    import boto3
-
-    if endpoint_url is None:
-        return boto3.client(service, region_name=region)
-    from .sandbox import sandbox_environment
-
-    sandbox = sandbox_environment(endpoint_url, region)
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=endpoint_url,
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=sandbox["AWS_SESSION_TOKEN"],
-    )
 
 
 def missing_context(assembly_dir: str | Path) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from . import batch
 from .report import Step, write_report
+from .spec import SAMPLE_PARAMS
 
-SAMPLE_PARAMS = batch.REPO_ROOT / "params" / "sample.yaml"
 STEPS = (
     ("1 · design and synth", "01_design_and_synth.ipynb", {}),
     ("2 · deploy to the sandbox", "02_deploy.ipynb", {"destroy_at_end": False}),
@@ -29,18 +29,15 @@ STEPS = (
 
 def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) -> int:
     """Run the walkthrough into ``out_dir`` (default ``out``); returns 0 when every step passed."""
-    from .sandbox import Sandbox, running_sandbox_url
+    from .sandbox import use_sandbox
 
     out = Path(out_dir)
     artifacts = out / "report_assets"
-    endpoint_url = running_sandbox_url()
-    own_sandbox = None
-    if endpoint_url is None:
-        own_sandbox = Sandbox().start()
-        endpoint_url = own_sandbox.endpoint_url
-        print(f"started a sandbox at {endpoint_url} (stopped at the end)")
-    else:
+    endpoint_url, own_sandbox = use_sandbox("sandbox", set_environment=False)
+    if own_sandbox is None:
         print(f"using the sandbox at {endpoint_url}")
+    else:
+        print(f"started a sandbox at {endpoint_url} (stopped at the end)")
     batch.ensure_kernel()
     steps: list[Step] = []
     try:

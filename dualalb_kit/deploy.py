@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .context import aws_client
+from .aws import aws_client
 from .errors import ValidationError
 from .progress import ProgressBar, parse_event
 from .runtime import cdk_cli, node_environment

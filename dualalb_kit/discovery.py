@@ -20,6 +20,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from .aws import aws_client
 from .diagram import capacity_label
 from .errors import ValidationError
 
@@ -104,15 +105,6 @@ class StackResources:
         ]
 
 
-def aws_client(
-    service: str, *, session: boto3.Session | None, endpoint_url: str | None, **options: Any
-) -> Any:
-    """A boto3 client from ``session`` (default: a new one) at ``endpoint_url`` (default: the session's)."""
-    session = session or boto3.Session()
-    region = session.region_name or "us-east-1"
-    return session.client(service, region_name=region, endpoint_url=endpoint_url, **options)
-
-
 def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for first in range(0, len(items), size):
         yield items[first : first + size]
@@ -139,8 +131,9 @@ def discover(
     """The stack's ALBs, tagged target groups and tagged ECS services.
 
     Raises ``ValidationError("stack_name", ...)`` when the stack does not exist or holds no
-    resource the kit tagged. ``session`` defaults to a new boto3 Session; ``endpoint_url`` to the
-    session's endpoint (the sandbox's when ``AWS_ENDPOINT_URL`` is set).
+    resource the kit tagged. ``session`` and ``endpoint_url`` are as in
+    :func:`dualalb_kit.aws.aws_client` (default: boto3's default session at its endpoint, the
+    sandbox's when ``AWS_ENDPOINT_URL`` is set).
     """
     clients = {
         name: aws_client(name, session=session, endpoint_url=endpoint_url)

@@ -42,7 +42,8 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
-from .discovery import SYNTHETIC_TAG, StackResources, aws_client, discover
+from .aws import aws_client
+from .discovery import SYNTHETIC_TAG, StackResources, discover
 from .errors import ValidationError
 
 MAX_QUERIES_PER_CALL = 500
@@ -193,6 +194,19 @@ def time_index(start: datetime | str, end: datetime | str, period: int) -> pd.Da
     return pd.date_range(first, last, freq=f"{period}s", inclusive="left", name="timestamp")
 
 
+def time_window(
+    start: datetime | str | None = None, end: datetime | str | None = None, *, hours: float = 24
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The analysed window ``(start, end)`` in UTC (naive times are UTC).
+
+    ``end`` defaults to the last full hour (now, floored to the hour); ``start`` to ``hours``
+    (default 24) before ``end``.
+    """
+    last = utc_timestamp(end, "end") if end else pd.Timestamp.now(tz="UTC").floor("h")
+    first = utc_timestamp(start, "start") if start else last - pd.Timedelta(hours=hours)
+    return first, last
+
+
 def utc_timestamp(moment: datetime | str, field: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(moment)
@@ -311,6 +325,13 @@ def build_frame(
     )
 
 
+def requests_per_service(metrics: pd.DataFrame) -> pd.Series:
+    """Total ``RequestCount`` per service (both ALBs) in a tidy metrics frame: a Series named
+    ``requests``, indexed by service; services without a request datapoint are left out."""
+    requests = metrics[metrics["metric"] == "RequestCount"]
+    return requests.groupby("service", observed=True)["value"].sum().rename("requests")
+
+
 def synthetic_window_overlaps(resources: StackResources, index: pd.DatetimeIndex, period: int) -> bool:
     """Whether the traffic generator's tag says synthetic data covers part of ``index``."""
     end = index[-1] + pd.Timedelta(seconds=period)
@@ -337,8 +358,9 @@ def load_metrics(
     metric, statistic and period (``period`` seconds, default 60), NaN where CloudWatch has no
     datapoint. The module docstring lists the metrics and statistics.
 
-    ``session`` (default: a new boto3 Session) makes every call, so callers can count them;
+    ``session`` (default: boto3's default session) makes every call, so callers can count them;
     ``endpoint_url`` defaults to the session's (the sandbox's when ``AWS_ENDPOINT_URL`` is set).
+    Both are as in :func:`dualalb_kit.aws.aws_client`.
     ``frame.attrs``: ``stack_name``, ``period``, and ``synthetic`` (True when the sandbox's
     traffic generator published data in this window: label plots accordingly).
     """

@@ -210,6 +210,16 @@ def task_sizes(spec: Any) -> dict[str, TaskSize]:
     }
 
 
+def policies_from_spec(spec: Any) -> dict[str, dict[str, Any]]:
+    """A DeploymentSpec's scaling policies as keyword arguments of :func:`simulate_target_tracking`
+    and :func:`simulate_grid`: ``scaling`` (task name -> its ScalingSpec) and ``desired_count``
+    (task name -> its desired count)."""
+    return {
+        "scaling": {task.name: task.scaling for task in spec.tasks},
+        "desired_count": {task.name: task.desired_count for task in spec.tasks},
+    }
+
+
 @dataclass(frozen=True)
 class _Limits:
     """Per-service settings as arrays over the services axis."""

@@ -161,10 +161,10 @@ def _account_for_lookups(spec: DeploymentSpec, endpoint_url: str | None) -> str 
         from .sandbox.server import SANDBOX_ACCOUNT
 
         return SANDBOX_ACCOUNT
-    import boto3
+    from .aws import aws_client
 
     try:
-        return boto3.client("sts", region_name=spec.region).get_caller_identity()["Account"]
+        return aws_client("sts", region=spec.region).get_caller_identity()["Account"]
     except Exception as exc:  # no credentials, no network: say what the lookup needs
         raise ValidationError(
             "vpc",

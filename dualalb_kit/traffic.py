@@ -37,9 +37,19 @@ import numpy as np
 import pandas as pd
 from botocore.config import Config
 
-from .discovery import SYNTHETIC_TAG, StackResources, aws_client, discover
+from .aws import aws_client
+from .discovery import SYNTHETIC_TAG, StackResources, discover
 from .errors import ValidationError
-from .metrics import ALB, CONTAINER_INSIGHTS, ECS, MetricQuery, build_frame, metric_queries, time_index
+from .metrics import (
+    ALB,
+    CONTAINER_INSIGHTS,
+    ECS,
+    MetricQuery,
+    build_frame,
+    metric_queries,
+    requests_per_service,
+    time_index,
+)
 
 PERIOD = 60
 MAX_ITEMS_PER_PUT = 1000
@@ -427,7 +437,6 @@ def generate_traffic(
         resources, widened_window(resources, index[0], window_end), session=session, endpoint_url=endpoint_url
     )
     published = published_frame(resources, series, index)
-    request_counts = published[published["metric"] == "RequestCount"].groupby("service")["value"].sum()
     return TrafficSummary(
         stack_name=stack_name,
         start=index[0],
@@ -436,7 +445,7 @@ def generate_traffic(
         series=len(series),
         datapoints=datapoints,
         put_calls=calls,
-        requests={service: int(total) for service, total in request_counts.items()},
+        requests={service: int(total) for service, total in requests_per_service(published).items()},
         published=published,
     )
 

@@ -448,11 +448,7 @@ class SpecDesigner(_Form):
         self.resources_html.value = f"<h4>Resources ({len(synthesis.resources)})</h4>" + counts.to_html(
             index=False, classes="dualalb-resources", border=0
         )
-        self.outputs_html.value = "<h4>Outputs</h4>" + _table(
-            pd.DataFrame(
-                [{"output": name, "value": _render_value(value)} for name, value in synthesis.outputs.items()]
-            )
-        )
+        self.outputs_html.value = "<h4>Outputs</h4>" + _table(synthesis.outputs_table())
         warnings = synthesis.warnings + [
             f"cdk-nag {row.rule}: {row.path}" for row in synthesis.findings.itertuples()
         ]
@@ -482,9 +478,7 @@ class SpecDesigner(_Form):
                 self.spec, target=self.target.value, endpoint_url=self._endpoint(), progress=True
             )
         self.deployed_outputs = dict(outputs)
-        self.outputs_html.value = "<h4>Deployed outputs</h4>" + _table(
-            pd.DataFrame([{"output": name, "value": value} for name, value in self.deployed_outputs.items()])
-        )
+        self.outputs_html.value = "<h4>Deployed outputs</h4>" + _table(deploy.outputs_table(outputs))
         return self.deployed_outputs
 
     def run_destroy(self) -> None:
@@ -497,14 +491,10 @@ class SpecDesigner(_Form):
         self.deployed_outputs = None
 
     def _endpoint(self, *, required: bool = True) -> str | None:
-        if self.target.value == "aws":
-            return None
-        if self.endpoint_url:
-            return self.endpoint_url
-        from .sandbox import running_sandbox_url
+        from .sandbox import lookup_endpoint
 
-        url = running_sandbox_url()
-        if url is None and required:
+        url = lookup_endpoint(self.target.value, self.endpoint_url)
+        if url is None and required and self.target.value == "sandbox":
             raise ValidationError(
                 "endpoint_url",
                 "no sandbox is running: start one with `dualalb-kit sandbox` or pass endpoint_url",
@@ -582,10 +572,3 @@ def default_spec() -> DeploymentSpec:
 
 def _table(frame: pd.DataFrame) -> str:
     return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0)
-
-
-def _render_value(value: Any) -> str:
-    """A template output value: plain strings as-is, intrinsics as a short note."""
-    if isinstance(value, str):
-        return value
-    return "(known after deploy)"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
+from dualalb_kit.aws import aws_client
 from dualalb_kit.context import (
     ContextLookupError,
-    aws_client,
     load_cache,
     missing_context,
     resolve_missing,

@@ -31,7 +31,9 @@ from dualalb_kit.metrics import (
     metrics_client,
     minimum_calls,
     plan_batches,
+    requests_per_service,
     time_index,
+    time_window,
 )
 from dualalb_kit.sandbox.cloudwatch import inject_throttling
 from dualalb_kit.traffic import LoadProfile, Spike, generate_traffic
@@ -339,6 +341,33 @@ def test_plan_meets_the_minimum_and_keeps_to_the_limits(queries, periods, calls)
 def test_time_index_rejects_bad_windows(start, end, period, field):
     with pytest.raises(ValidationError, match=rf"^{field}: "):
         time_index(start, end, period)
+
+
+def test_time_window_defaults_to_the_last_full_hours():
+    assert time_window("2026-01-05 06:00", "2026-01-05T12:00+02:00") == (
+        pd.Timestamp("2026-01-05 06:00", tz="UTC"),
+        pd.Timestamp("2026-01-05 10:00", tz="UTC"),
+    )
+    assert time_window(end="2026-01-05 12:00", hours=6)[0] == pd.Timestamp("2026-01-05 06:00", tz="UTC")
+    start, end = time_window(hours=3)
+    assert (
+        end == end.floor("h") and end <= pd.Timestamp.now(tz="UTC") and end - start == pd.Timedelta(hours=3)
+    )
+    with pytest.raises(ValidationError, match=r"^start: "):
+        time_window("yesterday-ish", END)
+
+
+def test_requests_per_service_sums_both_albs():
+    frame = pd.DataFrame(
+        {
+            "service": ["web", "web", "web", "api", "api"],
+            "alb": ["external", "internal", None, "internal", None],
+            "metric": ["RequestCount", "RequestCount", "CPUUtilization", "RequestCount", "RequestCount"],
+            "value": [10.0, 5.0, 99.0, np.nan, 7.0],
+        }
+    )
+    assert requests_per_service(frame).to_dict() == {"api": 7.0, "web": 15.0}
+    assert requests_per_service(frame).name == "requests"
 
 
 @pytest.mark.sandbox

@@ -18,7 +18,7 @@ import pytest
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
 from dualalb_kit import ValidationError
 from dualalb_kit.report import Step, write_artifacts, write_report, write_summary
-from dualalb_kit.sandbox import Sandbox, sandbox_environment, use_sandbox
+from dualalb_kit.sandbox import Sandbox, lookup_endpoint, sandbox_environment, use_sandbox
 from dualalb_kit.spec import SAMPLE_PARAMS, load_spec, spec_from_parameters
 from dualalb_kit.synth import synth
 from dualalb_kit.template import (
@@ -154,6 +154,23 @@ def test_use_sandbox_starts_one_when_none_answers(clean_environment):
     finally:
         own.stop()
     assert not sandbox_answers(endpoint_url)
+
+
+def test_use_sandbox_can_leave_the_environment_alone(clean_environment, sandbox):
+    import os
+
+    clean_environment.setenv("DUALALB_SANDBOX_URL", sandbox.endpoint_url)
+    before = dict(os.environ)
+    assert use_sandbox("sandbox", set_environment=False) == (sandbox.endpoint_url, None)
+    assert dict(os.environ) == before
+
+
+def test_lookup_endpoint_names_the_sandbox_to_ask_and_starts_none(clean_environment, sandbox):
+    assert lookup_endpoint("aws", "http://localhost:7") is None
+    assert lookup_endpoint("sandbox", "http://localhost:7") == "http://localhost:7"
+    assert lookup_endpoint("sandbox") is None
+    clean_environment.setenv("DUALALB_SANDBOX_URL", sandbox.endpoint_url)
+    assert lookup_endpoint("sandbox") == sandbox.endpoint_url
 
 
 # -- the synthesized template ------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from dualalb_kit import ValidationError
-from dualalb_kit.context import aws_client, missing_context, resolve_missing
+from dualalb_kit.aws import aws_client
+from dualalb_kit.context import missing_context, resolve_missing
 from dualalb_kit.runtime import cdk_cli, node_environment
 from dualalb_kit.samples import SAMPLE_APP_DIR, SAMPLE_ROLES
 from dualalb_kit.samples.default import STACK_NAME, build_app

@@ -18,6 +18,7 @@ from dualalb_kit.cost import compare_mixes as cost_compare_mixes
 from dualalb_kit.scaling import (
     TaskSize,
     grid_totals,
+    policies_from_spec,
     recommend,
     simulate_grid,
     simulate_target_tracking,
@@ -478,6 +479,33 @@ def test_task_sizes_follow_the_spec():
     assert (sizes["a"].cpu, sizes["a"].memory) == (512, 1024)
     assert [(c.provider, c.base, c.weight) for c in sizes["a"].strategy] == [("FARGATE_SPOT", 0, 1)]
     assert [(c.provider, c.base, c.weight) for c in sizes["b"].strategy] == [("FARGATE", 1, 1)]
+
+
+def test_policies_from_spec_are_each_tasks_scaling_and_desired_count():
+    spec = load_spec(
+        {
+            "stack_name": "s",
+            "tasks": [
+                {
+                    "name": "web",
+                    "image": "i",
+                    "desired_count": 2,
+                    "external": {"port": 80},
+                    "scaling": {"max_capacity": 8, "request_per_target": 1000},
+                },
+                {"name": "api", "image": "i", "desired_count": 1, "internal": {"port": 81}},
+            ],
+        }
+    )
+    policies = policies_from_spec(spec)
+    assert policies["desired_count"] == {"web": 2, "api": 1}
+    assert policies["scaling"]["web"] == ScalingSpec(max_capacity=8, request_per_target=1000)
+    explicit = simulate_target_tracking(
+        TWO_SERVICES, {task.name: task.scaling for task in spec.tasks}, {"web": 2, "api": 1}
+    )
+    result = simulate_target_tracking(TWO_SERVICES, **policies)
+    pd.testing.assert_frame_equal(result.tasks, explicit.tasks)
+    assert (tasks_of(result)[0], tasks_of(result, "api")[0]) == (2, 1)
 
 
 def test_bad_grids_are_validation_errors():
