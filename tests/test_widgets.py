@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import dualalb_kit  # noqa: F401  (sets JSII_NODE before aws_cdk loads)
+from dualalb_kit.aws import aws_client
 from dualalb_kit.diagram import Diagram, topology
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.spec import load_spec
@@ -251,8 +252,6 @@ def test_topology_reads_listeners_redirects_and_services():
 
 @pytest.mark.sandbox
 def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
-    import boto3
-
     spec = load_spec(PARAMS[0]).model_copy(update={"stack_name": "designer-buttons"})
     designer = SpecDesigner(spec, outdir=tmp_path / "assembly", nag=False, endpoint_url=sandbox.endpoint_url)
     designer.deploy_button.click()
@@ -271,12 +270,6 @@ def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
 
     designer.destroy_button.click()
     assert designer.last_action_error is None, designer.last_action_error
-    cloudformation = boto3.client(
-        "cloudformation",
-        endpoint_url=sandbox.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudformation = aws_client("cloudformation", endpoint_url=sandbox.endpoint_url)
     stacks = cloudformation.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "designer-buttons"] == ["DELETE_COMPLETE"]
