@@ -124,7 +124,8 @@ def synth(
     synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
     synthesis, they are returned in ``Synthesis.findings``.
     """
-    assembly_dir = Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name
+    # Absolute: jsii's Node process keeps the working directory this process had when it started.
+    assembly_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
     assembly_dir.mkdir(parents=True, exist_ok=True)
     account = account or spec.account or _account_for_lookups(spec, endpoint_url)
     cache_path = assembly_dir / "cdk.context.json"

@@ -174,3 +174,14 @@ def test_nag_findings_are_reported_not_fatal(tmp_path):
     findings = _findings(tmp_path / "validation-report.json")
     assert "AwsSolutions-EC23" in set(findings["rule"])
     assert "Open/Open/Resource" in set(findings["path"])
+
+
+def test_a_relative_outdir_follows_the_working_directory(tmp_path, monkeypatch):
+    """jsii's Node process starts once, in the first working directory; the assembly must not."""
+    from aws_cdk import App
+
+    App()  # the Node process is running before the working directory changes
+    monkeypatch.chdir(tmp_path)
+    result = synth(load_spec(ROOT / "params" / "internal-only.yaml"), "relative-out", nag=False)
+    assert result.assembly_dir == tmp_path / "relative-out"
+    assert (tmp_path / "relative-out" / "dualalb-internal.template.json").exists()
