@@ -53,8 +53,11 @@ def fresh_sandbox() -> Iterator[str]:
 
 
 def cli_alone(assembly: Path, url: str) -> dict[str, float]:
-    """Baseline: the CDK CLI's bootstrap and deploy, run directly."""
+    """Baseline: the CDK CLI's bootstrap and deploy, run directly (the sample's image assets
+    recorded in the sandbox's ECR in between, untimed, as the CLI cannot build them here)."""
+    from dualalb_kit.aws import aws_client
     from dualalb_kit.runtime import cdk_cli, node_environment
+    from dualalb_kit.sandbox.assets import register_image_assets
     from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT, sandbox_environment
 
     environment = {**node_environment(), **sandbox_environment(url), "CDK_DISABLE_CLI_TELEMETRY": "true"}
@@ -63,6 +66,9 @@ def cli_alone(assembly: Path, url: str) -> dict[str, float]:
         ("bootstrap", ["bootstrap", f"aws://{SANDBOX_ACCOUNT}/us-east-1"]),
         ("deploy", ["deploy", "--app", str(assembly), "--require-approval", "never"]),
     ):
+        if phase == "deploy":
+            ecr = aws_client("ecr", region="us-east-1", endpoint_url=url)
+            register_image_assets(assembly, ecr, account=SANDBOX_ACCOUNT, region="us-east-1")
         started = time.perf_counter()
         subprocess.run([*cdk_cli(), *args, "--no-notices"], env=environment, check=True, capture_output=True)
         phases[phase] = time.perf_counter() - started

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,20 @@ def test_the_metrics_and_scaling_example_runs(monkeypatch):
     assert set(result.tasks["service"]) == {"order", "customer", "product"}
     assert list(mixes["mix"])[0] and (mixes["cost"] > 0).all()
     assert len(namespace["figures"]) == 3
+
+
+def test_the_construct_example_synthesizes_on_node_24(tmp_path):
+    """Run in a fresh interpreter, as a user would: the stack synthesizes and jsii never warns."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text().split("## Quick start\n", 1)[1], re.S)
+    construct_example = next(block for block in blocks if "DualAlbFargateService(" in block)
+    script = tmp_path / "example.py"
+    script.write_text(construct_example)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr
+    template = json.loads((tmp_path / "cdk.out" / "demo.template.json").read_text())
+    kinds = [r["Type"] for r in template["Resources"].values()]
+    assert kinds.count("AWS::ElasticLoadBalancingV2::LoadBalancer") == 2
+    assert kinds.count("AWS::ECS::Service") == 1
