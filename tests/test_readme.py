@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,8 +43,14 @@ def test_the_construct_example_synthesizes_on_node_24(tmp_path):
     construct_example = next(block for block in blocks if "DualAlbFargateService(" in block)
     script = tmp_path / "example.py"
     script.write_text(construct_example)
+    environment = {**os.environ, "CDK_OUTDIR": str(tmp_path / "cdk.out")}  # as the CDK CLI sets it
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "end-of-life" not in result.stderr
