@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
@@ -18,10 +18,12 @@ from .constructs import (
     LoadBalancerAccessibility,
     Route53Options,
     ServiceScalingPolicy,
-    WordPress,
 )
 from .constructs.findings import acknowledge
 from .spec import SAMPLE_IMAGE_PREFIX, AlbSpec, DeploymentSpec, TaskSpec, WordPressSpec
+
+if TYPE_CHECKING:
+    from .constructs.wordpress import WordPress
 
 
 def build_stack(
@@ -65,6 +67,8 @@ def build_stack(
 
 
 def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
+    from .constructs.wordpress import WordPress
+
     options = spec.wordpress or WordPressSpec()
     return WordPress(
         stack,

@@ -1,9 +1,15 @@
-"""The kit's CDK constructs."""
+"""The kit's CDK constructs.
 
-from .database import Database
+``WordPress`` and ``Database`` load on first use: they pull in the RDS, EFS and Secrets Manager
+modules, which a dual-ALB synthesis does not need.
+"""
+
+import importlib
+
 from .props import FargateTaskProps, LoadBalancerAccessibility, Route53Options, ServiceScalingPolicy
 from .service import ALB_TAG, SERVICE_TAG, DualAlbFargateService
-from .wordpress import WordPress
+
+_LAZY = {"Database": ".database", "WordPress": ".wordpress"}
 
 __all__ = [
     "ALB_TAG",
@@ -16,3 +22,9 @@ __all__ = [
     "ServiceScalingPolicy",
     "WordPress",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
