@@ -16,7 +16,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -25,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum, default
 
 from .errors import ValidationError
 
@@ -35,6 +39,20 @@ NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
 SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "executed", "html"]
 """``status`` is ``passed``, ``failed`` (the notebook raised) or ``invalid`` (the params file)."""
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Kernels on Unix sockets (IPC) rather than TCP: no port opens and no plain-text traffic.
+
+    Each kernel's sockets live under a name of its own in the temporary directory and are
+    removed when the kernel shuts down.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _unique_socket_prefix(self) -> str:
+        return os.path.join(tempfile.gettempdir(), f"dualalb-kernel-{uuid.uuid4().hex}")
 
 
 def ensure_kernel() -> str:
@@ -102,6 +120,7 @@ def run_one(params_path: Path, notebook: Path, run_dir: Path, extra: dict[str, A
             str(executed),
             parameters={**extra, **{k: v for k, v in run_options.items() if k in declared}, **values},
             kernel_name=KERNEL_NAME,
+            kernel_manager_class=LocalKernelManager,
             cwd=str(REPO_ROOT),
             progress_bar=False,
         )
@@ -128,11 +147,18 @@ def read_params(path: Path) -> dict[str, Any]:
 
 
 def summarize_results(results: Mapping[str, Any]) -> str:
-    """The stack outputs of a run (deployed values if the notebook deployed, else output names)."""
-    outputs = results.get("stack_outputs") or results.get("outputs") or {}
+    """The stack outputs of a run (deployed values if the notebook deployed, else output names);
+    for a notebook that reports no outputs, its plain values (``recommended``, ``destroyed``...)."""
+    outputs = results.get("stack_outputs") or results.get("outputs")
     if isinstance(outputs, Mapping):
         return "; ".join(f"{name}={value}" for name, value in sorted(outputs.items()))
-    return ", ".join(map(str, outputs))
+    if outputs:
+        return ", ".join(map(str, outputs))
+    return "; ".join(
+        f"{key}={value}"
+        for key, value in results.items()
+        if isinstance(value, str | int | float | bool) or (isinstance(value, Mapping) and len(value) <= 3)
+    )
 
 
 def render_html(executed: Path) -> str:

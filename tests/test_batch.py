@@ -107,3 +107,15 @@ def test_the_kernel_spec_is_installed():
     assert batch.ensure_kernel() == "dualalb-kit"
     spec = KernelSpecManager().get_kernel_spec("dualalb-kit")
     assert Path(spec.argv[0]).parent == Path(batch.sys.executable).parent
+
+
+def test_the_summary_shows_outputs_or_else_the_runs_plain_values():
+    from dualalb_kit.batch import summarize_results
+
+    deployed = {"stack_outputs": {"B": "http://b", "A": "http://a"}, "destroyed": False}
+    assert summarize_results(deployed) == "A=http://a; B=http://b"
+    assert summarize_results({"outputs": ["ExternalEndpoint", "InternalEndpoint"]}) == (
+        "ExternalEndpoint, InternalEndpoint"
+    )
+    analysed = {"figures": ["load.png"], "recommended": {"max_capacity": 4}, "destroyed": True}
+    assert summarize_results(analysed) == "recommended={'max_capacity': 4}; destroyed=True"
