@@ -683,62 +683,58 @@ def _ecs_services(client) -> set[str]:
     }
 
 
-LISTED = {
-    "AWS::EC2::VPC": lambda client: {item["VpcId"] for item in client("ec2").describe_vpcs()["Vpcs"]},
-    "AWS::EC2::Subnet": lambda client: {
-        item["SubnetId"] for item in client("ec2").describe_subnets()["Subnets"]
-    },
-    "AWS::EC2::RouteTable": lambda client: {
-        item["RouteTableId"] for item in client("ec2").describe_route_tables()["RouteTables"]
-    },
-    "AWS::EC2::InternetGateway": lambda client: {
-        item["InternetGatewayId"] for item in client("ec2").describe_internet_gateways()["InternetGateways"]
-    },
-    "AWS::EC2::NatGateway": lambda client: {
-        item["NatGatewayId"]
-        for item in client("ec2").describe_nat_gateways()["NatGateways"]
-        if item["State"] != "deleted"
-    },
-    "AWS::EC2::EIP": lambda client: {
-        item["PublicIp"] for item in client("ec2").describe_addresses()["Addresses"]
-    },
-    "AWS::EC2::FlowLog": lambda client: {
-        item["FlowLogId"] for item in client("ec2").describe_flow_logs()["FlowLogs"]
-    },
-    "AWS::EC2::SecurityGroup": lambda client: {
-        item["GroupId"] for item in client("ec2").describe_security_groups()["SecurityGroups"]
-    },
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda client: {
-        item["LoadBalancerArn"] for item in client("elbv2").describe_load_balancers()["LoadBalancers"]
-    },
-    "AWS::ElasticLoadBalancingV2::TargetGroup": lambda client: {
-        item["TargetGroupArn"] for item in client("elbv2").describe_target_groups()["TargetGroups"]
-    },
+LISTINGS = {
+    # resource type: (service, describe operation, result key, id key)
+    "AWS::EC2::VPC": ("ec2", "describe_vpcs", "Vpcs", "VpcId"),
+    "AWS::EC2::Subnet": ("ec2", "describe_subnets", "Subnets", "SubnetId"),
+    "AWS::EC2::RouteTable": ("ec2", "describe_route_tables", "RouteTables", "RouteTableId"),
+    "AWS::EC2::InternetGateway": (
+        "ec2",
+        "describe_internet_gateways",
+        "InternetGateways",
+        "InternetGatewayId",
+    ),
+    "AWS::EC2::NatGateway": ("ec2", "describe_nat_gateways", "NatGateways", "NatGatewayId"),
+    "AWS::EC2::EIP": ("ec2", "describe_addresses", "Addresses", "PublicIp"),
+    "AWS::EC2::FlowLog": ("ec2", "describe_flow_logs", "FlowLogs", "FlowLogId"),
+    "AWS::EC2::SecurityGroup": ("ec2", "describe_security_groups", "SecurityGroups", "GroupId"),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+        "elbv2",
+        "describe_load_balancers",
+        "LoadBalancers",
+        "LoadBalancerArn",
+    ),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": (
+        "elbv2",
+        "describe_target_groups",
+        "TargetGroups",
+        "TargetGroupArn",
+    ),
+    "AWS::RDS::DBCluster": ("rds", "describe_db_clusters", "DBClusters", "DBClusterIdentifier"),
+    "AWS::RDS::DBInstance": ("rds", "describe_db_instances", "DBInstances", "DBInstanceIdentifier"),
+    "AWS::RDS::DBSubnetGroup": ("rds", "describe_db_subnet_groups", "DBSubnetGroups", "DBSubnetGroupName"),
+    "AWS::EFS::FileSystem": ("efs", "describe_file_systems", "FileSystems", "FileSystemId"),
+    "AWS::SecretsManager::Secret": ("secretsmanager", "list_secrets", "SecretList", "ARN"),
+    "AWS::Logs::LogGroup": ("logs", "describe_log_groups", "logGroups", "logGroupName"),
+    "AWS::IAM::Role": ("iam", "list_roles", "Roles", "RoleName"),
+}
+
+
+def _listed_by(service: str, operation: str, result_key: str, id_key: str):
+    def listed(client) -> set[str]:
+        items = getattr(client(service), operation)()[result_key]
+        return {item[id_key] for item in items if item.get("State") != "deleted"}
+
+    return listed
+
+
+LISTED = {resource_type: _listed_by(*listing) for resource_type, listing in LISTINGS.items()} | {
     "AWS::ECS::Service": _ecs_services,
     "AWS::ECS::TaskDefinition": lambda client: set(
         client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
     ),
-    "AWS::RDS::DBCluster": lambda client: {
-        item["DBClusterIdentifier"] for item in client("rds").describe_db_clusters()["DBClusters"]
-    },
-    "AWS::RDS::DBInstance": lambda client: {
-        item["DBInstanceIdentifier"] for item in client("rds").describe_db_instances()["DBInstances"]
-    },
-    "AWS::RDS::DBSubnetGroup": lambda client: {
-        item["DBSubnetGroupName"] for item in client("rds").describe_db_subnet_groups()["DBSubnetGroups"]
-    },
-    "AWS::EFS::FileSystem": lambda client: {
-        item["FileSystemId"] for item in client("efs").describe_file_systems()["FileSystems"]
-    },
-    "AWS::SecretsManager::Secret": lambda client: {
-        item["ARN"] for item in client("secretsmanager").list_secrets()["SecretList"]
-    },
-    "AWS::Logs::LogGroup": lambda client: {
-        item["logGroupName"] for item in client("logs").describe_log_groups()["logGroups"]
-    },
-    "AWS::IAM::Role": lambda client: {item["RoleName"] for item in client("iam").list_roles()["Roles"]},
 }
-"""Resource type -> the physical ids its service API lists (NAT gateways: those not deleted)."""
+"""Resource type -> the physical ids its service API lists (anything in state ``deleted`` left out)."""
 
 
 def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path):
