@@ -530,8 +530,10 @@ def test_bootstrap_bucket_policy_is_stored(deployed):
 
 @pytest.fixture(scope="module")
 def params_deploys(deployed, sandbox, tmp_path_factory):
-    """Every ``params/*.yaml`` synthesized by the kit and deployed with the CDK CLI (after the
-    reference stack, which bootstrapped the sandbox); maps file stem -> (spec, template)."""
+    """Every ``params/*.yaml`` synthesized by the kit and deployed through the CDK CLI by
+    ``dualalb_kit.deploy`` (which records image assets in the sandbox: the sample's images cannot
+    be built here); maps file stem -> (spec, template)."""
+    from dualalb_kit.deploy import deploy
     from dualalb_kit.spec import load_spec
     from dualalb_kit.synth import synth
 
@@ -540,11 +542,7 @@ def params_deploys(deployed, sandbox, tmp_path_factory):
     for path in PARAMS_FILES:
         spec = load_spec(path)
         synthesis = synth(spec, workdir / path.stem, endpoint_url=sandbox.endpoint_url)
-        run_cdk(
-            ["deploy", "--app", str(synthesis.assembly_dir), "--require-approval", "never", spec.stack_name],
-            sandbox.environment,
-            workdir,
-        )
+        deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
         deploys[path.stem] = (spec, synthesis.template)
     return deploys
 
