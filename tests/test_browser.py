@@ -130,6 +130,8 @@ def test_run_the_notebook_add_a_task_and_synth_again(lab):
 
             before = _synth(page, None)
             table_before = page.locator("table.dualalb-resources").first.inner_text()
+            page.locator("button.jupyter-button", has_text="Add task").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "designer.png"))
             page.locator("button.jupyter-button", has_text="Add task").first.click()
             after = _synth(page, before)
             table_after = page.locator("table.dualalb-resources").first.inner_text()
