@@ -95,7 +95,7 @@ def _synth(args: argparse.Namespace) -> int:
     counts = result.resource_counts()
     total = int(counts["count"].sum())
     print(f"Synthesized {result.stack_name} into {result.assembly_dir} ({total} resources)\n")
-    print(counts.to_string(index=False))
+    print(_left_aligned(counts))
     print("\nOutputs:")
     for name, value in result.outputs.items():
         print(f"  {name}: {value if isinstance(value, str) else '(resolved at deploy time)'}")
@@ -103,7 +103,7 @@ def _synth(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if not result.findings.empty:
         print(f"\ncdk-nag (AwsSolutions): {len(result.findings)} unacknowledged finding(s)")
-        print(result.findings.to_string(index=False))
+        print(_left_aligned(result.findings))
     return 0
 
 
@@ -149,7 +149,7 @@ def _diff(args: argparse.Namespace) -> int:
         print("no changes")
         return 0
     table = changes.assign(property_paths=changes["property_paths"].map(", ".join))
-    print(table.to_string(index=False))
+    print(_left_aligned(table))
     return 0
 
 
@@ -199,6 +199,18 @@ def _sample(args: argparse.Namespace) -> int:
         print("usage: dualalb-kit sample up [--port N] [--timeout S]", file=sys.stderr)
         return 2
     return sample_main(args.args[1:])
+
+
+def _left_aligned(frame) -> str:
+    """A frame as text with its text columns aligned left, for reading in a terminal."""
+    from pandas.api.types import is_numeric_dtype
+
+    aligned = frame.copy()
+    for column in frame.columns:
+        if not is_numeric_dtype(frame[column]):
+            text = frame[column].astype(str)
+            aligned[column] = text.str.ljust(max(int(text.str.len().max()), len(str(column))))
+    return aligned.to_string(index=False, justify="left")
 
 
 PASS_THROUGH = {"batch": _batch, "cdk": _cdk, "sample": _sample}
