@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import ValidationError
 
@@ -58,6 +59,29 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL)")
         if name != "diff":
             command.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    windowed = {
+        "traffic": _command(
+            commands, "traffic", _traffic, "publish SYNTHETIC ALB and ECS metrics (sandbox only)"
+        ),
+        "metrics": _command(
+            commands, "metrics", _metrics, "a stack's ALB and ECS metrics as a tidy CSV table"
+        ),
+    }
+    for command in windowed.values():
+        command.add_argument("stack_name", help="the deployed stack")
+        command.add_argument("--start", help="UTC start, ISO 8601 (default: --hours before --end)")
+        command.add_argument("--end", help="UTC end, ISO 8601 (default: the last full hour)")
+        command.add_argument(
+            "--hours", type=float, default=24, help="window length without --start (default 24)"
+        )
+        command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL; none: AWS)")
+    windowed["traffic"].add_argument("--seed", type=int, default=0, help="default 0")
+    windowed["traffic"].add_argument(
+        "--base-rate", type=float, default=20.0, help="requests per second per service (default 20)"
+    )
+    windowed["metrics"].add_argument("--period", type=int, default=60, help="seconds (default 60)")
+    windowed["metrics"].add_argument("-o", "--output", type=Path, help="CSV file (default: stdout)")
 
     demo = _command(commands, "demo", _demo, "the offline walkthrough for a params file, into out/")
     demo.add_argument("-o", "--out-dir", type=Path, default=Path("out"), help="default: out")
@@ -161,6 +185,38 @@ def _destroy(args: argparse.Namespace) -> int:
     spec = load_spec(args.params)
     destroy(spec, args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress)
     print(f"destroyed {spec.stack_name}")
+    return 0
+
+
+def _window_and_endpoint(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
+    import os
+
+    from .metrics import time_window
+    from .sandbox import SANDBOX_URL_ENV
+
+    start, end = time_window(args.start, args.end, hours=args.hours)
+    return start, end, args.endpoint_url or os.environ.get(SANDBOX_URL_ENV)
+
+
+def _traffic(args: argparse.Namespace) -> int:
+    from .traffic import LoadProfile, generate_traffic
+
+    start, end, endpoint_url = _window_and_endpoint(args)
+    profile = LoadProfile(seed=args.seed, base_rate=args.base_rate)
+    print(generate_traffic(args.stack_name, profile, start, end, endpoint_url=endpoint_url))
+    return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from .metrics import load_metrics
+
+    start, end, endpoint_url = _window_and_endpoint(args)
+    frame = load_metrics(args.stack_name, start, end, args.period, endpoint_url=endpoint_url)
+    if frame.attrs.get("synthetic"):
+        print("note: these metrics are SYNTHETIC (made by `dualalb-kit traffic`)", file=sys.stderr)
+    frame.to_csv(args.output or sys.stdout, index=False)
+    if args.output:
+        print(f"{len(frame):,} rows ({frame['value'].notna().sum():,} datapoints) -> {args.output}")
     return 0
 
 

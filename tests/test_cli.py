@@ -1,4 +1,4 @@
-"""The deploy, diff and destroy commands: what they print and their exit codes."""
+"""The deploy, diff, traffic, metrics and destroy commands: what they print and their exit codes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -36,7 +37,7 @@ def params_file(tmp_path: Path, name: str, **changes) -> Path:
 
 
 @pytest.mark.sandbox
-def test_deploy_diff_and_destroy_commands(sandbox, tmp_path):
+def test_deploy_diff_traffic_metrics_and_destroy_commands(sandbox, tmp_path):
     url = sandbox.endpoint_url
     original = params_file(tmp_path, "original.yaml")
     changed = params_file(tmp_path, "changed.yaml", ledger={"desired_count": 3})
@@ -53,6 +54,23 @@ def test_deploy_diff_and_destroy_commands(sandbox, tmp_path):
     header, *rows = diff.stdout.splitlines()
     assert header.split() == ["logical_id", "type", "change", "property_paths"]
     assert [row.split()[1:] for row in rows] == [["AWS::ECS::Service", "modified", "Properties.DesiredCount"]]
+
+    window = ["--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T02:00:00Z", "--endpoint-url", url]
+    traffic = dualalb_kit("traffic", "cli-test", *window, "--seed", "3")
+    assert traffic.returncode == 0, traffic.stderr
+    assert traffic.stdout.startswith(
+        "SYNTHETIC traffic for cli-test, 2026-01-05 00:00 to 2026-01-05 02:00 UTC"
+    )
+    metrics = dualalb_kit("metrics", "cli-test", *window, "-o", str(tmp_path / "metrics.csv"))
+    assert metrics.returncode == 0, metrics.stderr
+    assert "SYNTHETIC" in metrics.stderr
+    frame = pd.read_csv(tmp_path / "metrics.csv")
+    assert list(frame.columns) == ["timestamp", "service", "alb", "metric", "stat", "value"]
+    requests = frame[(frame["metric"] == "RequestCount") & (frame["stat"] == "Sum")]
+    assert set(requests["service"]) == {"ledger", "reports"}
+    assert set(requests["alb"]) == {"internal"}
+    assert len(requests) == 2 * 120  # two services, one row a minute
+    assert requests["value"].sum() > 0
 
     destroyed = dualalb_kit("destroy", str(original), "--endpoint-url", url, "--no-progress")
     assert (destroyed.returncode, destroyed.stdout) == (0, "destroyed cli-test\n")
