@@ -24,6 +24,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from .cost import split_tasks
 from .diagram import Diagram
 from .errors import ValidationError
 from .spec import FARGATE_MEMORY_BY_CPU, SUBNET_CHOICES, DeploymentSpec, TaskSpec
@@ -207,25 +208,14 @@ class TaskEditor(_Form):
             self.split.value = "<i>capacity: the stack's default (spot flag)</i>"
             return
         desired = max(self.fields["desired_count"].widget.value, 0)
-        on_demand, spot = capacity_split(
-            desired, self.fargate_base.value, self.fargate_weight.value, self.spot_weight.value
-        )
+        try:
+            placed = split_tasks(desired, self._capacity())
+        except ValidationError as error:  # e.g. all weights zero; the capacity field shows it too
+            self.split.value = f"<i>capacity: {escape(error.reason)}</i>"
+            return
+        on_demand, spot = placed.get("FARGATE", 0), placed.get("FARGATE_SPOT", 0)
         share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
         self.split.value = f"<i>{desired} tasks: {on_demand} on FARGATE, {spot} on FARGATE_SPOT ({share})</i>"
-
-
-def capacity_split(tasks: int, fargate_base: int, fargate_weight: int, spot_weight: int) -> tuple[int, int]:
-    """How ECS places ``tasks``: ``fargate_base`` on FARGATE first, the rest by weight.
-
-    Returns ``(on_demand, spot)``; with both weights zero only the base is placed.
-    """
-    base = min(max(fargate_base, 0), tasks)
-    rest = tasks - base
-    total_weight = max(fargate_weight, 0) + max(spot_weight, 0)
-    if total_weight == 0:
-        return base, 0
-    spot = round(rest * max(spot_weight, 0) / total_weight)
-    return tasks - spot, spot
 
 
 def _cert_text(alb: dict[str, Any] | None) -> str:

@@ -11,7 +11,7 @@ from dualalb_kit.aws import aws_client
 from dualalb_kit.diagram import Diagram, topology
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.spec import load_spec
-from dualalb_kit.widgets import SPECIFIC_SUBNETS, SpecDesigner, capacity_split, default_spec
+from dualalb_kit.widgets import SPECIFIC_SUBNETS, SpecDesigner, default_spec
 
 PARAMS = sorted(Path(__file__).parents[1].joinpath("params").glob("*.yaml"))
 
@@ -135,15 +135,26 @@ def test_the_spot_mix_becomes_a_capacity_strategy_with_its_split_shown():
 @pytest.mark.parametrize(
     ("tasks", "base", "on_demand_weight", "spot_weight", "expected"),
     [
-        (4, 1, 1, 3, (2, 2)),
-        (10, 0, 1, 1, (5, 5)),
-        (3, 5, 1, 1, (3, 0)),
-        (6, 2, 0, 1, (2, 4)),
-        (2, 0, 0, 0, (0, 0)),
+        (4, 1, 1, 3, "4 tasks: 2 on FARGATE, 2 on FARGATE_SPOT (50% spot)"),
+        (10, 0, 1, 1, "10 tasks: 5 on FARGATE, 5 on FARGATE_SPOT (50% spot)"),
+        (3, 5, 1, 1, "3 tasks: 3 on FARGATE, 0 on FARGATE_SPOT (0% spot)"),
+        (6, 2, 0, 1, "6 tasks: 2 on FARGATE, 4 on FARGATE_SPOT (67% spot)"),
+        (10, 1, 1, 3, "10 tasks: 3 on FARGATE, 7 on FARGATE_SPOT (70% spot)"),
+        (2, 0, 0, 0, "capacity: at least one capacity provider needs a weight above 0"),
     ],
 )
-def test_capacity_split_places_the_base_then_by_weight(tasks, base, on_demand_weight, spot_weight, expected):
-    assert capacity_split(tasks, base, on_demand_weight, spot_weight) == expected
+def test_the_split_shown_is_the_cost_models_placement(tasks, base, on_demand_weight, spot_weight, expected):
+    """Base first, then by weight, as ECS places tasks (the same placement the cost model prices)."""
+    designer = SpecDesigner(default_spec())
+    editor = designer.tasks[0]
+    editor.custom_mix.value = True
+    editor.fargate_base.value, editor.fargate_weight.value, editor.spot_weight.value = (
+        base,
+        on_demand_weight,
+        spot_weight,
+    )
+    designer.widget("tasks[0].desired_count").value = tasks
+    assert expected in editor.split.value
 
 
 def test_specific_subnets_need_an_existing_vpc():
