@@ -231,11 +231,9 @@ class DeploymentSpec(_Model):
 
 
 def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
-    """The cross-field rules on a task list (names, sizes, ports, scaling, capacity)."""
-    if not tasks:
-        raise ValidationError("tasks", "at least one task is required")
+    """The cross-field rules on a task list (names, sizes, images, then the rules the construct
+    shares: listeners, ports, scaling, capacity)."""
     names: set[str] = set()
-    listener_ports: dict[str, list[tuple[str, int]]] = {"external": [], "internal": []}
     for index, task in enumerate(tasks):
         field = f"tasks[{index}]"
         validation.check_dns_name(f"{field}.name", task.name, single_label=True)
@@ -258,27 +256,24 @@ def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
             raise ValidationError(
                 f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
             )
-        if task.external is None and task.internal is None:
-            raise ValidationError(field, f"task {task.name!r} needs external, internal or both")
-        for side in ("external", "internal"):
-            alb = getattr(task, side)
-            if alb is not None:
-                validation.check_port(f"{field}.{side}.port", alb.port)
-                listener_ports[side].append((f"{field}.{side}.port", alb.port))
-        validation.check_scaling(
-            field,
-            desired_count=task.desired_count,
-            min_capacity=task.scaling.min_capacity,
-            max_capacity=task.scaling.max_capacity,
-            target_cpu_utilization=task.scaling.target_cpu_utilization,
-            request_per_target=task.scaling.request_per_target,
-        )
-        if task.capacity is not None:
-            validation.check_capacity_strategy(
-                f"{field}.capacity", [(c.provider, c.base, c.weight) for c in task.capacity]
+    validation.check_services(
+        [
+            validation.ServiceRules(
+                field=f"tasks[{index}]",
+                label=f"task {task.name!r} ",
+                listener_ports={
+                    side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
+                },
+                desired_count=task.desired_count,
+                scaling=task.scaling,
+                strategy_field=f"tasks[{index}].capacity",
+                strategy=None
+                if task.capacity is None
+                else [(c.provider, c.base, c.weight) for c in task.capacity],
             )
-    for side, ports in listener_ports.items():
-        validation.check_unique_listener_ports(side, ports)
+            for index, task in enumerate(tasks)
+        ]
+    )
 
 
 def check_wordpress(spec: DeploymentSpec) -> None:

@@ -7,13 +7,62 @@ spec (before synthesis) and the constructs (before jsii) apply the same rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from .errors import ValidationError
 
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+SIDES = ("external", "internal")
 
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    """The values of one service that the spec and the constructs check alike.
+
+    ``field`` is the service's path (``tasks[1]``); ``listener_ports`` maps each side it listens on
+    (``external``/``internal``) to its port; ``scaling`` has ``min_capacity``, ``max_capacity``,
+    ``target_cpu_utilization`` and ``request_per_target``; ``strategy`` holds ``(provider, base,
+    weight)`` triples reported under ``strategy_field`` (``None``: the stack's default); ``label``
+    names the service in messages (``"task 'order' "``, default nothing).
+    """
+
+    field: str
+    listener_ports: Mapping[str, int]
+    desired_count: int
+    scaling: Any
+    strategy_field: str
+    strategy: Sequence[tuple[str, int, int]] | None = None
+    label: str = ""
+
+
+def check_services(services: Sequence[ServiceRules]) -> None:
+    """Listeners, ports, scaling and capacity of every service; one task per port per ALB."""
+    if not services:
+        raise ValidationError("tasks", "at least one task is required")
+    listener_ports: dict[str, list[tuple[str, int]]] = {side: [] for side in SIDES}
+    for service in services:
+        if not service.listener_ports:
+            raise ValidationError(service.field, f"{service.label}needs external, internal or both")
+        for side, port in service.listener_ports.items():
+            check_port(f"{service.field}.{side}.port", port)
+            listener_ports[side].append((f"{service.field}.{side}.port", port))
+        scaling = service.scaling
+        check_scaling(
+            service.field,
+            desired_count=service.desired_count,
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            target_cpu_utilization=scaling.target_cpu_utilization,
+            request_per_target=scaling.request_per_target,
+        )
+        if service.strategy is not None:
+            check_capacity_strategy(service.strategy_field, service.strategy)
+    for side, ports in listener_ports.items():
+        check_unique_listener_ports(side, ports)
 
 
 def check_port(field: str, port: int) -> None:

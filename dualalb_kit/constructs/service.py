@@ -15,6 +15,7 @@ from constructs import Construct
 
 from .. import validation
 from ..errors import ValidationError
+from ..validation import SIDES
 from .findings import acknowledge
 from .network import resolve_subnets, resolve_vpc, vpc_cidr
 from .props import (
@@ -29,7 +30,6 @@ SERVICE_TAG = "dualalb:service"
 """Tag on each ECS service and target group: the task's (default container's) name."""
 ALB_TAG = "dualalb:alb"
 """Tag on each target group: ``external`` or ``internal``."""
-SIDES = ("external", "internal")
 
 
 @dataclass(frozen=True)
@@ -302,10 +302,7 @@ def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
 
 def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) -> list[str]:
     """Check the props before anything reaches jsii; return each task's name."""
-    if not tasks:
-        raise ValidationError("tasks", "at least one task is required")
     names: list[str] = []
-    ports: dict[str, list[tuple[str, int]]] = {side: [] for side in SIDES}
     for index, props in enumerate(tasks):
         field = f"tasks[{index}]"
         container = props.task.default_container
@@ -318,29 +315,26 @@ def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) ->
                 f"{field}.task", f"container name {container.container_name!r} is used by another task"
             )
         names.append(container.container_name)
-        if props.external is None and props.internal is None:
-            raise ValidationError(field, "needs external, internal or both")
-        for side in SIDES:
-            access = getattr(props, side)
-            if access is not None:
-                validation.check_port(f"{field}.{side}.port", access.port)
-                ports[side].append((f"{field}.{side}.port", access.port))
-        policy = props.scaling_policy or ServiceScalingPolicy()
-        validation.check_scaling(
-            field,
-            desired_count=props.desired_count,
-            min_capacity=policy.min_capacity,
-            max_capacity=policy.max_capacity,
-            target_cpu_utilization=policy.target_cpu_utilization,
-            request_per_target=policy.request_per_target,
-        )
-        if props.capacity_provider_strategy is not None:
-            validation.check_capacity_strategy(
-                f"{field}.capacity_provider_strategy",
-                [(s.capacity_provider, s.base or 0, s.weight or 0) for s in props.capacity_provider_strategy],
+    validation.check_services(
+        [
+            validation.ServiceRules(
+                field=f"tasks[{index}]",
+                listener_ports={
+                    side: access.port for side in SIDES if (access := getattr(props, side)) is not None
+                },
+                desired_count=props.desired_count,
+                scaling=props.scaling_policy or ServiceScalingPolicy(),
+                strategy_field=f"tasks[{index}].capacity_provider_strategy",
+                strategy=None
+                if props.capacity_provider_strategy is None
+                else [
+                    (s.capacity_provider, s.base or 0, s.weight or 0)
+                    for s in props.capacity_provider_strategy
+                ],
             )
-    for side, side_ports in ports.items():
-        validation.check_unique_listener_ports(side, side_ports)
+            for index, props in enumerate(tasks)
+        ]
+    )
     validation.check_dns_name("route53_ops.zone_name", route53_ops.zone_name)
     validation.check_dns_name(
         "route53_ops.external_alb_record_name", route53_ops.external_alb_record_name, single_label=True
