@@ -205,7 +205,7 @@ class DeploymentSpec(_Model):
         elif self.wordpress is not None:
             raise ValidationError("wordpress", "is for pattern: wordpress")
         else:
-            check_tasks(self.tasks, spot=self.spot)
+            check_tasks(self.tasks)
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
         validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
         validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
@@ -230,7 +230,7 @@ class DeploymentSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def check_tasks(tasks: list[TaskSpec], *, spot: bool) -> None:
+def check_tasks(tasks: list[TaskSpec]) -> None:
     """The cross-field rules on a task list (names, sizes, images, then the rules the construct
     shares: listeners, ports, scaling, capacity)."""
     names: set[str] = set()
@@ -287,7 +287,7 @@ def check_wordpress(spec: DeploymentSpec) -> None:
         return
     if len(spec.tasks) > 1:
         raise ValidationError("tasks", "the wordpress pattern takes at most one task (its WordPress service)")
-    check_tasks(spec.tasks, spot=spec.spot)
+    check_tasks(spec.tasks)
     if spec.tasks[0].internal is not None:
         raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")
 
