@@ -60,7 +60,7 @@ def cli_alone(assembly: Path, url: str) -> dict[str, float]:
     from dualalb_kit.sandbox.assets import register_image_assets
     from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT, sandbox_environment
 
-    environment = {**node_environment(), **sandbox_environment(url), "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    environment = {**node_environment(), **sandbox_environment(url)}
     phases = {}
     for phase, args in (
         ("bootstrap", ["bootstrap", f"aws://{SANDBOX_ACCOUNT}/us-east-1"]),

@@ -40,8 +40,8 @@ TARGETS = ("sandbox", "aws")
 TOOLKIT_STACK = "CDKToolkit"
 DIFF_COLUMNS = ["logical_id", "type", "change", "property_paths"]
 
-_QUIET_CLI = {"CDK_DISABLE_CLI_TELEMETRY": "true", "CDK_DISABLE_VERSION_CHECK": "1", "FORCE_COLOR": "0"}
-"""No telemetry, no version check (both would call the internet), no colour codes in the log."""
+_PLAIN_LOG = {"FORCE_COLOR": "0"}
+"""No colour codes in the CLI's log (``node_environment`` already turns its internet calls off)."""
 _CLI_FLAGS = ["--no-notices", "--no-color"]
 
 _STATUS_MEANING = {
@@ -324,7 +324,7 @@ def _endpoint(target: str, endpoint_url: str | None) -> str | None:
 
 def _target(target: str, endpoint_url: str | None, region: str | None) -> Target:
     environment = node_environment()
-    environment.update(_QUIET_CLI)
+    environment.update(_PLAIN_LOG)
     if target == "sandbox":
         region = region or "us-east-1"
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):

@@ -37,11 +37,13 @@ def configure_jsii() -> None:
 def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """A copy of ``base`` (default ``os.environ``) with the kit's Node first on ``PATH``.
 
-    The CDK CLI's telemetry is off (it would call out to the internet) unless the user set it.
+    The CDK CLI's telemetry and version check are off (both call out to the internet) unless the
+    user set them.
     """
     env = dict(os.environ if base is None else base)
     env["PATH"] = os.pathsep.join([str(node_bin_dir()), env.get("PATH", "")])
     env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+    env.setdefault("CDK_DISABLE_VERSION_CHECK", "1")
     return env
 
 

@@ -333,7 +333,6 @@ def test_sample_app_as_cdk_cli_app_against_the_default_vpc(sandbox, tmp_path):
     environment = {
         **node_environment(),
         **sandbox.environment,
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     command = [
