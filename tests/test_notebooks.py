@@ -12,6 +12,8 @@ import papermill
 import pytest
 
 from dualalb_kit import batch
+from dualalb_kit.aws import aws_client
+from dualalb_kit.deploy import destroy
 from dualalb_kit.diagram import topology
 from dualalb_kit.spec import DeploymentSpec, load_spec
 
@@ -126,3 +128,43 @@ def test_the_template_reflects_the_params_file(executed, params):
         if any(getattr(t, side) for t in spec.tasks)
     ]
     assert records == sorted(expected_records)
+
+
+@pytest.mark.sandbox
+def test_the_wordpress_notebook_deploys_and_shows_the_secret_arn_never_its_value(sandbox, tmp_path):
+    batch.ensure_kernel()
+    result = tmp_path / "wordpress.json"
+    executed = tmp_path / "04_wordpress.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "04_wordpress.ipynb"),
+        str(executed),
+        parameters={
+            "stack_name": "notebook-wordpress",
+            "endpoint_url": sandbox.endpoint_url,
+            "outdir": str(tmp_path / "cdk.out"),
+            "results_path": str(result),
+            "destroy_at_end": False,  # the test reads the secret's value first, then destroys
+        },
+        kernel_name=batch.KERNEL_NAME,
+        kernel_manager_class=batch.LocalKernelManager,
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
+    summary = json.loads(result.read_text())
+    assert summary["pattern"] == "wordpress"
+    assert summary["nag_findings"] == 0
+    assert summary["secret_arn"].startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:")
+    assert summary["database_instance_classes"] == ["db.serverless"]
+    assert summary["file_system_encrypted"] is True
+    assert set(summary["outputs"]) == {
+        "DatabaseEndpoint",
+        "DatabaseSecretArn",
+        "ExternalEndpoint",
+        "FileSystemId",
+    }
+    secrets = aws_client("secretsmanager", endpoint_url=sandbox.endpoint_url)
+    password = json.loads(secrets.get_secret_value(SecretId=summary["secret_arn"])["SecretString"])[
+        "password"
+    ]
+    assert password and password not in executed.read_text()
+    destroy(tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url, progress=False)
