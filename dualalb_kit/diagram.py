@@ -14,11 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from .tags import SERVICE_TAG
+from .template import referenced_id
+
 _ALB = "AWS::ElasticLoadBalancingV2::LoadBalancer"
 _LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
 _TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
 _SERVICE = "AWS::ECS::Service"
-SERVICE_TAG = "dualalb:service"
 
 TOPOLOGY_COLUMNS = ["alb", "scheme", "port", "protocol", "action", "service", "desired_count", "capacity"]
 
@@ -41,7 +43,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     services_by_group: dict[str, dict[str, Any]] = {}
     for logical_id, props in of_type[_SERVICE].items():
         for binding in props.get("LoadBalancers", []):
-            services_by_group[_ref(binding.get("TargetGroupArn"))] = {
+            services_by_group[referenced_id(binding.get("TargetGroupArn"))] = {
                 "service": _tag(props, SERVICE_TAG) or binding.get("ContainerName") or logical_id,
                 "desired_count": props.get("DesiredCount"),
                 "capacity": capacity_label(
@@ -54,7 +56,9 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
         scheme = alb.get("Scheme", "internet-facing")
         side = "external" if scheme == "internet-facing" else "internal"
         listeners = [
-            props for props in of_type[_LISTENER].values() if _ref(props.get("LoadBalancerArn")) == alb_id
+            props
+            for props in of_type[_LISTENER].values()
+            if referenced_id(props.get("LoadBalancerArn")) == alb_id
         ]
         for listener in sorted(listeners, key=lambda props: props.get("Port", 0)):
             for action in listener.get("DefaultActions", []):
@@ -82,7 +86,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                     for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
                 ]
                 for group in filter(None, groups):
-                    service = services_by_group.get(_ref(group), {"service": _ref(group)})
+                    service = services_by_group.get(referenced_id(group), {"service": referenced_id(group)})
                     rows.append(
                         {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
                     )
@@ -94,10 +98,6 @@ def capacity_label(strategy: Iterable[tuple[str, int, int]]) -> str:
     return ", ".join(
         f"{provider} x{weight}" + (f" (base {base})" if base else "") for provider, base, weight in strategy
     )
-
-
-def _ref(value: Any) -> str:
-    return value.get("Ref", "") if isinstance(value, dict) else str(value or "")
 
 
 def _tag(props: dict[str, Any], key: str) -> str | None:

@@ -23,11 +23,7 @@ from botocore.exceptions import ClientError
 from .aws import aws_client
 from .diagram import capacity_label
 from .errors import ValidationError
-
-SERVICE_TAG = "dualalb:service"
-ALB_TAG = "dualalb:alb"
-SYNTHETIC_TAG = "dualalb:synthetic-traffic"
-"""Target-group tag the traffic generator leaves: ``<start>/<end>`` (ISO, UTC) of the synthetic data."""
+from .tags import ALB_TAG, SERVICE_TAG
 
 ALB_SIDES = ("external", "internal")
 DESCRIBE_TAGS_BATCH = 20

@@ -43,8 +43,9 @@ from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 from .aws import aws_client
-from .discovery import SYNTHETIC_TAG, StackResources, discover
+from .discovery import StackResources, discover
 from .errors import ValidationError
+from .tags import SYNTHETIC_TAG
 
 MAX_QUERIES_PER_CALL = 500
 """GetMetricData's limit on MetricDataQueries per call."""

@@ -141,7 +141,7 @@ def secret_readers(template: dict[str, Any]) -> pd.DataFrame:
         props = task_definition.get("Properties", {})
         for key, use in (("ExecutionRoleArn", "execution role"), ("TaskRoleArn", "task role")):
             if key in props:
-                uses[_referenced_id(props[key])] = f"{use} of {logical_id}"
+                uses[referenced_id(props[key])] = f"{use} of {logical_id}"
     rows = []
     for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items():
         props = policy.get("Properties", {})
@@ -151,7 +151,7 @@ def secret_readers(template: dict[str, Any]) -> pd.DataFrame:
                 continue
             secret = ", ".join(intrinsic_text(item) for item in _as_list(statement.get("Resource", [])))
             for role in props.get("Roles", []):
-                role_id = _referenced_id(role)
+                role_id = referenced_id(role)
                 rows.append((logical_id, role_id, uses.get(role_id, ""), secret, ", ".join(actions)))
     return pd.DataFrame(rows, columns=SECRET_READER_COLUMNS)
 
@@ -178,7 +178,7 @@ def efs_volumes(template: dict[str, Any]) -> pd.DataFrame:
                 config = volumes.get(mount.get("SourceVolume"))
                 if config is None:
                     continue
-                file_system = _referenced_id(config.get("FilesystemId"))
+                file_system = referenced_id(config.get("FilesystemId"))
                 rows.append(
                     (
                         logical_id,
@@ -209,7 +209,7 @@ def ingress_rules(template: dict[str, Any]) -> pd.DataFrame:
     }
 
     def group_name(value: Any) -> str:
-        logical_id = _referenced_id(value)
+        logical_id = referenced_id(value)
         return names.get(logical_id, logical_id)
 
     rules = [
@@ -268,7 +268,7 @@ def _port(rule: dict[str, Any]) -> int | str:
     return first if first == last else f"{first}-{intrinsic_text(last)}"
 
 
-def _referenced_id(value: Any) -> str:
+def referenced_id(value: Any) -> str:
     """The logical id a ``Ref`` or ``Fn::GetAtt`` points at; other values as text."""
     if isinstance(value, dict):
         if "Ref" in value:

@@ -38,7 +38,7 @@ import pandas as pd
 from botocore.config import Config
 
 from .aws import aws_client
-from .discovery import SYNTHETIC_TAG, StackResources, discover
+from .discovery import StackResources, discover
 from .errors import ValidationError
 from .metrics import (
     ALB,
@@ -50,6 +50,7 @@ from .metrics import (
     requests_per_service,
     time_index,
 )
+from .tags import SYNTHETIC_TAG
 
 PERIOD = 60
 MAX_ITEMS_PER_PUT = 1000

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import dualalb_kit.sandbox.cloudwatch  # noqa: F401  (until the sandbox server imports it)
-from dualalb_kit.discovery import SYNTHETIC_TAG, discover
+from dualalb_kit.discovery import discover
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.metrics import (
     CONTAINER_INSIGHTS_METRICS,
@@ -36,6 +36,7 @@ from dualalb_kit.metrics import (
     time_window,
 )
 from dualalb_kit.sandbox.cloudwatch import inject_throttling
+from dualalb_kit.tags import SYNTHETIC_TAG
 from dualalb_kit.traffic import LoadProfile, Spike, generate_traffic
 
 SERVICES = ("order", "customer", "product")

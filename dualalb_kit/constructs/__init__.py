@@ -6,8 +6,9 @@ modules, which a dual-ALB synthesis does not need.
 
 import importlib
 
+from ..tags import ALB_TAG, SERVICE_TAG
 from .props import FargateTaskProps, LoadBalancerAccessibility, Route53Options, ServiceScalingPolicy
-from .service import ALB_TAG, SERVICE_TAG, DualAlbFargateService
+from .service import DualAlbFargateService
 
 _LAZY = {"Database": ".database", "WordPress": ".wordpress"}
 

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from .. import validation
 from ..errors import ValidationError
+from ..tags import ALB_TAG, SERVICE_TAG
 from ..validation import SIDES
 from .findings import acknowledge
 from .network import resolve_subnets, resolve_vpc, vpc_cidr
@@ -25,11 +26,6 @@ from .props import (
     Route53Options,
     ServiceScalingPolicy,
 )
-
-SERVICE_TAG = "dualalb:service"
-"""Tag on each ECS service and target group: the task's (default container's) name."""
-ALB_TAG = "dualalb:alb"
-"""Tag on each target group: ``external`` or ``internal``."""
 
 
 @dataclass(frozen=True)
