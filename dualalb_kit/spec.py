@@ -305,6 +305,8 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
         data: Any = dict(source)
     else:
         path = Path(source)
+        if _looks_like_path(source) and not path.is_file():
+            raise ValidationError("params", f"{path} is not a file")
         text = path.read_text() if _looks_like_path(source) else str(source)
         try:
             data = yaml.safe_load(text)

@@ -201,3 +201,9 @@ def test_effective_capacity_strategy():
         ("FARGATE_SPOT", 0, 3),
     ]
     assert [(c.provider, c.weight) for c in spec.tasks[1].capacity_strategy(spot=False)] == [("FARGATE", 1)]
+
+
+def test_a_missing_params_file_is_a_validation_error(tmp_path):
+    with pytest.raises(ValidationError) as caught:
+        load_spec(tmp_path / "missing.yaml")
+    assert str(caught.value) == f"params: {tmp_path / 'missing.yaml'} is not a file"
