@@ -41,9 +41,12 @@ test: setup
 demo: setup
 	$(BIN)/dualalb-kit demo
 
-# JupyterLab on loopback with the kit's kernel (root, as in containers, needs --allow-root).
+# JupyterLab on loopback with the kit's kernel, rooted at the checkout (params/ in reach) and opened
+# on notebooks/; no news prompt or update check (root, as in containers, needs --allow-root).
 lab: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
+	$(BIN)/jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -7,6 +7,7 @@ names below load on first use, so analysis modules (``scaling``, ``cost``) impor
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import version
 
 from .errors import ValidationError
 from .runtime import configure_jsii
@@ -29,7 +30,10 @@ _LAZY = {
     "build_stack": "dualalb_kit.build",
 }
 
-__all__ = ["Synthesis", "ValidationError", "synth", *_LAZY]
+__version__ = version("dualalb-kit")
+"""The installed distribution's version (``pyproject.toml``); ``dualalb-kit --version`` prints it."""
+
+__all__ = ["Synthesis", "ValidationError", "__version__", "synth", *_LAZY]
 
 
 def __getattr__(name: str):
