@@ -473,3 +473,135 @@ class TestSandboxCloudWatch:
         item = {"MetricName": "Latency", "Value": 1.0}
         with pytest.raises(cloudwatch.exceptions.ClientError, match="greater than 1000"):
             cloudwatch.put_metric_data(Namespace="Test/Gaps", MetricData=[item] * 1001)
+
+
+# -- an independent round trip: hand-written datapoints in, exactly them out ----------------------
+
+ROUND_TRIP_START = dt.datetime(2025, 2, 3, 10, 0, tzinfo=dt.UTC)  # no other test publishes here
+ROUND_TRIP_END = ROUND_TRIP_START + dt.timedelta(minutes=3)  # minute 1 has no datapoint: NaN
+
+
+def minute(number: int) -> dt.datetime:
+    return ROUND_TRIP_START + dt.timedelta(minutes=number, seconds=20)
+
+
+def put(namespace: str, dimensions: dict[str, str], name: str, at: int, **datum) -> dict:
+    """One plain put_metric_data call's arguments, dimensions spelled as AWS names them."""
+    return {
+        "Namespace": namespace,
+        "MetricData": [
+            {
+                "MetricName": name,
+                "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
+                "Timestamp": minute(at),
+                **datum,
+            }
+        ],
+    }
+
+
+def aws_dimensions(client) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The order service's external target group, the external ALB and the order ECS service,
+    as CloudWatch dimensions, read straight from CloudFormation and ELB (not through discovery)."""
+    resources = client("cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
+    physical = {row["LogicalResourceId"]: row["PhysicalResourceId"] for row in resources}
+    balancer = physical["ExternalAlb"].split(":loadbalancer/")[1]  # app/<name>/<id>
+    group = physical["OrderExternalTargetGroup"].split(":")[-1]  # targetgroup/<name>/<id>
+    cluster = physical["Cluster"].rsplit("/", 1)[-1]
+    return (
+        {"LoadBalancer": balancer, "TargetGroup": group},
+        {"LoadBalancer": balancer},
+        {"ClusterName": cluster, "ServiceName": "order"},
+    )
+
+
+@pytest.mark.sandbox
+def test_hand_published_datapoints_come_back_exactly_through_get_metric_data_only(sandbox, stack):
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+
+    def client(service: str):
+        return session.client(service, endpoint_url=sandbox.endpoint_url)
+
+    group, balancer, service = aws_dimensions(client)
+    cloudwatch = client("cloudwatch")
+    alb, ecs, insights = "AWS/ApplicationELB", "AWS/ECS", "ECS/ContainerInsights"
+    for call in (
+        put(alb, group, "RequestCount", 0, Value=30.0),
+        put(alb, group, "RequestCount", 0, Value=12.0),
+        put(alb, group, "RequestCount", 2, Value=7.0),
+        put(alb, group, "RequestCountPerTarget", 0, Value=21.0),
+        put(alb, group, "RequestCountPerTarget", 2, Value=3.5),
+        put(alb, group, "TargetResponseTime", 0, Values=[0.1, 0.3, 0.9], Counts=[6, 3, 1]),
+        put(alb, group, "TargetResponseTime", 2, Value=0.05),
+        put(alb, group, "HTTPCode_Target_2XX_Count", 0, Value=40.0),
+        put(alb, group, "HTTPCode_Target_2XX_Count", 2, Value=7.0),
+        put(alb, group, "HTTPCode_Target_4XX_Count", 0, Value=2.0),
+        put(alb, group, "HTTPCode_Target_5XX_Count", 2, Value=1.0),
+        put(alb, group, "HealthyHostCount", 0, Values=[2.0, 1.0]),
+        put(alb, group, "HealthyHostCount", 2, Value=2.0),
+        put(alb, group, "UnHealthyHostCount", 0, Values=[0.0, 1.0]),
+        put(alb, group, "UnHealthyHostCount", 2, Value=0.0),
+        put(alb, balancer, "HTTPCode_ELB_5XX_Count", 0, Value=3.0),
+        put(alb, balancer, "ActiveConnectionCount", 0, Values=[15.0, 5.0]),
+        put(alb, balancer, "ActiveConnectionCount", 2, Value=9.0),
+        put(ecs, service, "CPUUtilization", 0, Values=[40.0, 60.0]),
+        put(ecs, service, "CPUUtilization", 2, Value=35.0),
+        put(ecs, service, "MemoryUtilization", 0, Value=25.0),
+        put(insights, service, "RunningTaskCount", 0, Value=2.0),
+        put(insights, service, "RunningTaskCount", 2, Value=3.0),
+    ):
+        cloudwatch.put_metric_data(**call)
+
+    operations: list[str] = []
+    session.events.register(
+        "before-call",
+        lambda model, **_: operations.append(f"{model.service_model.endpoint_prefix}:{model.name}"),
+    )
+    frame = load_metrics(
+        STACK, ROUND_TRIP_START, ROUND_TRIP_END, session=session, endpoint_url=sandbox.endpoint_url
+    )
+
+    assert [op for op in operations if op.startswith("monitoring:")] == ["monitoring:GetMetricData"]
+    assert all(op.split(":")[1].startswith(("Describe", "List", "Get")) for op in operations), operations
+    assert len(frame) == 79 * 3
+    found = frame.dropna(subset=["value"])
+    rows = [
+        (int(row.timestamp.minute), row.service, row.alb, row.metric, row.stat, row.value)
+        for row in found.itertuples()
+    ]
+    # percentiles are nearest-rank over 10 samples (6 x 0.1, 3 x 0.3, 1 x 0.9): ranks 5, 9 and 10
+    assert sorted(rows, key=str) == sorted(
+        [
+            (0, "order", "external", "RequestCount", "Sum", 42.0),
+            (2, "order", "external", "RequestCount", "Sum", 7.0),
+            (0, "order", "external", "RequestCountPerTarget", "Sum", 21.0),
+            (2, "order", "external", "RequestCountPerTarget", "Sum", 3.5),
+            (0, "order", "external", "TargetResponseTime", "Average", pytest.approx(0.24)),
+            (2, "order", "external", "TargetResponseTime", "Average", 0.05),
+            (0, "order", "external", "TargetResponseTime", "p50", 0.1),
+            (2, "order", "external", "TargetResponseTime", "p50", 0.05),
+            (0, "order", "external", "TargetResponseTime", "p90", 0.3),
+            (2, "order", "external", "TargetResponseTime", "p90", 0.05),
+            (0, "order", "external", "TargetResponseTime", "p99", 0.9),
+            (2, "order", "external", "TargetResponseTime", "p99", 0.05),
+            (0, "order", "external", "HTTPCode_Target_2XX_Count", "Sum", 40.0),
+            (2, "order", "external", "HTTPCode_Target_2XX_Count", "Sum", 7.0),
+            (0, "order", "external", "HTTPCode_Target_4XX_Count", "Sum", 2.0),
+            (2, "order", "external", "HTTPCode_Target_5XX_Count", "Sum", 1.0),
+            (0, "order", "external", "HealthyHostCount", "Minimum", 1.0),
+            (2, "order", "external", "HealthyHostCount", "Minimum", 2.0),
+            (0, "order", "external", "UnHealthyHostCount", "Maximum", 1.0),
+            (2, "order", "external", "UnHealthyHostCount", "Maximum", 0.0),
+            (0, None, "external", "HTTPCode_ELB_5XX_Count", "Sum", 3.0),
+            (0, None, "external", "ActiveConnectionCount", "Sum", 20.0),
+            (2, None, "external", "ActiveConnectionCount", "Sum", 9.0),
+            (0, "order", None, "CPUUtilization", "Average", 50.0),
+            (2, "order", None, "CPUUtilization", "Average", 35.0),
+            (0, "order", None, "MemoryUtilization", "Average", 25.0),
+            (0, "order", None, "RunningTaskCount", "Average", 2.0),
+            (2, "order", None, "RunningTaskCount", "Average", 3.0),
+        ],
+        key=str,
+    )
