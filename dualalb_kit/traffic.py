@@ -8,22 +8,29 @@ offline. The data is made up: the summary says so, and the stack's target groups
 the tag ``dualalb:synthetic-traffic=<start>/<end>``, which ``load_metrics`` reads to set
 ``frame.attrs["synthetic"]``. It refuses to publish to anything but a local sandbox unless asked.
 
-The model, per minute and service (u = requests per second per task / ``task_capacity_rps``):
+The model, per minute and service. It is the ground truth the capacity tests check
+:func:`dualalb_kit.capacity.fit_capacity` against (:meth:`LoadProfile.capacity_at` solves it for an
+SLO). u = requests per second per task / ``task_capacity_rps``, where requests are the service's
+requests on all its ALBs and tasks its desired count:
 
 - requests ~ Poisson(base_rate x weight x diurnal x weekly x spikes x lognormal noise x 60),
   split between the external and internal ALB by ``internal_share`` when the service has both;
 - 5xx ~ Binomial(requests, ``server_error_rate`` + 0.2 x max(0, u - 1)), 4xx ~ Binomial(rest,
   ``client_error_rate``), 2xx the rest; ELB 5xx ~ Binomial(ALB requests, ``elb_error_rate``);
-- response time lognormal, median ``latency_seconds`` / max(0.1, 1 - 0.8 u), spread 0.4 + 0.3 min(u, 1),
-  published as up to 20 equal-count values (``Values``/``Counts``) so percentiles come out of it;
-- healthy hosts = the service's desired count, unhealthy 0; CPU 3 + 90 u %, memory 25 + 30 min(u, 1.5) %
-  (each capped at 100); ``RunningTaskCount`` = desired count where Container Insights is on;
+- response time lognormal with median ``latency_seconds`` / max(0.1, 1 - 0.8 u) (a queueing
+  curve) and log-spread ``latency_spread``, so p99 = median x exp(2.326 ``latency_spread``);
+  published as the distribution's quantiles at fixed probabilities (``Values``/``Counts``, counts
+  in proportion), placed so that CloudWatch's p50, p90 and p99 are the model's exactly;
+- healthy hosts = the service's desired count, unhealthy 0; CPU 3 + 90 u % plus N(0, 1) noise,
+  memory 25 + 30 min(u, 1.5) % (each capped at 100); ``RunningTaskCount`` = desired count where
+  Container Insights is on;
 - like AWS, count metrics (requests, status codes, connections) are published only when non-zero.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -57,8 +64,15 @@ MAX_ITEMS_PER_PUT = 1000
 """PutMetricData's limit on MetricData items per call."""
 MAX_BYTES_PER_PUT = 1_000_000
 """PutMetricData's request size limit (1 MB), estimated generously per item."""
-MAX_DISTRIBUTION_VALUES = 20
-"""Distinct response-time values per minute (PutMetricData allows 150 per item)."""
+LATENCY_PROBABILITIES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0)
+"""Upper ends of the response-time slices published per minute (PutMetricData allows 150 values)."""
+MAX_DISTRIBUTION_VALUES = len(LATENCY_PROBABILITIES)
+CPU_AT_NO_LOAD, CPU_PER_LOAD = 3.0, 90.0
+"""The generator's CPU model: percent = 3 + 90 u."""
+LATENCY_SLOWDOWN = 0.8
+"""The generator's queueing curve: median = latency_seconds / max(0.1, 1 - 0.8 u)."""
+ERRORS_PAST_CAPACITY = 0.2
+"""The generator's 5xx model: rate = server_error_rate + 0.2 max(0, u - 1)."""
 
 Dimensions = tuple[tuple[str, str], ...]
 
@@ -94,13 +108,21 @@ class LoadProfile:
     service_weights: Mapping[str, float] = field(default_factory=dict)
     internal_share: float = 0.3
     client_error_rate: float = 0.02
-    server_error_rate: float = 0.001
+    server_error_rate: float = 0.0002
     elb_error_rate: float = 0.0002
     latency_seconds: float = 0.05
+    latency_spread: float = 0.4
     task_capacity_rps: float = 50.0
 
     def __post_init__(self) -> None:
-        for name in ("base_rate", "weekend_factor", "noise", "latency_seconds", "task_capacity_rps"):
+        for name in (
+            "base_rate",
+            "weekend_factor",
+            "noise",
+            "latency_seconds",
+            "latency_spread",
+            "task_capacity_rps",
+        ):
             if getattr(self, name) < 0 or (
                 name in ("latency_seconds", "task_capacity_rps") and not getattr(self, name)
             ):
@@ -129,6 +151,29 @@ class LoadProfile:
             inside = (index >= at) & (index < at + pd.Timedelta(minutes=spike.minutes))
             shape = np.where(inside, shape * spike.factor, shape)
         return self.base_rate * self.service_weights.get(service, 1.0) * np.asarray(shape, dtype=float)
+
+    def capacity_at(self, slo: Any) -> tuple[float, str]:
+        """The model's true capacity under ``slo`` (a :class:`dualalb_kit.capacity.SLO`).
+
+        Returns (requests per minute per task at which the first SLO limit is reached, which one:
+        ``latency``, ``cpu`` or ``errors``), solved from the model in the module docstring.
+        """
+        p99_at_median = math.exp(NormalDist().inv_cdf(0.99) * self.latency_spread)
+        slowest = self.latency_seconds * p99_at_median / 0.1  # the curve's floor: 10 x the median
+        latency = (
+            (1 - self.latency_seconds * p99_at_median / (slo.p99_ms / 1000)) / LATENCY_SLOWDOWN
+            if slo.p99_ms / 1000 < slowest
+            else math.inf
+        )
+        load = {
+            "latency": max(latency, 0.0),
+            "cpu": max((slo.max_cpu - CPU_AT_NO_LOAD) / CPU_PER_LOAD, 0.0),
+            "errors": max(
+                1 + (slo.max_5xx_per_1k / 1000 - self.server_error_rate) / ERRORS_PAST_CAPACITY, 0.0
+            ),
+        }
+        limit = min(load, key=load.__getitem__)
+        return load[limit] * self.task_capacity_rps * PERIOD, limit
 
 
 @dataclass
@@ -308,27 +353,25 @@ def target_group_series(
     ]
 
 
-NORMAL_QUANTILES = [
-    np.array([NormalDist().inv_cdf((i + 0.5) / slices) for i in range(slices)])
-    for slices in range(1, MAX_DISTRIBUTION_VALUES + 1)
-]
+LATENCY_Z = np.array(
+    [NormalDist().inv_cdf(p) for p in LATENCY_PROBABILITIES[:-1]] + [NormalDist().inv_cdf(0.9995)]
+)
+"""Standard-normal quantile published for each slice: its upper end (the last, open one: 99.95 %)."""
 
 
 def response_times(
     dimensions: Dimensions, requests: np.ndarray, load: np.ndarray, profile: LoadProfile
 ) -> PublishedSeries:
-    """TargetResponseTime per minute as up to 20 equal-count lognormal quantiles (seconds)."""
-    slices = np.clip(requests, 1, MAX_DISTRIBUTION_VALUES)
-    z = np.zeros((len(requests), MAX_DISTRIBUTION_VALUES))
-    counts = np.zeros_like(z)
-    for size in np.unique(slices):
-        rows = slices == size
-        z[rows, :size] = NORMAL_QUANTILES[size - 1]
-        base, extra = np.divmod(requests[rows], size)
-        counts[rows, :size] = base[:, None] + (np.arange(size) < extra[:, None])
-    median = profile.latency_seconds / np.maximum(0.1, 1 - 0.8 * load)
-    spread = 0.4 + 0.3 * np.minimum(load, 1)
-    values = np.round(median[:, None] * np.exp(spread[:, None] * z), 6)
+    """TargetResponseTime per minute (seconds) as the model's quantiles with request counts.
+
+    Slice i holds the requests between probabilities ``LATENCY_PROBABILITIES[i-1]`` and ``[i]`` and
+    is published at its upper quantile, with cumulative counts ceil(requests x probability): the
+    nearest-rank p50, p90 and p99 CloudWatch computes are then exactly the lognormal's.
+    """
+    cumulative = np.ceil(requests[:, None] * np.array(LATENCY_PROBABILITIES)[None, :] - 1e-9)
+    counts = np.diff(cumulative, axis=1, prepend=0.0)
+    median = profile.latency_seconds / np.maximum(0.1, 1 - LATENCY_SLOWDOWN * load)
+    values = np.round(median[:, None] * np.exp(profile.latency_spread * LATENCY_Z)[None, :], 6)
     average = np.where(requests > 0, (values * counts).sum(axis=1) / np.maximum(requests, 1), np.nan)
     return PublishedSeries(ALB, "TargetResponseTime", dimensions, "Seconds", average, (values, counts))
 
@@ -336,7 +379,7 @@ def response_times(
 def ecs_series(service, load: np.ndarray, tasks: int, random: np.random.Generator) -> list[PublishedSeries]:
     dimensions = (("ClusterName", service.cluster_name), ("ServiceName", service.service_name))
     jitter = random.normal(0, 1.0, len(load))
-    cpu = np.clip(3 + 90 * load + jitter, 0, 100).round(3)
+    cpu = np.clip(CPU_AT_NO_LOAD + CPU_PER_LOAD * load + jitter, 0, 100).round(3)
     memory = np.clip(25 + 30 * np.minimum(load, 1.5) + jitter / 2, 0, 100).round(3)
     series = [
         PublishedSeries(ECS, "CPUUtilization", dimensions, "Percent", cpu),

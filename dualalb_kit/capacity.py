@@ -1,0 +1,274 @@
+"""What one task of a service can serve within an SLO, fitted from its ALB and ECS metrics.
+
+The unit of load is **requests per minute per running task**: all of a service's requests (every
+ALB it sits behind, ``RequestCount`` summed) divided by its running tasks (``RunningTaskCount``,
+else the larger ``HealthyHostCount`` of its target groups). Three curves are fitted against it, one
+point per minute:
+
+* **CPU is linear in load**: ``cpu = a + b x`` (least squares over minutes below 95 % CPU, where
+  the task is not saturated). The CPU limit is where it reaches ``slo.max_cpu``.
+* **Latency follows a queueing curve**: ``p99 = p0 / (1 - x / x_sat)``, the shape of an M/M/1
+  queue's response time, which rises slowly at low load and without bound as the task nears
+  saturation. It is fitted as a straight line in ``1 / p99`` (``1/p99 = 1/p0 - x / (p0 x_sat)``) over
+  minutes whose p99 is at most twice the SLO (beyond that the curve is past what matters). The
+  latency limit is where p99 reaches ``slo.p99_ms``; the p99 of a minute is the larger of the
+  service's target groups.
+* **Errors** are read, not modelled: target 5xx per 1,000 requests in up to 20 equal-count load
+  bins; the error limit is where the rate crosses ``slo.max_5xx_per_1k`` and stays above it in
+  every busier bin (interpolated between bins). If it never does, errors do not limit.
+
+The capacity (``requests_per_task_at_slo``) is the lowest of the three limits, ``limited_by`` names
+it. ``confidence`` is ``high`` only when the busiest observed minute came within half of that
+capacity and the fit that set it explains the data (R² at least 0.5); otherwise it is ``low``:
+the number is an extrapolation, and a load test (:mod:`dualalb_kit.loadtest`) should measure it.
+Where the data cannot support any answer (too few busy minutes, or the SLO is already broken at
+the lowest observed load) ``requests_per_task_at_slo`` is NaN and ``note`` says why.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import ValidationError
+
+CAPACITY_COLUMNS = (
+    "service",
+    "requests_per_task_at_slo",
+    "limited_by",
+    "observed_max_requests_per_task",
+    "cpu_per_1k_requests",
+    "fit_r2",
+    "confidence",
+    "note",
+)
+"""The columns of :func:`fit_capacity` (and of a load test's capacity row), in order."""
+
+POINT_COLUMNS = ("requests_per_task", "requests", "p99_ms", "cpu_percent", "errors_per_1k")
+"""What :func:`capacity_from_points` reads: one row per minute (or load-test step)."""
+
+MIN_POINTS = 10
+"""Fewer busy minutes than this and no curve is fitted."""
+SATURATED_CPU = 95.0
+"""CPU (%) above which a task is saturated and the minute is left out of the linear CPU fit."""
+MIN_R2 = 0.5
+"""A fit explaining less of the data than this gives a ``low`` confidence."""
+ERROR_BINS = 20
+
+
+@dataclass(frozen=True)
+class SLO:
+    """What a task must keep while it serves: the limits :func:`fit_capacity` fits against.
+
+    ``p99_ms``: the 99th percentile of the target response time, in milliseconds (default 500:
+    interactive requests); ``max_cpu``: average task CPU in percent (default 70, the point past which
+    a Fargate task's latency usually climbs and a spike has no room left); ``max_5xx_per_1k``: target
+    5xx responses per 1,000 requests (default 1, a 99.9 % success rate).
+    """
+
+    p99_ms: float = 500.0
+    max_cpu: float = 70.0
+    max_5xx_per_1k: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.p99_ms > 0:
+            raise ValidationError("slo.p99_ms", f"{self.p99_ms} must be positive")
+        if not 0 < self.max_cpu <= 100:
+            raise ValidationError("slo.max_cpu", f"{self.max_cpu} is not a CPU percentage in (0, 100]")
+        if not self.max_5xx_per_1k >= 0:
+            raise ValidationError("slo.max_5xx_per_1k", f"{self.max_5xx_per_1k} is negative")
+
+
+def service_points(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per minute and service, the load and how the tasks coped, from a ``load_metrics`` frame.
+
+    Columns: ``timestamp``, ``service``, ``requests`` (all ALBs, per minute), ``tasks`` (running),
+    ``requests_per_task`` (per minute), ``p99_ms`` (the larger of the service's target groups),
+    ``cpu_percent``, ``errors_per_1k`` (target 5xx per 1,000 requests). Minutes without requests
+    or without a task count are left out: they say nothing about capacity.
+    """
+    wanted = metrics[
+        metrics["metric"].isin(
+            ["RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "CPUUtilization"]
+            + ["RunningTaskCount", "HealthyHostCount"]
+        )
+        & metrics["service"].notna()
+    ]
+    keys = ["timestamp", "service"]
+
+    def per_minute(metric: str, stat: str, how: str) -> pd.Series:
+        rows = wanted[(wanted["metric"] == metric) & (wanted["stat"] == stat)]
+        return rows.groupby(keys, observed=True)["value"].agg(how)
+
+    requests = per_minute("RequestCount", "Sum", "sum")  # NaN (not published) counts as 0
+    running = per_minute("RunningTaskCount", "Average", "max")
+    healthy = per_minute("HealthyHostCount", "Minimum", "max")
+    points = pd.DataFrame(
+        {
+            "requests": requests,
+            "tasks": running.combine_first(healthy) if len(running) else healthy,
+            "p99_ms": per_minute("TargetResponseTime", "p99", "max") * 1000.0,
+            "cpu_percent": per_minute("CPUUtilization", "Average", "max"),
+            "errors": per_minute("HTTPCode_Target_5XX_Count", "Sum", "sum"),
+        }
+    )
+    points = points[(points["requests"] > 0) & (points["tasks"] > 0)].reset_index()
+    points["requests_per_task"] = points["requests"] / points["tasks"]
+    points["errors_per_1k"] = points.pop("errors").fillna(0.0) / points["requests"] * 1000.0
+    points["service"] = points["service"].astype(str)
+    return points[
+        ["timestamp", "service", "requests", "tasks", "requests_per_task", "p99_ms"]
+        + ["cpu_percent", "errors_per_1k"]
+    ]
+
+
+def fit_capacity(metrics: pd.DataFrame, slo: SLO | None = None) -> pd.DataFrame:
+    """One row per service: what a task serves within ``slo`` (default :class:`SLO`), fitted.
+
+    ``metrics`` is a ``load_metrics`` frame (1-minute periods). Columns (:data:`CAPACITY_COLUMNS`):
+    ``service``; ``requests_per_task_at_slo`` (requests per minute per running task at which the
+    first SLO limit is reached; NaN when the data cannot tell); ``limited_by`` (``latency``,
+    ``cpu``, ``errors``, or None); ``observed_max_requests_per_task``; ``cpu_per_1k_requests``
+    (CPU percentage points per 1,000 requests per minute per task, the slope of the CPU fit);
+    ``fit_r2`` (of the fit that set the capacity; NaN for errors); ``confidence`` (``high``/``low``,
+    see the module docstring); ``note`` (why, in words). The model is in the module docstring.
+    """
+    slo = slo or SLO()
+    points = service_points(metrics)
+    rows = [
+        {"service": service, **capacity_from_points(group, slo)}
+        for service, group in points.groupby("service", sort=True)
+    ]
+    table = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
+    table.attrs["slo"] = slo
+    table.attrs["synthetic"] = bool(metrics.attrs.get("synthetic", False))
+    return table
+
+
+@dataclass(frozen=True)
+class _Limit:
+    """One resource's limit: the load (requests per minute per task) where it reaches the SLO."""
+
+    at: float  # inf: never reached; nan: cannot tell
+    r2: float = math.nan
+    note: str = ""
+
+
+def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
+    """The capacity columns (all of :data:`CAPACITY_COLUMNS` but ``service``) from load points.
+
+    ``points`` has :data:`POINT_COLUMNS`: ``requests_per_task`` (per minute), ``requests`` (how
+    many requests the point stands for, a weight for the error rate), ``p99_ms``, ``cpu_percent``
+    and ``errors_per_1k`` (NaN where not measured). Used by :func:`fit_capacity` on minutes and by
+    the load test on its steps, so both answer with one model.
+    """
+    points = points[points["requests_per_task"] > 0]
+    observed_max = float(points["requests_per_task"].max()) if len(points) else math.nan
+    cpu, slope = _cpu_limit(points, slo.max_cpu)
+    limits = {"latency": _latency_limit(points, slo.p99_ms), "cpu": cpu, "errors": _error_limit(points, slo)}
+    row = {
+        "requests_per_task_at_slo": math.nan,
+        "limited_by": None,
+        "observed_max_requests_per_task": observed_max,
+        "cpu_per_1k_requests": slope * 1000.0,
+        "fit_r2": math.nan,
+        "confidence": "low",
+        "note": "",
+    }
+    broken = [(name, limit) for name, limit in limits.items() if limit.at == 0]
+    if broken:
+        name, limit = broken[0]
+        return row | {"limited_by": name, "note": limit.note}
+    known = {name: limit for name, limit in limits.items() if math.isfinite(limit.at)}
+    if not known:
+        unknown = "; ".join(limit.note for limit in limits.values() if limit.note)
+        return row | {"note": unknown or "no SLO limit is reached or approached in the data"}
+    name = min(known, key=lambda key: known[key].at)
+    limit = known[name]
+    reached = observed_max / limit.at
+    fits = math.isnan(limit.r2) or limit.r2 >= MIN_R2
+    confidence = "high" if reached >= 0.5 and fits else "low"
+    note = f"{name} limit at {limit.at:,.0f} requests/min per task; busiest minute at {reached:.0%} of it"
+    if confidence == "low":
+        note += (
+            f" (fit R² {limit.r2:.2f} below {MIN_R2})"
+            if not fits
+            else ": an extrapolation, measure it with a load test"
+        )
+    return row | {
+        "requests_per_task_at_slo": limit.at,
+        "limited_by": name,
+        "fit_r2": limit.r2,
+        "confidence": confidence,
+        "note": note,
+    }
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares ``y = intercept + slope x``: (intercept, slope, R²)."""
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (intercept + slope * x)
+    total = ((y - y.mean()) ** 2).sum()
+    r2 = 1.0 - (residual**2).sum() / total if total > 0 else math.nan
+    return float(intercept), float(slope), float(r2)
+
+
+def _enough(x: np.ndarray) -> bool:
+    """Enough points, spread over enough load, to fit a line."""
+    return len(x) >= MIN_POINTS and x.max() - x.min() > 0.05 * x.max()
+
+
+def _cpu_limit(points: pd.DataFrame, max_cpu: float) -> tuple[_Limit, float]:
+    """The CPU limit and the CPU fit's slope (CPU % per request per minute per task)."""
+    rows = points[points["cpu_percent"].notna() & (points["cpu_percent"] < SATURATED_CPU)]
+    x, y = rows["requests_per_task"].to_numpy(float), rows["cpu_percent"].to_numpy(float)
+    if not _enough(x):
+        return _Limit(math.nan, note="too few minutes with CPU data to fit CPU against load"), math.nan
+    intercept, slope, r2 = _line(x, y)
+    if intercept >= max_cpu:
+        note = f"CPU is at {intercept:.0f} % even without load, above the SLO's {max_cpu:g} %"
+        return _Limit(0.0, r2, note), slope
+    if slope <= 0:
+        return _Limit(math.inf, r2, "CPU does not rise with load"), slope
+    return _Limit((max_cpu - intercept) / slope, r2), slope
+
+
+def _latency_limit(points: pd.DataFrame, p99_ms: float) -> _Limit:
+    """Where the queueing curve fitted to p99 reaches ``p99_ms``."""
+    rows = points[points["p99_ms"].notna() & (points["p99_ms"] > 0)]
+    near = rows[rows["p99_ms"] <= 2 * p99_ms]
+    if len(near) >= MIN_POINTS:
+        rows = near
+    x, y = rows["requests_per_task"].to_numpy(float), 1.0 / rows["p99_ms"].to_numpy(float)
+    if not _enough(x):
+        return _Limit(math.nan, note="too few minutes with latency data to fit p99 against load")
+    intercept, slope, r2 = _line(x, y)
+    if intercept <= 1.0 / p99_ms:
+        return _Limit(0.0, r2, f"p99 is above {p99_ms:g} ms even without load")
+    if slope >= 0:
+        return _Limit(math.inf, r2, "p99 does not rise with load")
+    return _Limit((intercept - 1.0 / p99_ms) / -slope, r2)
+
+
+def _error_limit(points: pd.DataFrame, slo: SLO) -> _Limit:
+    """Where target 5xx per 1,000 requests cross the SLO and stay above it at every higher load."""
+    rows = points[points["errors_per_1k"].notna()].sort_values("requests_per_task")
+    if len(rows) < MIN_POINTS:
+        return _Limit(math.nan, note="too few minutes with error data")
+    bins = np.array_split(np.arange(len(rows)), min(ERROR_BINS, len(rows) // MIN_POINTS or 1))
+    load = rows["requests_per_task"].to_numpy(float)
+    requests = rows["requests"].to_numpy(float)
+    errors = rows["errors_per_1k"].to_numpy(float) * requests / 1000.0
+    x = np.array([load[b].mean() for b in bins])
+    rate = np.array([errors[b].sum() / max(requests[b].sum(), 1.0) * 1000.0 for b in bins])
+    above = rate > slo.max_5xx_per_1k
+    if not above[-1]:
+        return _Limit(math.inf)
+    first = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
+    if first == 0:
+        return _Limit(0.0, note=f"5xx are above {slo.max_5xx_per_1k:g} per 1,000 requests at every load")
+    share = (slo.max_5xx_per_1k - rate[first - 1]) / (rate[first] - rate[first - 1])
+    return _Limit(float(x[first - 1] + share * (x[first] - x[first - 1])))
