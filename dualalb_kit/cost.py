@@ -23,13 +23,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from .spec import DeploymentSpec
 
 ON_DEMAND, SPOT = "FARGATE", "FARGATE_SPOT"
 PROVIDERS = (ON_DEMAND, SPOT)
@@ -42,6 +45,19 @@ STANDARD_MIXES: dict[str, list[dict[str, Any]]] = {
     "all spot": [{"provider": SPOT, "weight": 1}],
 }
 """Spot mixes :func:`compare_mixes` compares when given none."""
+
+ALL_ON_DEMAND = {"all on-demand": STANDARD_MIXES["all on-demand"]}
+HOURS_PER_MONTH = 730
+"""The month of AWS's monthly prices, in hours."""
+MONTHLY_COST_COLUMNS = [
+    "task",
+    "on_demand_tasks",
+    "spot_tasks",
+    "on_demand_usd_month",
+    "spot_usd_month",
+    "usd_month",
+    "all_on_demand_usd_month",
+]
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,43 @@ def compare_mixes(
     table.attrs["region"] = region
     table.attrs["pricing_taken"] = prices.taken
     return table
+
+
+def monthly_cost(
+    spec: DeploymentSpec, pricing: Pricing | Mapping[str, Any] | str | Path | None = None
+) -> pd.DataFrame:
+    """What a spec's tasks cost a month at their desired count, placed as ECS places them.
+
+    One row per task: ``task``, ``on_demand_tasks``, ``spot_tasks``, ``on_demand_usd_month``,
+    ``spot_usd_month``, ``usd_month`` and ``all_on_demand_usd_month`` (the same tasks with no
+    spot). Prices for ``spec.region`` (``pricing`` as in :func:`cost_of`); a month is
+    :data:`HOURS_PER_MONTH` hours. Scaling is not modelled: the desired count runs all month.
+    """
+    prices = pricing if isinstance(pricing, Pricing) else load_pricing(pricing)
+    rows = []
+    for task in spec.tasks:
+        mixes = compare_mixes(
+            task.desired_count,
+            task.cpu,
+            task.memory,
+            {"design": task.capacity_strategy(spec.spot), **ALL_ON_DEMAND},
+            spec.region,
+            prices,
+            period_seconds=HOURS_PER_MONTH * 3600,
+        )
+        design, all_on_demand = mixes.iloc[0], mixes.iloc[1]
+        rows.append(
+            {
+                "task": task.name,
+                "on_demand_tasks": int(design["on_demand_tasks"]),
+                "spot_tasks": int(design["spot_tasks"]),
+                "on_demand_usd_month": design["on_demand_cost"],
+                "spot_usd_month": design["spot_cost"],
+                "usd_month": design["cost"],
+                "all_on_demand_usd_month": all_on_demand["cost"],
+            }
+        )
+    return pd.DataFrame(rows, columns=MONTHLY_COST_COLUMNS)
 
 
 def _place(counts: np.ndarray, bases: np.ndarray, weights: np.ndarray) -> np.ndarray:

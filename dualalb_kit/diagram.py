@@ -1,7 +1,8 @@
 """The ALB -> listener -> service picture of a synthesized template, as a table and as SVG.
 
 ``topology(template)`` reads the CloudFormation template (no CDK, no AWS) into one row per
-listener action; ``Diagram(template)`` draws it as SVG, three columns left to right, and shows
+listener action, ``spec_topology(spec)`` makes the same table from a spec before synthesis;
+``Diagram(template)`` (or ``Diagram.from_spec(spec)``) draws it as SVG, three columns left to right, and shows
 itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``).
 """
 
@@ -10,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .tags import SERVICE_TAG
 from .template import referenced_id
+from .validation import SIDES
+
+if TYPE_CHECKING:
+    from .spec import DeploymentSpec
 
 _ALB = "AWS::ElasticLoadBalancingV2::LoadBalancer"
 _LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
@@ -93,6 +98,44 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
 
 
+def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
+    """:func:`topology`'s table for a spec, without synthesis: the listeners the construct makes.
+
+    External ALB first, listeners by port; a listener with a certificate is HTTPS, and an external
+    HTTPS listener on 443 gets a port-80 redirect when no task listens on external port 80.
+    """
+    rows = []
+    for side in SIDES:
+        listening = sorted(
+            ((alb, task) for task in spec.tasks if (alb := getattr(task, side)) is not None),
+            key=lambda pair: pair[0].port,
+        )
+        ports = {alb.port for alb, _ in listening}
+        scheme = "internet-facing" if side == "external" else "internal"
+        redirect = (
+            side == "external"
+            and 80 not in ports
+            and any(a.port == 443 and a.cert_arns for a, _ in listening)
+        )
+        if redirect:
+            rows.append((side, scheme, 80, "HTTP", "redirect to HTTPS:443", None, None, None))
+        for alb, task in listening:
+            strategy = task.capacity_strategy(spec.spot)
+            rows.append(
+                (
+                    side,
+                    scheme,
+                    alb.port,
+                    "HTTPS" if alb.cert_arns else "HTTP",
+                    "forward",
+                    task.name,
+                    task.desired_count,
+                    capacity_label((item.provider, item.base, item.weight) for item in strategy),
+                )
+            )
+    return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
+
+
 def capacity_label(strategy: Iterable[tuple[str, int, int]]) -> str:
     """A strategy of ``(provider, base, weight)`` items as ``FARGATE x1 (base 1), FARGATE_SPOT x3``."""
     return ", ".join(
@@ -115,8 +158,13 @@ class _Box:
 class Diagram:
     """ALBs -> listeners -> services as SVG; ``.table`` is the :func:`topology` frame."""
 
-    def __init__(self, template: dict[str, Any]) -> None:
-        self.table = topology(template)
+    def __init__(self, template: dict[str, Any], *, table: pd.DataFrame | None = None) -> None:
+        self.table = topology(template) if table is None else table
+
+    @classmethod
+    def from_spec(cls, spec: DeploymentSpec) -> Diagram:
+        """The diagram of a spec as the construct builds it, without synthesis (:func:`spec_topology`)."""
+        return cls({}, table=spec_topology(spec))
 
     @property
     def svg(self) -> str:
