@@ -15,6 +15,7 @@ from dualalb_kit.synth import synth
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = sorted((ROOT / "params").glob("*.yaml"))
+DUAL_ALB_PARAMS = [p.name for p in PARAMS if load_spec(p).pattern == "dualalb"]
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +128,11 @@ def test_cfn_lint_reports_no_errors(synthesized, name, tmp_path):
     assert "'many' is not of type 'integer'" in errors["message"].iloc[0]
 
 
-@pytest.mark.parametrize("name", [p.name for p in PARAMS])
+@pytest.mark.parametrize("name", DUAL_ALB_PARAMS)
 def test_template_reflects_the_params(synthesized, name):
+    """The dual-ALB params files (the WordPress pattern has its own tests in test_wordpress.py)."""
     spec = load_spec(ROOT / "params" / name)
     template = synthesized[name].template
-    if spec.pattern != "dualalb":
-        pytest.skip("the WordPress pattern has its own tests")
     services = resources_of(template, "AWS::ECS::Service")
     assert sorted(s["DesiredCount"] for s in services) == sorted(t.desired_count for t in spec.tasks)
     listener_ports = sorted(
@@ -156,24 +156,80 @@ def test_template_reflects_the_params(synthesized, name):
     assert strategies == expected
 
 
-def test_nag_findings_are_reported_not_fatal(tmp_path):
-    """An unacknowledged finding shows in ``findings`` and the assembly is still written."""
-    from aws_cdk import App, Stack, Validations
+@pytest.fixture
+def with_known_findings(monkeypatch):
+    """``build_stack`` adds two security groups to every stack: ``OpenSsh`` (SSH from 0.0.0.0/0,
+    cdk-nag's AwsSolutions-EC23) and ``BadPort`` (a port that is not a number, cfn-lint's E3012)."""
     from aws_cdk import aws_ec2 as ec2
-    from cdk_nag import AwsSolutionsChecks
 
-    from dualalb_kit.synth import _findings
+    from dualalb_kit import build
 
-    app = App(outdir=str(tmp_path))
-    stack = Stack(app, "Open")
-    group = ec2.SecurityGroup(stack, "Open", vpc=ec2.Vpc(stack, "Vpc"))
-    group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(22))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    with pytest.raises(RuntimeError):
-        app.synth()
-    findings = _findings(tmp_path / "validation-report.json")
-    assert "AwsSolutions-EC23" in set(findings["rule"])
-    assert "Open/Open/Resource" in set(findings["path"])
+    build_stack = build.build_stack
+
+    def build_with_findings(spec, **options):
+        app, stack = build_stack(spec, **options)
+        ec2.CfnSecurityGroup(
+            stack,
+            "OpenSsh",
+            group_description="ssh from anywhere",
+            security_group_ingress=[
+                ec2.CfnSecurityGroup.IngressProperty(
+                    ip_protocol="tcp", from_port=22, to_port=22, cidr_ip="0.0.0.0/0"
+                )
+            ],
+        )
+        bad_port = ec2.CfnSecurityGroup(stack, "BadPort", group_description="a port that is not a number")
+        bad_port.add_property_override(
+            "SecurityGroupIngress",
+            [{"IpProtocol": "tcp", "FromPort": "ssh", "ToPort": 22, "CidrIp": "10.0.0.0/16"}],
+        )
+        return app, stack
+
+    monkeypatch.setattr(build, "build_stack", build_with_findings)
+
+
+KNOWN_FINDINGS = [
+    [
+        "AwsSolutions-EC23",
+        "dualalb-internal/OpenSsh",
+        "The Security Group allows for 0.0.0.0/0 or ::/0 inbound access.",
+    ],
+    ["F3012", "dualalb-internal/BadPort", "SecurityGroupIngress.0.FromPort: 'ssh' is not of type 'integer'"],
+    [
+        "W2508",
+        "dualalb-internal/OpenSsh",
+        "SecurityGroupIngress: Security group allows 0.0.0.0/0 access to sensitive port 22 (range 22-22)",
+    ],
+]
+"""cdk-nag's finding, then the two of aws-cdk-lib's own template validation (same report)."""
+
+
+def test_synth_reports_a_known_nag_and_lint_finding_and_still_writes_the_assembly(
+    with_known_findings, tmp_path
+):
+    result = synth(load_spec(ROOT / "params" / "internal-only.yaml"), tmp_path)
+    assert result.findings.values.tolist() == KNOWN_FINDINGS
+    assert {"OpenSsh", "BadPort"} <= set(json.loads(result.template_path.read_text())["Resources"])
+    assert (tmp_path / "manifest.json").exists()
+    errors = result.lint().query("level == 'error'")
+    assert errors[["rule", "path", "construct"]].values.tolist() == [
+        ["E3012", "Resources/BadPort/Properties/SecurityGroupIngress/0/FromPort", "dualalb-internal/BadPort"]
+    ]
+    assert (
+        synth(load_spec(ROOT / "params" / "internal-only.yaml"), tmp_path, nag=False).findings.values.tolist()
+        == KNOWN_FINDINGS[1:]
+    )
+
+
+def test_cli_synth_prints_the_known_findings(with_known_findings, tmp_path, capsys):
+    from dualalb_kit.cli import main
+
+    assert main(["synth", str(ROOT / "params" / "internal-only.yaml"), "-o", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out.split("\n\n")
+    assert printed[-1].splitlines()[0] == "cdk-nag (AwsSolutions): 3 unacknowledged finding(s)"
+    table = printed[-1].splitlines()[2:]
+    assert [line.split()[:2] for line in table] == [finding[:2] for finding in KNOWN_FINDINGS]
+    assert (tmp_path / "dualalb-internal.template.json").exists()
 
 
 def test_a_relative_outdir_follows_the_working_directory(tmp_path, monkeypatch):
