@@ -1,6 +1,7 @@
 """JupyterLab in headless Chromium: run notebook 01, add a task in the designer, Synth, see the table change.
 
-Needs Debian's ``chromium`` (``/usr/bin/chromium``); Playwright never downloads a browser here.
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and fails, saying what to install, without it;
+Playwright never downloads a browser here.
 JupyterLab listens on 127.0.0.1 with a token; the notebook runs on a copy in a temporary folder.
 """
 
@@ -24,6 +25,10 @@ from dualalb_kit.sandbox.server import free_port
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+MISSING_CHROMIUM = (
+    "the browser test needs Chromium at /usr/bin/chromium: install Debian's package `chromium` "
+    "(as root: apt-get install chromium, or `make setup` as root)"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,7 +48,7 @@ RESOURCES_HEADING = re.compile(r"Resources \((\d+)\)")
 def lab(tmp_path_factory):
     """JupyterLab on a free loopback port with a token; yields the notebook's URL."""
     if not CHROMIUM.exists():
-        pytest.skip("the browser test needs Debian's package `chromium` (/usr/bin/chromium is missing)")
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
     batch.ensure_kernel()
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)

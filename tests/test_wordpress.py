@@ -542,8 +542,9 @@ def test_no_unacknowledged_cdk_nag_findings(tmp_path, options):
 
 @pytest.mark.sandbox
 def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, tmp_path):
-    deploy = pytest.importorskip("dualalb_kit.deploy", reason="dualalb_kit.deploy is not in place yet")
     import boto3
+
+    from dualalb_kit import deploy
 
     spec = load_spec(PARAMS)
     template = synth(spec, tmp_path / "expected", nag=False).template
