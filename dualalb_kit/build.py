@@ -64,10 +64,17 @@ def build_stack(
         ),
     )
     return app, stack
+        cluster_props=ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
+        external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
+        internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
 
 
 def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
     from .constructs.wordpress import WordPress
+def _seconds(seconds: int | None) -> Duration | None:
+    return None if seconds is None else Duration.seconds(seconds)
+
+
 
     options = spec.wordpress or WordPressSpec()
     return WordPress(
@@ -135,6 +142,8 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
         else None,
     )
 
+        health_check_grace_period=_seconds(task.health_check_grace_period_seconds),
+        **task.deployment_percents(),
 
 def _task_definition(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> ecs.FargateTaskDefinition:
     definition = ecs.FargateTaskDefinition(

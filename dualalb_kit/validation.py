@@ -27,7 +27,8 @@ class ServiceRules:
     (``external``/``internal``) to its port; ``scaling`` has ``min_capacity``, ``max_capacity``,
     ``target_cpu_utilization`` and ``request_per_target``; ``strategy`` holds ``(provider, base,
     weight)`` triples reported under ``strategy_field`` (``None``: the stack's default); ``label``
-    names the service in messages (``"task 'order' "``, default nothing).
+    names the service in messages (``"task 'order' "``, default nothing); ``min_healthy_percent``
+    and ``max_healthy_percent`` bound its rolling deployments (default 100 and 200).
     """
 
     field: str
@@ -38,6 +39,8 @@ class ServiceRules:
     strategy: Sequence[tuple[str, int, int]] | None = None
     label: str = ""
 
+    min_healthy_percent: int = 100
+    max_healthy_percent: int = 200
 
 def check_services(services: Sequence[ServiceRules]) -> None:
     """Listeners, ports, scaling and capacity of every service; one task per port per ALB."""
@@ -62,6 +65,11 @@ def check_services(services: Sequence[ServiceRules]) -> None:
         if service.strategy is not None:
             check_capacity_strategy(service.strategy_field, service.strategy)
     for side, ports in listener_ports.items():
+        check_deployment(
+            service.field,
+            min_healthy_percent=service.min_healthy_percent,
+            max_healthy_percent=service.max_healthy_percent,
+        )
         check_unique_listener_ports(side, ports)
 
 
@@ -113,6 +121,26 @@ def check_scaling(
 
 
 def check_capacity_strategy(field: str, strategy: Sequence[tuple[str, int, int]]) -> None:
+def check_deployment(field: str, *, min_healthy_percent: int, max_healthy_percent: int) -> None:
+    """Rolling-deployment bounds, in percent of the desired count; ``field`` is the task's path."""
+    if not 0 <= min_healthy_percent <= 100:
+        raise ValidationError(f"{field}.min_healthy_percent", f"{min_healthy_percent} is outside 0-100")
+    if not 100 <= max_healthy_percent <= 2000:
+        raise ValidationError(f"{field}.max_healthy_percent", f"{max_healthy_percent} is outside 100-2000")
+    if max_healthy_percent <= min_healthy_percent:
+        raise ValidationError(
+            f"{field}.max_healthy_percent",
+            f"{max_healthy_percent} must be above min_healthy_percent {min_healthy_percent} "
+            "or a deployment cannot start a new task",
+        )
+
+
+def check_idle_timeout(field: str, seconds: float) -> None:
+    """An ALB's idle timeout, in seconds (1-4000)."""
+    if not 1 <= seconds <= 4000:
+        raise ValidationError(field, f"{seconds:g} s is outside 1-4000 s")
+
+
     """``strategy`` is ``(provider, base, weight)`` triples; ``field`` the strategy's path."""
     if not strategy:
         raise ValidationError(field, "needs at least one capacity provider")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -514,3 +514,124 @@ def test_construct_rejects_two_tasks_on_one_port_and_bad_names():
         seed_sample(make_stack(), route53_ops=Route53Options(zone_name="not a zone"))
     with pytest.raises(ValidationError, match=r"^tasks: at least one task is required$"):
         DualAlbFargateService(make_stack(), "Service", tasks=[])
+
+
+# -- the original's later props: deployment bounds, grace period, cluster, idle timeouts ---------
+
+
+def test_deployment_percents_and_grace_period_per_task():
+    stack = make_stack()
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[
+            FargateTaskProps(
+                task=task(stack, "a"),
+                internal=LoadBalancerAccessibility(port=80),
+                health_check_grace_period=Duration.seconds(120),
+                min_healthy_percent=50,
+                max_healthy_percent=150,
+            ),
+            FargateTaskProps(task=task(stack, "b"), internal=LoadBalancerAccessibility(port=81)),
+        ],
+    )
+    tuned, default = services(Template.from_stack(stack))
+    assert tuned["HealthCheckGracePeriodSeconds"] == 120
+    assert tuned["DeploymentConfiguration"]["MinimumHealthyPercent"] == 50
+    assert tuned["DeploymentConfiguration"]["MaximumPercent"] == 150
+    assert default["HealthCheckGracePeriodSeconds"] == 60
+    assert default["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
+    assert default["DeploymentConfiguration"]["MaximumPercent"] == 200
+
+
+def test_alb_idle_timeouts_are_set_per_side_and_absent_by_default():
+    def idle_timeouts(**kwargs) -> dict[str, list]:
+        stack = make_stack()
+        seed_sample(stack, **kwargs)
+        albs = Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        return {
+            a["Properties"]["Scheme"]: [
+                x
+                for x in a["Properties"]["LoadBalancerAttributes"]
+                if x["Key"] == "idle_timeout.timeout_seconds"
+            ]
+            for a in albs.values()
+        }
+
+    assert idle_timeouts() == {"internet-facing": [], "internal": []}
+    assert idle_timeouts(
+        external_alb_idle_timeout=Duration.seconds(300), internal_alb_idle_timeout=Duration.minutes(2)
+    ) == {
+        "internet-facing": [{"Key": "idle_timeout.timeout_seconds", "Value": "300"}],
+        "internal": [{"Key": "idle_timeout.timeout_seconds", "Value": "120"}],
+    }
+
+
+def test_cluster_props_name_the_new_cluster_and_keep_both_providers():
+    stack = make_stack()
+    seed_sample(stack, cluster_props=ecs.ClusterProps(cluster_name="shop"))
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {"ClusterName": "shop", "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+    )
+    template.has_resource_properties(
+        "AWS::ECS::ClusterCapacityProviderAssociations", {"CapacityProviders": ["FARGATE", "FARGATE_SPOT"]}
+    )
+
+
+def test_existing_cluster_is_used_and_its_vpc_hosts_the_albs():
+    stack = make_stack()
+    vpc = imported_vpc(stack)
+    cluster = ecs.Cluster.from_cluster_attributes(stack, "Existing", cluster_name="shared", vpc=vpc)
+    construct = seed_sample(stack, cluster=cluster)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::ECS::Cluster", 0)
+    assert {s["Cluster"] for s in services(template)} == {"shared"}
+    assert construct.vpc.vpc_id == vpc.vpc_id == "vpc-1"
+    groups = template.find_resources("AWS::EC2::SecurityGroup")
+    assert {g["Properties"]["VpcId"] for g in groups.values()} == {"vpc-1"}
+
+
+OPTION_ERRORS = [
+    (
+        "min healthy",
+        {"min_healthy_percent": 101},
+        "tasks[0].min_healthy_percent: 101 is outside 0-100",
+    ),
+    (
+        "max healthy",
+        {"max_healthy_percent": 2001},
+        "tasks[0].max_healthy_percent: 2001 is outside 100-2000",
+    ),
+    (
+        "max not above min",
+        {"min_healthy_percent": 100, "max_healthy_percent": 100},
+        "tasks[0].max_healthy_percent: 100 must be above min_healthy_percent 100 "
+        "or a deployment cannot start a new task",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("props", "message"), [c[1:] for c in OPTION_ERRORS], ids=[c[0] for c in OPTION_ERRORS]
+)
+def test_deployment_percent_errors(props, message):
+    stack = make_stack()
+    with pytest.raises(ValidationError) as caught:
+        service_with(stack, **props)
+    assert str(caught.value) == message
+
+
+def test_idle_timeout_and_cluster_errors_name_the_prop():
+    with pytest.raises(ValidationError) as caught:
+        seed_sample(make_stack(), internal_alb_idle_timeout=Duration.seconds(4001))
+    assert str(caught.value) == "internal_alb_idle_timeout: 4001 s is outside 1-4000 s"
+    stack = make_stack()
+    cluster = ecs.Cluster.from_cluster_attributes(
+        stack, "Existing", cluster_name="shared", vpc=imported_vpc(stack)
+    )
+    with pytest.raises(ValidationError) as caught:
+        seed_sample(stack, cluster=cluster, cluster_props=ecs.ClusterProps(cluster_name="x"))
+    assert str(caught.value) == "cluster_props: cannot be combined with an existing cluster"
+    assert stack.node.try_find_child("Service") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,12 @@ class DualAlbFargateService(Construct):
     :param enable_execute_command: ECS Exec on every service. Default ``False``.
     :param circuit_breaker: deployment circuit breaker with rollback. Default ``True``.
     :param route53_ops: the private zone and alias names. Default :class:`Route53Options()`.
+    :param cluster: an existing ECS cluster (with the FARGATE and FARGATE_SPOT capacity providers).
+        Default: a new cluster with both providers and Container Insights.
+    :param cluster_props: properties of the new cluster, over those defaults; not with ``cluster``.
+    :param external_alb_idle_timeout: the internet-facing ALB's idle timeout (1-4000 s).
+        Default: ALB's, 60 s.
+    :param internal_alb_idle_timeout: the internal ALB's idle timeout (1-4000 s). Default 60 s.
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
@@ -66,19 +73,33 @@ class DualAlbFargateService(Construct):
         enable_execute_command: bool = False,
         circuit_breaker: bool = True,
         route53_ops: Route53Options | None = None,
+        cluster: ecs.ICluster | None = None,
+        cluster_props: ecs.ClusterProps | None = None,
+        external_alb_idle_timeout: Duration | None = None,
+        internal_alb_idle_timeout: Duration | None = None,
     ) -> None:
         route53_ops = route53_ops or Route53Options()
         names = _validate(tasks, route53_ops)
+        idle_timeouts = {"external": external_alb_idle_timeout, "internal": internal_alb_idle_timeout}
+        for side, timeout in idle_timeouts.items():
+            if timeout is not None:
+                validation.check_idle_timeout(f"{side}_alb_idle_timeout", timeout.to_seconds())
+        if cluster is not None and cluster_props is not None:
+            raise ValidationError("cluster_props", "cannot be combined with an existing cluster")
         super().__init__(scope, id)
 
-        self.vpc = resolve_vpc(self, vpc)
+        given_cluster_props = _struct_values(cluster_props)
+        self.vpc = resolve_vpc(self, vpc or (cluster.vpc if cluster else given_cluster_props.get("vpc")))
         subnets, public_ip = resolve_subnets(self.vpc, vpc_subnets)
-        self.cluster = ecs.Cluster(
+        self.cluster = cluster or ecs.Cluster(
             self,
             "Cluster",
-            vpc=self.vpc,
-            enable_fargate_capacity_providers=True,
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            **{
+                "vpc": self.vpc,
+                "enable_fargate_capacity_providers": True,
+                "container_insights_v2": ecs.ContainerInsights.ENABLED,
+                **given_cluster_props,
+            },
         )
         listeners = [
             _Listener(side, index, access)
@@ -87,10 +108,14 @@ class DualAlbFargateService(Construct):
             if access is not None
         ]
         self.external_alb = (
-            self._alb("external") if any(lst.side == "external" for lst in listeners) else None
+            self._alb("external", external_alb_idle_timeout)
+            if any(lst.side == "external" for lst in listeners)
+            else None
         )
         self.internal_alb = (
-            self._alb("internal") if any(lst.side == "internal" for lst in listeners) else None
+            self._alb("internal", internal_alb_idle_timeout)
+            if any(lst.side == "internal" for lst in listeners)
+            else None
         )
 
         self.services: list[ecs.FargateService] = []
@@ -110,7 +135,7 @@ class DualAlbFargateService(Construct):
 
     # -- load balancers -------------------------------------------------------------------------
 
-    def _alb(self, side: str) -> elbv2.ApplicationLoadBalancer:
+    def _alb(self, side: str, idle_timeout: Duration | None) -> elbv2.ApplicationLoadBalancer:
         internet_facing = side == "external"
         security_group = ec2.SecurityGroup(
             self,
@@ -126,6 +151,7 @@ class DualAlbFargateService(Construct):
             internet_facing=internet_facing,
             security_group=security_group,
             drop_invalid_header_fields=True,
+            idle_timeout=idle_timeout,
         )
         acknowledge(
             alb,
@@ -218,9 +244,9 @@ class DualAlbFargateService(Construct):
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
             if circuit_breaker
             else None,
-            # Zero-downtime rolling deployments: keep every running task until its replacement is healthy.
-            min_healthy_percent=100,
-            max_healthy_percent=200,
+            min_healthy_percent=props.min_healthy_percent,
+            max_healthy_percent=props.max_healthy_percent,
+            health_check_grace_period=props.health_check_grace_period,
             vpc_subnets=subnets,
             assign_public_ip=public_ip,
         )
@@ -296,6 +322,14 @@ def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
     return cert  # type: ignore[return-value]
 
 
+def _struct_values(struct: object | None) -> dict[str, object]:
+    """The fields a jsii struct (``ecs.ClusterProps``) sets, by keyword name."""
+    if struct is None:
+        return {}
+    names = inspect.signature(type(struct)).parameters
+    return {name: value for name in names if (value := getattr(struct, name)) is not None}
+
+
 def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) -> list[str]:
     """Check the props before anything reaches jsii; return each task's name."""
     names: list[str] = []
@@ -321,6 +355,8 @@ def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) ->
                 desired_count=props.desired_count,
                 scaling=props.scaling_policy or ServiceScalingPolicy(),
                 strategy_field=f"tasks[{index}].capacity_provider_strategy",
+                min_healthy_percent=props.min_healthy_percent,
+                max_healthy_percent=props.max_healthy_percent,
                 strategy=None
                 if props.capacity_provider_strategy is None
                 else [

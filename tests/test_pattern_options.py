@@ -1,0 +1,87 @@
+"""The original's later options and today's additions, from a params file to the template."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Template
+
+import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
+from dualalb_kit import ValidationError
+from dualalb_kit.build import build_stack
+from dualalb_kit.spec import load_spec
+
+
+def spec_with(task: dict | None = None, **fields):
+    return load_spec(
+        {
+            "stack_name": "options",
+            "tasks": [{"name": "web", "image": "nginx", "external": {"port": 80}, **(task or {})}],
+            **fields,
+        }
+    )
+
+
+def template_of(spec) -> Template:
+    _, stack = build_stack(spec)
+    return Template.from_stack(stack)
+
+
+def resources(template: Template, kind: str) -> list[dict]:
+    return [r["Properties"] for r in template.find_resources(kind).values()]
+
+
+def test_params_set_deployment_percents_grace_period_cluster_name_and_idle_timeouts():
+    spec = spec_with(
+        {"min_healthy_percent": 0, "max_healthy_percent": 100, "health_check_grace_period_seconds": 90},
+        cluster_name="shop",
+        external_alb_idle_timeout_seconds=120,
+    )
+    template = template_of(spec)
+    (service,) = resources(template, "AWS::ECS::Service")
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 0
+    assert service["DeploymentConfiguration"]["MaximumPercent"] == 100
+    assert service["HealthCheckGracePeriodSeconds"] == 90
+    assert [c["ClusterName"] for c in resources(template, "AWS::ECS::Cluster")] == ["shop"]
+    (alb,) = resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert {"Key": "idle_timeout.timeout_seconds", "Value": "120"} in alb["LoadBalancerAttributes"]
+
+
+def test_params_defaults_leave_the_template_as_before():
+    spec = spec_with()
+    assert "min_healthy_percent" not in spec.to_params()["tasks"][0]
+    assert "cluster_name" not in spec.to_params()
+    template = template_of(spec)
+    (service,) = resources(template, "AWS::ECS::Service")
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
+    assert service["DeploymentConfiguration"]["MaximumPercent"] == 200
+    assert "ClusterName" not in resources(template, "AWS::ECS::Cluster")[0]
+    (alb,) = resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert all(a["Key"] != "idle_timeout.timeout_seconds" for a in alb["LoadBalancerAttributes"])
+
+
+@pytest.mark.parametrize(
+    ("task", "fields", "message"),
+    [
+        ({"min_healthy_percent": -1}, {}, "tasks[0].min_healthy_percent: -1 is outside 0-100"),
+        (
+            {"min_healthy_percent": 60, "max_healthy_percent": 50},
+            {},
+            "tasks[0].max_healthy_percent: 50 is outside 100-2000",
+        ),
+        (
+            {"health_check_grace_period_seconds": -5},
+            {},
+            "tasks[0].health_check_grace_period_seconds: Input should be greater than or equal to 0, got -5",
+        ),
+        (
+            {},
+            {"internal_alb_idle_timeout_seconds": 0},
+            "internal_alb_idle_timeout_seconds: Input should be greater than or equal to 1, got 0",
+        ),
+    ],
+    ids=["min percent", "max percent", "grace period", "idle timeout"],
+)
+def test_params_option_errors_name_the_field(task, fields, message):
+    with pytest.raises(ValidationError) as caught:
+        spec_with(task, **fields)
+    assert str(caught.value) == message
