@@ -57,8 +57,16 @@ def _parser() -> argparse.ArgumentParser:
             "--target", choices=("sandbox", "aws"), default="sandbox", help="default: sandbox"
         )
         command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL)")
+        command.add_argument("--profile", help="AWS profile, with --target aws (default: the environment's)")
+        command.add_argument(
+            "--region", help="the params file's region, checked (default: the params file's region)"
+        )
         if name != "diff":
             command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    destroy = commands.choices["destroy"]
+    destroy.add_argument(
+        "--yes", action="store_true", help="delete without asking (needed without a terminal)"
+    )
 
     windowed = {
         "traffic": _command(
@@ -76,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
             "--hours", type=float, default=24, help="window length without --start (default 24)"
         )
         command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL; none: AWS)")
+        command.add_argument("--region", help="the stack's region (default: the profile's or environment's)")
+    windowed["metrics"].add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     windowed["traffic"].add_argument("--seed", type=int, default=0, help="default 0")
     windowed["traffic"].add_argument(
         "--base-rate", type=float, default=20.0, help="requests per second per service (default 20)"
@@ -112,10 +122,9 @@ def _command(
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .spec import load_spec
     from .synth import synth
 
-    result = synth(load_spec(args.params), args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+    result = synth(_load_spec(args.params), args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
     counts = result.resource_counts()
     total = int(counts["count"].sum())
     print(f"Synthesized {result.stack_name} into {result.assembly_dir} ({total} resources)\n")
@@ -131,7 +140,17 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deploy_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+def _load_spec(params: Path) -> Any:
+    """The params file's spec; its warnings (credential-looking environment values) on stderr."""
+    from .spec import load_spec
+
+    spec = load_spec(params)
+    for warning in spec.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return spec
+
+
+def _target_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Exit 2 when the target is not usable (nothing changed), 1 when the CLI run failed."""
 
     def guarded(args: argparse.Namespace) -> int:
@@ -149,26 +168,42 @@ def _deploy_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     return guarded
 
 
-@_deploy_errors
+def _spec_and_target(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The params file's spec (validated first) and the target in the spec's region, checked and
+    printed on stderr."""
+    from .deploy import check_target
+    from .target import Target
+
+    spec = _load_spec(args.params)
+    if args.target == "aws":
+        target = Target.aws(args.profile, args.region)
+    elif args.profile:
+        raise ValidationError("profile", "--profile names AWS credentials; use it with --target aws")
+    else:
+        target = Target.sandbox(args.endpoint_url, args.region)
+    target = target.in_region(spec.region)
+    check_target(target, bootstrap=args.run is _deploy)  # before any synthesis, so failing takes seconds
+    print(f"{spec.stack_name} on {target.describe()}", file=sys.stderr)
+    return spec, target
+
+
+@_target_errors
 def _deploy(args: argparse.Namespace) -> int:
     from .deploy import deploy
-    from .spec import load_spec
 
-    outputs = deploy(
-        load_spec(args.params), args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress
-    )
+    spec, target = _spec_and_target(args)
+    outputs = deploy(spec, target, progress=not args.no_progress)
     print("Outputs:")
     for name, value in outputs.items():
         print(f"  {name}: {value}")
     return 0
 
 
-@_deploy_errors
+@_target_errors
 def _diff(args: argparse.Namespace) -> int:
     from .deploy import diff
-    from .spec import load_spec
 
-    changes = diff(load_spec(args.params), args.target, endpoint_url=args.endpoint_url)
+    changes = diff(*_spec_and_target(args))
     if changes.empty:
         print("no changes")
         return 0
@@ -177,41 +212,57 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
-@_deploy_errors
+@_target_errors
 def _destroy(args: argparse.Namespace) -> int:
     from .deploy import destroy
-    from .spec import load_spec
 
-    spec = load_spec(args.params)
-    destroy(spec, args.target, endpoint_url=args.endpoint_url, progress=not args.no_progress)
+    if not args.yes and not sys.stdin.isatty():
+        raise ValidationError("--yes", "stdin is not a terminal, so destroy cannot ask; pass --yes to delete")
+    spec, target = _spec_and_target(args)
+    if not args.yes:
+        answer = input(f"Delete stack {spec.stack_name} on {target.describe()}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print(f"kept {spec.stack_name}")
+            return 1
+    destroy(spec, target, progress=not args.no_progress)
     print(f"destroyed {spec.stack_name}")
     return 0
 
 
-def _window_and_endpoint(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
+def _stack_target(args: argparse.Namespace) -> Any:
+    """Where a stack named on the command line is: the sandbox at ``--endpoint-url`` (else
+    ``$DUALALB_SANDBOX_URL`` unless ``--profile`` asks for AWS), else AWS; checked to answer."""
     import os
 
-    from .metrics import time_window
-    from .sandbox import SANDBOX_URL_ENV
+    from .target import SANDBOX_URL_ENV, Target
 
-    start, end = time_window(args.start, args.end, hours=args.hours)
-    return start, end, args.endpoint_url or os.environ.get(SANDBOX_URL_ENV)
+    profile = getattr(args, "profile", None)
+    url = args.endpoint_url or (None if profile else os.environ.get(SANDBOX_URL_ENV))
+    target = Target.sandbox(url, args.region) if url else Target.aws(profile, args.region)
+    target.account  # noqa: B018  (checks credentials and the endpoint before any work)
+    print(f"{args.stack_name} on {target.describe()}", file=sys.stderr)
+    return target
 
 
+@_target_errors
 def _traffic(args: argparse.Namespace) -> int:
+    from .metrics import time_window
+    from .target import Target
     from .traffic import LoadProfile, generate_traffic
 
-    start, end, endpoint_url = _window_and_endpoint(args)
+    start, end = time_window(args.start, args.end, hours=args.hours)
+    target = Target.sandbox(args.endpoint_url, args.region)  # synthetic data: a sandbox only
     profile = LoadProfile(seed=args.seed, base_rate=args.base_rate)
-    print(generate_traffic(args.stack_name, profile, start, end, endpoint_url=endpoint_url))
+    print(generate_traffic(args.stack_name, profile, start, end, target=target))
     return 0
 
 
+@_target_errors
 def _metrics(args: argparse.Namespace) -> int:
-    from .metrics import load_metrics
+    from .metrics import load_metrics, time_window
 
-    start, end, endpoint_url = _window_and_endpoint(args)
-    frame = load_metrics(args.stack_name, start, end, args.period, endpoint_url=endpoint_url)
+    start, end = time_window(args.start, args.end, hours=args.hours)
+    frame = load_metrics(args.stack_name, start, end, args.period, target=_stack_target(args))
     if frame.attrs.get("synthetic"):
         print("note: these metrics are SYNTHETIC (made by `dualalb-kit traffic`)", file=sys.stderr)
     frame.to_csv(args.output or sys.stdout, index=False)

@@ -6,8 +6,10 @@ spec (before synthesis) and the constructs (before jsii) apply the same rules.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,12 @@ CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 SIDES = ("external", "internal")
 
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+Condition = tuple[str, tuple[str, ...]]
+"""A listener-rule condition as plain values: its field and its values (``*`` and ``?`` wildcards)."""
+FORWARD_CONDITION_FIELDS = ("host-header", "path-pattern")
+RULE_CONDITION_VALUES_MAX = 5
+"""ALB's limit on the condition values of one listener rule."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,10 @@ class ServiceRules:
     ``target_cpu_utilization`` and ``request_per_target``; ``strategy`` holds ``(provider, base,
     weight)`` triples reported under ``strategy_field`` (``None``: the stack's default); ``label``
     names the service in messages (``"task 'order' "``, default nothing); ``min_healthy_percent``
-    and ``max_healthy_percent`` bound its rolling deployments (default 100 and 200).
+    and ``max_healthy_percent`` bound its rolling deployments (default 100 and 200);
+    ``forward_conditions`` maps a side to the conditions of the service's rule on that side's
+    listener (default none: the listener's default action) and ``https_sides`` are the sides
+    where it brings certificates.
     """
 
     field: str
@@ -38,21 +49,47 @@ class ServiceRules:
     strategy_field: str
     strategy: Sequence[tuple[str, int, int]] | None = None
     label: str = ""
-
     min_healthy_percent: int = 100
     max_healthy_percent: int = 200
+    forward_conditions: Mapping[str, Sequence[Condition]] = dataclasses.field(default_factory=dict)
+    https_sides: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _ListenerUse:
+    """One service on one listener (side and port)."""
+
+    service: ServiceRules
+    side: str
+    port: int
+
+    @property
+    def field(self) -> str:
+        return f"{self.service.field}.{self.side}"
+
+    @property
+    def conditions(self) -> Sequence[Condition]:
+        return self.service.forward_conditions.get(self.side, ())
+
+    @property
+    def name(self) -> str:
+        return f"{self.service.label}{self.service.field}".strip()
+
 
 def check_services(services: Sequence[ServiceRules]) -> None:
-    """Listeners, ports, scaling and capacity of every service; one task per port per ALB."""
+    """Listeners, ports, scaling and capacity of every service; tasks share a port of an ALB only
+    when forward conditions tell them apart (see :func:`check_shared_listeners`)."""
     if not services:
         raise ValidationError("tasks", "at least one task is required")
-    listener_ports: dict[str, list[tuple[str, int]]] = {side: [] for side in SIDES}
+    listeners: dict[tuple[str, int], list[_ListenerUse]] = {}
     for service in services:
         if not service.listener_ports:
             raise ValidationError(service.field, f"{service.label}needs external, internal or both")
         for side, port in service.listener_ports.items():
             check_port(f"{service.field}.{side}.port", port)
-            listener_ports[side].append((f"{service.field}.{side}.port", port))
+            use = _ListenerUse(service, side, port)
+            check_forward_conditions(f"{use.field}.forward_conditions", use.conditions)
+            listeners.setdefault((side, port), []).append(use)
         scaling = service.scaling
         check_scaling(
             service.field,
@@ -64,13 +101,13 @@ def check_services(services: Sequence[ServiceRules]) -> None:
         )
         if service.strategy is not None:
             check_capacity_strategy(service.strategy_field, service.strategy)
-    for side, ports in listener_ports.items():
         check_deployment(
             service.field,
             min_healthy_percent=service.min_healthy_percent,
             max_healthy_percent=service.max_healthy_percent,
         )
-        check_unique_listener_ports(side, ports)
+    for uses in listeners.values():
+        check_shared_listeners(uses)
 
 
 def check_port(field: str, port: int) -> None:
@@ -78,13 +115,87 @@ def check_port(field: str, port: int) -> None:
         raise ValidationError(field, f"{port} is not a port (1-65535)")
 
 
-def check_unique_listener_ports(side: str, ports: Iterable[tuple[str, int]]) -> None:
-    """``ports`` are ``(field path, port)`` pairs of one ALB; a port may serve one task only."""
-    seen: dict[int, str] = {}
-    for field, port in ports:
-        if port in seen:
-            raise ValidationError(field, f"port {port} of the {side} ALB is already used by {seen[port]}")
-        seen[port] = field.rsplit(".", 2)[0]
+def check_forward_conditions(field: str, conditions: Sequence[Condition]) -> None:
+    """Host-header and path-pattern conditions only, each field once, 1-5 values in all."""
+    seen: set[str] = set()
+    for index, (condition_field, values) in enumerate(conditions):
+        if condition_field not in FORWARD_CONDITION_FIELDS:
+            raise ValidationError(
+                f"{field}[{index}]",
+                f"{condition_field!r} conditions cannot tell tasks apart; use "
+                f"{' or '.join(FORWARD_CONDITION_FIELDS)}",
+            )
+        if condition_field in seen:
+            raise ValidationError(
+                f"{field}[{index}]", f"{condition_field} is given twice; list its values once"
+            )
+        if not values:
+            raise ValidationError(f"{field}[{index}]", f"{condition_field} has no values")
+        seen.add(condition_field)
+    total = sum(len(values) for _, values in conditions)
+    if total > RULE_CONDITION_VALUES_MAX:
+        raise ValidationError(
+            field, f"{total} values; a listener rule takes at most {RULE_CONDITION_VALUES_MAX}"
+        )
+
+
+def check_shared_listeners(uses: Sequence[_ListenerUse]) -> None:
+    """The services on one port of one ALB: at most one without conditions (the listener's
+    default), no two whose conditions can match the same request, all HTTP or all HTTPS."""
+    first = uses[0]
+    where = f"port {first.port} of the {first.side} ALB"
+    defaults = [use for use in uses if not use.conditions]
+    if len(defaults) > 1:
+        raise ValidationError(
+            f"{defaults[1].field}.port",
+            f"{where} is already used by {defaults[0].name}; tasks sharing a port need "
+            "forward_conditions (one of them may go without: the listener's default)",
+        )
+    for use in uses[1:]:
+        if (use.side in use.service.https_sides) != (first.side in first.service.https_sides):
+            raise ValidationError(
+                use.field, f"{where} is shared with {first.name}; give both certificates or neither"
+            )
+    conditional = [use for use in uses if use.conditions]
+    for index, use in enumerate(conditional):
+        for other in conditional[:index]:
+            if conditions_overlap(use.conditions, other.conditions):
+                raise ValidationError(
+                    f"{use.field}.forward_conditions",
+                    f"{_describe(use.conditions)} overlaps {other.name}'s {_describe(other.conditions)} "
+                    f"on {where}; one request would match both",
+                )
+
+
+def conditions_overlap(first: Sequence[Condition], second: Sequence[Condition]) -> bool:
+    """Whether one request can match both rules: on every field both constrain, some value of
+    one and some value of the other match a common string (hosts compare case-insensitively)."""
+    other = dict(second)
+    for condition_field, values in first:
+        if condition_field not in other:
+            continue
+        fold = str.lower if condition_field == "host-header" else str
+        if not any(_globs_intersect(fold(a), fold(b)) for a in values for b in other[condition_field]):
+            return False
+    return True
+
+
+def _describe(conditions: Sequence[Condition]) -> str:
+    return " and ".join(f"{name} {', '.join(values)}" for name, values in conditions)
+
+
+@functools.cache
+def _globs_intersect(first: str, second: str) -> bool:
+    """Whether some string matches both patterns (``*``: any run of characters, ``?``: one)."""
+    if not first or not second:
+        return first.strip("*") == "" and second.strip("*") == ""
+    head, rest = first[0], first[1:]
+    other_head, other_rest = second[0], second[1:]
+    if head == "*":
+        return _globs_intersect(rest, second) or _globs_intersect(first, other_rest)
+    if other_head == "*":
+        return _globs_intersect(first, other_rest) or _globs_intersect(rest, second)
+    return (head == other_head or "?" in (head, other_head)) and _globs_intersect(rest, other_rest)
 
 
 def check_scaling(
@@ -120,7 +231,6 @@ def check_scaling(
         raise ValidationError(f"{field}.scaling.request_per_target", f"{request_per_target} must be above 0")
 
 
-def check_capacity_strategy(field: str, strategy: Sequence[tuple[str, int, int]]) -> None:
 def check_deployment(field: str, *, min_healthy_percent: int, max_healthy_percent: int) -> None:
     """Rolling-deployment bounds, in percent of the desired count; ``field`` is the task's path."""
     if not 0 <= min_healthy_percent <= 100:
@@ -141,6 +251,7 @@ def check_idle_timeout(field: str, seconds: float) -> None:
         raise ValidationError(field, f"{seconds:g} s is outside 1-4000 s")
 
 
+def check_capacity_strategy(field: str, strategy: Sequence[tuple[str, int, int]]) -> None:
     """``strategy`` is ``(provider, base, weight)`` triples; ``field`` the strategy's path."""
     if not strategy:
         raise ValidationError(field, "needs at least one capacity provider")
@@ -171,3 +282,149 @@ def check_dns_name(field: str, name: str, *, single_label: bool = False) -> None
         raise ValidationError(field, f"{name!r} must be one DNS label (letters, digits, hyphens)")
     if not name or len(name) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
         raise ValidationError(field, f"{name!r} is not a DNS name")
+
+
+# AWS's own formats (CloudFormation, EC2, ACM, ELB). Each check names the field it was given.
+
+STACK_NAME_MAX = 128
+"""CloudFormation's limit on a stack name, in characters."""
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_ACCOUNT = re.compile(r"\d{12}")
+_RESOURCE_ID = {
+    "vpc": re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
+    "subnet": re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
+}
+_ACM_CERTIFICATE_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/[A-Za-z0-9-]+"
+)
+_HTTP_CODES = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
+HEALTH_CHECK_PATH_MAX = 1024
+"""ELB's limit on a health-check path, in characters."""
+HEALTH_CHECK_INTERVAL_SECONDS = (5, 300)
+HEALTH_CHECK_TIMEOUT_SECONDS = (2, 120)
+HEALTH_CHECK_THRESHOLD = (2, 10)
+HEALTHY_HTTP_CODES = {"HTTP": (200, 499), "GRPC": (0, 99)}
+"""Matcher code ranges ELB accepts: HTTP (and HTTP/2) status codes, or gRPC status codes."""
+
+
+def check_stack_name(field: str, name: str) -> None:
+    """CloudFormation's rule: a letter, then ASCII letters, digits and hyphens, at most 128 characters."""
+    if len(name) > STACK_NAME_MAX:
+        raise ValidationError(
+            field, f"is {len(name)} characters long; a stack name has at most {STACK_NAME_MAX}"
+        )
+    if not _STACK_NAME.fullmatch(name):
+        raise ValidationError(
+            field, f"{name!r} is not a stack name (an ASCII letter, then ASCII letters, digits, hyphens)"
+        )
+
+
+def check_account(field: str, account: str) -> None:
+    """An AWS account id: exactly 12 digits."""
+    if not _ACCOUNT.fullmatch(account):
+        raise ValidationError(field, f"{account!r} is not an AWS account id (12 digits)")
+
+
+def check_resource_id(field: str, kind: str, resource_id: str) -> None:
+    """An EC2 id of ``kind`` (``vpc``, ``subnet``): the prefix, then 8 or 17 lowercase hex digits."""
+    if not _RESOURCE_ID[kind].fullmatch(resource_id):
+        raise ValidationError(field, f"{resource_id!r} is not a {kind} id ({kind}- and 8 or 17 hex digits)")
+
+
+def check_certificate_arn(field: str, arn: str) -> None:
+    """An ACM certificate ARN: ``arn:aws:acm:REGION:ACCOUNT:certificate/ID``."""
+    if not _ACM_CERTIFICATE_ARN.fullmatch(arn):
+        raise ValidationError(
+            field, f"{arn!r} is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"
+        )
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoint data (loaded on first use)."""
+    from botocore.loaders import create_loader
+
+    endpoints = create_loader().load_data("endpoints")
+    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+
+
+def check_region(field: str, region: str) -> None:
+    """A region botocore knows (``us-east-1``, ``eu-west-1``, ...)."""
+    if region not in known_regions():
+        raise ValidationError(field, f"{region!r} is not an AWS region botocore knows (e.g. us-east-1)")
+
+
+def check_image(field: str, image: str) -> None:
+    """A container image reference: not empty, no whitespace."""
+    if not image.strip():
+        raise ValidationError(field, "is empty; give an image such as public.ecr.aws/nginx/nginx:stable")
+    if any(character.isspace() for character in image):
+        raise ValidationError(field, f"{image!r} is not an image reference (it contains whitespace)")
+
+
+def check_health_check(field: str, check: Any, *, grpc: bool = False) -> None:
+    """ELB's rules on a target-group health check; ``field`` is its path (``tasks[0].health_check``).
+
+    ``check`` has ``path``, ``healthy_http_codes``, ``interval_seconds``, ``timeout_seconds``,
+    ``healthy_threshold`` and ``unhealthy_threshold``; ``grpc`` selects gRPC status codes (0-99)
+    for ``healthy_http_codes`` instead of HTTP's (200-499).
+    """
+    path, healthy_http_codes = check.path, check.healthy_http_codes
+    interval_seconds, timeout_seconds = check.interval_seconds, check.timeout_seconds
+    if not path.startswith("/"):
+        raise ValidationError(f"{field}.path", f"{path!r} must start with /")
+    if len(path) > HEALTH_CHECK_PATH_MAX or not path.isascii() or " " in path:
+        raise ValidationError(
+            f"{field}.path",
+            f"is not a URL path (ASCII, no spaces, at most {HEALTH_CHECK_PATH_MAX} characters)",
+        )
+    _check_range(f"{field}.interval_seconds", interval_seconds, HEALTH_CHECK_INTERVAL_SECONDS, "s")
+    _check_range(f"{field}.timeout_seconds", timeout_seconds, HEALTH_CHECK_TIMEOUT_SECONDS, "s")
+    if timeout_seconds >= interval_seconds:
+        raise ValidationError(
+            f"{field}.timeout_seconds",
+            f"{timeout_seconds} s must be shorter than interval_seconds {interval_seconds} s",
+        )
+    _check_range(f"{field}.healthy_threshold", check.healthy_threshold, HEALTH_CHECK_THRESHOLD)
+    _check_range(f"{field}.unhealthy_threshold", check.unhealthy_threshold, HEALTH_CHECK_THRESHOLD)
+    low, high = HEALTHY_HTTP_CODES["GRPC" if grpc else "HTTP"]
+    codes_field = f"{field}.healthy_http_codes"
+    syntax = f"codes {low}-{high} as 200, 200,202 or 200-299"
+    if not _HTTP_CODES.fullmatch(healthy_http_codes):
+        raise ValidationError(codes_field, f"{healthy_http_codes!r} is not a list of {syntax}")
+    for part in healthy_http_codes.split(","):
+        first, _, last = part.partition("-")
+        if not low <= int(first) <= int(last or first) <= high:
+            raise ValidationError(codes_field, f"{part!r} is outside {low}-{high} (or a range backwards)")
+
+
+def _check_range(field: str, value: int, bounds: tuple[int, int], unit: str = "") -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        suffix = f" {unit}" if unit else ""
+        raise ValidationError(field, f"{value}{suffix} is outside {low}-{high}{suffix}")
+
+
+_CREDENTIAL_NAME = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.I
+)
+_CREDENTIAL_VALUE = re.compile(
+    r"(?:AKIA|ASIA)[A-Z0-9]{16}"  # an AWS access key id
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # a URL with user:password@
+)
+
+
+def credential_warnings(field: str, environment: Mapping[str, str]) -> list[str]:
+    """One warning per environment variable that looks like a credential (by name or value).
+
+    ``field`` is the environment's path (``tasks[0].environment``). The values never appear in
+    the warnings.
+    """
+    return [
+        f"{field}.{name}: looks like a credential; environment values are stored in plain text in "
+        "the template and tree.json. Keep it in Secrets Manager (or SSM SecureString) and pass "
+        "it to the container as an ECS secret"
+        for name, value in environment.items()
+        if value and (_CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.search(value))
+    ]

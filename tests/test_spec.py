@@ -129,8 +129,7 @@ INVALID = [
     (
         "wrong type",
         _set("tasks.0.desired_count", "two"),
-        "tasks[0].desired_count: Input should be a valid integer, "
-        "unable to parse string as an integer, got 'two'",
+        "tasks[0].desired_count: Input should be a valid integer, got 'two'",
     ),
     ("missing image", lambda d: d["tasks"][0].pop("image"), "tasks[0].image: is required"),
     (
@@ -145,12 +144,12 @@ INVALID = [
     ),
     (
         "subnet id",
-        _set("subnets", ["subnet-1", "sn-2"]),
-        "subnets[1]: 'sn-2' is not a subnet id (subnet-...)",
+        _set("subnets", ["subnet-0123abcd", "sn-2"]),
+        "subnets[1]: 'sn-2' is not a subnet id (subnet- and 8 or 17 hex digits)",
     ),
     (
         "subnet ids with a new VPC",
-        _set("subnets", ["subnet-1"]),
+        _set("subnets", ["subnet-0123abcd"]),
         "subnets: specific subnet ids need vpc: default or vpc-..., not a new VPC",
     ),
     ("vpc keyword", _set("vpc", "mine"), "vpc: 'mine' is not new, default or a vpc-... id"),
