@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -55,7 +56,7 @@ def test_runs_every_params_file_and_one_failure_does_not_stop_the_others(tmp_pat
     summary = batch.run_batch(
         [SAMPLE, failing, broken],
         notebook=notebook,
-        jobs=2,
+        workers=2,
         out_dir=tmp_path / "out",
         parameters={"fail_on": "boom"},
     )
@@ -106,7 +107,7 @@ def test_the_kernel_spec_is_installed():
 
     assert batch.ensure_kernel() == "dualalb-kit"
     spec = KernelSpecManager().get_kernel_spec("dualalb-kit")
-    assert Path(spec.argv[0]).parent == Path(batch.sys.executable).parent
+    assert Path(spec.argv[0]).parent == Path(sys.executable).parent
 
 
 def test_the_summary_shows_outputs_or_else_the_runs_plain_values():

@@ -1,0 +1,125 @@
+"""Batch runs on Dask distributed: each papermill run is one task, on a local or remote cluster.
+
+Without a client, :func:`run_batch` starts an in-process ``LocalCluster`` of worker processes on
+127.0.0.1 and closes it at the end; with ``client`` (a ``dask.distributed.Client`` connected to
+a scheduler address, or to a Fargate cluster) the runs go to that cluster. Params files are read
+and validated here, once, before any task is submitted: a broken one fails alone with its
+validation message and never reaches a worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+from distributed import Client, LocalCluster, as_completed, get_worker
+
+from ..errors import ValidationError
+from .run import NOTEBOOKS_DIR, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
+
+DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
+
+
+def run_batch(
+    params: Sequence[str | Path],
+    notebook: str | Path = DEFAULT_NOTEBOOK,
+    workers: int | None = None,
+    out_dir: str = "out",
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    client: Client | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Execute ``notebook`` once per params file on a Dask cluster; one summary row per file.
+
+    ``workers`` is the number of local worker processes (default: the core count, at most one
+    per run) and applies only without ``client``. ``out_dir`` is a folder or any fsspec URL
+    (``s3://bucket/prefix``, with ``storage_options`` such as ``{"endpoint_url": ...}``); each run
+    writes ``<out_dir>/<notebook stem>/<params stem>.ipynb``, ``.html`` and ``.json``.
+    ``parameters`` are extra run options for every run (the params file's keys win). ``progress``
+    shows a bar that advances as runs finish (a widget in a notebook). Returns ``SUMMARY_COLUMNS``,
+    rows in the order of ``params``. Ctrl-C cancels the runs not yet finished and re-raises.
+    """
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise ValidationError("notebook", f"{notebook} does not exist")
+    if workers is not None and workers < 1:
+        raise ValidationError("workers", f"{workers} must be at least 1")
+    node = nbformat.read(notebook, as_version=4)
+    destination = f"{str(out_dir).rstrip('/')}/{notebook.stem}"
+    rows: dict[int, dict[str, Any]] = {}
+    runs: dict[int, Run] = {}
+    for index, path in enumerate(map(Path, params)):
+        try:
+            runs[index] = prepare_run(path, node, str(notebook), destination, parameters, storage_options)
+        except ValidationError as error:
+            rows[index] = summary_row(str(path), str(notebook), "invalid", str(error))
+    if runs:
+        with _client(client, workers or len(runs)) as active:
+            rows.update(_gather(active, runs, progress))
+    return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
+
+
+def execute_on_worker(run: Run) -> dict[str, Any]:
+    """:func:`~dualalb_kit.batch.run.execute` as a Dask task: the row names the worker that ran it."""
+    return {**execute(run), "worker": get_worker().address}
+
+
+@contextlib.contextmanager
+def _client(client: Client | None, wanted: int) -> Iterator[Client]:
+    """``client`` as given, or a LocalCluster of ``wanted`` processes (capped at the core count)."""
+    if client is not None:
+        yield client
+        return
+    import os
+
+    n_workers = max(1, min(wanted, os.cpu_count() or 1))
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as local,
+    ):
+        yield local
+
+
+def _gather(client: Client, runs: Mapping[int, Run], progress: bool) -> dict[int, dict[str, Any]]:
+    """Submit every run, collect rows as they finish; a task that dies (a lost worker) fails alone."""
+    from tqdm.auto import tqdm
+
+    futures = {
+        client.submit(execute_on_worker, run, key=f"dualalb-run-{index}-{run.name}", pure=False): index
+        for index, run in runs.items()
+    }
+    rows: dict[int, dict[str, Any]] = {}
+    bar = tqdm(total=len(futures), desc="notebook runs", unit="run", disable=not progress)
+    try:
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                rows[index] = future.result()
+            except Exception as error:  # the worker died or the task could not run there
+                message = f"{type(error).__name__}: {error}".splitlines()[0]
+                rows[index] = summary_row(runs[index].params, runs[index].notebook_label, "failed", message)
+            bar.update()
+    except KeyboardInterrupt:
+        unfinished = [future for future in futures if not future.done()]
+        client.cancel(unfinished)
+        print(
+            f"\ninterrupted: cancelled {len(unfinished)} of {len(futures)} runs that had not finished",
+            file=sys.stderr,
+        )
+        raise
+    finally:
+        bar.close()
+    return rows

@@ -1,0 +1,171 @@
+"""One batch run: a notebook executed with papermill for one params file, written where ``-o`` says.
+
+A run is plain data (:class:`Run`), so it can travel to a Dask worker on another machine: it
+carries the notebook itself and the params file's values, not paths on the caller's disk. The
+worker executes in a temporary directory of its own, renders the HTML there, and copies the
+executed notebook, its HTML and the notebook's results JSON to the destination, a local folder
+or any fsspec URL (``s3://bucket/prefix``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import nbformat
+from fsspec.implementations.local import LocalFileSystem
+
+from ..errors import ValidationError
+from .kernel import LocalKernelManager, ensure_kernel
+from .params import read_params
+from .render import render_html, summarize_results
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "executed", "html", "worker"]
+"""``status`` is ``passed``, ``failed`` (the notebook raised) or ``invalid`` (the params file);
+``worker`` is the Dask worker's address (None for a run that never reached one)."""
+OUTPUT_SUFFIXES = (".ipynb", ".html", ".json")
+"""What each run leaves in its destination: the executed notebook, its HTML, its results."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything a worker needs for one run, with no reference to the caller's files.
+
+    ``params`` is the params file as the caller named it (for the summary); ``name`` the stem its
+    outputs are named after; ``values`` its validated keys; ``notebook`` the notebook to execute
+    and ``notebook_label`` how the summary names it; ``destination`` a folder path or fsspec URL;
+    ``parameters`` extra run options (the params file's keys win over them); ``storage_options``
+    for fsspec (e.g. an S3 ``endpoint_url``).
+    """
+
+    params: str
+    name: str
+    values: Mapping[str, Any]
+    notebook: nbformat.NotebookNode
+    notebook_label: str
+    destination: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def prepare_run(
+    params_path: Path,
+    notebook: nbformat.NotebookNode,
+    notebook_label: str,
+    destination: str,
+    parameters: Mapping[str, Any] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Run:
+    """A :class:`Run` for ``params_path``; raises ``ValidationError`` for a missing or invalid file."""
+    return Run(
+        params=str(params_path),
+        name=params_path.stem,
+        values=read_params(params_path),
+        notebook=notebook,
+        notebook_label=notebook_label,
+        destination=destination,
+        parameters=dict(parameters or {}),
+        storage_options=dict(storage_options or {}),
+    )
+
+
+def run_one(
+    params_path: Path, notebook: Path, run_dir: str | Path, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate ``params_path`` and execute ``notebook`` for it in this process, into ``run_dir``.
+
+    Returns one summary row (``SUMMARY_COLUMNS``); never raises for the run's own failure.
+    """
+    try:
+        run = prepare_run(
+            params_path, nbformat.read(notebook, as_version=4), str(notebook), str(run_dir), extra
+        )
+    except ValidationError as error:
+        return summary_row(str(params_path), str(notebook), "invalid", str(error))
+    return execute(run)
+
+
+def execute(run: Run) -> dict[str, Any]:
+    """Execute ``run`` in a temporary directory, then copy its outputs to ``run.destination``."""
+    import papermill
+
+    started = time.monotonic()
+    fs, root = fsspec.core.url_to_fs(run.destination, **run.storage_options)
+    with tempfile.TemporaryDirectory(prefix="dualalb-run-") as scratch:
+        executed = Path(scratch) / f"{run.name}.ipynb"
+        results_path = executed.with_suffix(".json")
+        declared = set(papermill.inspect_notebook(run.notebook))
+        run_options = {"results_path": str(results_path)}
+        if "outdir" in declared:  # the CDK assembly stays beside a local destination, else in scratch
+            assembly_dir = Path(root) if isinstance(fs, LocalFileSystem) else Path(scratch)
+            run_options["outdir"] = str((assembly_dir / f"{run.name}.cdk.out").resolve())
+        status, result = "passed", ""
+        try:
+            papermill.execute_notebook(
+                run.notebook,
+                str(executed),
+                parameters={
+                    **run.parameters,
+                    **{key: value for key, value in run_options.items() if key in declared},
+                    **run.values,
+                },
+                kernel_name=ensure_kernel(),
+                kernel_manager_class=LocalKernelManager,
+                cwd=str(REPO_ROOT if REPO_ROOT.is_dir() else scratch),
+                progress_bar=False,
+            )
+        except papermill.PapermillExecutionError as error:
+            status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
+        except Exception as error:  # the kernel died, the notebook is unreadable, ...: this run fails alone
+            status, result = "failed", f"{type(error).__name__}: {error}".splitlines()[0]
+        if status == "passed" and results_path.exists():
+            result = summarize_results(json.loads(results_path.read_text()))
+        row = summary_row(run.params, run.notebook_label, status, result)
+        if executed.exists():
+            executed.with_suffix(".html").write_text(render_html(executed))
+            row.update(_publish(fs, root, run.destination, executed, status == "passed"))
+    row["duration_s"] = _since(started)
+    return row
+
+
+def _publish(
+    fs: fsspec.AbstractFileSystem, root: str, destination: str, executed: Path, with_results: bool
+) -> dict[str, str]:
+    """Copy a run's files to the destination (the results only for a passed run, as before a rerun
+    left a stale one there); returns the ``executed`` and ``html`` locations, as the caller named them."""
+    fs.makedirs(root, exist_ok=True)
+    stale = f"{root}/{executed.stem}.json"
+    if not with_results and fs.exists(stale):
+        fs.rm(stale)
+    for suffix in OUTPUT_SUFFIXES:
+        local = executed.with_suffix(suffix)
+        if local.exists() and (suffix != ".json" or with_results):
+            fs.put_file(str(local), f"{root}/{local.name}")
+    base = destination.rstrip("/")
+    return {"executed": f"{base}/{executed.name}", "html": f"{base}/{executed.stem}.html"}
+
+
+def summary_row(params: str, notebook: str, status: str, result: str) -> dict[str, Any]:
+    """A row of ``SUMMARY_COLUMNS`` before its files, duration and worker are known."""
+    return {
+        "params": params,
+        "notebook": notebook,
+        "status": status,
+        "duration_s": 0.0,
+        "result": result,
+        "executed": None,
+        "html": None,
+        "worker": None,
+    }
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 1)
