@@ -424,22 +424,42 @@ def test_least_privilege_security_groups():
     groups = {
         k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::EC2::SecurityGroup"
     }
-    external = next(p for k, p in groups.items() if "ExternalAlb" in k)
-    internal = next(p for k, p in groups.items() if "InternalAlb" in k)
+    (external_id,) = (k for k in groups if k.startswith("ServiceExternalAlbSecurityGroup"))
+    (internal_id,) = (k for k in groups if k.startswith("ServiceInternalAlbSecurityGroup"))
+    external, internal = groups[external_id], groups[internal_id]
     assert [(r["CidrIp"], r["FromPort"]) for r in external["SecurityGroupIngress"]] == [("0.0.0.0/0", 80)]
     assert sorted((r["CidrIp"], r["FromPort"]) for r in internal["SecurityGroupIngress"]) == [
         ("10.0.0.0/16", 443),
         ("10.0.0.0/16", 8080),
         ("10.0.0.0/16", 9090),
     ]
-    # Services accept traffic only from their ALBs' security groups.
+    # Services accept traffic only from their own ALBs' security groups, on the container port.
+    service_group = {
+        name: next(k for k in groups if k.startswith(f"Service{name}ServiceSecurityGroup"))
+        for name in ("order", "customer", "product")
+    }
     service_ingress = [
         r["Properties"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::EC2::SecurityGroupIngress"
     ]
-    assert service_ingress and all(
-        "SourceSecurityGroupId" in r and "CidrIp" not in r for r in service_ingress
+    assert sorted(
+        (
+            r["GroupId"]["Fn::GetAtt"][0],
+            r["SourceSecurityGroupId"]["Fn::GetAtt"][0],
+            r["IpProtocol"],
+            r["FromPort"],
+            r["ToPort"],
+            "CidrIp" in r,
+        )
+        for r in service_ingress
+    ) == sorted(
+        [
+            (service_group["order"], external_id, "tcp", 8080, 8080, False),
+            (service_group["order"], internal_id, "tcp", 8080, 8080, False),
+            (service_group["customer"], internal_id, "tcp", 80, 80, False),
+            (service_group["product"], internal_id, "tcp", 80, 80, False),
+        ]
     )
     service_groups = [p for k, p in groups.items() if "Alb" not in k]
     assert all("SecurityGroupIngress" not in p for p in service_groups)
