@@ -97,6 +97,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--out-dir", type=Path, default=Path("out"), help="default: out")
     demo.add_argument("--params", type=Path, help="params file (default params/sample.yaml)")
 
+    loadtest = _command(
+        commands, "loadtest", _loadtest, "step up Locust load on a URL until the SLO breaks: its capacity"
+    )
+    loadtest.add_argument("url", help="what to GET: loopback (e.g. `sample up`'s order), or --allow-remote")
+    loadtest.add_argument("--max-rps", type=float, default=200.0, help="last step's requests/s (default 200)")
+    loadtest.add_argument("--start-rps", type=float, help="first step's requests/s (default max-rps / steps)")
+    loadtest.add_argument("--step-seconds", type=float, default=5.0, help="seconds per step (default 5)")
+    loadtest.add_argument("--duration", type=float, default=60.0, help="seconds of the ramp (default 60)")
+    loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
+    loadtest.add_argument("--tasks", type=int, default=1, help="tasks serving the URL (default 1)")
+    loadtest.add_argument("--p99-ms", type=float, help="SLO: p99 response time in ms (default 500)")
+    loadtest.add_argument("--max-cpu", type=float, help="SLO: CPU percent (default 70)")
+    loadtest.add_argument("--max-5xx-per-1k", type=float, help="SLO: 5xx per 1,000 requests (default 1)")
+    loadtest.add_argument(
+        "--allow-remote", action="store_true", help="permit a URL not on loopback (your deployed endpoint)"
+    )
+
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
 
@@ -306,6 +323,31 @@ def _sample(args: argparse.Namespace) -> int:
         print("usage: dualalb-kit sample up [--port N] [--timeout S]", file=sys.stderr)
         return 2
     return sample_main(args.args[1:])
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    from .capacity import SLO
+    from .loadtest import run_loadtest, step_line
+
+    limits = {"p99_ms": args.p99_ms, "max_cpu": args.max_cpu, "max_5xx_per_1k": args.max_5xx_per_1k}
+    try:
+        result = run_loadtest(
+            args.url,
+            slo=SLO(**{name: value for name, value in limits.items() if value is not None}),
+            max_rps=args.max_rps,
+            start_rps=args.start_rps,
+            step_seconds=args.step_seconds,
+            duration=args.duration,
+            service=args.service,
+            tasks=args.tasks,
+            allow_remote=args.allow_remote,
+            on_step=lambda row: print(step_line(row), file=sys.stderr, flush=True),
+        )
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.report())
+    return 0
 
 
 def _left_aligned(frame) -> str:
