@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -11,7 +14,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from dualalb_kit import batch
+from dualalb_kit import batch, cli
 
 SAMPLE = Path(__file__).parents[1] / "params" / "sample.yaml"
 
@@ -53,6 +56,7 @@ def test_runs_every_params_file_and_one_failure_does_not_stop_the_others(tmp_pat
     broken = _params(
         tmp_path, "broken", "stack_name: broken\ntasks: [{name: web, image: nginx, internal: {port: 0}}]\n"
     )
+    started = time.monotonic()
     summary = batch.run_batch(
         [SAMPLE, failing, broken],
         notebook=notebook,
@@ -60,6 +64,7 @@ def test_runs_every_params_file_and_one_failure_does_not_stop_the_others(tmp_pat
         out_dir=tmp_path / "out",
         parameters={"fail_on": "boom"},
     )
+    elapsed = time.monotonic() - started
     assert list(summary.columns) == batch.SUMMARY_COLUMNS
     rows = summary.set_index("params")
     assert rows["status"].to_dict() == {str(SAMPLE): "passed", str(failing): "failed", str(broken): "invalid"}
@@ -76,7 +81,9 @@ def test_runs_every_params_file_and_one_failure_does_not_stop_the_others(tmp_pat
     assert "was told to fail" in (run_dir / "failing.html").read_text()
     assert json.loads((run_dir / "sample.json").read_text())["stack_outputs"]["Spot"] == "True"
     assert not (run_dir / "failing.json").exists() and not (run_dir / "broken.ipynb").exists()
-    assert (summary["duration_s"] >= 0).all()
+    # an executed run takes its kernel's start at least (>= 0.1 s, the rounding), a rejected one no time
+    assert all(0.1 <= rows.loc[str(p), "duration_s"] <= elapsed for p in (SAMPLE, failing))
+    assert rows.loc[str(broken), "duration_s"] == 0.0
 
 
 def test_the_cli_prints_the_summary_and_exits_1_when_a_run_fails(tmp_path, notebook, capsys):
@@ -120,3 +127,109 @@ def test_the_summary_shows_outputs_or_else_the_runs_plain_values():
     )
     analysed = {"figures": ["load.png"], "recommended": {"max_capacity": 4}, "destroyed": True}
     assert summarize_results(analysed) == "recommended={'max_capacity': 4}; destroyed=True"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def external_cluster():
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback; yields (address, workers)."""
+    from distributed import Client
+
+    dask = Path(sys.executable).with_name("dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    common = ["--no-dashboard", "--host", "127.0.0.1"]
+    processes = [
+        subprocess.Popen([dask, "scheduler", *common, "--port", address.rsplit(":", 1)[1]]),
+        *(
+            subprocess.Popen([dask, "worker", address, *common, "--nthreads", "1", "--name", name])
+            for name in ("w1", "w2")
+        ),
+    ]
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            workers = set(client.scheduler_info(n_workers=-1)["workers"])
+        yield address, workers
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def test_the_cli_runs_every_params_file_on_the_clusters_workers(tmp_path, notebook, external_cluster, capsys):
+    address, workers = external_cluster
+    other = _params(tmp_path, "other", SAMPLE.read_text().replace("dualalb-sample", "other"))
+    out = tmp_path / "b"
+    code = cli.main(
+        [
+            "batch",
+            str(SAMPLE),
+            str(other),
+            "--notebook",
+            str(notebook),
+            "--scheduler",
+            address,
+            "-o",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert len(workers) == 2
+    for worker in workers:
+        assert worker.startswith("tcp://127.0.0.1:")
+    assert sorted((out / "tiny").iterdir()) == [
+        out / "tiny" / f"{name}{suffix}"
+        for name in ("other", "sample")
+        for suffix in (".html", ".ipynb", ".json")
+    ]
+    rows = [line.split() for line in printed.splitlines()[1:3]]
+    assert [row[:2] for row in rows] == [[str(SAMPLE), "passed"], [str(other), "passed"]]
+    assert {row[3] for row in rows} <= workers
+
+
+def test_the_default_local_cluster_runs_on_loopback_workers(tmp_path, notebook):
+    summary = batch.run_batch([SAMPLE], notebook=notebook, workers=1, out_dir=str(tmp_path), progress=False)
+    row = summary.iloc[0]
+    assert row["status"] == "passed"
+    assert row["worker"].startswith("tcp://127.0.0.1:")
+    assert row["executed"] == f"{tmp_path}/tiny/sample.ipynb"
+
+
+def test_outputs_go_to_the_sandboxs_s3_bucket(tmp_path, notebook, sandbox):
+    import boto3
+
+    credentials = sandbox.environment
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=sandbox.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+    )
+    s3.create_bucket(Bucket="batch-out")
+    broken = _params(tmp_path, "broken", "stack_name: broken\ntasks: [{name: web, image: nginx, cpu: 3}]\n")
+    code = batch.main(
+        [str(SAMPLE), str(broken), "--notebook", str(notebook), "--workers", "1"]
+        + ["-o", "s3://batch-out/runs", "--endpoint-url", sandbox.endpoint_url]
+    )
+    assert code == 1  # the broken file is invalid; the sample ran and wrote to the bucket
+    listed = s3.list_objects_v2(Bucket="batch-out")["Contents"]
+    assert sorted(item["Key"] for item in listed) == [
+        "runs/tiny/sample.html",
+        "runs/tiny/sample.ipynb",
+        "runs/tiny/sample.json",
+    ]
+    executed = nbformat.reads(
+        s3.get_object(Bucket="batch-out", Key="runs/tiny/sample.ipynb")["Body"].read(), 4
+    )
+    assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in executed.cells)
+    results = json.loads(s3.get_object(Bucket="batch-out", Key="runs/tiny/sample.json")["Body"].read())
+    assert results == {"stack_outputs": {"Services": "order,customer,product", "Spot": "True"}}
