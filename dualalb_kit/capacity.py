@@ -13,9 +13,11 @@ point per minute:
   minutes whose p99 is at most twice the SLO (beyond that the curve is past what matters). The
   latency limit is where p99 reaches ``slo.p99_ms``; the p99 of a minute is the larger of the
   service's target groups.
-* **Errors** are read, not modelled: target 5xx per 1,000 requests in up to 20 equal-count load
-  bins; the error limit is where the rate crosses ``slo.max_5xx_per_1k`` and stays above it in
-  every busier bin (interpolated between bins). If it never does, errors do not limit.
+* **Errors are flat, then rise past a knee**: target 5xx per 1,000 requests =
+  ``base + slope max(0, x - knee)`` (a hinge, least squares weighted by requests, the knee chosen
+  among 80 loads evenly spread over the observed range; minutes above 10 % errors are left out).
+  The error limit is where it reaches ``slo.max_5xx_per_1k``. If no rise explains the data (R²
+  below 0.5), errors do not limit, unless they are above the SLO anyway.
 
 The capacity (``requests_per_task_at_slo``) is the lowest of the three limits, ``limited_by`` names
 it. ``confidence`` is ``high`` only when the busiest observed minute came within half of that
@@ -41,6 +43,7 @@ CAPACITY_COLUMNS = (
     "limited_by",
     "observed_max_requests_per_task",
     "cpu_per_1k_requests",
+    "idle_cpu_percent",
     "fit_r2",
     "confidence",
     "note",
@@ -54,9 +57,11 @@ MIN_POINTS = 10
 """Fewer busy minutes than this and no curve is fitted."""
 SATURATED_CPU = 95.0
 """CPU (%) above which a task is saturated and the minute is left out of the linear CPU fit."""
+FAILING_PER_1K = 100.0
+"""Minutes with more 5xx per 1,000 requests than this are failing, not slowing: the error fit leaves
+them out (the curve near the SLO is what matters, and failing minutes saturate)."""
 MIN_R2 = 0.5
 """A fit explaining less of the data than this gives a ``low`` confidence."""
-ERROR_BINS = 20
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def fit_capacity(metrics: pd.DataFrame, slo: SLO | None = None) -> pd.DataFrame:
     first SLO limit is reached; NaN when the data cannot tell); ``limited_by`` (``latency``,
     ``cpu``, ``errors``, or None); ``observed_max_requests_per_task``; ``cpu_per_1k_requests``
     (CPU percentage points per 1,000 requests per minute per task, the slope of the CPU fit);
-    ``fit_r2`` (of the fit that set the capacity; NaN for errors); ``confidence`` (``high``/``low``,
+    ``idle_cpu_percent`` (the CPU fit at no load, its intercept);
+    ``fit_r2`` (of the fit that set the capacity); ``confidence`` (``high``/``low``,
     see the module docstring); ``note`` (why, in words). The model is in the module docstring.
     """
     slo = slo or SLO()
@@ -167,13 +173,14 @@ def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
     """
     points = points[points["requests_per_task"] > 0]
     observed_max = float(points["requests_per_task"].max()) if len(points) else math.nan
-    cpu, slope = _cpu_limit(points, slo.max_cpu)
+    cpu, (intercept, slope) = _cpu_limit(points, slo.max_cpu)
     limits = {"latency": _latency_limit(points, slo.p99_ms), "cpu": cpu, "errors": _error_limit(points, slo)}
     row = {
         "requests_per_task_at_slo": math.nan,
         "limited_by": None,
         "observed_max_requests_per_task": observed_max,
         "cpu_per_1k_requests": slope * 1000.0,
+        "idle_cpu_percent": intercept,
         "fit_r2": math.nan,
         "confidence": "low",
         "note": "",
@@ -221,19 +228,20 @@ def _enough(x: np.ndarray) -> bool:
     return len(x) >= MIN_POINTS and x.max() - x.min() > 0.05 * x.max()
 
 
-def _cpu_limit(points: pd.DataFrame, max_cpu: float) -> tuple[_Limit, float]:
-    """The CPU limit and the CPU fit's slope (CPU % per request per minute per task)."""
+def _cpu_limit(points: pd.DataFrame, max_cpu: float) -> tuple[_Limit, tuple[float, float]]:
+    """The CPU limit and the CPU fit: (CPU % at no load, CPU % per request per minute per task)."""
     rows = points[points["cpu_percent"].notna() & (points["cpu_percent"] < SATURATED_CPU)]
     x, y = rows["requests_per_task"].to_numpy(float), rows["cpu_percent"].to_numpy(float)
     if not _enough(x):
-        return _Limit(math.nan, note="too few minutes with CPU data to fit CPU against load"), math.nan
+        note = "too few minutes with CPU data to fit CPU against load"
+        return _Limit(math.nan, note=note), (math.nan, math.nan)
     intercept, slope, r2 = _line(x, y)
     if intercept >= max_cpu:
         note = f"CPU is at {intercept:.0f} % even without load, above the SLO's {max_cpu:g} %"
-        return _Limit(0.0, r2, note), slope
+        return _Limit(0.0, r2, note), (intercept, slope)
     if slope <= 0:
-        return _Limit(math.inf, r2, "CPU does not rise with load"), slope
-    return _Limit((max_cpu - intercept) / slope, r2), slope
+        return _Limit(math.inf, r2, "CPU does not rise with load"), (intercept, slope)
+    return _Limit((max_cpu - intercept) / slope, r2), (intercept, slope)
 
 
 def _latency_limit(points: pd.DataFrame, p99_ms: float) -> _Limit:
@@ -254,21 +262,46 @@ def _latency_limit(points: pd.DataFrame, p99_ms: float) -> _Limit:
 
 
 def _error_limit(points: pd.DataFrame, slo: SLO) -> _Limit:
-    """Where target 5xx per 1,000 requests cross the SLO and stay above it at every higher load."""
-    rows = points[points["errors_per_1k"].notna()].sort_values("requests_per_task")
-    if len(rows) < MIN_POINTS:
+    """Where the hinge fitted to target 5xx per 1,000 requests reaches ``slo.max_5xx_per_1k``."""
+    rows = points[points["errors_per_1k"].notna() & (points["requests"] > 0)]
+    rows = (
+        rows[rows["errors_per_1k"] <= FAILING_PER_1K]
+        if (rows["errors_per_1k"] <= FAILING_PER_1K).any()
+        else rows
+    )
+    x, rate = rows["requests_per_task"].to_numpy(float), rows["errors_per_1k"].to_numpy(float)
+    weight = rows["requests"].to_numpy(float)
+    if len(x) < MIN_POINTS:
         return _Limit(math.nan, note="too few minutes with error data")
-    bins = np.array_split(np.arange(len(rows)), min(ERROR_BINS, len(rows) // MIN_POINTS or 1))
-    load = rows["requests_per_task"].to_numpy(float)
-    requests = rows["requests"].to_numpy(float)
-    errors = rows["errors_per_1k"].to_numpy(float) * requests / 1000.0
-    x = np.array([load[b].mean() for b in bins])
-    rate = np.array([errors[b].sum() / max(requests[b].sum(), 1.0) * 1000.0 for b in bins])
-    above = rate > slo.max_5xx_per_1k
-    if not above[-1]:
+    mean = float(np.average(rate, weights=weight))
+    hinge = _hinge(x, rate, weight)
+    if hinge is None or hinge[2] <= 0 or hinge[3] < MIN_R2:
+        if mean > slo.max_5xx_per_1k:
+            return _Limit(0.0, note=f"5xx are above {slo.max_5xx_per_1k:g} per 1,000 requests at every load")
         return _Limit(math.inf)
-    first = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
-    if first == 0:
-        return _Limit(0.0, note=f"5xx are above {slo.max_5xx_per_1k:g} per 1,000 requests at every load")
-    share = (slo.max_5xx_per_1k - rate[first - 1]) / (rate[first] - rate[first - 1])
-    return _Limit(float(x[first - 1] + share * (x[first] - x[first - 1])))
+    knee, base, slope, r2 = hinge
+    if base >= slo.max_5xx_per_1k:
+        return _Limit(0.0, r2, f"5xx are at {base:.2g} per 1,000 requests even at low load")
+    return _Limit(knee + (slo.max_5xx_per_1k - base) / slope, r2)
+
+
+def _hinge(x: np.ndarray, rate: np.ndarray, weight: np.ndarray) -> tuple[float, float, float, float] | None:
+    """Weighted least squares ``rate = base + slope max(0, x - knee)``, the knee on an even grid.
+
+    Returns (knee, base, slope, R²) of the best knee, or None when no knee has enough points past it.
+    """
+    best = None
+    total = float(np.average((rate - np.average(rate, weights=weight)) ** 2, weights=weight))
+    for knee in np.linspace(x.min(), x.max(), 80)[:-1]:
+        past = np.maximum(x - knee, 0.0)
+        if (past > 0).sum() < MIN_POINTS:
+            continue
+        design = np.stack([np.ones_like(x), past], axis=1) * np.sqrt(weight)[:, None]
+        (base, slope), *_ = np.linalg.lstsq(design, rate * np.sqrt(weight), rcond=None)
+        residual = float(np.average((rate - base - slope * past) ** 2, weights=weight))
+        if best is None or residual < best[0]:
+            best = (residual, float(knee), float(base), float(slope))
+    if best is None:
+        return None
+    residual, knee, base, slope = best
+    return knee, base, slope, 1.0 - residual / total if total > 0 else math.nan

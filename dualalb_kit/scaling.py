@@ -667,3 +667,284 @@ def _activities_frame(grid, services, capacity) -> pd.DataFrame:
             "direction": _labels((after < before).astype(np.int8), ["out", "in"]),
         }
     )
+
+
+RECOMMENDATION_COLUMNS = (
+    "service",
+    "current_request_per_target",
+    "request_per_target",
+    "target_cpu_utilization",
+    "min_capacity",
+    "max_capacity",
+    "headroom",
+    "minutes_over_slo",
+    "peak_tasks",
+    "current_cost_per_month_usd",
+    "cost_per_month_usd",
+    "confidence",
+    "why",
+)
+"""The columns :func:`recommend_policies` starts with; more follow (see its docstring)."""
+
+TIGHTENING = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+"""Factors on the request and CPU targets tried in turn until the replay keeps the SLO."""
+SLO_MINUTES = 0.99
+"""The share of minutes a recommended policy must keep within the SLO in the replay."""
+HOURS_PER_MONTH = 730
+"""The month of AWS's monthly prices, in hours."""
+
+
+@dataclass(frozen=True)
+class _ServiceLoad:
+    """The load the recommendation replays, per service (in ``services`` order)."""
+
+    services: list[str]
+    requests: np.ndarray  # (ALB, T, S): requests per minute on the external and internal ALB
+
+    @property
+    def total(self) -> np.ndarray:
+        """(T, S): requests per minute over all ALBs."""
+        return self.requests.sum(axis=0)
+
+    @property
+    def largest_share(self) -> np.ndarray:
+        """(S,): the share of a service's requests that its busiest ALB carries."""
+        by_alb = self.requests.sum(axis=1)
+        return np.maximum(by_alb.max(axis=0) / np.maximum(by_alb.sum(axis=0), 1.0), 1e-9)
+
+
+def _service_load(metrics: pd.DataFrame, services: list[str]) -> _ServiceLoad:
+    grid, found, series = _extract_series(metrics)
+    empty = np.full((len(grid), len(found)), np.nan)
+    requests = np.stack([series.get(("RequestCount", "Sum", alb), empty) for alb in ALBS])
+    return _ServiceLoad(services, np.nan_to_num(requests[:, :, [found.index(s) for s in services]]))
+
+
+def _policy(scaling: Any) -> dict[str, Any]:
+    """A ScalingSpec-like object as the four values a recommendation sets."""
+    return {
+        "request_per_target": _field(scaling, "request_per_target"),
+        "target_cpu_utilization": _field(scaling, "target_cpu_utilization"),
+        "min_capacity": _field(scaling, "min_capacity", 1),
+        "max_capacity": _field(scaling, "max_capacity"),
+    }
+
+
+def _capacity_bounds(
+    request_per_target: float, requests: np.ndarray, public: bool, growth: float
+) -> tuple[int, int, int, int]:
+    """(min_capacity, max_capacity, tasks the quietest minutes need, tasks the busiest minute needs).
+
+    ``requests`` (ALB, T) of one service; the request policies need ceil(requests / target) tasks on
+    the busier ALB. The quietest minutes are the 1st percentile; a public service keeps 2 tasks.
+    """
+    needed = np.ceil(requests.max(axis=0) / request_per_target)
+    trough, peak = int(max(np.ceil(np.quantile(needed, 0.01)), 1)), int(max(needed.max(), 1))
+    low = max(trough, 2 if public else 1)
+    return low, max(low, math.ceil(peak * (1 + growth))), trough, peak
+
+
+def recommend_policies(
+    metrics: pd.DataFrame,
+    spec: Any,
+    slo: Any = None,
+    capacity: pd.DataFrame | None = None,
+    *,
+    headroom: float = 0.3,
+    growth: float = 1.0,
+    pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+) -> pd.DataFrame:
+    """Per service, the target-tracking policy that keeps ``slo`` at the lowest cost, with reasons.
+
+    ``metrics``: a ``load_metrics`` frame (1-minute periods); ``spec``: the deployed
+    DeploymentSpec (its policies, sizes, capacity mixes and region); ``slo``: a
+    :class:`dualalb_kit.capacity.SLO` (default ``SLO()``); ``capacity``: rows with
+    ``dualalb_kit.capacity.CAPACITY_COLUMNS`` (a load test's) that replace the fitted capacity of
+    their services (default: :func:`dualalb_kit.capacity.fit_capacity` on ``metrics``).
+
+    How each value is chosen (C = requests per minute per task at the SLO):
+
+    * ``request_per_target``: the request policies track each target group's requests per task, so
+      a service behind both ALBs carries its total load at the target / (its busiest ALB's share
+      of its requests). The target is C x (1 - ``headroom``, default 0.3) x that share, rounded
+      down to 10. With ``low`` confidence the current target stays and ``why`` asks for a load test.
+    * ``target_cpu_utilization``: the SLO's CPU limit less the headroom (70 % -> 49 %), or, if
+      higher, the CPU a task runs at when it carries the request target (from the CPU fit), so
+      that the CPU policy does not scale out before the request policy; never above the limit.
+    * If the replay (:func:`simulate_target_tracking` over the same minutes) puts more than 1 % of
+      minutes above C (scale-out lags a ramp), both targets go down in 10 % steps until it does not.
+    * ``min_capacity``: the tasks the quietest minutes (1st percentile) need at that target, and at
+      least 2 behind the internet-facing ALB (a task in a second Availability Zone);
+      ``max_capacity``: the busiest minute's tasks x (1 + ``growth``, default 1.0: room to double).
+    * Where the current policy already keeps 99 % of minutes within the SLO and costs less, it
+      stays (its margin to capacity is then the ``headroom`` shown).
+
+    Columns: :data:`RECOMMENDATION_COLUMNS` (``headroom``: how far the request target keeps a task
+    below C, a fraction; ``minutes_over_slo``: replayed minutes whose requests per task exceed C;
+    ``peak_tasks``: the replay's most tasks of that service at once; costs: USD per month of 730
+    hours at the window's average, priced with the service's capacity mix and region), then
+    ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
+    ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
+    (replayed). ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+    """
+    from .capacity import CAPACITY_COLUMNS, SLO, fit_capacity
+
+    slo = slo or SLO()
+    if not 0 <= headroom < 1:
+        raise ValidationError("headroom", f"{headroom} is not a fraction in [0, 1)")
+    if not growth >= 0:
+        raise ValidationError("growth", f"{growth} is negative")
+    known = fit_capacity(metrics, slo).set_index("service")
+    if capacity is not None:
+        missing = (
+            set(CAPACITY_COLUMNS)
+            - {"note", "cpu_per_1k_requests", "idle_cpu_percent"}
+            - set(capacity.columns)
+        )
+        if missing:
+            raise ValidationError("capacity", f"missing columns: {', '.join(sorted(missing))}")
+        known = pd.concat([known.drop(capacity["service"], errors="ignore"), capacity.set_index("service")])
+    tasks = {task.name: task for task in spec.tasks}
+    services = [s for s in _extract_series(metrics)[1] if s in tasks]
+    if not services:
+        raise ValidationError("metrics", "no task of the spec has metrics in this frame")
+    metrics = metrics[metrics["service"].isin(services)]
+    load = _service_load(metrics, services)
+    minutes = load.total.shape[0]
+    fits = known.reindex(services)
+    at_slo = fits["requests_per_task_at_slo"].to_numpy(dtype=float)
+    trusted = (fits["confidence"] == "high").to_numpy() & np.isfinite(at_slo)
+    allowed_over = (1 - SLO_MINUTES) * minutes
+    sizes = task_sizes(spec)
+    prices = _pricing(pricing)
+
+    def replay_with(policies: dict[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per service: minutes above C, peak tasks, USD per month, under ``policies``."""
+        result = simulate_target_tracking(metrics, policies, {s: tasks[s].desired_count for s in services})
+        counts = result.tasks.pivot(index="timestamp", columns="service", values="tasks")[services]
+        with np.errstate(all="ignore"):
+            over = (load.total / counts.to_numpy() > at_slo[None, :]).sum(axis=0)
+        cost = result.summary(sizes, region=spec.region, pricing=prices).loc[services, "cost_usd"]
+        return over, counts.max().to_numpy(), cost.to_numpy() * HOURS_PER_MONTH / (minutes / 60.0)
+
+    current = {s: _policy(tasks[s].scaling) for s in services}
+    current_outcome = replay_with(current)
+    chosen: dict[str, tuple[dict[str, Any], float]] = {}
+    for factor in TIGHTENING:
+        candidate = {}
+        for index, service in enumerate(services):
+            policy = dict(current[service])
+            if trusted[index]:
+                target = at_slo[index] * (1 - headroom) * load.largest_share[index] * factor
+                policy["request_per_target"] = max(10, int(target // 10 * 10))
+                per_task = policy["request_per_target"] / load.largest_share[index]
+                cpu_target = _cpu_target(fits.iloc[index], per_task, slo, headroom)
+                policy["target_cpu_utilization"] = max(1, round(cpu_target * factor))
+            low, high, _, _ = _capacity_bounds(
+                policy["request_per_target"], load.requests[:, :, index], _public(tasks[service]), growth
+            )
+            candidate[service] = policy | {"min_capacity": low, "max_capacity": high}
+        over = replay_with(candidate)[0]
+        for index, service in enumerate(services):
+            if service not in chosen and (over[index] <= allowed_over or factor == TIGHTENING[-1]):
+                chosen[service] = (candidate[service], factor)
+        if len(chosen) == len(services):
+            break
+    recommended = {s: policy for s, (policy, _) in chosen.items()}
+    over, peak, cost = replay_with(recommended)
+    keep = trusted & (current_outcome[0] <= allowed_over) & (current_outcome[2] < cost)
+    rows = []
+    for index, service in enumerate(services):
+        outcome = current_outcome if keep[index] else (over, peak, cost)
+        policy = current[service] if keep[index] else recommended[service]
+        rows.append(
+            {
+                "service": service,
+                "current_request_per_target": current[service]["request_per_target"],
+                **{name: policy[name] for name in RECOMMENDATION_COLUMNS[2:6]},
+                "headroom": (
+                    1 - policy["request_per_target"] / (at_slo[index] * load.largest_share[index])
+                    if trusted[index]
+                    else math.nan
+                ),
+                "minutes_over_slo": int(outcome[0][index]) if np.isfinite(at_slo[index]) else math.nan,
+                "peak_tasks": int(outcome[1][index]),
+                "current_cost_per_month_usd": round(float(current_outcome[2][index]), 2),
+                "cost_per_month_usd": round(float(outcome[2][index]), 2),
+                "confidence": "high" if trusted[index] else "low",
+                "why": _why(
+                    fits.iloc[index], policy, load, index, minutes, outcome, keep[index], chosen[service][1]
+                ),
+                "current_target_cpu_utilization": current[service]["target_cpu_utilization"],
+                "current_min_capacity": current[service]["min_capacity"],
+                "current_max_capacity": current[service]["max_capacity"],
+                "current_minutes_over_slo": (
+                    int(current_outcome[0][index]) if np.isfinite(at_slo[index]) else math.nan
+                ),
+                "requests_per_task_at_slo": at_slo[index],
+                "limited_by": fits.iloc[index]["limited_by"],
+                "minutes": minutes,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table.attrs = {
+        "slo": slo,
+        "window_hours": minutes / 60.0,
+        "synthetic": bool(metrics.attrs.get("synthetic", False)),
+    }
+    return table
+
+
+def _cpu_target(fit: pd.Series, requests_per_task: float, slo: Any, headroom: float) -> int:
+    """The CPU policy's target for a service whose request target holds ``requests_per_task``."""
+    target = slo.max_cpu * (1 - headroom)
+    at_request_target = fit.get("idle_cpu_percent", math.nan) + fit.get("cpu_per_1k_requests", math.nan) * (
+        requests_per_task / 1000.0
+    )
+    if math.isfinite(at_request_target):
+        target = max(target, math.ceil(at_request_target))
+    return int(min(round(target), slo.max_cpu))
+
+
+def _public(task: Any) -> bool:
+    """Whether a task sits behind the internet-facing ALB."""
+    return _field(task, "external") is not None
+
+
+def _why(
+    fit: pd.Series,
+    policy: Mapping[str, Any],
+    load: _ServiceLoad,
+    index: int,
+    minutes: int,
+    outcome: tuple[np.ndarray, np.ndarray, np.ndarray],
+    kept_current: bool,
+    factor: float,
+) -> str:
+    """One sentence with the numbers behind a service's recommendation."""
+    at_slo = fit["requests_per_task_at_slo"]
+    if not (fit["confidence"] == "high" and math.isfinite(at_slo)):
+        reason = fit.get("note") or "no fit"
+        return (
+            f"capacity not known with confidence ({reason}), so the request target stays at "
+            f"{policy['request_per_target']}: measure what a task serves with `dualalb-kit loadtest`"
+        )
+    share = load.largest_share[index]
+    within = 1 - outcome[0][index] / minutes
+    sentence = f"{fit['limited_by']} reaches the SLO at {at_slo:,.0f} requests/min per task; "
+    if share < 1:
+        sentence += (
+            f"{share:.0%} of its requests use its busiest ALB, so {policy['request_per_target']:,} "
+            f"per target holds {policy['request_per_target'] / share:,.0f} requests/min per task"
+        )
+    else:
+        sentence += f"{policy['request_per_target']:,} per target"
+    sentence += f", {1 - policy['request_per_target'] / share / at_slo:.0%} below it"
+    if kept_current:
+        sentence = "the current policy already keeps the SLO for less: " + sentence
+    elif factor < 1:
+        sentence += f" (targets at {factor:.0%} of the headroom value: scale-out lagged the ramps)"
+    return (
+        f"{sentence}; the replay keeps {within:.1%} of minutes within the SLO with "
+        f"{policy['min_capacity']}-{policy['max_capacity']} tasks (peak {int(outcome[1][index])})"
+    )

@@ -1,0 +1,191 @@
+"""Capacity and recommendations against the synthetic generator's model, whose truth is known.
+
+The generator (``dualalb_kit.traffic``) documents how CPU, p99 and 5xx follow the load per task;
+``LoadProfile.capacity_at`` solves that model for an SLO. ``fit_capacity`` only sees the metrics
+frame, exactly as ``load_metrics`` would return it, and must find the same capacity.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_traffic import WEEK, resources
+
+from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, fit_capacity
+from dualalb_kit.errors import ValidationError
+from dualalb_kit.scaling import RECOMMENDATION_COLUMNS, recommend_policies, simulate_target_tracking
+from dualalb_kit.spec import DeploymentSpec
+from dualalb_kit.traffic import LoadProfile, published_frame, simulate
+
+SPEC = DeploymentSpec.model_validate(
+    {
+        "stack_name": "demo",
+        "spot": True,
+        "tasks": [
+            {
+                "name": "web",
+                "image": "nginx",
+                "desired_count": 2,
+                "external": {"port": 80},
+                "internal": {"port": 80},
+                "scaling": {"max_capacity": 20, "request_per_target": 1000, "target_cpu_utilization": 50},
+            },
+            {"name": "api", "image": "nginx", "desired_count": 2, "internal": {"port": 8080}},
+        ],
+    }
+)
+
+
+@functools.cache
+def week_of(seed: int, task_capacity_rps: float, base_rate: float) -> pd.DataFrame:
+    """A week of both services' metrics as ``load_metrics`` returns them (2 tasks each)."""
+    profile = LoadProfile(base_rate=base_rate, task_capacity_rps=task_capacity_rps, seed=seed)
+    stack = resources(desired=2)
+    return published_frame(stack, simulate(stack, profile, WEEK), WEEK)
+
+
+LIMITED = [  # seed, task capacity (requests/s), base rate (requests/s), SLO, what limits
+    (1, 50, 60, SLO(), "cpu"),
+    (3, 80, 70, SLO(max_cpu=50), "cpu"),
+    (2, 30, 30, SLO(p99_ms=250), "latency"),
+    (7, 100, 90, SLO(p99_ms=200), "latency"),
+    (8, 20, 8, SLO(p99_ms=300), "latency"),
+    (5, 40, 70, SLO(p99_ms=5000, max_cpu=100), "errors"),
+    (6, 40, 45, SLO(p99_ms=5000, max_cpu=100, max_5xx_per_1k=10), "errors"),
+]
+
+
+@pytest.mark.parametrize(("seed", "capacity_rps", "base_rate", "slo", "limit"), LIMITED)
+def test_fit_recovers_the_generators_capacity(seed, capacity_rps, base_rate, slo, limit):
+    truth, truth_limit = LoadProfile(task_capacity_rps=capacity_rps).capacity_at(slo)
+    assert truth_limit == limit
+    table = fit_capacity(week_of(seed, capacity_rps, base_rate), slo)
+    assert list(table.columns) == list(CAPACITY_COLUMNS)
+    assert table["service"].tolist() == ["api", "web"]
+    for row in table.itertuples():
+        assert row.requests_per_task_at_slo == pytest.approx(truth, rel=0.15), row.service
+        assert row.limited_by == limit
+        assert row.confidence == "high"
+        assert row.fit_r2 > 0.6
+        assert row.observed_max_requests_per_task >= 0.5 * truth
+    # CPU is 3 + 90 u %, u = requests per second per task / capacity: 90 points per capacity
+    expected_slope = 90 / (capacity_rps * 60) * 1000
+    assert table["cpu_per_1k_requests"].tolist() == pytest.approx([expected_slope] * 2, rel=0.02)
+
+
+def test_model_capacity_is_solved_from_the_documented_curves():
+    profile = LoadProfile(task_capacity_rps=50, latency_seconds=0.05, latency_spread=0.4)
+    # CPU: 3 + 90 u = 70 -> u = 67/90; latency: 0.05 e^(2.326 x 0.4) / (1 - 0.8 u) = 0.5 s
+    assert profile.capacity_at(SLO()) == pytest.approx((67 / 90 * 50 * 60, "cpu"))
+    latency_u = (1 - 0.05 * np.exp(2.3263479 * 0.4) / 0.5) / 0.8
+    assert profile.capacity_at(SLO(max_cpu=100))[0] == pytest.approx(latency_u * 3000, rel=1e-6)
+
+
+def test_load_far_below_capacity_is_a_low_confidence_extrapolation():
+    metrics = week_of(4, 50, 15)  # the busiest minute is about 40 % of capacity
+    table = fit_capacity(metrics, SLO())
+    assert table["confidence"].tolist() == ["low", "low"]
+    assert all("load test" in note for note in table["note"])
+    recommendation = recommend_policies(metrics, SPEC)
+    assert recommendation["request_per_target"].tolist() == [1000, 1000]  # api's default, web's own
+    assert recommendation["confidence"].tolist() == ["low", "low"]
+    assert all("dualalb-kit loadtest" in why for why in recommendation["why"])
+
+
+def test_data_without_load_answers_nothing():
+    quiet = week_of(4, 50, 15).copy()
+    quiet.loc[quiet["metric"] != "RequestCount", "value"] = np.nan
+    table = fit_capacity(quiet)
+    assert table["requests_per_task_at_slo"].isna().all()
+    assert table["limited_by"].isna().all()
+    assert all("too few minutes" in note for note in table["note"])
+
+
+def replay_within_truth(metrics, recommendation, truth):
+    """Share of minutes whose requests per task stay within the model's true capacity."""
+    policies = {row.service: row._asdict() for row in recommendation.itertuples()}
+    result = simulate_target_tracking(metrics, policies, {"web": 2, "api": 2})
+    tasks = result.tasks.pivot(index="timestamp", columns="service", values="tasks")
+    requests = (
+        metrics[metrics["metric"] == "RequestCount"]
+        .pivot_table(index="timestamp", columns="service", values="value", aggfunc="sum")
+        .reindex(tasks.index)
+        .fillna(0)
+    )
+    return (requests / tasks <= truth).mean()
+
+
+@pytest.mark.parametrize(("seed", "base_rate"), [(1, 60), (9, 200)])
+def test_recommended_policy_keeps_the_slo_and_costs_no_more_than_a_current_policy_that_does(seed, base_rate):
+    metrics = week_of(seed, 50, base_rate)
+    truth, _ = LoadProfile(task_capacity_rps=50).capacity_at(SLO())
+    recommendation = recommend_policies(metrics, SPEC)
+    assert list(recommendation.columns[: len(RECOMMENDATION_COLUMNS)]) == list(RECOMMENDATION_COLUMNS)
+    within = replay_within_truth(metrics, recommendation, truth)
+    assert (within >= 0.99).all(), within
+    rows = recommendation.set_index("service")
+    assert (rows["confidence"] == "high").all()
+    for service, share in (("web", 0.7), ("api", 1.0)):
+        if rows.at[service, "why"].startswith("the current policy already keeps the SLO for less"):
+            assert rows.loc[service, ["request_per_target", "target_cpu_utilization"]].tolist() == [1000, 50]
+            continue
+        # web sends 70 % of its requests to the external ALB: its per-target request target is 70 %
+        # of what a task may carry with 30 % headroom; api has one ALB
+        assert rows.at[service, "request_per_target"] == pytest.approx(truth * 0.7 * share, abs=25)
+        # CPU at that load: 3 + 90 x 0.7 x 67/90 = 49.9 %, above the 49 % of a 70 % SLO less 30 %
+        assert rows.at[service, "target_cpu_utilization"] == 50
+        assert rows.at[service, "min_capacity"] >= (2 if service == "web" else 1)
+        assert rows.at[service, "max_capacity"] >= 2 * rows.at[service, "peak_tasks"] - 1
+    current = recommendation.assign(
+        request_per_target=[1000, 1000],
+        target_cpu_utilization=[50, 50],
+        min_capacity=[1, 1],
+        max_capacity=[10, 20],
+    )
+    current_within = replay_within_truth(metrics, current, truth)
+    for service in ("api", "web"):
+        if current_within[service] >= 0.99:
+            assert rows.at[service, "cost_per_month_usd"] <= rows.at[service, "current_cost_per_month_usd"]
+
+
+def test_a_load_tests_capacity_replaces_the_fitted_one():
+    measured = pd.DataFrame(
+        [
+            {
+                "service": "web",
+                "requests_per_task_at_slo": 600.0,
+                "limited_by": "latency",
+                "observed_max_requests_per_task": 650.0,
+                "cpu_per_1k_requests": np.nan,
+                "fit_r2": 0.97,
+                "confidence": "high",
+                "note": "load test",
+            }
+        ]
+    )
+    rows = recommend_policies(week_of(1, 50, 60), SPEC, capacity=measured).set_index("service")
+    assert rows.at["web", "requests_per_task_at_slo"] == 600.0
+    assert rows.at["web", "request_per_target"] == 290  # 600 x 0.7 headroom x 0.7 external share
+    assert rows.at["api", "limited_by"] == "cpu"  # still fitted
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"p99_ms": 0}, "slo.p99_ms: 0 must be positive"),
+        ({"max_cpu": 120}, "slo.max_cpu: 120 is not a CPU percentage in (0, 100]"),
+        ({"max_5xx_per_1k": -1}, "slo.max_5xx_per_1k: -1 is negative"),
+    ],
+)
+def test_slo_rejects_impossible_limits(arguments, message):
+    with pytest.raises(ValidationError) as error:
+        SLO(**arguments)
+    assert str(error.value) == message
+
+
+def test_recommendation_rejects_a_bad_headroom():
+    with pytest.raises(ValidationError, match="headroom: 1.5 is not a fraction"):
+        recommend_policies(week_of(1, 50, 60), SPEC, headroom=1.5)
