@@ -2,24 +2,26 @@
 
 A stack bound to an account and region that calls ``Vpc.from_lookup`` or reads
 ``Stack.availability_zones`` synthesizes with dummy values and lists what it needs under
-``missing`` in the assembly's ``manifest.json``. The CDK CLI would look those up and
-synthesize again; a notebook synthesizes in-process, so this module does the CLI's part:
-``resolve_missing`` answers each entry with boto3 against the same target as the deploy (the
-sandbox when ``endpoint_url`` is given, else AWS with the environment's credentials), in the
-shapes the CLI's context providers return. ``synth.synth`` runs the synthesize -> resolve ->
-cache -> synthesize loop; values are cached in the CLI's ``cdk.context.json`` format
-(``load_cache`` / ``save_cache``), so the CLI and the kit share a cache.
+``missing`` in the assembly's manifest (:mod:`dualalb_kit.assembly` reads it). The CDK CLI
+would look those up and synthesize again; a notebook synthesizes in-process, so this module
+does the CLI's part: ``resolve_missing`` answers each entry with boto3 on the same ``Target``
+as the deploy, in the shapes the CLI's context providers return. ``synth.synth`` runs the
+synthesize -> resolve -> cache -> synthesize loop; values are cached in the CLI's
+``cdk.context.json`` format (``load_cache`` / ``save_cache``), so the CLI and the kit share a
+cache.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .aws import aws_client
+from .assembly import read_assembly
 from .errors import ValidationError
+from .target import Target, as_target
 
 SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
 
@@ -35,21 +37,27 @@ class ContextLookupError(ValidationError):
 
 
 def missing_context(assembly_dir: str | Path) -> list[dict[str, Any]]:
-    """The ``missing`` entries (``{key, provider, props}``) of an assembly's ``manifest.json``."""
-    manifest = json.loads((Path(assembly_dir) / "manifest.json").read_text())
-    return list(manifest.get("missing", []))
+    """The ``missing`` entries (``{key, provider, props}``) of the assembly in ``assembly_dir``."""
+    return read_assembly(assembly_dir).missing
 
 
 def resolve_missing(
-    missing: list[dict[str, Any]], *, endpoint_url: str | None, region: str
+    missing: list[dict[str, Any]],
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """Answer missing-context entries with boto3; returns ``{context key: value}``.
+    """Answer missing-context entries with boto3 on ``target``; returns ``{context key: value}``.
 
-    ``region`` applies to entries whose props name none. Supported providers: ``vpc-provider``
+    ``target`` defaults to the sandbox at ``endpoint_url`` when given, else AWS (see
+    :func:`dualalb_kit.target.as_target`); its region (or ``region``) applies to entries whose
+    props name none. Supported providers: ``vpc-provider``
     (``Vpc.from_lookup``) and ``availability-zones``. Raises ``ContextLookupError`` for a
     lookup that finds nothing (with the CDK CLI's message, e.g. ``Could not find any VPCs
     matching ...``) and for an unsupported provider.
     """
+    where = as_target(target, endpoint_url=endpoint_url, region=region)
     values: dict[str, Any] = {}
     for entry in missing:
         provider, props = entry["provider"], entry.get("props", {})
@@ -60,7 +68,7 @@ def resolve_missing(
                 f"context provider {provider!r} (key {entry['key']}) is not supported in-process; "
                 f"supported: {', '.join(SUPPORTED_PROVIDERS)}. Synthesize with the CDK CLI instead.",
             )
-        ec2 = aws_client("ec2", region=props.get("region") or region, endpoint_url=endpoint_url)
+        ec2 = replace(where, region=props.get("region") or where.region).client("ec2")
         values[entry["key"]] = lookup(ec2, props)
     return values
 

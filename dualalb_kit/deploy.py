@@ -2,9 +2,14 @@
 
 The CLI (pinned in ``package.json``, run on the kit's Node) is the deploy engine: ``deploy``
 and ``destroy`` run ``cdk deploy`` / ``cdk destroy`` against the pre-synthesized assembly
-(``--app <assembly dir>``). ``target="sandbox"`` points the CLI at the local sandbox (its URL
-from ``endpoint_url``, else ``DUALALB_SANDBOX_URL``) with the sandbox's dummy credentials and
-bootstraps it on first use; ``target="aws"`` uses the environment's credentials and real AWS.
+(``--app <assembly dir>``) on a :class:`~dualalb_kit.target.Target`: a sandbox (bootstrapped
+on first use, with its dummy credentials) or AWS (a profile's or the environment's credentials;
+the account must be bootstrapped). The stack's region (the spec's) is the target's region.
+
+Each command runs in three steps: check the target (:func:`check_target`: credentials, an
+endpoint that answers, the bootstrap stack), before any synthesis; prepare the assembly
+(synthesized from a spec, or read); run the CDK CLI (``_run_cli``) with
+:func:`cli_environment`.
 
 ``diff`` compares templates rather than reading the CLI's text: the stack's deployed template
 (CloudFormation ``GetTemplate``) against the assembly's, resource by resource, down to the
@@ -15,28 +20,44 @@ replacements (``cdk diff`` does, from a change set, and prints them as text).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .aws import aws_client
+from .assembly import Assembly, read_assembly
 from .errors import ValidationError
 from .progress import ProgressBar, parse_event
 from .runtime import cdk_cli, node_environment
-from .sandbox.assets import register_image_assets
-from .sandbox.server import SANDBOX_ACCOUNT, SANDBOX_URL_ENV, sandbox_answers, sandbox_environment
+from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
 
 if TYPE_CHECKING:
+    from botocore.config import Config
+
     from .spec import DeploymentSpec
     from .synth import Synthesis
 
-TARGETS = ("sandbox", "aws")
+__all__ = [
+    "Assembly",
+    "BootstrapRequired",
+    "DeployError",
+    "SandboxNotRunning",
+    "Target",
+    "TargetError",
+    "check_target",
+    "cli_environment",
+    "deploy",
+    "destroy",
+    "diff",
+    "ensure_deployed",
+    "outputs_table",
+    "stack_status",
+    "template_diff",
+]
+
 TOOLKIT_STACK = "CDKToolkit"
 DIFF_COLUMNS = ["logical_id", "type", "change", "property_paths"]
 
@@ -53,17 +74,6 @@ _STATUS_MEANING = {
 }
 _NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE"}
 """Stack statuses under which no template is in service (a diff starts from nothing)."""
-
-
-class TargetError(RuntimeError):
-    """The target cannot be used as asked (no sandbox answers, AWS not bootstrapped, no credentials).
-
-    Nothing was changed; the message says what to do. The CLI exits 2.
-    """
-
-
-class SandboxNotRunning(TargetError):
-    """``target="sandbox"`` and no sandbox answers at the given or configured URL."""
 
 
 class BootstrapRequired(TargetError):
@@ -91,54 +101,34 @@ class DeployError(RuntimeError):
         self.stack_status = stack_status
 
 
-@dataclass(frozen=True)
-class Assembly:
-    """A synthesized cloud assembly holding one stack.
-
-    ``artifact_id`` selects the stack in CLI commands; ``stack_name`` is its CloudFormation name.
-    """
-
-    directory: Path
-    artifact_id: str
-    stack_name: str
-    template: dict[str, Any]
-    account: str | None
-    region: str | None
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the CLI and boto3 go: ``endpoint_url`` is ``None`` for AWS itself."""
-
-    name: str
-    endpoint_url: str | None
-    region: str
-    environment: dict[str, str]
-
-    def client(self, service: str) -> Any:
-        return aws_client(service, region=self.region, endpoint_url=self.endpoint_url)
+Targetish = Target | str
+"""A ``Target``, or the older ``"sandbox"`` / ``"aws"`` (with ``endpoint_url=``)."""
 
 
 def deploy(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
-    target: str = "sandbox",
+    target: Targetish = "sandbox",
     *,
     endpoint_url: str | None = None,
     progress: bool = True,
 ) -> dict[str, str]:
-    """Deploy a stack with ``cdk deploy``; returns its outputs (name -> value).
+    """Deploy a stack with ``cdk deploy`` in the stack's region; returns its outputs (name -> value).
 
-    ``spec_or_assembly`` is a ``DeploymentSpec`` (synthesized first, lookups against the
-    target), a ``Synthesis`` or an assembly directory. ``target`` is ``"sandbox"`` (default;
-    bootstrapped automatically; image assets are recorded in its ECR without a build, since no
-    container runs there) or ``"aws"``. ``progress`` shows a bar driven by the CLI's
-    resource events. Raises ``SandboxNotRunning`` / ``BootstrapRequired`` (nothing changed) or
-    ``DeployError`` (the stack failed and rolled back; the message names the failed resources
-    and why).
+    ``spec_or_assembly`` is a ``DeploymentSpec`` (synthesized first, lookups on the target), a
+    ``Synthesis`` or an assembly directory. ``target`` is a ``Target`` or ``"sandbox"``
+    (default; the sandbox at ``endpoint_url``, else ``$DUALALB_SANDBOX_URL``; bootstrapped
+    automatically; image assets are recorded in its ECR without a build, since no container runs
+    there) or ``"aws"``. ``progress`` shows a bar driven by the CLI's resource events. Raises
+    ``TargetError`` (``SandboxNotRunning``, ``BootstrapRequired``, credentials; nothing
+    synthesized or changed), ``ValidationError`` (e.g. a ``--region`` that disagrees with the
+    spec) or ``DeployError`` (the stack failed and rolled back; the message names the failed
+    resources and why).
     """
-    assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
-    _ensure_bootstrapped(where, assembly, progress)
-    if where.name == "sandbox":
+    assembly, where = _prepare(spec_or_assembly, target, endpoint_url, bootstrap=True)
+    if where.kind == "sandbox":
+        from .sandbox.assets import register_image_assets
+
+        _bootstrap_sandbox(where, assembly, progress)
         register_image_assets(
             assembly.directory, where.client("ecr"), account=SANDBOX_ACCOUNT, region=where.region
         )
@@ -166,7 +156,7 @@ def deploy(
 
 def destroy(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
-    target: str = "sandbox",
+    target: Targetish = "sandbox",
     *,
     endpoint_url: str | None = None,
     progress: bool = True,
@@ -188,7 +178,7 @@ def destroy(
 
 def diff(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
-    target: str = "sandbox",
+    target: Targetish = "sandbox",
     *,
     endpoint_url: str | None = None,
 ) -> pd.DataFrame:
@@ -204,20 +194,24 @@ def diff(
 
 
 def stack_status(
-    stack_name: str, target: str = "sandbox", *, endpoint_url: str | None = None, region: str | None = None
+    stack_name: str,
+    target: Targetish = "sandbox",
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
 ) -> str | None:
     """The stack's CloudFormation status (``CREATE_COMPLETE``, ...), ``None`` if it does not exist.
 
-    ``region`` defaults to us-east-1 for the sandbox, the environment's region for AWS. Only
-    "does not exist" reads as ``None``; any other failure to ask (no sandbox answers, denied,
-    unreachable) raises ``TargetError``.
+    ``region`` defaults to the target's (for ``"sandbox"`` us-east-1, for ``"aws"`` the
+    environment's). Only "does not exist" reads as ``None``; any other failure to ask (no sandbox
+    answers, denied, unreachable) raises ``TargetError``.
     """
-    return _stack_status(_target(target, _endpoint(target, endpoint_url), region), stack_name)
+    return _stack_status(as_target(target, endpoint_url=endpoint_url, region=region), stack_name)
 
 
 def ensure_deployed(
     spec: DeploymentSpec,
-    target: str = "sandbox",
+    target: Targetish = "sandbox",
     *,
     endpoint_url: str | None = None,
     outdir: str | Path | None = None,
@@ -226,20 +220,16 @@ def ensure_deployed(
     """Deploy ``spec`` unless its stack exists (in any status); returns whether it deployed.
 
     A missing stack is synthesized into ``outdir`` (default ``cdk.out/<stack_name>``; lookups
-    against the target) and deployed as :func:`deploy` does. Errors as for :func:`stack_status`
-    and :func:`deploy`.
+    on the target) and deployed as :func:`deploy` does, in ``spec.region``. Errors as for
+    :func:`stack_status` and :func:`deploy`.
     """
-    if stack_status(spec.stack_name, target, endpoint_url=endpoint_url, region=spec.region) is not None:
+    where = as_target(target, endpoint_url=endpoint_url).in_region(spec.region)
+    if _stack_status(where, spec.stack_name) is not None:
         return False
     from .synth import synth
 
-    endpoint = _endpoint(target, endpoint_url)
-    deploy(
-        synth(spec, outdir, endpoint_url=endpoint, nag=False),
-        target,
-        endpoint_url=endpoint,
-        progress=progress,
-    )
+    check_target(where, bootstrap=True)
+    deploy(synth(spec, outdir, target=where, nag=False), where, progress=progress)
     return True
 
 
@@ -283,139 +273,90 @@ def _differing_paths(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [path]
 
 
-# --- inputs and targets ---------------------------------------------------------------
+# --- targets and inputs ----------------------------------------------------------------
 
 
-def _prepare(spec_or_assembly: Any, target: str, endpoint_url: str | None) -> tuple[Assembly, Target]:
-    """The assembly (synthesized from a spec against the target) and the target's CLI environment."""
-    endpoint = _endpoint(target, endpoint_url)
-    assembly = load_assembly(spec_or_assembly, endpoint_url=endpoint)
-    if target == "sandbox" and assembly.account not in (None, SANDBOX_ACCOUNT):
+def check_target(target: Target, *, bootstrap: bool = False) -> str:
+    """Check ``target`` before any synthesis; returns its account.
+
+    Credentials (none, expired, denied) and an endpoint that does not answer raise
+    ``TargetError`` within about 2 s, in one line saying what to do. With ``bootstrap`` an AWS
+    target must hold the CDK bootstrap stack (``BootstrapRequired``, with the command); a
+    sandbox is bootstrapped by :func:`deploy` itself.
+    """
+    account = target.account
+    if bootstrap and target.kind == "aws":
+        if _stack_status(target, TOOLKIT_STACK, config=CHECK_CONFIG) in (None, *_NOT_DEPLOYED):
+            environment = f"aws://{account}/{target.region}"
+            command = f"dualalb-kit cdk bootstrap {environment}"
+            if target.profile:
+                command += f" --profile {target.profile}"
+            raise BootstrapRequired(
+                f"{environment} is not bootstrapped for the CDK (no {TOOLKIT_STACK} stack): "
+                f"bootstrap it once with `{command}`",
+                command,
+            )
+    return account
+
+
+def cli_environment(target: Target) -> dict[str, str]:
+    """The environment the CDK CLI runs in: the target's (:attr:`Target.environment`), the kit's
+    Node first on ``PATH``, no colour codes, no telemetry or version check."""
+    return {**node_environment(target.environment), **_PLAIN_LOG}
+
+
+def _prepare(
+    spec_or_assembly: Any, target: Targetish, endpoint_url: str | None, *, bootstrap: bool = False
+) -> tuple[Assembly, Target]:
+    """The target in the stack's region, checked (:func:`check_target`) before a spec is
+    synthesized (lookups on the target), and the one-stack assembly."""
+    from .spec import DeploymentSpec
+    from .synth import Synthesis, synth
+
+    where = as_target(target, endpoint_url=endpoint_url)
+    if isinstance(spec_or_assembly, DeploymentSpec):
+        where = where.in_region(spec_or_assembly.region)
+        check_target(where, bootstrap=bootstrap)
+        assembly = read_assembly(synth(spec_or_assembly, target=where, nag=False).assembly_dir)
+    else:
+        directory = (
+            spec_or_assembly.assembly_dir if isinstance(spec_or_assembly, Synthesis) else spec_or_assembly
+        )
+        assembly = read_assembly(directory)
+        where = where.in_region(assembly.region) if assembly.region else where
+        check_target(where, bootstrap=bootstrap)
+    if where.kind == "sandbox" and assembly.account not in (None, SANDBOX_ACCOUNT):
         raise ValidationError(
             "account",
             f"the sandbox answers for account {SANDBOX_ACCOUNT}, the stack is bound to {assembly.account}; "
             f"set account to {SANDBOX_ACCOUNT} or leave it empty",
         )
-    return assembly, _target(target, endpoint, assembly.region)
-
-
-def _endpoint(target: str, endpoint_url: str | None) -> str | None:
-    """The sandbox URL for ``target="sandbox"`` (checked to answer), ``endpoint_url`` for AWS."""
-    if target not in TARGETS:
-        raise ValidationError("target", f"{target!r} is not a target; use one of {', '.join(TARGETS)}")
-    if target == "aws":
-        return endpoint_url
-    url = endpoint_url or os.environ.get(SANDBOX_URL_ENV)
-    how = (
-        "Start one with `dualalb-kit sandbox` (it prints its URL) and pass that URL "
-        f"(--endpoint-url / endpoint_url=) or export {SANDBOX_URL_ENV}=URL; in Python, "
-        "`with Sandbox() as sandbox: deploy(spec, endpoint_url=sandbox.endpoint_url)`."
-    )
-    if not url:
-        raise SandboxNotRunning(
-            f"no sandbox URL: no endpoint_url given and {SANDBOX_URL_ENV} is not set. {how}"
-        )
-    # moto finds the uploaded template by the URL's host, which must read ``localhost``.
-    url = url.rstrip("/").replace("://127.0.0.1:", "://localhost:")
-    if not sandbox_answers(url):
-        raise SandboxNotRunning(f"no sandbox answers at {url}. {how}")
-    return url
-
-
-def _target(target: str, endpoint_url: str | None, region: str | None) -> Target:
-    environment = node_environment()
-    environment.update(_PLAIN_LOG)
-    if target == "sandbox":
-        region = region or "us-east-1"
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-            environment.pop(name, None)
-        environment.update(sandbox_environment(endpoint_url, region))
-        return Target(target, endpoint_url, region, environment)
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    for name in ("AWS_ENDPOINT_URL", SANDBOX_URL_ENV):  # a sandbox session's leftovers must not redirect AWS
-        environment.pop(name, None)
-    if endpoint_url:
-        environment["AWS_ENDPOINT_URL"] = endpoint_url
-    environment.setdefault("AWS_REGION", region)
-    return Target(target, endpoint_url, region, environment)
-
-
-def load_assembly(
-    spec_or_assembly: DeploymentSpec | Synthesis | str | Path, *, endpoint_url: str | None = None
-) -> Assembly:
-    """The one-stack assembly behind a spec (synthesized, lookups at ``endpoint_url``), a
-    ``Synthesis`` or an assembly directory."""
-    from .spec import DeploymentSpec
-    from .synth import Synthesis, synth
-
-    if isinstance(spec_or_assembly, DeploymentSpec):
-        spec_or_assembly = synth(spec_or_assembly, endpoint_url=endpoint_url, nag=False)
-    directory = Path(
-        spec_or_assembly.assembly_dir if isinstance(spec_or_assembly, Synthesis) else spec_or_assembly
-    )
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.exists():
-        raise ValidationError("assembly", f"{directory} is not a cloud assembly (no manifest.json)")
-    artifacts = json.loads(manifest_path.read_text()).get("artifacts", {})
-    stacks = {name: a for name, a in artifacts.items() if a.get("type") == "aws:cloudformation:stack"}
-    if len(stacks) != 1:
-        raise ValidationError(
-            "assembly", f"{directory} holds {len(stacks)} stacks ({', '.join(stacks)}); expected one"
-        )
-    ((artifact_id, artifact),) = stacks.items()
-    account, region = _environment_of(artifact.get("environment", ""))
-    template = json.loads((directory / artifact["properties"]["templateFile"]).read_text())
-    stack_name = artifact["properties"].get("stackName", artifact_id)
-    return Assembly(directory.resolve(), artifact_id, stack_name, template, account, region)
-
-
-def _environment_of(environment: str) -> tuple[str | None, str | None]:
-    """``aws://ACCOUNT/REGION`` -> (account, region), ``None`` for ``unknown-*`` parts."""
-    account, _, region = environment.removeprefix("aws://").partition("/")
-    return (
-        None if not account or account.startswith("unknown-") else account,
-        None if not region or region.startswith("unknown-") else region,
-    )
+    return assembly, where
 
 
 # --- bootstrap --------------------------------------------------------------------------
 
 
-def _ensure_bootstrapped(where: Target, assembly: Assembly, progress: bool) -> None:
-    """Bootstrap the sandbox if it is not; for AWS, say how to bootstrap if it is not."""
+def _bootstrap_sandbox(where: Target, assembly: Assembly, progress: bool) -> None:
+    """Bootstrap the sandbox in the target's region unless it is."""
     if _stack_status(where, TOOLKIT_STACK) not in (None, *_NOT_DEPLOYED):
         return
-    if where.name == "aws":
-        account = assembly.account or _aws_account(where)
-        command = f"dualalb-kit cdk bootstrap aws://{account}/{where.region}"
-        raise BootstrapRequired(
-            f"aws://{account}/{where.region} is not bootstrapped for the CDK (no {TOOLKIT_STACK} stack). "
-            f"Bootstrap it once with:\n  {command}",
-            command,
-        )
     environment = f"aws://{assembly.account or SANDBOX_ACCOUNT}/{where.region}"
     _run_cli(["bootstrap", environment], where, None, "bootstrap sandbox", total=None, progress=progress)
 
 
-def _aws_account(where: Target) -> str:
-    try:
-        return where.client("sts").get_caller_identity()["Account"]
-    except Exception as error:
-        raise TargetError(f"no usable AWS credentials in the environment ({type(error).__name__})") from None
-
-
-def _stack_status(where: Target, stack_name: str) -> str | None:
-    """The stack's status, ``None`` if it does not exist; ``TargetError`` if AWS cannot be asked."""
+def _stack_status(where: Target, stack_name: str, *, config: Config | None = None) -> str | None:
+    """The stack's status, ``None`` if it does not exist; ``TargetError`` if the target cannot be asked."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        stacks = where.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+        stacks = where.client("cloudformation", config=config).describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as error:
         if "does not exist" in str(error):
             return None
-        raise TargetError(f"cannot read stack {stack_name} on {where.name}: {error}") from None
+        raise where.problem(error) from None
     except BotoCoreError as error:
-        raise TargetError(f"cannot reach {where.name} ({type(error).__name__}: {error})") from None
+        raise where.problem(error) from None
     return stacks[0]["StackStatus"] if stacks else None
 
 
@@ -453,7 +394,7 @@ def _run_cli(
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=where.environment,
+            env=cli_environment(where),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -20,10 +20,10 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from .aws import aws_client
 from .diagram import capacity_label
 from .errors import ValidationError
 from .tags import ALB_TAG, SERVICE_TAG
+from .target import Target, as_target
 
 ALB_SIDES = ("external", "internal")
 DESCRIBE_TAGS_BATCH = 20
@@ -122,19 +122,21 @@ def stack_resources(stack_name: str, cloudformation: Any) -> dict[str, list[str]
 
 
 def discover(
-    stack_name: str, *, session: boto3.Session | None = None, endpoint_url: str | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    session: boto3.Session | None = None,
+    endpoint_url: str | None = None,
 ) -> StackResources:
     """The stack's ALBs, tagged target groups and tagged ECS services.
 
     Raises ``ValidationError("stack_name", ...)`` when the stack does not exist or holds no
-    resource the kit tagged. ``session`` and ``endpoint_url`` are as in
-    :func:`dualalb_kit.aws.aws_client` (default: boto3's default session at its endpoint, the
-    sandbox's when ``AWS_ENDPOINT_URL`` is set).
+    resource the kit tagged. ``target`` is where the stack is (default: the sandbox at
+    ``endpoint_url`` when given, else AWS with boto3's default session and region); ``session``
+    makes every client (:func:`dualalb_kit.target.as_target`).
     """
-    clients = {
-        name: aws_client(name, session=session, endpoint_url=endpoint_url)
-        for name in ("cloudformation", "elbv2", "ecs")
-    }
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    clients = {name: where.client(name) for name in ("cloudformation", "elbv2", "ecs")}
     resources = stack_resources(stack_name, clients["cloudformation"])
     target_groups = find_target_groups(
         resources.get("AWS::ElasticLoadBalancingV2::TargetGroup", []), clients["elbv2"]
@@ -244,7 +246,11 @@ SECRET_COLUMNS = ["name", "arn", "rotation"]
 
 
 def services_table(
-    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's ECS services as they run now, one row per service (by task name).
 
@@ -252,7 +258,7 @@ def services_table(
     ``FARGATE_SPOT x1`` style; empty for a launch type), ``load_balancers`` (target groups it
     registers with). Arguments and errors as for :func:`discover`.
     """
-    services = discover(stack_name, session=session, endpoint_url=endpoint_url).services
+    services = discover(stack_name, target=target, session=session, endpoint_url=endpoint_url).services
     rows = [
         (s.service, s.cluster_name, s.desired_count, capacity_label(s.capacity), s.load_balancers)
         for s in services
@@ -261,7 +267,11 @@ def services_table(
 
 
 def database_clusters_table(
-    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's Aurora clusters as RDS describes them, one row per cluster.
 
@@ -270,9 +280,10 @@ def database_clusters_table(
     ``encrypted``, ``backup_days``, ``status``. Empty when the stack holds no cluster.
     ``ValidationError("stack_name", ...)`` when the stack does not exist.
     """
-    rds = aws_client("rds", session=session, endpoint_url=endpoint_url)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    rds = where.client("rds")
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::RDS::DBCluster", session, endpoint_url):
+    for identifier in _physical_ids(stack_name, "AWS::RDS::DBCluster", where):
         [cluster] = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
         capacity = cluster.get("ServerlessV2ScalingConfiguration") or {}
         rows.append(
@@ -292,7 +303,11 @@ def database_clusters_table(
 
 
 def database_instances_table(
-    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's DB instances (a cluster's writer and readers, or a single instance), one row each.
 
@@ -300,9 +315,10 @@ def database_instances_table(
     ``instance_class`` (``db.serverless`` for a Serverless v2 member), ``engine``, ``status``.
     Errors as for :func:`database_clusters_table`.
     """
-    rds = aws_client("rds", session=session, endpoint_url=endpoint_url)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    rds = where.client("rds")
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::RDS::DBInstance", session, endpoint_url):
+    for identifier in _physical_ids(stack_name, "AWS::RDS::DBInstance", where):
         [instance] = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
         rows.append(
             (
@@ -317,22 +333,31 @@ def database_instances_table(
 
 
 def file_systems_table(
-    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's EFS file systems: ``file_system`` (id), ``encrypted`` (at rest), ``state``.
 
     Errors as for :func:`database_clusters_table`.
     """
-    efs = aws_client("efs", session=session, endpoint_url=endpoint_url)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    efs = where.client("efs")
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::EFS::FileSystem", session, endpoint_url):
+    for identifier in _physical_ids(stack_name, "AWS::EFS::FileSystem", where):
         [described] = efs.describe_file_systems(FileSystemId=identifier)["FileSystems"]
         rows.append((described["FileSystemId"], described["Encrypted"], described.get("LifeCycleState")))
     return pd.DataFrame(rows, columns=FILE_SYSTEM_COLUMNS)
 
 
 def secrets_table(
-    stack_name: str, *, endpoint_url: str | None = None, session: boto3.Session | None = None
+    stack_name: str,
+    *,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's Secrets Manager secrets: where credentials live, never what they are.
 
@@ -340,16 +365,14 @@ def secrets_table(
     (``DescribeSecret``); no secret value is ever fetched. Errors as for
     :func:`database_clusters_table`.
     """
-    secrets = aws_client("secretsmanager", session=session, endpoint_url=endpoint_url)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    secrets = where.client("secretsmanager")
     rows = []
-    for arn in _physical_ids(stack_name, "AWS::SecretsManager::Secret", session, endpoint_url):
+    for arn in _physical_ids(stack_name, "AWS::SecretsManager::Secret", where):
         described = secrets.describe_secret(SecretId=arn)
         rows.append((described["Name"], described["ARN"], bool(described.get("RotationEnabled"))))
     return pd.DataFrame(rows, columns=SECRET_COLUMNS)
 
 
-def _physical_ids(
-    stack_name: str, resource_type: str, session: boto3.Session | None, endpoint_url: str | None
-) -> list[str]:
-    cloudformation = aws_client("cloudformation", session=session, endpoint_url=endpoint_url)
-    return stack_resources(stack_name, cloudformation).get(resource_type, [])
+def _physical_ids(stack_name: str, resource_type: str, where: Target) -> list[str]:
+    return stack_resources(stack_name, where.client("cloudformation")).get(resource_type, [])

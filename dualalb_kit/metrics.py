@@ -42,10 +42,10 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
-from .aws import aws_client
 from .discovery import StackResources, discover
 from .errors import ValidationError
 from .tags import SYNTHETIC_TAG
+from .target import Target, as_target
 
 MAX_QUERIES_PER_CALL = 500
 """GetMetricData's limit on MetricDataQueries per call."""
@@ -223,14 +223,18 @@ def epoch_seconds(value: float | str | datetime) -> float:
     return (value if isinstance(value, datetime) else parse_timestamp(value)).timestamp()
 
 
-def metrics_client(session: boto3.Session | None, endpoint_url: str | None):
-    """A CloudWatch client with adaptive retries whose timestamps parse to epoch seconds.
+def metrics_client(
+    session: boto3.Session | None = None, endpoint_url: str | None = None, *, target: Target | None = None
+):
+    """A CloudWatch client on ``target`` (:func:`dualalb_kit.target.as_target`) with adaptive retries
+    whose timestamps parse to epoch seconds.
 
     botocore turns each timestamp into a datetime in the local zone, which dominates the time
     spent on a large GetMetricData answer; this client's parser yields floats instead. If
     botocore's internals move, the client keeps its default parser (``fetch`` takes both).
     """
-    client = aws_client("cloudwatch", session=session, endpoint_url=endpoint_url, config=RETRY_CONFIG)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    client = where.client("cloudwatch", config=RETRY_CONFIG)
     endpoint = getattr(client, "_endpoint", None)
     if endpoint is not None and hasattr(endpoint, "_response_parser_factory"):
         factory = ResponseParserFactory()
@@ -349,6 +353,7 @@ def load_metrics(
     end: datetime | str,
     period: int = 60,
     *,
+    target: Target | None = None,
     session: boto3.Session | None = None,
     endpoint_url: str | None = None,
 ) -> pd.DataFrame:
@@ -359,16 +364,17 @@ def load_metrics(
     metric, statistic and period (``period`` seconds, default 60), NaN where CloudWatch has no
     datapoint. The module docstring lists the metrics and statistics.
 
-    ``session`` (default: boto3's default session) makes every call, so callers can count them;
-    ``endpoint_url`` defaults to the session's (the sandbox's when ``AWS_ENDPOINT_URL`` is set).
-    Both are as in :func:`dualalb_kit.aws.aws_client`.
+    ``target`` is where the stack is (default: the sandbox at ``endpoint_url`` when given, else
+    AWS with boto3's default session and region); ``session`` (optional) makes every call, so
+    callers can count them (:func:`dualalb_kit.target.as_target`).
     ``frame.attrs``: ``stack_name``, ``period``, and ``synthetic`` (True when the sandbox's
     traffic generator published data in this window: label plots accordingly).
     """
     index = time_index(start, end, period)
-    resources = discover(stack_name, session=session, endpoint_url=endpoint_url)
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    resources = discover(stack_name, target=where)
     queries = metric_queries(resources)
-    frame = build_frame(queries, fetch(queries, index, period, metrics_client(session, endpoint_url)), index)
+    frame = build_frame(queries, fetch(queries, index, period, metrics_client(target=where)), index)
     frame.attrs.update(
         stack_name=stack_name, period=period, synthetic=synthetic_window_overlaps(resources, index, period)
     )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .assembly import read_assembly
 from .errors import ValidationError
 from .spec import DeploymentSpec
+
+if TYPE_CHECKING:
+    from .target import Target
 
 DEFAULT_OUTDIR = Path("cdk.out")
 MAX_LOOKUP_ROUNDS = 3
@@ -33,6 +37,8 @@ class Synthesis:
     paths: dict[str, str] = field(default_factory=dict)
     """Logical id -> construct path."""
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rule", "path", "message"]))
+    region: str | None = None
+    """The region the stack is synthesized for (its environment's), ``None`` if environment-agnostic."""
 
     @property
     def template_path(self) -> Path:
@@ -73,8 +79,8 @@ class Synthesis:
     def lint(self, region: str | None = None) -> pd.DataFrame:
         """cfn-lint's findings on the template, one row per finding, in template order.
 
-        ``region`` (default: the stack's own region if it was synthesized for one, else
-        ``us-east-1``) is the region whose resource specification the template is checked against.
+        ``region`` (default: the stack's own region, else ``us-east-1``) is the region whose
+        resource specification the template is checked against.
         Columns: ``rule`` (e.g. ``E3012``), ``level`` (``error``, ``warning`` or ``informational``;
         an error would fail a deploy), ``path`` (where in the template, ``Resources/<logical id>/
         Properties/...``), ``construct`` (the CDK construct path of that resource, empty outside
@@ -82,7 +88,7 @@ class Synthesis:
         """
         from cfnlint.api import ManualArgs, lint_file
 
-        matches = lint_file(self.template_path, ManualArgs(regions=[region or self._region()]))
+        matches = lint_file(self.template_path, ManualArgs(regions=[region or self.region or "us-east-1"]))
         rows = [
             {
                 "rule": match.rule.id,
@@ -102,76 +108,72 @@ class Synthesis:
         in_resource = len(template_path) > 1 and template_path[0] == "Resources"
         return self.paths.get(str(template_path[1]), "") if in_resource else ""
 
-    def _region(self) -> str:
-        """The region in the stack artifact's environment, ``us-east-1`` for an environment-agnostic stack."""
-        manifest = json.loads((self.assembly_dir / "manifest.json").read_text())
-        region = manifest["artifacts"][self.stack_name].get("environment", "").rpartition("/")[2]
-        return "us-east-1" if region in ("", "unknown-region") else region
-
 
 def synth(
     spec: DeploymentSpec,
     outdir: str | Path | None = None,
     *,
+    target: Target | None = None,
     endpoint_url: str | None = None,
     account: str | None = None,
     nag: bool = True,
 ) -> Synthesis:
-    """Synthesize ``spec`` into ``outdir`` (default ``cdk.out/<stack_name>``).
+    """Synthesize ``spec`` into ``outdir`` (default ``cdk.out/<stack_name>``) for ``spec.region``.
 
-    Lookups (``vpc: default`` / ``vpc-...``) are answered in-process with boto3 against
-    ``endpoint_url`` (a sandbox) or AWS, cached in ``<outdir>/cdk.context.json``, and the app is
-    synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
+    Lookups (``vpc: default`` / ``vpc-...``) are answered in-process with boto3 on ``target``
+    (default: the sandbox at ``endpoint_url`` when given, else AWS with the environment's
+    credentials; always in ``spec.region``), cached in ``<outdir>/cdk.context.json``, and the app
+    is synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
     synthesis, they are returned in ``Synthesis.findings``.
     """
     # Absolute: jsii's Node process keeps the working directory this process had when it started.
     assembly_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
     assembly_dir.mkdir(parents=True, exist_ok=True)
-    account = account or spec.account or _account_for_lookups(spec, endpoint_url)
+    from . import context as lookups
+
+    lookups_target = None if spec.vpc == "new" else _lookups_target(spec, target, endpoint_url)
+    account = account or spec.account or (lookups_target.account if lookups_target else None)
     cache_path = assembly_dir / "cdk.context.json"
 
-    values: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    values = lookups.load_cache(cache_path)
     for _ in range(MAX_LOOKUP_ROUNDS):
         findings = _synthesize(spec, assembly_dir, account, values, nag)
-        missing = json.loads((assembly_dir / "manifest.json").read_text()).get("missing", [])
-        if not missing:
+        assembly = read_assembly(assembly_dir)
+        if not assembly.missing:
             break
-        from . import context as lookups
-
-        values.update(lookups.resolve_missing(missing, endpoint_url=endpoint_url, region=spec.region))
+        if lookups_target is None:
+            lookups_target = _lookups_target(spec, target, endpoint_url)
+        values.update(lookups.resolve_missing(assembly.missing, target=lookups_target))
         lookups.save_cache(cache_path, values)
     else:
-        raise ValidationError("vpc", f"lookups still missing after {MAX_LOOKUP_ROUNDS} rounds: {missing}")
+        raise ValidationError(
+            "vpc", f"lookups still missing after {MAX_LOOKUP_ROUNDS} rounds: {assembly.missing}"
+        )
 
-    template = json.loads((assembly_dir / f"{spec.stack_name}.template.json").read_text())
-    metadata = _stack_metadata(assembly_dir, spec.stack_name)
     return Synthesis(
         stack_name=spec.stack_name,
         assembly_dir=assembly_dir,
-        template=template,
-        warnings=[f"{path}: {data}" for path, data in _entries(metadata, "aws:cdk:warning")],
-        paths={data: path.lstrip("/") for path, data in _entries(metadata, "aws:cdk:logicalId")},
+        template=assembly.template,
+        warnings=[f"{path}: {data}" for path, data in assembly.entries("aws:cdk:warning")],
+        paths={data: path.lstrip("/") for path, data in assembly.entries("aws:cdk:logicalId")},
         findings=findings,
+        region=assembly.region,
     )
 
 
-def _account_for_lookups(spec: DeploymentSpec, endpoint_url: str | None) -> str | None:
-    if spec.vpc == "new":
-        return None
-    if endpoint_url:
-        from .sandbox.server import SANDBOX_ACCOUNT
+def _lookups_target(spec: DeploymentSpec, target: Target | None, endpoint_url: str | None) -> Target:
+    """Where lookups go, in the spec's region; ``ValidationError("vpc", ...)`` when AWS cannot
+    answer them (no credentials, no network)."""
+    from .target import TargetError, as_target
 
-        return SANDBOX_ACCOUNT
-    from .aws import aws_client
-
+    where = as_target(target, endpoint_url=endpoint_url).in_region(spec.region)
     try:
-        return aws_client("sts", region=spec.region).get_caller_identity()["Account"]
-    except Exception as exc:  # no credentials, no network: say what the lookup needs
+        where.account  # noqa: B018  (checks the credentials before the first lookup)
+    except TargetError as error:
         raise ValidationError(
-            "vpc",
-            f"{spec.vpc!r} needs a lookup in an AWS account; run against a sandbox (endpoint_url) "
-            f"or with AWS credentials ({type(exc).__name__})",
+            "vpc", f"{spec.vpc!r} needs a lookup in an AWS account or a sandbox: {error}"
         ) from None
+    return where
 
 
 def _synthesize(
@@ -219,21 +221,3 @@ def _findings(report: Path | None) -> pd.DataFrame:
                         }
                     )
     return pd.DataFrame(rows, columns=["rule", "path", "message"])
-
-
-def _stack_metadata(assembly_dir: Path, stack_name: str) -> dict[str, list[dict[str, Any]]]:
-    artifact = json.loads((assembly_dir / "manifest.json").read_text())["artifacts"][stack_name]
-    metadata = dict(artifact.get("metadata", {}))
-    if "additionalMetadataFile" in artifact:
-        metadata.update(json.loads((assembly_dir / artifact["additionalMetadataFile"]).read_text()))
-    return metadata
-
-
-def _entries(metadata: dict[str, list[dict[str, Any]]], kind: str) -> list[tuple[str, Any]]:
-    """``(construct path, data)`` of the manifest metadata entries of one ``kind``."""
-    return [
-        (path, entry["data"])
-        for path, entries in metadata.items()
-        for entry in entries
-        if entry["type"] == kind
-    ]

@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 from botocore.config import Config
 
-from .aws import aws_client
 from .discovery import StackResources, discover
 from .errors import ValidationError
 from .metrics import (
@@ -58,6 +57,7 @@ from .metrics import (
     time_index,
 )
 from .tags import SYNTHETIC_TAG
+from .target import Target, as_target
 
 PERIOD = 60
 MAX_ITEMS_PER_PUT = 1000
@@ -426,12 +426,10 @@ def published_frame(
     return frame
 
 
-def mark_synthetic(
-    resources: StackResources, window: str, *, session: boto3.Session | None, endpoint_url: str
-) -> None:
+def mark_synthetic(resources: StackResources, window: str, *, target: Target) -> None:
     """Tag the stack's target groups and services ``dualalb:synthetic-traffic=<window>``."""
-    elbv2 = aws_client("elbv2", session=session, endpoint_url=endpoint_url)
-    ecs = aws_client("ecs", session=session, endpoint_url=endpoint_url)
+    elbv2 = target.client("elbv2")
+    ecs = target.client("ecs")
     for group in resources.target_groups:
         elbv2.add_tags(ResourceArns=[group.arn], Tags=[{"Key": SYNTHETIC_TAG, "Value": window}])
     for service in resources.services:
@@ -444,7 +442,8 @@ def generate_traffic(
     start: datetime | str,
     end: datetime | str,
     *,
-    endpoint_url: str | None,
+    target: Target | None = None,
+    endpoint_url: str | None = None,
     session: boto3.Session | None = None,
     allow_non_sandbox: bool = False,
 ) -> TrafficSummary:
@@ -452,23 +451,24 @@ def generate_traffic(
 
     Metric names, namespaces and dimension values are those AWS uses for the stack's deployed
     resources; the values come from ``profile`` (seeded: the same profile gives the same data).
-    Refuses (``ValidationError("endpoint_url", ...)``) an endpoint that is not on this machine,
-    unless ``allow_non_sandbox=True``: synthetic data never lands in a real account by accident.
+    ``target`` is the sandbox (default: the one at ``endpoint_url``; ``session`` optional, see
+    :func:`dualalb_kit.target.as_target`). Refuses (``ValidationError("endpoint_url", ...)``) an
+    endpoint that is not on this machine, unless ``allow_non_sandbox=True``: synthetic data never
+    lands in a real account by accident.
     Tags the stack's target groups and services ``dualalb:synthetic-traffic=<start>/<end>``
     (widened to cover earlier runs) so ``load_metrics`` marks frames as synthetic.
     """
-    if not allow_non_sandbox and not is_sandbox_endpoint(endpoint_url):
+    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    if not allow_non_sandbox and not is_sandbox_endpoint(where.endpoint_url):
         raise ValidationError(
             "endpoint_url",
-            f"{endpoint_url!r} is not a local sandbox; synthetic metrics go to a real account only "
+            f"{where.endpoint_url!r} is not a local sandbox; synthetic metrics go to a real account only "
             "with allow_non_sandbox=True",
         )
     index = time_index(start, end, PERIOD)
-    resources = discover(stack_name, session=session, endpoint_url=endpoint_url)
+    resources = discover(stack_name, target=where)
     series = simulate(resources, profile, index)
-    cloudwatch = aws_client(
-        "cloudwatch", session=session, endpoint_url=endpoint_url, config=Config(parameter_validation=False)
-    )
+    cloudwatch = where.client("cloudwatch", config=Config(parameter_validation=False))
     calls = datapoints = 0
     for namespace in dict.fromkeys(s.namespace for s in series):
         items = (item for s in series if s.namespace == namespace for item in s.items(index))
@@ -477,9 +477,7 @@ def generate_traffic(
             calls += 1
             datapoints += len(batch)
     window_end = index[-1] + pd.Timedelta(seconds=PERIOD)
-    mark_synthetic(
-        resources, widened_window(resources, index[0], window_end), session=session, endpoint_url=endpoint_url
-    )
+    mark_synthetic(resources, widened_window(resources, index[0], window_end), target=where)
     published = published_frame(resources, series, index)
     return TrafficSummary(
         stack_name=stack_name,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
-from dualalb_kit.context import aws_client
+from dualalb_kit.aws import aws_client
 from dualalb_kit.deploy import (
     BootstrapRequired,
     DeployError,
@@ -21,7 +21,7 @@ from dualalb_kit.deploy import (
     template_diff,
 )
 from dualalb_kit.progress import parse_event
-from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, free_port
+from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, free_port, sandbox_environment
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
 
@@ -329,8 +329,10 @@ def test_a_failed_update_rolls_back_to_the_previous_stack(sandbox, tmp_path):
 # --- no sandbox, no bootstrap, parsing, template diff (no CLI) --------------------------------
 
 
-def test_aws_target_without_bootstrap_stack_names_the_command(sandbox, tmp_path):
+def test_aws_target_without_bootstrap_stack_names_the_command(sandbox, tmp_path, monkeypatch):
     # The sandbox stands in for an AWS account whose eu-west-1 was never bootstrapped.
+    for name, value in sandbox_environment(sandbox.endpoint_url).items():
+        monkeypatch.setenv(name, value)  # credentials the stand-in accepts
     assembly = bucket_app(tmp_path, "unbootstrapped", "never-created", region="eu-west-1")
     with pytest.raises(BootstrapRequired) as failure:
         deploy(assembly, target="aws", endpoint_url=sandbox.endpoint_url)

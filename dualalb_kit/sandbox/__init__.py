@@ -1,8 +1,13 @@
-"""The embedded local AWS sandbox (moto's server) and the CloudFormation models it needs."""
+"""The embedded local AWS sandbox (moto's server) and the CloudFormation models it needs.
+
+Importing this package changes nothing in moto; :meth:`Sandbox.start` installs the gap-fills
+(:func:`install_gap_fills`).
+"""
 
 from .server import (
     SANDBOX_URL_ENV,
     Sandbox,
+    install_gap_fills,
     lookup_endpoint,
     running_sandbox_url,
     sandbox_environment,
@@ -12,6 +17,7 @@ from .server import (
 __all__ = [
     "SANDBOX_URL_ENV",
     "Sandbox",
+    "install_gap_fills",
     "lookup_endpoint",
     "running_sandbox_url",
     "sandbox_environment",

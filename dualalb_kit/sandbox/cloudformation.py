@@ -36,15 +36,17 @@ import contextvars
 import datetime
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
-from moto.cloudformation.exceptions import CloudFormationError
+from moto.cloudformation.exceptions import AlreadyExistsException, CloudFormationError
 from moto.core.responses import ActionResult, EmptyResult
+
+from . import updates
 
 _WRAPPED = "__dualalb_wrapped__"
 
@@ -182,6 +184,7 @@ def _with_events(action: str, operation: Callable[..., Any]) -> Callable[..., An
             return operation(logical_id, resource_json, resources_map, **kwargs)
         resource_type = resource_json.get("Type", "")
         recording.start(logical_id, resource_type, action)
+        original = resources_map._parsed_resources.get(logical_id) if action == "UPDATE" else None
         try:
             resource = operation(logical_id, resource_json, resources_map, **kwargs)
         except Exception as error:
@@ -193,6 +196,7 @@ def _with_events(action: str, operation: Callable[..., Any]) -> Callable[..., An
             recording.fail(logical_id, resource_type, action, reason)
             raise
         if resource is not None:
+            updates.replaced(logical_id, original, resource)
             recording.complete(logical_id, resource_type, action, _physical_id(resource))
         return resource
 
@@ -205,6 +209,8 @@ def _delete_with_events(delete: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(delete)
     def recorded(resource_map: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        if updates.defer_removal(resource_map, parsed_resource, resource_json):
+            return  # deleted in the update's cleanup, or kept by its rollback
         recording = _recording_for(resource_map.stack_id)
         if recording is None:
             return delete(resource_map, parsed_resource, resource_json)
@@ -315,12 +321,25 @@ def _previous_ssm_inputs(stack: cfn_models.Stack, parameters: dict[str, Any]) ->
 
 
 def _keeping_previous_inputs(create_change_set: Callable[..., Any]) -> Callable[..., Any]:
+    """``create_change_set`` keeping previous SSM inputs on UPDATE, and one stack per name on CREATE."""
+
     @functools.wraps(create_change_set)
     def create(self: cfn_models.CloudFormationBackend, **kwargs: Any) -> Any:
         if kwargs.get("change_set_type") == "UPDATE":
             stack = self.get_stack(kwargs["stack_name"])
             kwargs["parameters"] = _previous_ssm_inputs(stack, kwargs.get("parameters") or {})
-        return create_change_set(self, **kwargs)
+            return create_change_set(self, **kwargs)
+        existing = next((s for s in self.stacks.values() if s.name == kwargs["stack_name"]), None)
+        if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+            raise AlreadyExistsException(f"Stack [{existing.name}] already exists")
+        change_set_id, stack_id = create_change_set(self, **kwargs)
+        if existing is None:
+            return change_set_id, stack_id
+        # A stack still in review (its first change set never ran) takes the new change set.
+        del self.stacks[stack_id]
+        change_set = self.change_sets[change_set_id]
+        change_set.stack, change_set.stack_id = existing, existing.stack_id
+        return change_set_id, existing.stack_id
 
     setattr(create, _WRAPPED, True)
     return create
@@ -339,18 +358,74 @@ def execute_change_set(
     stack.resource_map.cross_stack_resources = self.exports
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     _set_status(stack, f"{action}_IN_PROGRESS", "User Initiated")
+    update: updates.StackUpdate | None = None
     try:
-        with recording_events(stack):
+        forward = updates.updating(stack.resource_map) if action == "UPDATE" else nullcontext()
+        with recording_events(stack), forward as update:
             change_set.apply()
+            if update is not None:
+                updates.update_dependents(stack.resource_map, update)
             stack.template = change_set.template
             stack.parameters = change_set.parameters or stack.parameters
             _refresh_stack(self, stack)
     except Exception as error:
-        _roll_back(self, stack, action, previous, error)
+        _roll_back(self, stack, action, previous, error, update)
         change_set.execution_status = "EXECUTE_FAILED"
         return
+    if update is not None:
+        _clean_up(stack, update)
     _set_status(stack, f"{action}_COMPLETE")
     change_set.execution_status = "EXECUTE_COMPLETE"
+
+
+def _clean_up(stack: cfn_models.Stack, update: updates.StackUpdate) -> None:
+    """After a successful update, delete what it replaced or removed, as CloudFormation's cleanup does."""
+    if not update.replaced and not update.removed:
+        return
+    _set_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    resource_map = stack.resource_map
+    deletions = [
+        (logical_id, update.previous_json[logical_id].get("Type", ""), _physical_id(original), delete)
+        for logical_id, (original, delete) in update.replaced.items()
+    ]
+    for logical_id, (resource, resource_json) in update.removed.items():
+        resource_map._parsed_resources.pop(logical_id, None)
+        deletions.append(
+            (
+                logical_id,
+                resource_json.get("Type", ""),
+                _physical_id(resource),
+                functools.partial(resource_map._delete_resource, resource, resource_json),
+            )
+        )
+    _delete_recorded(stack, deletions)
+
+
+def _delete_recorded(
+    stack: cfn_models.Stack, deletions: list[tuple[str, str, str, Callable[[], Any]]]
+) -> None:
+    """Run ``(logical id, type, physical id, delete)`` deletions with events, retrying those that
+    wait on another (a group still in use); what never succeeds is recorded ``DELETE_FAILED``."""
+    recording = _Recording(stack)
+    remaining = deletions
+    while remaining:
+        failed = []
+        for deletion in remaining:
+            logical_id, resource_type, physical_id, delete = deletion
+            recording.start(logical_id, resource_type, "DELETE", physical_id)
+            try:
+                delete()
+            except Exception as error:
+                failed.append((deletion, error))
+            else:
+                recording.complete(logical_id, resource_type, "DELETE", physical_id)
+        if len(failed) == len(remaining):
+            for (logical_id, resource_type, physical_id, _), error in failed:
+                recording.record(
+                    logical_id, resource_type, "DELETE_FAILED", physical_id, failure_reason(error)
+                )
+            return
+        remaining = [deletion for deletion, _ in failed]
 
 
 def _roll_back(
@@ -359,8 +434,10 @@ def _roll_back(
     action: str,
     previous: tuple[Any, dict[str, Any], dict[str, Any]],
     error: Exception,
+    update: updates.StackUpdate | None = None,
 ) -> None:
-    """Undo a failed change set: delete what a new stack created, or return to the previous template."""
+    """Undo a failed change set: delete what a new stack created, or return to the previous
+    template with the previous physical resources (``update``: what the update replaced and removed)."""
     reason = _failure_summary(error, stack, "create" if action == "CREATE" else "update")
     prefix = "" if action == "CREATE" else "UPDATE_"
     _set_status(stack, f"{prefix}ROLLBACK_IN_PROGRESS", f"{reason} Rollback requested by user.")
@@ -370,7 +447,13 @@ def _roll_back(
             if action == "CREATE":
                 stack.resource_map.delete()
             else:
-                stack.resource_map.update(previous_template_dict, previous_parameters)
+                resource_map = stack.resource_map
+                successors = updates.restore_for_rollback(resource_map, update) if update else []
+                resource_map.update(previous_template_dict, previous_parameters)
+                if update is not None:
+                    updates.reapply_dependents(resource_map, update)
+                for successor, successor_json in successors:
+                    resource_map._delete_resource(successor, successor_json)
                 stack.template = previous_template
                 _refresh_stack(backend, stack)
     except Exception as rollback_error:
@@ -445,6 +528,3 @@ def install() -> None:
     for method in ("create_resources", "update"):
         _record_stack_method(method)
     cfn_models.Stack.stack_resources = property(_held_resources)
-
-
-install()

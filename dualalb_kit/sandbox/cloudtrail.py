@@ -16,4 +16,6 @@ def _lookup_events(self: CloudTrailResponse) -> str:
     return json.dumps({"Events": []})
 
 
-CloudTrailResponse.lookup_events = _lookup_events
+def install() -> None:
+    """Answer ``LookupEvents`` with no events in moto's CloudTrail (idempotent)."""
+    CloudTrailResponse.lookup_events = _lookup_events

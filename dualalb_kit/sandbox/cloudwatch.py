@@ -1,4 +1,4 @@
-"""CloudWatch metric data for the sandbox: what moto's CloudWatch lacks; importing this module installs it.
+"""CloudWatch metric data for the sandbox: what moto's CloudWatch lacks; install() puts it on moto.
 
 moto keeps every datapoint as a Python object and rescans all of them for every period of every
 query, has no percentile statistics (``p50``, ``p99.9``), ignores ``MaxDatapoints``/``NextToken``
@@ -446,6 +446,3 @@ def install() -> None:
     CloudWatchBackend.get_metric_data_page = get_metric_data_page
     CloudWatchBackend.get_metric_statistics = get_metric_statistics
     CloudWatchResponse.get_metric_data = get_metric_data_response
-
-
-install()

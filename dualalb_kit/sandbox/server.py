@@ -10,13 +10,29 @@ from types import TracebackType
 
 from moto.server import ThreadedMotoServer
 
-from ..aws import DEFAULT_REGION, aws_client
+from ..target import (
+    DEFAULT_REGION,
+    SANDBOX_ACCOUNT,
+    SANDBOX_URL_ENV,
+    Target,
+    running_sandbox_url,
+    sandbox_answers,
+    sandbox_environment,
+)
 
-SANDBOX_URL_ENV = "DUALALB_SANDBOX_URL"
-"""When set, notebooks and the CLI reuse the sandbox at this URL instead of starting one."""
-
-SANDBOX_ACCOUNT = "123456789012"
-"""The account moto answers for."""
+__all__ = [
+    "SANDBOX_ACCOUNT",
+    "SANDBOX_URL_ENV",
+    "Sandbox",
+    "free_port",
+    "install_gap_fills",
+    "lookup_endpoint",
+    "running_sandbox_url",
+    "sandbox_answers",
+    "sandbox_environment",
+    "serve",
+    "use_sandbox",
+]
 
 
 def free_port() -> int:
@@ -26,22 +42,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def sandbox_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:
-    """What a child process (the CDK CLI, a papermill kernel) needs to talk to a sandbox.
+def install_gap_fills() -> None:
+    """Install the sandbox's additions to moto in this process (idempotent): the CloudFormation
+    models and stack behaviour, CloudWatch metric data and CloudTrail's LookupEvents."""
+    from . import cloudformation, cloudtrail, cloudwatch, models
 
-    The credentials are moto's dummy pair; they open nothing outside the sandbox.
-    """
-    return {
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "CDK_DEFAULT_ACCOUNT": SANDBOX_ACCOUNT,
-        "CDK_DEFAULT_REGION": region,
-        SANDBOX_URL_ENV: endpoint_url,
-    }
+    for module in (cloudformation, cloudtrail, cloudwatch, models):
+        module.install()
 
 
 class Sandbox:
@@ -66,10 +73,14 @@ class Sandbox:
         """Environment variables for a child process that should use this sandbox."""
         return sandbox_environment(self.endpoint_url, self.region)
 
+    @property
+    def target(self) -> Target:
+        """This sandbox as a :class:`~dualalb_kit.target.Target` (in its ``region``)."""
+        return Target("sandbox", self.region, self.endpoint_url)
+
     def start(self) -> Sandbox:
         if self._server is None:
-            from . import cloudformation, cloudtrail, cloudwatch, models  # noqa: F401  (register the gap-fills)
-
+            install_gap_fills()
             quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
@@ -117,12 +128,6 @@ def serve(port: int | None = None) -> None:
         sandbox.stop()
 
 
-def running_sandbox_url() -> str | None:
-    """The URL in ``DUALALB_SANDBOX_URL`` if a sandbox answers there, else ``None``."""
-    url = os.environ.get(SANDBOX_URL_ENV)
-    return url if url and sandbox_answers(url) else None
-
-
 def lookup_endpoint(target: str, endpoint_url: str | None = None) -> str | None:
     """Where synthesis answers context lookups: for ``target="sandbox"``, ``endpoint_url`` if given,
     else the running sandbox (:func:`running_sandbox_url`); ``None`` (AWS itself, or no sandbox
@@ -159,20 +164,3 @@ def use_sandbox(
     if set_environment:
         os.environ.update(sandbox_environment(endpoint_url, region))
     return endpoint_url, own
-
-
-def sandbox_answers(endpoint_url: str) -> bool:
-    """Whether an AWS endpoint answers at ``endpoint_url`` (an STS call, 2 s timeout)."""
-    from botocore.config import Config
-
-    client = aws_client(
-        "sts",
-        endpoint_url=endpoint_url,
-        region=DEFAULT_REGION,
-        config=Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}),
-    )
-    try:
-        client.get_caller_identity()
-    except Exception:
-        return False
-    return True

@@ -1,4 +1,4 @@
-"""CloudFormation models that fill moto's gaps; importing this package registers them.
+"""CloudFormation models that fill moto's gaps; :func:`install` registers them.
 
 Each module covers one AWS service. A model either adds a resource type moto lacks
 (Application Auto Scaling, ECS capacity provider associations, security group egress,
@@ -11,12 +11,9 @@ model calls moto's own service backend, so the service APIs describe what CloudF
 created; no state is kept here.
 """
 
-from . import applicationautoscaling, ec2, ecs, efs, elbv2, logs, rds, route53, s3, secretsmanager
-from ._base import refresh_model_map
+from importlib import import_module
 
-refresh_model_map()
-
-__all__ = [
+SERVICES = (
     "applicationautoscaling",
     "ec2",
     "ecs",
@@ -27,4 +24,14 @@ __all__ = [
     "route53",
     "s3",
     "secretsmanager",
-]
+)
+"""One module per service; defining a module's models adds them to moto's model list."""
+
+
+def install() -> None:
+    """Define every service's models and make moto rebuild its type -> model map (idempotent)."""
+    for service in SERVICES:
+        import_module(f"{__name__}.{service}")
+    from ._base import refresh_model_map
+
+    refresh_model_map()
