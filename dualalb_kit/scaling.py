@@ -305,6 +305,7 @@ def simulate_grid(
     sizes: Mapping[str, Any] | None = None,
     region: str = "us-east-1",
     pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+    client: Any = None,
     **options: Any,
 ) -> pd.DataFrame:
     """What-if: replay ``metrics`` once per combination of ``request_per_target`` x ``max_capacity``.
@@ -314,7 +315,10 @@ def simulate_grid(
     max capacity where it was above. ``scaling``, ``desired_count`` and ``min_capacity`` are as in
     :func:`simulate_target_tracking` (a desired count above a grid point's max starts at the max);
     ``options`` go to it unchanged (cooldowns, alarm datapoints). ``sizes``, ``region`` and
-    ``pricing`` as in :meth:`SimulationResult.summary`.
+    ``pricing`` as in :meth:`SimulationResult.summary`. With ``client`` (a
+    ``dask.distributed.Client``) the services are partitioned across its cluster and only the
+    summary rows come back (:func:`dualalb_kit.fleet.map_services`); the same rows, in the same
+    order, when the services share one time window.
 
     Returns a tidy frame, one row per grid point and service: ``request_per_target``,
     ``max_capacity``, ``service``, then the columns of :meth:`SimulationResult.summary`
@@ -324,6 +328,14 @@ def simulate_grid(
     for name, values in zip(GRID, (request_per_target, max_capacity), strict=True):
         if isinstance(values, (str, int, float)) or not len(values):
             raise ValidationError(name, "give a list of values to try")
+    if client is not None:
+        from .fleet import map_services
+
+        grid_point = (scaling, request_per_target, max_capacity, desired_count, min_capacity)
+        pricing_options = {"sizes": sizes, "region": region, "pricing": pricing}
+        return map_services(
+            client, metrics, simulate_grid, *grid_point, keep_order_of=GRID, **pricing_options, **options
+        )
     prices = _pricing(pricing) if sizes is not None else None
     frames = []
     for target in request_per_target:
