@@ -241,7 +241,7 @@ def _ramp(max_rps: float, start_rps: float | None, step_seconds: float, duration
 def _cpu_process(target) -> tuple[int | None, str]:
     """The pid listening on a loopback URL's port (and where CPU comes from), or None and why not."""
     if not _is_loopback(target.hostname):
-        return None, "not measured: the URL is not on this machine (on AWS, read CPUUtilization)"
+        return None, "not measured: the URL is not on loopback (on AWS, read the service's CPUUtilization)"
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
         for connection in psutil.net_connections(kind="tcp"):

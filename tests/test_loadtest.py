@@ -1,0 +1,149 @@
+"""The load test: real Locust (in its child process) against the sample app on loopback."""
+
+from __future__ import annotations
+
+import math
+import socket
+import sys
+
+import pytest
+
+from dualalb_kit import ValidationError
+from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO
+from dualalb_kit.cli import main
+from dualalb_kit.loadtest import run_loadtest
+from dualalb_kit.samples.local import run_local
+
+CURVE = (
+    "target_rps achieved_rps requests requests_per_task p50_ms p99_ms cpu_percent errors_per_1k failures"
+).split()
+"""The curve's columns as issue 12 names them (public interface)."""
+NOISE_PROOF_SLO = SLO(p99_ms=3000)
+"""A shared 2-core machine stalls single requests for hundreds of ms: the ramp must not stop on that."""
+
+
+@pytest.fixture(scope="module")
+def sample():
+    with run_local() as running:
+        yield running
+
+
+def test_run_loadtest_steps_up_to_max_rps_and_measures_a_capacity(sample):
+    seen = []
+    result = run_loadtest(
+        sample.order_url + "/",
+        slo=NOISE_PROOF_SLO,
+        max_rps=30,
+        step_seconds=2,
+        duration=20,
+        service="order",
+        on_step=seen.append,
+    )
+    curve = result.curve
+    assert list(curve.columns) == CURVE
+    assert curve["target_rps"].tolist() == [3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0, 30.0]
+    assert result.stop_reason == "the ramp reached 30 requests/s after 10 steps"
+    assert seen == curve.to_dict("records")
+    planned = curve["target_rps"] * 2
+    assert ((curve["requests"] - planned).abs() <= 0.15 * planned + 2).all(), curve
+    assert (curve["requests_per_task"] == curve["achieved_rps"] * 60).all()
+    assert (curve["errors_per_1k"] == 0).all() and (curve["failures"] == 0).all()
+    assert (curve["p50_ms"] <= curve["p99_ms"]).all() and (curve["p50_ms"] > 0).all()
+    order_pid = sample.services["order"].process.pid
+    assert result.cpu_source.startswith(f"pid {order_pid} (")
+    assert curve["cpu_percent"].between(0, 100).all() and curve["cpu_percent"].iloc[-1] > 0
+
+    capacity = result.capacity
+    assert list(capacity.columns) == list(CAPACITY_COLUMNS) and len(capacity) == 1
+    row = capacity.iloc[0]
+    assert row["service"] == "order"
+    assert row["observed_max_requests_per_task"] == curve["requests_per_task"].max()
+    assert row["requests_per_task_at_slo"] > 0 and row["limited_by"] in ("latency", "cpu", "errors")
+    assert row["note"].startswith(f"{row['limited_by']} limit at ")
+    assert row["cpu_per_1k_requests"] > 0
+    assert capacity.attrs["slo"] == NOISE_PROOF_SLO and capacity.attrs["synthetic"] is False
+    assert "locust" not in sys.modules and "gevent" not in sys.modules
+    assert socket.socket.__module__ == "socket", "gevent's monkey-patching reached the caller"
+
+
+def test_cli_prints_progress_the_curve_with_units_and_the_capacity(sample, capsys):
+    code = main(
+        ["loadtest", sample.order_url + "/", "--max-rps", "20", "--step-seconds", "1", "--duration", "10"]
+        + ["--service", "order", "--p99-ms", "3000"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    progress = err.splitlines()
+    assert [line.split(" requests/s:")[0] for line in progress] == [str(rate) for rate in range(2, 21, 2)]
+    assert out.startswith(
+        f"Load test of {sample.order_url}/: the ramp reached 20 requests/s after 10 steps; "
+        f"CPU pid {sample.services['order'].process.pid} ("
+    )
+    assert " target_rps (requests/s)  achieved_rps (requests/s) " in out
+    assert "Capacity of order within the SLO (p99 <= 3000 ms, CPU <= 70 %, 5xx <= 1 per 1,000):" in out
+    assert "  requests_per_task_at_slo: " in out and " requests/min per task\n" in out
+
+
+def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a_note():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_loadtest(f"http://127.0.0.1:{port}/", max_rps=10, step_seconds=1, duration=10)
+    curve = result.curve
+    assert curve["target_rps"].tolist() == [1.0, 2.0]
+    assert (curve["errors_per_1k"] == 1000).all() and (curve["failures"] == curve["requests"]).all()
+    assert curve["cpu_percent"].isna().all()
+    assert result.stop_reason == "SLO broken at 2 requests/s: 1000.0 errors per 1,000 requests above 1"
+    row = result.capacity.iloc[0]
+    assert row["service"] == f"http://127.0.0.1:{port}/"
+    assert math.isnan(row["requests_per_task_at_slo"])
+    assert row["note"].endswith(
+        "2 steps ran, a fit needs at least 10; "
+        f"CPU not measured: no process of this user listens on port {port}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://example.com/",
+            "url: example.com is not on loopback; to load-test a deployed endpoint you name, "
+            "pass allow_remote=True (--allow-remote)",
+        ),
+        (
+            "http://10.0.0.5:8080/",
+            "url: 10.0.0.5 is not on loopback; to load-test a deployed endpoint you name, "
+            "pass allow_remote=True (--allow-remote)",
+        ),
+        ("ftp://127.0.0.1/", "url: 'ftp://127.0.0.1/' is not an http:// or https:// URL with a host"),
+    ],
+)
+def test_a_url_off_loopback_is_refused_before_any_traffic(url, message):
+    with pytest.raises(ValidationError) as raised:
+        run_loadtest(url)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_rps": 0}, "max_rps: 0 is not a rate in (0, 2000] requests/s"),
+        ({"step_seconds": 0.5}, "step_seconds: 0.5 is shorter than 1 s"),
+        ({"duration": 3}, "duration: 3 is not between step_seconds (5) and 3600 s"),
+        ({"start_rps": 500}, "start_rps: 500 is not a rate in (0, max_rps=200]"),
+        ({"tasks": 0}, "tasks: 0 is not a positive whole number of tasks"),
+    ],
+)
+def test_bad_options_are_one_line_errors(options, message):
+    with pytest.raises(ValidationError) as raised:
+        run_loadtest("http://127.0.0.1:9/", **options)
+    assert str(raised.value) == message
+
+
+def test_cli_refuses_a_remote_url_with_exit_2(capsys):
+    assert main(["loadtest", "http://example.com/"]) == 2
+    assert capsys.readouterr().err == (
+        "error: url: example.com is not on loopback; to load-test a deployed endpoint you name, "
+        "pass allow_remote=True (--allow-remote)\n"
+    )
