@@ -797,7 +797,9 @@ def recommend_policies(
     hours at the window's average, priced with the service's capacity mix and region), then
     ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
     ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
-    (replayed). ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+    (replayed), ``scheduled_actions`` (a list of ``schedule`` (cron, UTC), ``min_capacity``,
+    ``max_capacity`` where the load has a daily or weekly pattern, see :func:`_scheduled_actions`)
+    and ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
     """
     from .capacity import CAPACITY_COLUMNS, SLO, fit_capacity
 
@@ -823,6 +825,7 @@ def recommend_policies(
     metrics = metrics[metrics["service"].isin(services)]
     load = _service_load(metrics, services)
     minutes = load.total.shape[0]
+    grid_start = pd.Timestamp(metrics["timestamp"].min())
     fits = known.reindex(services)
     at_slo = fits["requests_per_task_at_slo"].to_numpy(dtype=float)
     trusted = (fits["confidence"] == "high").to_numpy() & np.isfinite(at_slo)
@@ -830,14 +833,10 @@ def recommend_policies(
     sizes = task_sizes(spec)
     prices = _pricing(pricing)
 
-    def replay_with(policies: dict[str, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per service: minutes above C, peak tasks, USD per month, under ``policies``."""
+    def replay_with(policies: dict[str, dict[str, Any]]) -> _Outcome:
         result = simulate_target_tracking(metrics, policies, {s: tasks[s].desired_count for s in services})
         counts = result.tasks.pivot(index="timestamp", columns="service", values="tasks")[services]
-        with np.errstate(all="ignore"):
-            over = (load.total / counts.to_numpy() > at_slo[None, :]).sum(axis=0)
-        cost = result.summary(sizes, region=spec.region, pricing=prices).loc[services, "cost_usd"]
-        return over, counts.max().to_numpy(), cost.to_numpy() * HOURS_PER_MONTH / (minutes / 60.0)
+        return _outcome(counts.to_numpy(), load, at_slo, sizes, services, spec.region, prices)
 
     current = {s: _policy(tasks[s].scaling) for s in services}
     current_outcome = replay_with(current)
@@ -856,19 +855,22 @@ def recommend_policies(
                 policy["request_per_target"], load.requests[:, :, index], _public(tasks[service]), growth
             )
             candidate[service] = policy | {"min_capacity": low, "max_capacity": high}
-        over = replay_with(candidate)[0]
+        over = replay_with(candidate).over
         for index, service in enumerate(services):
             if service not in chosen and (over[index] <= allowed_over or factor == TIGHTENING[-1]):
                 chosen[service] = (candidate[service], factor)
         if len(chosen) == len(services):
             break
     recommended = {s: policy for s, (policy, _) in chosen.items()}
-    over, peak, cost = replay_with(recommended)
-    keep = trusted & (current_outcome[0] <= allowed_over) & (current_outcome[2] < cost)
+    outcome = replay_with(recommended)
+    keep = trusted & (current_outcome.over <= allowed_over) & (current_outcome.cost < outcome.cost)
     rows = []
     for index, service in enumerate(services):
-        outcome = current_outcome if keep[index] else (over, peak, cost)
+        final = current_outcome if keep[index] else outcome
         policy = current[service] if keep[index] else recommended[service]
+        actions, saving = _scheduled_actions(
+            final, index, policy, load, grid_start, sizes[service], spec.region, prices
+        )
         rows.append(
             {
                 "service": service,
@@ -879,19 +881,21 @@ def recommend_policies(
                     if trusted[index]
                     else math.nan
                 ),
-                "minutes_over_slo": int(outcome[0][index]) if np.isfinite(at_slo[index]) else math.nan,
-                "peak_tasks": int(outcome[1][index]),
-                "current_cost_per_month_usd": round(float(current_outcome[2][index]), 2),
-                "cost_per_month_usd": round(float(outcome[2][index]), 2),
+                "minutes_over_slo": int(final.over[index]) if np.isfinite(at_slo[index]) else math.nan,
+                "peak_tasks": int(final.peak[index]),
+                "current_cost_per_month_usd": round(float(current_outcome.cost[index]), 2),
+                "cost_per_month_usd": round(float(final.cost[index]), 2),
                 "confidence": "high" if trusted[index] else "low",
                 "why": _why(
-                    fits.iloc[index], policy, load, index, minutes, outcome, keep[index], chosen[service][1]
+                    fits.iloc[index], policy, load, index, minutes, final, keep[index], chosen[service][1]
                 ),
+                "scheduled_actions": actions,
+                "scheduled_saving_per_month_usd": saving,
                 "current_target_cpu_utilization": current[service]["target_cpu_utilization"],
                 "current_min_capacity": current[service]["min_capacity"],
                 "current_max_capacity": current[service]["max_capacity"],
                 "current_minutes_over_slo": (
-                    int(current_outcome[0][index]) if np.isfinite(at_slo[index]) else math.nan
+                    int(current_outcome.over[index]) if np.isfinite(at_slo[index]) else math.nan
                 ),
                 "requests_per_task_at_slo": at_slo[index],
                 "limited_by": fits.iloc[index]["limited_by"],
@@ -918,6 +922,118 @@ def _cpu_target(fit: pd.Series, requests_per_task: float, slo: Any, headroom: fl
     return int(min(round(target), slo.max_cpu))
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """A replayed policy, per service: its task counts and what they mean for the SLO and the bill."""
+
+    counts: np.ndarray  # (T, S) tasks in force each minute
+    over: np.ndarray  # (S,) minutes whose requests per task exceed the capacity
+    peak: np.ndarray  # (S,) most tasks at once
+    cost: np.ndarray  # (S,) USD per month
+
+
+def _outcome(
+    counts: np.ndarray,
+    load: _ServiceLoad,
+    at_slo: np.ndarray,
+    sizes: Mapping[str, TaskSize],
+    services: list[str],
+    region: str,
+    prices: Pricing,
+) -> _Outcome:
+    with np.errstate(all="ignore"):
+        over = (load.total / counts > at_slo[None, :]).sum(axis=0)
+    return _Outcome(
+        counts,
+        over,
+        counts.max(axis=0),
+        np.array([_monthly_cost(counts[:, i], sizes[s], region, prices) for i, s in enumerate(services)]),
+    )
+
+
+def _monthly_cost(counts: np.ndarray, size: TaskSize, region: str, prices: Pricing) -> float:
+    """USD per month of 730 hours for one task count per minute, at the window's average."""
+    window = cost_of(counts, size.cpu, size.memory, size.strategy, region, prices)["cost"].sum()
+    return float(window) * HOURS_PER_MONTH / (len(counts) / 60.0)
+
+
+DAY_TYPES = {"MON-FRI": (0, 1, 2, 3, 4), "SAT-SUN": (5, 6)}
+"""The day types scheduled actions are proposed for when weekends are quieter than weekdays."""
+
+
+def _scheduled_actions(
+    outcome: _Outcome,
+    index: int,
+    policy: Mapping[str, Any],
+    load: _ServiceLoad,
+    start: pd.Timestamp,
+    size: TaskSize,
+    region: str,
+    prices: Pricing,
+) -> tuple[list[dict[str, Any]], float]:
+    """Scheduled min-capacity actions for a daily (and weekly) pattern, and what they save per month.
+
+    Needs two days of data (a week for weekday/weekend schedules, used when weekends carry at most
+    80 % of a weekday's load). Per day type and hour, the tasks the request target needs (90th
+    percentile); the busy hours need more than halfway from ``min_capacity`` to the busiest hour.
+    One action an hour before the longest run of busy hours raises ``min_capacity`` to what those
+    hours always need (the ramp is then served before target tracking reacts), another at its end
+    lowers it back. The saving is against keeping that raised minimum all day, the static way to
+    get the same protection. Returns (actions: ``schedule`` (cron, UTC), ``min_capacity``,
+    ``max_capacity``; USD per month saved).
+    """
+    minutes = len(outcome.counts)
+    if minutes < 2 * 1440:
+        return [], 0.0
+    stamps = start + pd.to_timedelta(np.arange(minutes), unit="min")
+    needed = np.ceil(load.requests[:, :, index].max(axis=0) / policy["request_per_target"])
+    total = load.total[:, index]
+    weekend = stamps.day_of_week >= 5
+    weekly = minutes >= 7 * 1440 and total[weekend].mean() <= 0.8 * total[~weekend].mean()
+    day_types = DAY_TYPES if weekly else {"*": tuple(range(7))}
+    base, floor_by_minute, actions = policy["min_capacity"], np.full(minutes, policy["min_capacity"]), []
+    for days, weekdays in day_types.items():
+        in_days = np.isin(stamps.day_of_week, weekdays)
+        hourly = np.array([np.quantile(needed[in_days & (stamps.hour == h)], 0.9) for h in range(24)])
+        if hourly.max() <= base + 1:
+            continue
+        busy = hourly > base + (hourly.max() - base) / 2
+        first, length = _longest_circular_run(busy)
+        hours = [(first + offset) % 24 for offset in range(length)]
+        raised = int(max(hourly[hours].min(), base + 1))
+        rise, fall = (first - 1) % 24, (first + length) % 24
+        actions += [
+            {
+                "schedule": f"cron(0 {rise} ? * {days} *)",
+                "min_capacity": raised,
+                "max_capacity": policy["max_capacity"],
+            },
+            {
+                "schedule": f"cron(0 {fall} ? * {days} *)",
+                "min_capacity": base,
+                "max_capacity": policy["max_capacity"],
+            },
+        ]
+        floor_by_minute[in_days & np.isin(stamps.hour, [rise, *hours])] = raised
+    if not actions:
+        return [], 0.0
+    counts = outcome.counts[:, index]
+    static = _monthly_cost(np.maximum(counts, floor_by_minute.max()), size, region, prices)
+    scheduled = _monthly_cost(np.maximum(counts, floor_by_minute), size, region, prices)
+    return actions, round(static - scheduled, 2)
+
+
+def _longest_circular_run(flags: np.ndarray) -> tuple[int, int]:
+    """(first index, length) of the longest run of True in a circular array (length 0 if none)."""
+    doubled = np.concatenate([flags, flags])
+    best, run = (0, 0), 0
+    for position, flag in enumerate(doubled):
+        run = run + 1 if flag else 0
+        if min(run, len(flags)) > best[1]:
+            best = ((position - run + 1) % len(flags), min(run, len(flags)))
+    return best
+
+
 def _public(task: Any) -> bool:
     """Whether a task sits behind the internet-facing ALB."""
     return _field(task, "external") is not None
@@ -929,7 +1045,7 @@ def _why(
     load: _ServiceLoad,
     index: int,
     minutes: int,
-    outcome: tuple[np.ndarray, np.ndarray, np.ndarray],
+    outcome: _Outcome,
     kept_current: bool,
     factor: float,
 ) -> str:
@@ -942,7 +1058,7 @@ def _why(
             f"{policy['request_per_target']}: measure what a task serves with `dualalb-kit loadtest`"
         )
     share = load.largest_share[index]
-    within = 1 - outcome[0][index] / minutes
+    within = 1 - outcome.over[index] / minutes
     sentence = f"{fit['limited_by']} reaches the SLO at {at_slo:,.0f} requests/min per task; "
     if share < 1:
         sentence += (
@@ -958,5 +1074,52 @@ def _why(
         sentence += f" (targets at {factor:.0%} of the headroom value: scale-out lagged the ramps)"
     return (
         f"{sentence}; the replay keeps {within:.1%} of minutes within the SLO with "
-        f"{policy['min_capacity']}-{policy['max_capacity']} tasks (peak {int(outcome[1][index])})"
+        f"{policy['min_capacity']}-{policy['max_capacity']} tasks (peak {int(outcome.peak[index])})"
     )
+
+
+def apply_recommendations(spec: Any, recommendations: pd.DataFrame) -> Any:
+    """A new, validated DeploymentSpec: ``spec`` with the scaling ``recommendations`` put in.
+
+    ``recommendations`` is a :func:`recommend_policies` frame; each of its services gets its
+    ``request_per_target``, ``target_cpu_utilization``, ``min_capacity`` and ``max_capacity``, and
+    its ``scheduled_actions`` where the spec's scaling has a ``scheduled`` field. Tasks without a
+    row keep theirs; a row without a task of that name is a ValidationError.
+    """
+    names = [task.name for task in spec.tasks]
+    params = spec.to_params()
+    for row in recommendations.to_dict("records"):
+        if row["service"] not in names:
+            raise ValidationError("recommendations.service", f"{row['service']!r} is not a task of the spec")
+        task = names.index(row["service"])
+        scaling = params["tasks"][task].setdefault("scaling", {})
+        scaling.update({name: _plain(row[name]) for name in RECOMMENDATION_COLUMNS[2:6]})
+        if row.get("scheduled_actions") and "scheduled" in type(spec.tasks[task].scaling).model_fields:
+            scaling["scheduled"] = list(row["scheduled_actions"])
+    return type(spec).model_validate(params)
+
+
+def changed_values(before: Any, after: Any) -> pd.DataFrame:
+    """What differs between two specs, one row per value: ``field`` (a path such as
+    ``tasks[0].scaling.request_per_target``), ``current``, ``recommended``."""
+
+    def leaves(value: Any, path: str) -> dict[str, Any]:
+        if isinstance(value, Mapping):
+            return {k: v for key, item in value.items() for k, v in leaves(item, f"{path}.{key}").items()}
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            return {k: v for i, item in enumerate(value) for k, v in leaves(item, f"{path}[{i}]").items()}
+        return {path: value}
+
+    old, new = leaves(before.to_params(), ""), leaves(after.to_params(), "")
+    rows = [
+        {"field": path.lstrip("."), "current": old.get(path), "recommended": new.get(path)}
+        for path in dict.fromkeys([*old, *new])
+        if old.get(path) != new.get(path)
+    ]
+    return pd.DataFrame(rows, columns=["field", "current", "recommended"])
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number a params file holds (whole floats as int)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -16,7 +16,13 @@ from test_traffic import WEEK, resources
 
 from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, fit_capacity
 from dualalb_kit.errors import ValidationError
-from dualalb_kit.scaling import RECOMMENDATION_COLUMNS, recommend_policies, simulate_target_tracking
+from dualalb_kit.scaling import (
+    RECOMMENDATION_COLUMNS,
+    apply_recommendations,
+    changed_values,
+    recommend_policies,
+    simulate_target_tracking,
+)
 from dualalb_kit.spec import DeploymentSpec
 from dualalb_kit.traffic import LoadProfile, published_frame, simulate
 
@@ -189,3 +195,42 @@ def test_slo_rejects_impossible_limits(arguments, message):
 def test_recommendation_rejects_a_bad_headroom():
     with pytest.raises(ValidationError, match="headroom: 1.5 is not a fraction"):
         recommend_policies(week_of(1, 50, 60), SPEC, headroom=1.5)
+
+
+def test_weekly_pattern_gets_weekday_and_weekend_schedules_that_save():
+    rows = recommend_policies(week_of(1, 50, 60), SPEC).set_index("service")
+    actions = rows.at["api", "scheduled_actions"]
+    schedules = [action["schedule"] for action in actions]
+    # the profile peaks at 14:00 UTC and weekends carry 60 %: one raise and one fall per day type
+    assert [s.rsplit(" ", 2)[1] for s in schedules] == ["MON-FRI", "MON-FRI", "SAT-SUN", "SAT-SUN"]
+    raise_hour, fall_hour = (int(s.split(" ")[1]) for s in schedules[:2])
+    assert raise_hour < 14 < fall_hour
+    assert actions[0]["min_capacity"] > rows.at["api", "min_capacity"] == actions[1]["min_capacity"]
+    assert all(action["max_capacity"] == rows.at["api", "max_capacity"] for action in actions)
+    assert rows.at["api", "scheduled_saving_per_month_usd"] > 0
+
+
+def test_flat_load_or_a_single_day_gets_no_schedule():
+    profile = LoadProfile(base_rate=60, diurnal_amplitude=0, weekend_factor=1, seed=3)
+    stack = resources(desired=2)
+    flat = published_frame(stack, simulate(stack, profile, WEEK), WEEK)
+    assert recommend_policies(flat, SPEC)["scheduled_actions"].tolist() == [[], []]
+    one_day = week_of(1, 50, 60)
+    one_day = one_day[one_day["timestamp"] < one_day["timestamp"].min() + pd.Timedelta(days=1)]
+    assert recommend_policies(one_day, SPEC)["scheduled_saving_per_month_usd"].tolist() == [0.0, 0.0]
+
+
+def test_apply_recommendations_changes_only_the_scaling_values():
+    recommendation = recommend_policies(week_of(1, 50, 60), SPEC)
+    updated = apply_recommendations(SPEC, recommendation)
+    rows = recommendation.set_index("service")
+    for index, task in enumerate(updated.tasks):
+        for name in ("request_per_target", "target_cpu_utilization", "min_capacity", "max_capacity"):
+            assert getattr(task.scaling, name) == rows.at[task.name, name], (task.name, name)
+        assert task.model_dump(exclude={"scaling"}) == SPEC.tasks[index].model_dump(exclude={"scaling"})
+    changes = changed_values(SPEC, updated)
+    assert set(changes["field"].str.rsplit(".", n=1).str[0]) == {"tasks[0].scaling", "tasks[1].scaling"}
+    web_target = changes.set_index("field").loc["tasks[0].scaling.request_per_target"]
+    assert web_target.tolist() == [1000, rows.at["web", "request_per_target"]]
+    with pytest.raises(ValidationError, match="recommendations.service: 'cart' is not a task"):
+        apply_recommendations(SPEC, recommendation.assign(service="cart"))
