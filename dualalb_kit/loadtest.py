@@ -7,8 +7,9 @@ rate steps up linearly from ``start_rps`` to ``max_rps``, one step every ``step_
 most ``duration`` seconds, and stops once two steps in a row break the SLO (p99 above
 ``slo.p99_ms``, 5xx per 1,000 above ``slo.max_5xx_per_1k``, or CPU above ``slo.max_cpu``; one short
 step's p99 is often noise), or at once when a step completes no request. So a test lasts at most
-``duration`` (plus Locust's start, about 2 s) and sends at most the sum of its step rates times
-``step_seconds`` requests: each simulated user paces itself and never catches up after a slow answer.
+``duration`` plus Locust's start (about 2 s) and its spawning of users (one per request/s, 100 a
+second), and sends at most the sum of its step rates times ``step_seconds`` requests: each
+simulated user paces itself and never catches up after a slow answer.
 
 Locust runs in a child process (:mod:`dualalb_kit.loadgen`): its gevent monkey-patching never
 reaches the caller (a notebook kernel, the CLI). CPU is measured when the URL is on loopback and a
@@ -76,8 +77,9 @@ MAX_RPS_LIMIT = 2000.0
 MAX_DURATION_SECONDS = 3600.0
 BREACH_STEPS = 2
 """Steps in a row that must break the SLO to stop the test: one short step's p99 is often noise."""
-STARTUP_SECONDS = 30.0
-"""How long the Locust process may take to start and report its first step, beyond the step."""
+GRACE_SECONDS = 30.0
+"""Beyond ``step_seconds``, how long the Locust process may take for a step (starting, spawning
+users) before it counts as stuck and the test fails."""
 
 
 @dataclass(frozen=True)
@@ -261,10 +263,10 @@ def _run_steps(plan: dict, step_seconds: float) -> Iterator[dict]:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
-            text=True,
+            bufsize=0,  # unbuffered: select() sees every line that is not read yet
         )
         try:
-            deadline = monotonic() + STARTUP_SECONDS + step_seconds
+            deadline = monotonic() + GRACE_SECONDS + step_seconds
             for _ in plan["rates"]:
                 readable, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - monotonic()))
                 line = child.stdout.readline() if readable else ""
@@ -272,7 +274,7 @@ def _run_steps(plan: dict, step_seconds: float) -> Iterator[dict]:
                     log.seek(0)
                     tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
                     raise RuntimeError("the Locust process stopped answering: " + " | ".join(tail))
-                deadline = monotonic() + step_seconds + STARTUP_SECONDS
+                deadline = monotonic() + step_seconds + GRACE_SECONDS
                 yield json.loads(line)
         finally:
             child.terminate()
