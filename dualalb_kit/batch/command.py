@@ -116,7 +116,7 @@ def _cluster_client(args: argparse.Namespace) -> Iterator[Any]:
             if not getattr(args, name)
         ]
         if missing:
-            raise ValidationError(missing[0], "is required with --cluster fargate")
+            raise ValidationError(missing[0], "required with --cluster fargate")
         with fargate_client(
             image=args.image,
             vpc_id=args.vpc,
