@@ -6,17 +6,25 @@ Exit codes: 0 success, 1 a failed run (deploy, batch), 2 bad input or a missing 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .errors import ValidationError
+from .scaffold import Answers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`dualalb-kit completion`)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     if argv[:1] and argv[0] in PASS_THROUGH:
         # These commands own their options; their arguments go to them untouched.
         args = argparse.Namespace(run=PASS_THROUGH[argv[0]], args=argv[1:])
@@ -38,13 +46,50 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dualalb-kit", description="Design, synthesize, deploy and analyse dual-ALB Fargate services."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    synth = _command(commands, "synth", _synth, "validate a params file and synthesize its stack")
+    synth = _command(
+        commands,
+        "synth",
+        _synth,
+        "check a params file and synthesize its stack: resources, outputs, listeners, where ECS "
+        "places each service's tasks, and the cfn-lint and cdk-nag findings",
+    )
     synth.add_argument("params", type=Path, help="params file (YAML)")
     synth.add_argument("-o", "--outdir", type=Path, help="assembly directory (default cdk.out/<stack_name>)")
     synth.add_argument("--endpoint-url", help="sandbox URL for lookups (vpc: default / vpc-...)")
     synth.add_argument("--no-nag", action="store_true", help="skip cdk-nag's AwsSolutions checks")
+    synth.add_argument("--no-lint", action="store_true", help="skip cfn-lint's template checks")
+    _json_option(synth)
+
+    init = _command(
+        commands,
+        "init",
+        _init,
+        "write a commented params file NAME.yaml for one service: asks on a terminal, else takes "
+        "the flags and defaults; the file synthesizes as written",
+    )
+    init.add_argument("name", nargs="?", help=f"stack name and file name (default {Answers.stack_name})")
+    init.add_argument("--region", help=f"AWS region (default {Answers.region})")
+    init.add_argument("--image", help=f"container image (default {Answers.image})")
+    init.add_argument("--container-port", type=int, help=f"default {Answers.container_port}")
+    init.add_argument("--external-port", type=int, help="internet-facing ALB port, 0 for none (default 80)")
+    init.add_argument("--internal-port", type=int, help="internal ALB port, 0 for none (default 80)")
+    init.add_argument(
+        "--spot", action=argparse.BooleanOptionalAction, help="run on Fargate Spot (default yes)"
+    )
+    init.add_argument("-d", "--directory", type=Path, default=Path("."), help="where to write (default .)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    completion = _command(
+        commands,
+        "completion",
+        _completion,
+        "print the shell code that completes dualalb-kit's commands and options; "
+        'add `eval "$(dualalb-kit completion)"` to ~/.bashrc (or pass --shell zsh/fish)',
+    )
+    completion.add_argument("--shell", choices=("bash", "zsh", "fish", "tcsh"), default="bash")
 
     for name, run, help in (
         ("deploy", _deploy, "deploy a params file's stack through the CDK CLI (sandbox by default)"),
@@ -63,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name != "diff":
             command.add_argument("--no-progress", action="store_true", help="no progress bar")
+        if name != "destroy":
+            _json_option(command)
     destroy = commands.choices["destroy"]
     destroy.add_argument(
         "--yes", action="store_true", help="delete without asking (needed without a terminal)"
@@ -92,6 +139,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     windowed["metrics"].add_argument("--period", type=int, default=60, help="seconds (default 60)")
     windowed["metrics"].add_argument("-o", "--output", type=Path, help="CSV file (default: stdout)")
+    _json_option(windowed["metrics"])
+
+    recommend = _command(
+        commands,
+        "recommend",
+        _recommend,
+        "fit what each service's task serves within the SLO from the stack's metrics, recommend its "
+        "scaling policy with reasons, and write the params file with those values",
+    )
+    recommend.add_argument("params", type=Path, help="the deployed params file (YAML)")
+    recommend.add_argument("--stack", help="the deployed stack (default: the params file's stack_name)")
+    recommend.add_argument("--start", help="UTC start, ISO 8601 (default: --hours before --end)")
+    recommend.add_argument("--end", help="UTC end, ISO 8601 (default: the last full hour)")
+    recommend.add_argument(
+        "--hours", type=float, default=168, help="window length without --start (default 168: a week)"
+    )
+    recommend.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL; none: AWS)")
+    recommend.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
+    recommend.add_argument("--region", help="checked against the params file's region")
+    recommend.add_argument("--p99-ms", type=float, help="SLO: p99 response time in ms (default 500)")
+    recommend.add_argument("--max-cpu", type=float, help="SLO: CPU percent (default 70)")
+    recommend.add_argument("--max-5xx-per-1k", type=float, help="SLO: 5xx per 1,000 requests (default 1)")
+    recommend.add_argument(
+        "--headroom", type=float, default=0.3, help="fraction kept below capacity (default 0.3)"
+    )
+    recommend.add_argument(
+        "--capacity",
+        type=Path,
+        help="CSV of measured capacity rows (a load test's) to use instead of the fit",
+    )
+    recommend.add_argument(
+        "-o", "--output", type=Path, help="write the params file with the recommended values"
+    )
+    _json_option(recommend)
 
     demo = _command(commands, "demo", _demo, "the offline walkthrough for a params file, into out/")
     demo.add_argument("-o", "--out-dir", type=Path, default=Path("out"), help="default: out")
@@ -138,22 +219,153 @@ def _command(
     return command
 
 
+def _json_option(command: argparse.ArgumentParser) -> None:
+    """``--json``: print the command's tables as one JSON document instead (see :func:`_emit`)."""
+    command.add_argument(
+        "--json", action="store_true", help="print the same data as one JSON document on stdout"
+    )
+
+
+def _emit(data: Any, args: argparse.Namespace) -> bool:
+    """With ``--json``, print ``data`` (a DataFrame, or a mapping whose values may be DataFrames)
+    as JSON on stdout and return True, so the caller prints no tables; else return False.
+
+    DataFrames become lists of records (NaN as null, timestamps as ISO 8601 UTC).
+    """
+    if not getattr(args, "json", False):
+        return False
+    print(json.dumps(_jsonable(data), indent=2, default=str))
+    return True
+
+
+def _jsonable(value: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return json.loads(value.to_json(orient="records", date_format="iso"))
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    return value
+
+
 def _synth(args: argparse.Namespace) -> int:
+    from .diagram import service_placement, topology
     from .synth import synth
 
-    result = synth(_load_spec(args.params), args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+    spec = _load_spec(args.params)
+    result = synth(spec, args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
     counts = result.resource_counts()
+    listeners = topology(result.template)[["alb", "port", "protocol", "action", "service"]]
+    placement = service_placement(result.template)
+    findings = _findings(result, None if args.no_lint else spec.region)
+    if _emit(
+        {
+            "stack_name": result.stack_name,
+            "assembly_dir": str(result.assembly_dir),
+            "resources": result.resources,
+            "resource_counts": counts,
+            "outputs": dict(result.outputs_table().itertuples(index=False)),
+            "listeners": listeners,
+            "placement": placement,
+            "findings": findings,
+            "warnings": result.warnings,
+        },
+        args,
+    ):
+        return 0
     total = int(counts["count"].sum())
     print(f"Synthesized {result.stack_name} into {result.assembly_dir} ({total} resources)\n")
-    print(_left_aligned(counts))
+    print(_text_table(counts))
     print("\nOutputs:")
-    for name, value in result.outputs.items():
-        print(f"  {name}: {value if isinstance(value, str) else '(resolved at deploy time)'}")
+    for name, value in result.outputs_table().itertuples(index=False):
+        print(f"  {name}: {value}")
+    print("\nListeners:")
+    print(_text_table(listeners.fillna("")))
+    print("\nWhere ECS places each service's desired tasks:")
+    print(_text_table(placement))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if not result.findings.empty:
-        print(f"\ncdk-nag (AwsSolutions): {len(result.findings)} unacknowledged finding(s)")
-        print(_left_aligned(result.findings))
+    checked = "cdk-nag" + ("" if args.no_lint else " and cfn-lint")
+    if args.no_nag and args.no_lint:
+        print("\nFindings: not checked (--no-nag --no-lint)")
+    elif findings.empty:
+        print(f"\nFindings ({checked}): none")
+    else:
+        levels = findings.groupby(["checker", "level"], sort=False).size().reset_index(name="count")
+        print(f"\nFindings ({checked}): {len(findings)}")
+        print(_text_table(levels))
+        print()
+        print(_text_table(findings))
+    return 0
+
+
+FINDING_COLUMNS = ["checker", "level", "rule", "path", "message"]
+
+
+def _findings(result: Any, lint_region: str | None) -> Any:
+    """cfn-lint's findings (when ``lint_region`` is given) and cdk-nag's unacknowledged ones (level
+    ``error``: they fail the synthesis) as one table of :data:`FINDING_COLUMNS`."""
+    import pandas as pd
+
+    nag = result.findings.assign(checker="cdk-nag", level="error")
+    lint = (
+        result.lint(region=lint_region).assign(checker="cfn-lint")
+        if lint_region
+        else pd.DataFrame(columns=FINDING_COLUMNS)
+    )
+    frames = [frame[FINDING_COLUMNS] for frame in (lint, nag) if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from dataclasses import fields, replace
+
+    from .scaffold import QUESTIONS, params_text
+
+    given = {
+        "stack_name": args.name,
+        "region": args.region,
+        "image": args.image,
+        "container_port": args.container_port,
+        "external_port": args.external_port,
+        "internal_port": args.internal_port,
+        "spot": args.spot,
+    }
+    answers = replace(Answers(), **{key: value for key, value in given.items() if value is not None})
+    if sys.stdin.isatty():
+        kinds = {field.name: field.type for field in fields(Answers)}
+        asked = {key: _ask(key, getattr(answers, key), kinds[key]) for key in QUESTIONS if given[key] is None}
+        answers = replace(answers, **asked)
+    path = args.directory / f"{answers.stack_name}.yaml"
+    if path.exists() and not args.force:
+        raise ValidationError("name", f"{path} exists; pick another NAME or pass --force to overwrite")
+    text = params_text(answers, path.name)
+    path.write_text(text)
+    print(f"wrote {path}; next: dualalb-kit synth {path}")
+    return 0
+
+
+def _ask(key: str, default: Any, kind: str) -> Any:
+    """Ask for answer ``key`` on the terminal; Enter keeps ``default``. ``kind`` is its type's name."""
+    from .scaffold import QUESTIONS
+
+    shown = ("yes" if default else "no") if kind == "bool" else default
+    answer = input(f"{QUESTIONS[key]} [{shown}]: ").strip()
+    if not answer:
+        return default
+    if kind == "bool":
+        return answer.lower() in ("y", "yes", "true", "1")
+    if kind == "int":
+        if not answer.isdigit():
+            raise ValidationError(key, f"{answer!r} is not a whole number")
+        return int(answer)
+    return answer
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import argcomplete
+
+    print(argcomplete.shellcode(["dualalb-kit"], shell=args.shell))
     return 0
 
 
@@ -210,6 +422,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
     spec, target = _spec_and_target(args)
     outputs = deploy(spec, target, progress=not args.no_progress)
+    if _emit({"stack_name": spec.stack_name, "outputs": dict(outputs)}, args):
+        return 0
     print("Outputs:")
     for name, value in outputs.items():
         print(f"  {name}: {value}")
@@ -221,11 +435,13 @@ def _diff(args: argparse.Namespace) -> int:
     from .deploy import diff
 
     changes = diff(*_spec_and_target(args))
+    if _emit(changes, args):
+        return 0
     if changes.empty:
         print("no changes")
         return 0
     table = changes.assign(property_paths=changes["property_paths"].map(", ".join))
-    print(_left_aligned(table))
+    print(_text_table(table))
     return 0
 
 
@@ -282,10 +498,75 @@ def _metrics(args: argparse.Namespace) -> int:
     frame = load_metrics(args.stack_name, start, end, args.period, target=_stack_target(args))
     if frame.attrs.get("synthetic"):
         print("note: these metrics are SYNTHETIC (made by `dualalb-kit traffic`)", file=sys.stderr)
+    if not args.output and _emit(frame, args):
+        return 0
     frame.to_csv(args.output or sys.stdout, index=False)
     if args.output:
         print(f"{len(frame):,} rows ({frame['value'].notna().sum():,} datapoints) -> {args.output}")
     return 0
+
+
+@_target_errors
+def _recommend(args: argparse.Namespace) -> int:
+    from .capacity import SLO
+    from .metrics import load_metrics, time_window
+    from .scaling import apply_recommendations, changed_values, recommend_policies, recommendation_table
+
+    spec = _load_spec(args.params)
+    limits = {"p99_ms": args.p99_ms, "max_cpu": args.max_cpu, "max_5xx_per_1k": args.max_5xx_per_1k}
+    slo = SLO(**{name: value for name, value in limits.items() if value is not None})
+    measured = _read_table(args.capacity, "--capacity") if args.capacity else None
+    args.stack_name = args.stack or spec.stack_name
+    args.region = args.region or spec.region
+    target = _stack_target(args).in_region(spec.region)
+    start, end = time_window(args.start, args.end, hours=args.hours)
+    metrics = load_metrics(args.stack_name, start, end, target=target)
+    recommendations = recommend_policies(metrics, spec, slo, measured, headroom=args.headroom)
+    recommended = apply_recommendations(spec, recommendations)
+    changes = changed_values(spec, recommended)
+    if args.output:
+        header = f"# {args.params} with the scaling `dualalb-kit recommend` fitted to {args.stack_name}\n"
+        _write_text(args.output, header + recommended.to_yaml(), "--output")
+    if _emit({"recommendations": recommendations, "changes": changes}, args):
+        return 0
+    if metrics.attrs.get("synthetic"):
+        print("note: these recommendations come from SYNTHETIC metrics", file=sys.stderr)
+    print(f"SLO: p99 {slo.p99_ms:g} ms, CPU {slo.max_cpu:g} %, {slo.max_5xx_per_1k:g} 5xx per 1,000 requests")
+    print(f"window: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC\n")
+    print(_text_table(recommendation_table(recommendations)))
+    print()
+    for row in recommendations.itertuples():
+        print(f"{row.service}: {row.why}")
+        for action in row.scheduled_actions:
+            bounds = f"min {action['min_capacity']}, max {action['max_capacity']}"
+            print(f"  scheduled {action['schedule']}: {bounds}")
+        if row.scheduled_actions:
+            saving = row.scheduled_saving_per_month_usd
+            print(f"  (the schedule saves ${saving:,.2f}/month against a raised minimum all day)")
+    print("\nchanges:" if len(changes) else "\nno change to the params file")
+    for change in changes.itertuples():
+        print(f"  {change.field}: {change.current} -> {change.recommended}")
+    if args.output:
+        print(f"\nwrote {args.output}")
+    return 0
+
+
+def _read_table(path: Path, field: str) -> Any:
+    """A CSV file as a DataFrame; a missing or unreadable file is a ValidationError on ``field``."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ValidationError(field, f"cannot read {path}: {exc}") from None
+
+
+def _write_text(path: Path, text: str, field: str) -> None:
+    """Write ``text`` to ``path``; an unwritable place is a ValidationError on ``field``."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(field, f"cannot write {path}: {exc.strerror}") from None
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -298,8 +579,25 @@ def _demo(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox.server import serve
 
+    if args.port is not None:
+        _check_port_free("--port", args.port)
     serve(args.port)
     return 0
+
+
+def _check_port_free(field: str, port: int) -> None:
+    """A port the sandbox can listen on: 1-65535 and free on 127.0.0.1 (else a ValidationError)."""
+    import socket
+
+    from .validation import check_port
+
+    check_port(field, port)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ValidationError(field, f"{port} is not free on 127.0.0.1 ({exc.strerror})") from None
 
 
 def _cdk(args: argparse.Namespace) -> int:
@@ -350,16 +648,17 @@ def _loadtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _left_aligned(frame) -> str:
-    """A frame as text with its text columns aligned left, for reading in a terminal."""
+def _text_table(frame) -> str:
+    """A frame as text for a terminal: text columns aligned left, numbers right (headers too)."""
     from pandas.api.types import is_numeric_dtype
 
-    aligned = frame.copy()
-    for column in frame.columns:
-        if not is_numeric_dtype(frame[column]):
-            text = frame[column].astype(str)
-            aligned[column] = text.str.ljust(max(int(text.str.len().max()), len(str(column))))
-    return aligned.to_string(index=False, justify="left")
+    columns = []
+    for name in frame.columns:
+        cells = [str(name), *("" if value is None else str(value) for value in frame[name])]
+        width = max(map(len, cells))
+        align = str.rjust if is_numeric_dtype(frame[name]) else str.ljust
+        columns.append([align(cell, width) for cell in cells])
+    return "\n".join("  ".join(row).rstrip() for row in zip(*columns, strict=True))
 
 
 PASS_THROUGH = {"batch": _batch, "cdk": _cdk, "sample": _sample}

@@ -98,6 +98,45 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
 
 
+PLACEMENT_COLUMNS = ["service", "desired_count", "on_demand_tasks", "spot_tasks", "strategy"]
+
+
+def service_placement(template: dict[str, Any]) -> pd.DataFrame:
+    """Where ECS places each service's desired tasks, one row per ``AWS::ECS::Service``.
+
+    Columns: ``service`` (task name), ``desired_count``, ``on_demand_tasks`` (FARGATE),
+    ``spot_tasks`` (FARGATE_SPOT), ``strategy`` (as :func:`capacity_label`; empty: the cluster's
+    default). The split is :func:`dualalb_kit.cost.split_tasks`, the cost model's placement.
+    """
+    from .cost import split_tasks
+
+    rows = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource["Type"] != _SERVICE:
+            continue
+        props = resource.get("Properties", {})
+        strategy = [
+            (item["CapacityProvider"], item.get("Base", 0), item.get("Weight", 0))
+            for item in props.get("CapacityProviderStrategy", [])
+        ]
+        desired = props.get("DesiredCount", 1)  # ECS's default when the template leaves it out
+        placed = (
+            split_tasks(desired, [{"provider": p, "base": b, "weight": w} for p, b, w in strategy])
+            if strategy
+            else {"FARGATE": desired}
+        )
+        rows.append(
+            (
+                _tag(props, SERVICE_TAG) or logical_id,
+                desired,
+                placed.get("FARGATE", 0),
+                placed.get("FARGATE_SPOT", 0),
+                capacity_label(strategy),
+            )
+        )
+    return pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
+
+
 def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
     """:func:`topology`'s table for a spec, without synthesis: the listeners the construct makes.
 
