@@ -194,6 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     loadtest.add_argument(
         "--allow-remote", action="store_true", help="permit a URL not on loopback (your deployed endpoint)"
     )
+    _json_option(loadtest)
 
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
@@ -644,7 +645,9 @@ def _loadtest(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(result.report())
+    fields = ("url", "stop_reason", "cpu_source", "curve", "capacity")
+    if not _emit({field: getattr(result, field) for field in fields}, args):
+        print(result.report())
     return 0
 
 

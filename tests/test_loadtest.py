@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
+import json
 import re
 import signal
 import socket
 import subprocess
 import sys
 
+import pandas as pd
 import psutil
 import pytest
 
@@ -110,20 +111,25 @@ def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capa
     assert float(capacity.replace(",", "")) > 0 or (capacity == "nan" and note)
 
 
-def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a_note():
+def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a_note(capsys):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_loadtest(f"http://127.0.0.1:{port}/", max_rps=10, step_seconds=1, duration=10)
-    curve = result.curve
+    url = f"http://127.0.0.1:{port}/"
+    code = main(["loadtest", url, "--max-rps", "10", "--step-seconds", "1", "--duration", "10", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert document["stop_reason"] == "SLO broken at 2 requests/s: 1000.0 errors per 1,000 requests above 1"
+    assert document["cpu_source"] == f"not measured: no process of this user listens on port {port}"
+    curve = pd.DataFrame(document["curve"])
+    assert list(curve.columns) == CURVE
     assert curve["target_rps"].tolist() == [1.0, 2.0]
     assert (curve["errors_per_1k"] == 1000).all() and (curve["failures"] == curve["requests"]).all()
     assert curve["cpu_percent"].isna().all()
-    assert result.stop_reason == "SLO broken at 2 requests/s: 1000.0 errors per 1,000 requests above 1"
-    row = result.capacity.iloc[0]
-    assert row["service"] == f"http://127.0.0.1:{port}/"
-    assert math.isnan(row["requests_per_task_at_slo"])
-    assert row["note"].endswith(
+    [capacity] = document["capacity"]
+    assert list(capacity) == list(CAPACITY_COLUMNS)
+    assert (capacity["service"], capacity["requests_per_task_at_slo"]) == (url, None)
+    assert capacity["note"].endswith(
         "2 steps ran, a fit needs at least 10; "
         f"CPU not measured: no process of this user listens on port {port}"
     )
