@@ -20,7 +20,14 @@ from .constructs import (
     ServiceScalingPolicy,
 )
 from .constructs.findings import acknowledge
-from .spec import SAMPLE_IMAGE_PREFIX, AlbSpec, DeploymentSpec, TaskSpec, WordPressSpec
+from .spec import (
+    SAMPLE_IMAGE_PREFIX,
+    AlbSpec,
+    DeploymentSpec,
+    ForwardConditionSpec,
+    TaskSpec,
+    WordPressSpec,
+)
 
 if TYPE_CHECKING:
     from .constructs.wordpress import WordPress
@@ -62,19 +69,19 @@ def build_stack(
             internal_alb_record_name=spec.route53.internal_record,
             enable_load_balancer_alias=spec.route53.alias,
         ),
-    )
-    return app, stack
         cluster_props=ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
         external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
         internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
+    )
+    return app, stack
 
 
-def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
-    from .constructs.wordpress import WordPress
 def _seconds(seconds: int | None) -> Duration | None:
     return None if seconds is None else Duration.seconds(seconds)
 
 
+def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
+    from .constructs.wordpress import WordPress
 
     options = spec.wordpress or WordPressSpec()
     return WordPress(
@@ -140,10 +147,10 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
         protocol_version=elbv2.ApplicationProtocolVersion[task.protocol_version]
         if task.protocol_version
         else None,
-    )
-
         health_check_grace_period=_seconds(task.health_check_grace_period_seconds),
         **task.deployment_percents(),
+    )
+
 
 def _task_definition(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> ecs.FargateTaskDefinition:
     definition = ecs.FargateTaskDefinition(
@@ -193,7 +200,19 @@ def _access(stack: Stack, task: TaskSpec, side: str, alb: AlbSpec | None) -> Loa
         acm.Certificate.from_certificate_arn(stack, f"{task.name}{side.title()}Cert{i}", arn)
         for i, arn in enumerate(alb.cert_arns)
     ]
-    return LoadBalancerAccessibility(port=alb.port, cert=certificates or None)
+    return LoadBalancerAccessibility(
+        port=alb.port,
+        cert=certificates or None,
+        forward_conditions=[_listener_condition(c) for c in alb.forward_conditions]
+        if alb.forward_conditions
+        else None,
+    )
+
+
+def _listener_condition(condition: ForwardConditionSpec) -> elbv2.ListenerCondition:
+    if condition.host_header is not None:
+        return elbv2.ListenerCondition.host_headers(condition.host_header)
+    return elbv2.ListenerCondition.path_patterns(condition.path_pattern or [])
 
 
 def _health_check(task: TaskSpec) -> elbv2.HealthCheck | None:

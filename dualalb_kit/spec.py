@@ -60,11 +60,35 @@ class _Model(BaseModel):
             raise _as_validation_error(exc) from None
 
 
+class ForwardConditionSpec(_Model):
+    """One listener-rule condition: ``host_header`` or ``path_pattern`` values (``*``, ``?`` wildcards)."""
+
+    host_header: list[str] | None = None
+    path_pattern: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_field(self) -> ForwardConditionSpec:
+        if (self.host_header is None) == (self.path_pattern is None):
+            raise ValidationError("", "give exactly one of host_header, path_pattern")
+        return self
+
+    def condition(self) -> validation.Condition:
+        """As the plain ``(field, values)`` pair the shared rules check."""
+        if self.host_header is not None:
+            return "host-header", tuple(self.host_header)
+        return "path-pattern", tuple(self.path_pattern or ())
+
+
 class AlbSpec(_Model):
-    """A task's listener on one ALB: ``port`` (1-65535) and ``cert_arn`` (ACM ARN(s); HTTPS when set)."""
+    """A task's listener on one ALB: ``port`` (1-65535) and ``cert_arn`` (ACM ARN(s); HTTPS when set).
+
+    ``forward_conditions`` route requests to the task by host or path, so tasks share a port
+    (at most one task on a port goes without: the listener's default). Default: none.
+    """
 
     port: int
     cert_arn: str | list[str] | None = None
+    forward_conditions: list[ForwardConditionSpec] | None = None
 
     @field_validator("cert_arn")
     @classmethod
@@ -336,6 +360,14 @@ def check_tasks(tasks: list[TaskSpec]) -> None:
                 if task.capacity is None
                 else [(c.provider, c.base, c.weight) for c in task.capacity],
                 **task.deployment_percents(),
+                forward_conditions={
+                    side: [c.condition() for c in alb.forward_conditions or ()]
+                    for side in validation.SIDES
+                    if (alb := getattr(task, side)) is not None
+                },
+                https_sides=frozenset(
+                    side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
+                ),
             )
             for index, task in enumerate(tasks)
         ]

@@ -71,10 +71,6 @@ class _ListenerUse:
     def conditions(self) -> Sequence[Condition]:
         return self.service.forward_conditions.get(self.side, ())
 
-    @property
-    def name(self) -> str:
-        return f"{self.service.label}{self.service.field}".strip()
-
 
 def check_services(services: Sequence[ServiceRules]) -> None:
     """Listeners, ports, scaling and capacity of every service; tasks share a port of an ALB only
@@ -148,13 +144,13 @@ def check_shared_listeners(uses: Sequence[_ListenerUse]) -> None:
     if len(defaults) > 1:
         raise ValidationError(
             f"{defaults[1].field}.port",
-            f"{where} is already used by {defaults[0].name}; tasks sharing a port need "
-            "forward_conditions (one of them may go without: the listener's default)",
+            f"{where} is already used by {defaults[0].service.field}; "
+            "tasks sharing a port need forward_conditions (all but one)",
         )
     for use in uses[1:]:
         if (use.side in use.service.https_sides) != (first.side in first.service.https_sides):
             raise ValidationError(
-                use.field, f"{where} is shared with {first.name}; give both certificates or neither"
+                use.field, f"{where} is shared with {first.service.field}; give both certificates or neither"
             )
     conditional = [use for use in uses if use.conditions]
     for index, use in enumerate(conditional):
@@ -162,8 +158,8 @@ def check_shared_listeners(uses: Sequence[_ListenerUse]) -> None:
             if conditions_overlap(use.conditions, other.conditions):
                 raise ValidationError(
                     f"{use.field}.forward_conditions",
-                    f"{_describe(use.conditions)} overlaps {other.name}'s {_describe(other.conditions)} "
-                    f"on {where}; one request would match both",
+                    f"{_describe(use.conditions)} overlaps {other.service.field}'s "
+                    f"{_describe(other.conditions)} on {where}; one request would match both",
                 )
 
 

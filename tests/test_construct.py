@@ -10,6 +10,7 @@ from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Match, Template
 
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
@@ -654,4 +655,213 @@ def test_idle_timeout_and_cluster_errors_name_the_prop():
     with pytest.raises(ValidationError) as caught:
         seed_sample(stack, cluster=cluster, cluster_props=ecs.ClusterProps(cluster_name="x"))
     assert str(caught.value) == "cluster_props: cannot be combined with an existing cluster"
+    assert stack.node.try_find_child("Service") is None
+
+
+# -- shared listener ports: forward conditions ----------------------------------------------------
+
+
+def host(*names: str) -> elbv2.ListenerCondition:
+    return elbv2.ListenerCondition.host_headers(list(names))
+
+
+def shared_port_stack(*accesses: tuple[str, LoadBalancerAccessibility]) -> Template:
+    stack = make_stack()
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[FargateTaskProps(task=task(stack, name), external=access) for name, access in accesses],
+    )
+    return Template.from_stack(stack)
+
+
+def rules(template: Template) -> dict[str, tuple[int, list]]:
+    """Each listener rule by its target group's task: priority and conditions."""
+    found = {}
+    for rule in template.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule").values():
+        props = rule["Properties"]
+        group = props["Actions"][0]["TargetGroupArn"]["Ref"]
+        task_name = next(n for n in ("shop", "blog", "api", "web") if f"Listener443{n}Target" in group)
+        found[task_name] = (props["Priority"], props["Conditions"])
+    return found
+
+
+def test_tasks_share_an_https_port_by_host_name():
+    stack = make_stack()
+    shop_cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+    blog_cert = acm.Certificate.from_certificate_arn(stack, "BlogCert", CERT_ARN + "-blog")
+    DualAlbFargateService(
+        stack,
+        "Service",
+        tasks=[
+            FargateTaskProps(
+                task=task(stack, "shop"),
+                external=LoadBalancerAccessibility(
+                    port=443, cert=shop_cert, forward_conditions=[host("shop.example.com")]
+                ),
+            ),
+            FargateTaskProps(
+                task=task(stack, "blog"),
+                external=LoadBalancerAccessibility(
+                    port=443, cert=blog_cert, forward_conditions=[host("blog.example.com")]
+                ),
+            ),
+        ],
+    )
+    template = Template.from_stack(stack)
+    https = next(p for p in listeners(template) if p["Port"] == 443)
+    assert https["Certificates"] == [{"CertificateArn": CERT_ARN}]
+    assert https["DefaultActions"] == [
+        {
+            "Type": "fixed-response",
+            "FixedResponseConfig": {
+                "StatusCode": "404",
+                "ContentType": "text/plain",
+                "MessageBody": "no service matches this request",
+            },
+        }
+    ]
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::ListenerCertificate",
+        {"Certificates": [{"CertificateArn": CERT_ARN + "-blog"}]},
+    )
+    assert rules(template) == {
+        "shop": (47587, [{"Field": "host-header", "HostHeaderConfig": {"Values": ["shop.example.com"]}}]),
+        "blog": (22532, [{"Field": "host-header", "HostHeaderConfig": {"Values": ["blog.example.com"]}}]),
+    }
+    # One listener on 443 plus the redirect from 80; each task scales on its own target group.
+    assert sorted(p["Port"] for p in listeners(template)) == [80, 443]
+    template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2)
+    request_policies = [
+        p
+        for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if "RequestScaling" in json.dumps(p)
+    ]
+    assert len(request_policies) == 2
+
+
+def test_one_task_is_the_default_and_a_path_rule_takes_the_rest():
+    template = shared_port_stack(
+        ("web", LoadBalancerAccessibility(port=80)),
+        (
+            "api",
+            LoadBalancerAccessibility(
+                port=80, forward_conditions=[elbv2.ListenerCondition.path_patterns(["/api/*"])]
+            ),
+        ),
+    )
+    (listener,) = listeners(template)
+    assert listener["DefaultActions"][0]["Type"] == "forward"
+    assert "webTarget" in listener["DefaultActions"][0]["TargetGroupArn"]["Ref"]
+    ((priority, conditions),) = [v for k, v in rules_any(template).items()]
+    assert conditions == [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}]
+    assert priority == 41360
+
+
+def rules_any(template: Template) -> dict[str, tuple[int, list]]:
+    return {
+        key: (r["Properties"]["Priority"], r["Properties"]["Conditions"])
+        for key, r in template.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule").items()
+    }
+
+
+def test_rule_priorities_stay_when_a_task_is_added():
+    def priorities(names: list[str]) -> dict[str, int]:
+        template = shared_port_stack(
+            *(
+                (name, LoadBalancerAccessibility(port=80, forward_conditions=[host(f"{name}.example.com")]))
+                for name in names
+            )
+        )
+        return {
+            r[1][0]["HostHeaderConfig"]["Values"][0].split(".")[0]: r[0] for r in rules_any(template).values()
+        }
+
+    two = priorities(["shop", "blog"])
+    three = priorities(["api", "shop", "blog"])
+    assert two == {"shop": 47587, "blog": 22532}
+    assert three == {**two, "api": 41360}
+
+
+def path(*patterns: str) -> elbv2.ListenerCondition:
+    return elbv2.ListenerCondition.path_patterns(list(patterns))
+
+
+SHARED_PORT_ERRORS = [
+    (
+        "two defaults",
+        [LoadBalancerAccessibility(port=80), LoadBalancerAccessibility(port=80)],
+        "tasks[1].external.port: port 80 of the external ALB is already used by tasks[0]; "
+        "tasks sharing a port need forward_conditions (all but one)",
+    ),
+    (
+        "overlapping hosts",
+        [
+            LoadBalancerAccessibility(port=80, forward_conditions=[host("*.example.com")]),
+            LoadBalancerAccessibility(port=80, forward_conditions=[host("Shop.example.com")]),
+        ],
+        "tasks[1].external.forward_conditions: host-header Shop.example.com overlaps tasks[0]'s "
+        "host-header *.example.com on port 80 of the external ALB; one request would match both",
+    ),
+    (
+        "host and path may match one request",
+        [
+            LoadBalancerAccessibility(port=80, forward_conditions=[host("shop.example.com")]),
+            LoadBalancerAccessibility(port=80, forward_conditions=[path("/api/*")]),
+        ],
+        "tasks[1].external.forward_conditions: path-pattern /api/* overlaps tasks[0]'s "
+        "host-header shop.example.com on port 80 of the external ALB; one request would match both",
+    ),
+    (
+        "http and https",
+        [
+            LoadBalancerAccessibility(port=443, forward_conditions=[host("a.example.com")]),
+            "https",
+        ],
+        "tasks[1].external: port 443 of the external ALB is shared with tasks[0]; "
+        "give both certificates or neither",
+    ),
+    (
+        "not a host or path",
+        [
+            LoadBalancerAccessibility(
+                port=80, forward_conditions=[elbv2.ListenerCondition.http_request_methods(["GET"])]
+            )
+        ],
+        "tasks[0].external.forward_conditions[0]: 'http-request-method' conditions cannot tell tasks "
+        "apart; use host-header or path-pattern",
+    ),
+    (
+        "too many values",
+        [
+            LoadBalancerAccessibility(
+                port=80, forward_conditions=[host("a", "b", "c"), path("/1", "/2", "/3")]
+            )
+        ],
+        "tasks[0].external.forward_conditions: 6 values; a listener rule takes at most 5",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("accesses", "message"), [c[1:] for c in SHARED_PORT_ERRORS], ids=[c[0] for c in SHARED_PORT_ERRORS]
+)
+def test_shared_port_errors_name_both_tasks(accesses, message):
+    stack = make_stack()
+    if "https" in accesses:
+        cert = acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN)
+        accesses = [
+            accesses[0],
+            LoadBalancerAccessibility(port=443, cert=cert, forward_conditions=[host("b.example.com")]),
+        ]
+    with pytest.raises(ValidationError) as caught:
+        DualAlbFargateService(
+            stack,
+            "Service",
+            tasks=[
+                FargateTaskProps(task=task(stack, f"t{i}"), external=access)
+                for i, access in enumerate(accesses)
+            ],
+        )
+    assert str(caught.value) == message
     assert stack.node.try_find_child("Service") is None

@@ -244,7 +244,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "two tasks on one internal port",
         _params("tasks.1.internal.port", 80),
-        "tasks[1].internal.port: port 80 of the internal ALB is already used by tasks[0]",
+        "tasks[1].internal.port: port 80 of the internal ALB is already used by tasks[0]; "
+        "tasks sharing a port need forward_conditions (all but one)",
     ),
     (
         "negative desired count",

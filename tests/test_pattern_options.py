@@ -85,3 +85,64 @@ def test_params_option_errors_name_the_field(task, fields, message):
     with pytest.raises(ValidationError) as caught:
         spec_with(task, **fields)
     assert str(caught.value) == message
+
+
+def two_on_port_80(first: dict, second: dict):
+    return load_spec(
+        {
+            "stack_name": "shared",
+            "tasks": [
+                {"name": "shop", "image": "nginx", "external": {"port": 80, **first}},
+                {"name": "blog", "image": "nginx", "external": {"port": 80, **second}},
+            ],
+        }
+    )
+
+
+def test_params_forward_conditions_become_listener_rules():
+    spec = two_on_port_80(
+        {"forward_conditions": [{"host_header": ["shop.example.com"]}, {"path_pattern": ["/cart/*"]}]}, {}
+    )
+    template = template_of(spec)
+    (listener,) = resources(template, "AWS::ElasticLoadBalancingV2::Listener")
+    assert "blogTarget" in listener["DefaultActions"][0]["TargetGroupArn"]["Ref"]
+    (rule,) = resources(template, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    assert rule["Priority"] == 47587
+    assert rule["Conditions"] == [
+        {"Field": "host-header", "HostHeaderConfig": {"Values": ["shop.example.com"]}},
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/cart/*"]}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (
+            {},
+            {},
+            "tasks[1].external.port: port 80 of the external ALB is already used by tasks[0]; "
+            "tasks sharing a port need forward_conditions (all but one)",
+        ),
+        (
+            {"forward_conditions": [{"path_pattern": ["/api/*"]}]},
+            {"forward_conditions": [{"path_pattern": ["/api/v1/*"]}]},
+            "tasks[1].external.forward_conditions: path-pattern /api/v1/* overlaps tasks[0]'s "
+            "path-pattern /api/* on port 80 of the external ALB; one request would match both",
+        ),
+        (
+            {"forward_conditions": [{"host_header": ["a.example.com"], "path_pattern": ["/"]}]},
+            {},
+            "tasks[0].external.forward_conditions[0]: give exactly one of host_header, path_pattern",
+        ),
+        (
+            {"forward_conditions": [{"host_header": []}]},
+            {},
+            "tasks[0].external.forward_conditions[0]: host-header has no values",
+        ),
+    ],
+    ids=["no conditions", "overlapping paths", "two fields in one", "no values"],
+)
+def test_params_shared_port_errors_name_both_tasks(first, second, message):
+    with pytest.raises(ValidationError) as caught:
+        two_on_port_80(first, second)
+    assert str(caught.value) == message

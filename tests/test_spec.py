@@ -51,7 +51,8 @@ INVALID = [
     (
         "two tasks on one internal port",
         _set("tasks.1.internal.port", 80),
-        "tasks[1].internal.port: port 80 of the internal ALB is already used by tasks[0]",
+        "tasks[1].internal.port: port 80 of the internal ALB is already used by tasks[0]; "
+        "tasks sharing a port need forward_conditions (all but one)",
     ),
     ("negative desired count", _set("tasks.0.desired_count", -1), "tasks[0].desired_count: -1 is negative"),
     (

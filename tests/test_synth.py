@@ -136,11 +136,18 @@ def test_template_reflects_the_params(synthesized, name):
     services = resources_of(template, "AWS::ECS::Service")
     assert sorted(s["DesiredCount"] for s in services) == sorted(t.desired_count for t in spec.tasks)
     listener_ports = sorted(
-        lst["Port"] for lst in resources_of(template, "AWS::ElasticLoadBalancingV2::Listener")
+        lst["Port"]
+        for lst in resources_of(template, "AWS::ElasticLoadBalancingV2::Listener")
+        if lst["DefaultActions"][0]["Type"] != "redirect"
     )
-    expected_ports = sorted(
-        alb.port for t in spec.tasks for alb in (t.external, t.internal) if alb is not None
-    )
+    # One listener per port per ALB: tasks with forward conditions share one.
+    listeners = {
+        (side, alb.port)
+        for t in spec.tasks
+        for side, alb in (("external", t.external), ("internal", t.internal))
+        if alb is not None
+    }
+    expected_ports = sorted(port for _, port in listeners)
     assert listener_ports == expected_ports
     strategies = sorted(json.dumps(s["CapacityProviderStrategy"], sort_keys=True) for s in services)
     expected = sorted(

@@ -17,12 +17,22 @@ Certificate = acm.ICertificate | elbv2.IListenerCertificate
 class LoadBalancerAccessibility:
     """A task's listener on one ALB.
 
-    :param port: listener port (1-65535); one task per port per ALB.
+    :param port: listener port (1-65535). Tasks share a port of one ALB when their
+        ``forward_conditions`` tell them apart.
     :param cert: an ACM certificate or a list of them; makes the listener HTTPS. Default: HTTP.
+        Tasks sharing a port all give certificates (served by SNI) or none do.
+    :param forward_conditions: host-header and/or path-pattern conditions
+        (``elbv2.ListenerCondition.host_headers([...])``, ``.path_patterns([...])``, at most 5
+        values) that route requests to this task with a listener rule. Default: none, the
+        listener's default action; on a shared port at most one task goes without, and a port
+        where every task has conditions answers other requests with 404. No two tasks' conditions
+        may match the same request. Rule priorities derive from the task's container name, so
+        adding or removing another task leaves them as they are.
     """
 
     port: int
     cert: Certificate | Sequence[Certificate] | None = None
+    forward_conditions: Sequence[elbv2.ListenerCondition] | None = None
 
     @property
     def certificates(self) -> list[Certificate]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ from .props import (
     ServiceScalingPolicy,
 )
 
+RULE_PRIORITY_MAX = 50000
+"""ALB's highest listener-rule priority."""
+
 
 @dataclass(frozen=True)
 class _Listener:
@@ -36,6 +40,16 @@ class _Listener:
     side: str
     task_index: int
     access: LoadBalancerAccessibility
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """The ALB listener it is on: side and port."""
+        return self.side, self.access.port
+
+    @property
+    def conditional(self) -> bool:
+        """Whether it has a listener rule of its own (forward conditions) rather than the default."""
+        return bool(self.access.forward_conditions)
 
 
 class DualAlbFargateService(Construct):
@@ -120,15 +134,26 @@ class DualAlbFargateService(Construct):
 
         self.services: list[ecs.FargateService] = []
         self.target_groups: dict[tuple[str, str], elbv2.ApplicationTargetGroup] = {}
+        self._alb_listeners: dict[tuple[str, int], elbv2.ApplicationListener] = {}
+        priorities = {
+            (side, port): _rule_priorities(
+                [names[lst.task_index] for lst in listeners if lst.key == (side, port) and lst.conditional]
+            )
+            for side, port in {lst.key for lst in listeners}
+        }
         for index, props in enumerate(tasks):
             service = self._service(
                 names[index], props, subnets, public_ip, spot, enable_execute_command, circuit_breaker
             )
             self.services.append(service)
             own = [lst for lst in listeners if lst.task_index == index]
-            groups = [self._listen(names[index], props, service, lst) for lst in own]
+            groups = [
+                self._listen(names[index], props, service, lst, priorities[lst.key].get(names[index]))
+                for lst in own
+            ]
             self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
 
+        self._answer_unmatched_requests(listeners)
         self._redirect_http_to_https(listeners)
         self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
         self._outputs(listeners, route53_ops)
@@ -166,14 +191,19 @@ class DualAlbFargateService(Construct):
             )
         return alb
 
-    def _listen(
-        self, name: str, props: FargateTaskProps, service: ecs.FargateService, listener: _Listener
-    ) -> elbv2.ApplicationTargetGroup:
+    def _alb_listener(
+        self, listener: _Listener, certificates: list[elbv2.IListenerCertificate], name: str
+    ) -> elbv2.ApplicationListener:
+        """The listener of ``listener``'s side and port: made by its first task; a later task on
+        the same port adds its certificates (served by SNI)."""
+        if listener.key in self._alb_listeners:
+            alb_listener = self._alb_listeners[listener.key]
+            if certificates:
+                alb_listener.add_certificates(f"{name}Certificates", certificates)
+            return alb_listener
         alb = self.external_alb if listener.side == "external" else self.internal_alb
         assert alb is not None
-        access = listener.access
-        certificates = [_listener_certificate(c) for c in access.certificates]
-        port = access.port
+        port = listener.access.port
         alb_listener = alb.add_listener(
             f"Listener{port}",
             port=port,
@@ -191,6 +221,20 @@ class DualAlbFargateService(Construct):
                     "AwsSolutions::AwsSolutions-EC23",
                     "ingress is the VPC CIDR, known only at deploy time",
                 )
+        self._alb_listeners[listener.key] = alb_listener
+        return alb_listener
+
+    def _listen(
+        self,
+        name: str,
+        props: FargateTaskProps,
+        service: ecs.FargateService,
+        listener: _Listener,
+        priority: int | None,
+    ) -> elbv2.ApplicationTargetGroup:
+        access = listener.access
+        certificates = [_listener_certificate(c) for c in access.certificates]
+        alb_listener = self._alb_listener(listener, certificates, name)
         container = props.task.default_container
         assert container is not None
         target_group = alb_listener.add_targets(
@@ -205,11 +249,24 @@ class DualAlbFargateService(Construct):
             ],
             health_check=props.health_check,
             deregistration_delay=Duration.seconds(30),
+            conditions=list(access.forward_conditions) if listener.conditional else None,
+            priority=priority,
         )
         Tags.of(target_group).add(SERVICE_TAG, name)
         Tags.of(target_group).add(ALB_TAG, listener.side)
         self.target_groups[(name, listener.side)] = target_group
         return target_group
+
+    def _answer_unmatched_requests(self, listeners: list[_Listener]) -> None:
+        """A 404 on each listener where every task has forward conditions (no default task)."""
+        for key, alb_listener in self._alb_listeners.items():
+            if all(lst.conditional for lst in listeners if lst.key == key):
+                alb_listener.add_action(
+                    "NoRuleMatches",
+                    action=elbv2.ListenerAction.fixed_response(
+                        404, content_type="text/plain", message_body="no service matches this request"
+                    ),
+                )
 
     def _redirect_http_to_https(self, listeners: list[_Listener]) -> None:
         external = [lst.access for lst in listeners if lst.side == "external"]
@@ -322,6 +379,31 @@ def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
     return cert  # type: ignore[return-value]
 
 
+def _rule_priorities(names: Sequence[str]) -> dict[str, int]:
+    """Listener-rule priorities (1-50000) of the tasks on one listener, from their names alone, so
+    a task coming or going leaves the others' priorities as they are. Conditions never overlap
+    (``validation.check_shared_listeners``), so the order of the rules does not matter."""
+    taken: set[int] = set()
+    priorities: dict[str, int] = {}
+    for name in sorted(names):
+        priority = zlib.crc32(name.encode()) % RULE_PRIORITY_MAX + 1
+        while priority in taken:
+            priority = priority % RULE_PRIORITY_MAX + 1
+        taken.add(priority)
+        priorities[name] = priority
+    return priorities
+
+
+def _plain_conditions(conditions: Sequence[elbv2.ListenerCondition] | None) -> list[validation.Condition]:
+    """Listener conditions as the plain ``(field, values)`` pairs the shared rules check."""
+    plain: list[validation.Condition] = []
+    for condition in conditions or ():
+        raw = condition.render_raw_condition()
+        config = next((value for key, value in raw.items() if key.endswith("Config")), {})
+        plain.append((raw.get("field", "?"), tuple(str(v) for v in config.get("values", []))))
+    return plain
+
+
 def _struct_values(struct: object | None) -> dict[str, object]:
     """The fields a jsii struct (``ecs.ClusterProps``) sets, by keyword name."""
     if struct is None:
@@ -357,6 +439,14 @@ def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) ->
                 strategy_field=f"tasks[{index}].capacity_provider_strategy",
                 min_healthy_percent=props.min_healthy_percent,
                 max_healthy_percent=props.max_healthy_percent,
+                forward_conditions={
+                    side: _plain_conditions(access.forward_conditions)
+                    for side in SIDES
+                    if (access := getattr(props, side)) is not None
+                },
+                https_sides=frozenset(
+                    side for side in SIDES if (access := getattr(props, side)) is not None and access.cert
+                ),
                 strategy=None
                 if props.capacity_provider_strategy is None
                 else [

@@ -289,6 +289,10 @@ class ListenerCertificate(StandaloneModel, CloudFormationModel):
         return cls(properties["ListenerArn"], certificate_arns)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        elbv2_backends[account_id][region_name].remove_listener_certificates(
-            self.listener_arn, [{"CertificateArn": arn} for arn in self.certificate_arns]
-        )
+        """Deleting a listener removes its certificates; a listener already gone is no error."""
+        try:
+            elbv2_backends[account_id][region_name].remove_listener_certificates(
+                self.listener_arn, [{"CertificateArn": arn} for arn in self.certificate_arns]
+            )
+        except ListenerNotFoundError:
+            pass
