@@ -1123,3 +1123,48 @@ def _plain(value: Any) -> Any:
     """A NumPy scalar as the Python number a params file holds (whole floats as int)."""
     value = value.item() if isinstance(value, np.generic) else value
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`recommend_policies` frame for people: one row per service, units in the headers,
+    current -> recommended side by side, costs rounded to cents (the reasons stay in ``why``)."""
+    table = pd.DataFrame(
+        {
+            "service": recommendations["service"],
+            "requests/min per task at SLO": recommendations["requests_per_task_at_slo"].round(0),
+            "limited by": recommendations["limited_by"],
+            "request target": [
+                f"{current} -> {new}"
+                for current, new in zip(
+                    recommendations["current_request_per_target"],
+                    recommendations["request_per_target"],
+                    strict=True,
+                )
+            ],
+            "CPU target %": [
+                f"{_plain(current)} -> {_plain(new)}"
+                for current, new in zip(
+                    recommendations["current_target_cpu_utilization"],
+                    recommendations["target_cpu_utilization"],
+                    strict=True,
+                )
+            ],
+            "tasks min-max": [
+                f"{a}-{b} -> {c}-{d}"
+                for a, b, c, d in zip(
+                    recommendations["current_min_capacity"],
+                    recommendations["current_max_capacity"],
+                    recommendations["min_capacity"],
+                    recommendations["max_capacity"],
+                    strict=True,
+                )
+            ],
+            "headroom %": (recommendations["headroom"] * 100).round(0),
+            "minutes over SLO": recommendations["minutes_over_slo"],
+            "peak tasks": recommendations["peak_tasks"],
+            "USD/month now": recommendations["current_cost_per_month_usd"].round(2),
+            "USD/month": recommendations["cost_per_month_usd"].round(2),
+            "confidence": recommendations["confidence"],
+        }
+    )
+    return table
