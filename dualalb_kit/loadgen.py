@@ -7,8 +7,8 @@ request) and ``cpu_pid`` (the process whose CPU to measure, or null). After each
 JSON line on stdout: ``target_rps``, ``seconds`` (the step's measured length), ``requests``,
 ``failures``, ``errors`` (5xx answers plus requests without an answer), ``p50_ms``, ``p99_ms``
 (Locust's percentiles; null without requests) and ``cpu_percent`` (of one core; null when not
-measured). It sends nothing but ``GET path`` to ``host`` and stops after the last step; the parent
-may stop it earlier with SIGTERM.
+measured). It sends nothing but ``GET path`` to ``host``, never follows a redirect (a 3xx is an
+answer), and stops after the last step; the parent may stop it earlier with SIGTERM.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def run_plan(plan: dict) -> None:
             "path": plan["path"],
             "network_timeout": plan["timeout_seconds"],
             "connection_timeout": plan["timeout_seconds"],
+            "max_redirects": 0,
         },
     )
     environment = Environment(user_classes=[user], host=plan["host"])

@@ -2,14 +2,15 @@
 
 :func:`run_loadtest` sends ``GET`` requests to exactly the URL it is given, nowhere else: the local
 sample app (``dualalb-kit sample up``) or, with ``allow_remote=True``, a deployed endpoint you name
-(for example a stack's ``ExternalEndpoint``); it never discovers or picks a target itself. The
-rate steps up linearly from ``start_rps`` to ``max_rps``, one step every ``step_seconds``, for at
-most ``duration`` seconds, and stops once two steps in a row break the SLO (p99 above
-``slo.p99_ms``, 5xx per 1,000 above ``slo.max_5xx_per_1k``, or CPU above ``slo.max_cpu``; one short
-step's p99 is often noise), or at once when a step completes no request. So a test lasts at most
-``duration`` plus Locust's start (about 2 s) and its spawning of users (one per request/s, 100 a
-second), and sends at most the sum of its step rates times ``step_seconds`` requests: each
-simulated user paces itself and never catches up after a slow answer.
+(for example a stack's ``ExternalEndpoint``); it never discovers or picks a target itself, and never
+follows a redirect (a 3xx counts as an answer). The rate steps up linearly from ``start_rps`` to
+``max_rps``, one step every ``step_seconds``, for at most ``duration`` seconds, and stops once two
+steps in a row break the SLO (p99 above ``slo.p99_ms``, 5xx per 1,000 above ``slo.max_5xx_per_1k``,
+or CPU above ``slo.max_cpu``; one short step's p99 is often noise), or at once when a step completes
+no request. So a test lasts at most ``duration`` plus Locust's start (about 2 s) and its spawning of
+users (one per request/s, 100 a second), and sends at most the sum of its step rates times
+``step_seconds`` requests: each simulated user paces itself and never catches up after a slow
+answer.
 
 Locust runs in a child process (:mod:`dualalb_kit.loadgen`): its gevent monkey-patching never
 reaches the caller (a notebook kernel, the CLI). CPU is measured when the URL is on loopback and a

@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import psutil
@@ -133,6 +135,38 @@ def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a
         "2 steps ran, a fit needs at least 10; "
         f"CPU not measured: no process of this user listens on port {port}"
     )
+
+
+class RedirectEverywhere(BaseHTTPRequestHandler):
+    """Answers ``/`` with a redirect to ``/elsewhere`` and counts the requests that follow it."""
+
+    followed = 0
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path == "/elsewhere":
+            type(self).followed += 1
+        self.send_response(302 if self.path == "/" else 200)
+        self.send_header("Location", "/elsewhere")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_) -> None:
+        pass
+
+
+def test_redirects_are_not_followed():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RedirectEverywhere)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_loadtest(
+            f"http://127.0.0.1:{server.server_port}/", max_rps=5, step_seconds=2, duration=2
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    [step] = result.curve.to_dict("records")
+    assert abs(step["requests"] - 10) <= 2 and step["failures"] == 0 and step["errors_per_1k"] == 0
+    assert RedirectEverywhere.followed == 0
 
 
 @pytest.mark.parametrize(
