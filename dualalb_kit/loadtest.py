@@ -71,6 +71,8 @@ UNITS = {
     "observed_max_requests_per_task": "requests/min per task",
     "cpu_per_1k_requests": "CPU % per 1,000 requests/min per task",
     "idle_cpu_percent": "CPU % without load",
+    "p99_at_no_load_ms": "ms",
+    "saturation_requests_per_task": "requests/min per task",
 }
 """The unit of each numeric column of the curve and the capacity row."""
 MAX_RPS_LIMIT = 2000.0
