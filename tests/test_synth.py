@@ -233,9 +233,15 @@ def test_cli_synth_prints_the_known_findings(with_known_findings, tmp_path, caps
 
     assert main(["synth", str(ROOT / "params" / "internal-only.yaml"), "-o", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.split("\n\n")
-    assert printed[-1].splitlines()[0] == "cdk-nag (AwsSolutions): 3 unacknowledged finding(s)"
-    table = printed[-1].splitlines()[2:]
-    assert [line.split()[:2] for line in table] == [finding[:2] for finding in KNOWN_FINDINGS]
+    assert printed[-2].splitlines()[0] == "Findings (cdk-nag and cfn-lint): 6"
+    header, *rows = printed[-1].splitlines()
+    assert header.split() == ["checker", "level", "rule", "path", "message"]
+    assert [row.split()[:4] for row in rows] == [
+        ["cfn-lint", "warning", "W3005", "Resources/ServiceledgerServiceAF306496/DependsOn/2"],
+        ["cfn-lint", "warning", "W3005", "Resources/ServicereportsServiceB32F4B6A/DependsOn/2"],
+        ["cfn-lint", "error", "E3012", "Resources/BadPort/Properties/SecurityGroupIngress/0/FromPort"],
+        *(["cdk-nag", "error", rule, path] for rule, path, _ in KNOWN_FINDINGS),
+    ]
     assert (tmp_path / "dualalb-internal.template.json").exists()
 
 
