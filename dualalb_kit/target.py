@@ -274,10 +274,15 @@ def as_target(
         default = (session or _default_session()).region_name or DEFAULT_REGION
         chosen = Target(kind, region or default, endpoint_url)
     else:
-        raise ValidationError("target", f"{target!r} is not a target; use one of {', '.join(KINDS)}")
+        raise not_a_target(target)
     if region is not None and region != chosen.region:
         chosen = replace(chosen, region=region)
     return replace(chosen, session=session) if session is not None else chosen
+
+
+def not_a_target(target: object) -> ValidationError:
+    """The error for a ``target`` that is neither a ``Target`` nor one of :data:`KINDS`."""
+    return ValidationError("target", f"{target!r} is not a target; use one of {', '.join(KINDS)}")
 
 
 def sandbox_environment(endpoint_url: str, region: str = DEFAULT_REGION) -> dict[str, str]:

@@ -72,7 +72,7 @@ def test_deploy_diff_traffic_metrics_and_destroy_commands(sandbox, tmp_path):
     assert len(requests) == 2 * 120  # two services, one row a minute
     assert requests["value"].sum() > 0
 
-    destroyed = dualalb_kit("destroy", str(original), "--endpoint-url", url, "--no-progress")
+    destroyed = dualalb_kit("destroy", str(original), "--endpoint-url", url, "--no-progress", "--yes")
     assert (destroyed.returncode, destroyed.stdout) == (0, "destroyed cli-test\n")
     stacks = aws_client("cloudformation", endpoint_url=url).describe_stacks()["Stacks"]
     assert "cli-test" not in {s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"}

@@ -12,6 +12,7 @@ from .server import (
     running_sandbox_url,
     sandbox_environment,
     use_sandbox,
+    use_target,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "running_sandbox_url",
     "sandbox_environment",
     "use_sandbox",
+    "use_target",
 ]

@@ -15,6 +15,7 @@ from ..target import (
     SANDBOX_ACCOUNT,
     SANDBOX_URL_ENV,
     Target,
+    not_a_target,
     running_sandbox_url,
     sandbox_answers,
     sandbox_environment,
@@ -32,6 +33,7 @@ __all__ = [
     "sandbox_environment",
     "serve",
     "use_sandbox",
+    "use_target",
 ]
 
 
@@ -135,6 +137,34 @@ def lookup_endpoint(target: str, endpoint_url: str | None = None) -> str | None:
     if target != "sandbox":
         return None
     return endpoint_url or running_sandbox_url()
+
+
+def use_target(
+    target: Target | str = "sandbox",
+    endpoint_url: str | None = None,
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+) -> tuple[Target, Sandbox | None]:
+    """The one ``Target`` a notebook or script passes on, and the sandbox it started (or ``None``).
+
+    ``"sandbox"``: the sandbox at ``endpoint_url`` (checked to answer), else the running one in
+    ``DUALALB_SANDBOX_URL``, else a new one started here (stop it when done). ``"aws"``:
+    :meth:`Target.aws` with ``profile``. ``region`` (a spec's) is the target's region. A
+    ``Target`` is returned as it is. The process environment is left alone.
+    """
+    if isinstance(target, Target):
+        return target, None
+    if target == "aws":
+        return Target.aws(profile, region), None
+    if target != "sandbox":
+        raise not_a_target(target)
+    own = None
+    url = endpoint_url or running_sandbox_url()
+    if url is None:
+        own = Sandbox(region=region or DEFAULT_REGION).start()
+        url = own.endpoint_url
+    return Target.sandbox(url, region), own
 
 
 def use_sandbox(
