@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -102,11 +103,16 @@ def test_hung_dependency_is_reported_after_the_timeout(tmp_path):
             },
         )
         try:
+            asked = time.monotonic()
             status, lines = get(order.url + "/")
+            answered_after = time.monotonic() - asked
         finally:
             order.stop()
             customer.stop()
 
+    # The README's promise: order waits its timeout for the hung product, and no longer (the
+    # product never answers, so a missing timeout would hang until get()'s own 30 s).
+    assert 0.3 <= answered_after < 3
     assert status == 502
     assert lines[1] == {"service": "product", "url": product_url, "error": "no answer within 0.3 s"}
     assert lines[2] == {"service": "customer", "version": "1.0"}
