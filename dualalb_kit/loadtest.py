@@ -250,12 +250,20 @@ def _cpu_process(target) -> tuple[int | None, str]:
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
         for connection in psutil.net_connections(kind="tcp"):
-            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
+            address = connection.laddr
+            listening = connection.status == psutil.CONN_LISTEN and address.port == port
+            if listening and connection.pid and _reaches_loopback(address.ip):
                 name = " ".join(psutil.Process(connection.pid).cmdline()[-2:])
                 return connection.pid, f"pid {connection.pid} ({name}), percent of one core"
     except psutil.AccessDenied:
         return None, "not measured: this system does not show which process listens on a port"
     return None, f"not measured: no process of this user listens on port {port}"
+
+
+def _reaches_loopback(listen_ip: str) -> bool:
+    """Whether a socket listening on ``listen_ip`` gets loopback traffic (loopback or any address)."""
+    address = ipaddress.ip_address(listen_ip.split("%")[0])
+    return address.is_loopback or address.is_unspecified
 
 
 def _run_steps(plan: dict, step_seconds: float) -> Iterator[dict]:
