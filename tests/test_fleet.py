@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster, get_worker
+from distributed import Client, get_worker
 
+from dualalb_kit.cluster import local_cluster
 from dualalb_kit.fleet import map_partitions, map_services
 from dualalb_kit.scaling import TaskSize, simulate_grid
 
@@ -17,9 +18,7 @@ SERVICES = [f"svc{index}" for index in range(7)]
 @pytest.fixture(scope="module")
 def client():
     with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-        ) as cluster,
+        local_cluster(2) as cluster,
         Client(cluster) as connected,
     ):
         yield connected

@@ -10,6 +10,7 @@ validation message and never reaches a worker.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import Any
 
 import nbformat
 import pandas as pd
-from distributed import Client, LocalCluster, as_completed, get_worker
+from distributed import Client, as_completed, get_worker
 
+from ..cluster import local_cluster
 from ..errors import ValidationError
 from .run import NOTEBOOKS_DIR, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
 
@@ -61,7 +63,7 @@ def run_batch(
         except ValidationError as error:
             rows[index] = summary_row(str(path), str(notebook), "invalid", str(error))
     if runs:
-        with _client(client, workers or len(runs)) as active:
+        with _client(client, min(workers or os.cpu_count() or 1, len(runs))) as active:
             rows.update(_gather(active, runs, progress))
     return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
 
@@ -72,24 +74,12 @@ def execute_on_worker(run: Run) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _client(client: Client | None, wanted: int) -> Iterator[Client]:
-    """``client`` as given, or a LocalCluster of ``wanted`` processes (capped at the core count)."""
+def _client(client: Client | None, n_workers: int) -> Iterator[Client]:
+    """``client`` as given, or one of a new LocalCluster of ``n_workers`` processes, closed on exit."""
     if client is not None:
         yield client
         return
-    import os
-
-    n_workers = max(1, min(wanted, os.cpu_count() or 1))
-    with (
-        LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as local,
-    ):
+    with local_cluster(n_workers) as cluster, Client(cluster) as local:
         yield local
 
 

@@ -1,0 +1,82 @@
+"""Batch speed on Dask: notebook 01 run for N params files with 1 and with 2 local workers.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--runs 20] [--repeats 3] [--workers 1 2]``
+
+The params files are the shipped ``params/*.yaml`` repeated (each copy under its own name) until
+there are ``--runs`` of them. Each configuration runs ``run_batch`` with a fresh LocalCluster of
+that many worker processes (cluster start-up included, as a user sees it) ``--repeats`` times;
+the table shows the median wall clock, the speed-up over the first configuration (the baseline,
+measured in the same run) and the parallel efficiency (speed-up / workers). The load average at
+start and end is printed, since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from dualalb_kit.batch import NOTEBOOKS_DIR, REPO_ROOT, ensure_kernel, run_batch
+
+NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
+
+
+def params_copies(runs: int, folder: Path) -> list[Path]:
+    """``runs`` params files: the shipped ones in turn, copied as ``<stem>-<n>.yaml``."""
+    shipped = sorted((REPO_ROOT / "params").glob("*.yaml"))
+    copies = []
+    for index in range(runs):
+        source = shipped[index % len(shipped)]
+        copy = folder / f"{source.stem}-{index}.yaml"
+        shutil.copyfile(source, copy)
+        copies.append(copy)
+    return copies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="notebook runs per batch (default 20)")
+    parser.add_argument("--repeats", type=int, default=3, help="batches per configuration (default 3)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="configurations (default 1 2)")
+    args = parser.parse_args()
+    ensure_kernel()
+    print(f"load average at start: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
+    medians = {}
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
+        params = params_copies(args.runs, Path(folder))
+        for workers in args.workers:
+            times = []
+            for repeat in range(args.repeats):
+                started = time.perf_counter()
+                summary = run_batch(
+                    params,
+                    NOTEBOOK,
+                    workers,
+                    f"{folder}/out-{workers}-{repeat}",
+                    parameters={"nag": False},
+                    progress=False,
+                )
+                times.append(time.perf_counter() - started)
+                failed = summary[summary["status"] != "passed"]
+                if not failed.empty:
+                    raise SystemExit(f"runs failed:\n{failed[['params', 'result']].to_string(index=False)}")
+                used = summary["worker"].nunique()
+                print(f"  {workers} worker(s), batch {repeat + 1}: {times[-1]:.1f} s on {used} worker(s)")
+            medians[workers] = statistics.median(times)
+    baseline_workers = args.workers[0]
+    baseline = medians[baseline_workers]
+    print(f"\nnotebook 01 x {args.runs} runs, median of {args.repeats}")
+    print(f"{'workers':>8} {'median s':>9} {'s/run':>6} {'speed-up':>9} {'efficiency':>11}")
+    for workers, median in medians.items():
+        speedup = baseline / median
+        efficiency = speedup / (workers / baseline_workers)
+        print(f"{workers:>8} {median:>9.1f} {median / args.runs:>6.1f} {speedup:>8.2f}x {efficiency:>10.0%}")
+    print(f"load average at end: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
