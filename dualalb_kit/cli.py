@@ -204,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
 
     # These two own their options (papermill-style modules with their own argument parsers).
     for name, run, help in (
-        ("batch", _batch, "execute notebooks for each params file with papermill"),
+        ("batch", _batch, "run a notebook per params file on Dask: local workers, --scheduler or Fargate"),
         ("sample", _sample, "run the sample application locally: `sample up`"),
     ):
         command = _command(commands, name, run, help)
