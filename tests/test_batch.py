@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -233,3 +237,31 @@ def test_outputs_go_to_the_sandboxs_s3_bucket(tmp_path, notebook, sandbox):
     assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in executed.cells)
     results = json.loads(s3.get_object(Bucket="batch-out", Key="runs/tiny/sample.json")["Body"].read())
     assert results == {"stack_outputs": {"Services": "order,customer,product", "Spot": "True"}}
+
+
+def test_ctrl_c_cancels_the_runs_not_finished_and_says_so(tmp_path, notebook):
+    slow = nbformat.read(notebook, as_version=4)
+    slow.cells.insert(1, new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(slow, tmp_path / "slow.ipynb")
+    params = [str(_params(tmp_path, f"p{index}", SAMPLE.read_text())) for index in range(3)]
+    command = [Path(sys.executable).with_name("dualalb-kit"), "batch", *params, "--workers", "1"]
+    scratch = Path(tempfile.mkdtemp(prefix="ctrl-c-"))  # short: kernel socket paths live here
+    process = subprocess.Popen(
+        [*command, "--notebook", str(tmp_path / "slow.ipynb"), "-o", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    try:
+        for _ in range(600):  # the first run has started once its worker made its scratch folder
+            if process.poll() is not None or any(scratch.glob("dualalb-run-*")):
+                break
+            time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert process.returncode == 130
+    assert "interrupted: cancelled 3 of 3 runs that had not finished" in err
