@@ -31,6 +31,9 @@ NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "executed", "html", "worker"]
 """``status`` is ``passed``, ``failed`` (the notebook raised) or ``invalid`` (the params file);
 ``worker`` is the Dask worker's address (None for a run that never reached one)."""
+IOPUB_TIMEOUT_S = 60
+"""How long a cell's output may trail its reply (papermill fails the run after nbclient's 4 s
+default, which a busy or remote worker can exceed)."""
 OUTPUT_SUFFIXES = (".ipynb", ".html", ".json")
 """What each run leaves in its destination: the executed notebook, its HTML, its results."""
 
@@ -121,6 +124,7 @@ def execute(run: Run) -> dict[str, Any]:
                 kernel_manager_class=LocalKernelManager,
                 cwd=str(REPO_ROOT if REPO_ROOT.is_dir() else scratch),
                 progress_bar=False,
+                iopub_timeout=IOPUB_TIMEOUT_S,
             )
         except papermill.PapermillExecutionError as error:
             status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
