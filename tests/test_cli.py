@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pandas as pd
 import pytest
 import yaml
+from botocore.stub import Stubber
 
 from dualalb_kit.aws import aws_client
 from dualalb_kit.sandbox.server import free_port
@@ -92,3 +94,101 @@ def test_bad_params_exit_2_with_the_field(tmp_path):
     result = dualalb_kit("deploy", str(bad), "--endpoint-url", "http://localhost:1")
     assert result.returncode == 2
     assert result.stderr == "error: tasks[0].desired_count: -1 is negative\n"
+
+
+class StubbedSession(boto3.Session):
+    """boto3's default session for one test: the first client of each service answers from botocore's
+    Stubber with that service's queued ``(operation, response or error code, expected params)``;
+    nothing leaves the process."""
+
+    def __init__(self, answers: dict[str, list[tuple[str, dict | str, dict]]]) -> None:
+        super().__init__(
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="stubbed", region_name="us-east-1"
+        )
+        self.answers = answers
+        self.stubbers: list[Stubber] = []
+
+    def client(self, service_name: str, *args, **options):
+        client = super().client(service_name, *args, **options)
+        stubber = Stubber(client)
+        for operation, answer, expected in self.answers.pop(service_name, []):
+            if isinstance(answer, str):
+                stubber.add_client_error(
+                    operation, "ValidationError", answer, http_status_code=400, expected_params=expected
+                )
+            else:
+                stubber.add_response(operation, answer, expected)
+        stubber.activate()
+        self.stubbers.append(stubber)
+        return client
+
+
+def test_deploy_to_an_unbootstrapped_aws_account_exits_2_with_the_command(monkeypatch, capsys):
+    from dualalb_kit.cli import main
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "DUALALB_SANDBOX_URL",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    identity = {
+        "Account": "111122223333",
+        "Arn": "arn:aws:iam::111122223333:user/dev",
+        "UserId": "AIDAEXAMPLE",
+    }
+    session = StubbedSession(
+        {
+            "sts": [("get_caller_identity", identity, {})],
+            "cloudformation": [
+                ("describe_stacks", "Stack with id CDKToolkit does not exist", {"StackName": "CDKToolkit"})
+            ],
+        }
+    )
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+
+    code = main(["deploy", str(ROOT / "params" / "internal-only.yaml"), "--target", "aws", "--no-progress"])
+
+    assert (code, capsys.readouterr().err) == (
+        2,
+        "error: aws://111122223333/us-east-1 is not bootstrapped for the CDK (no CDKToolkit stack): "
+        "bootstrap it once with `dualalb-kit cdk bootstrap aws://111122223333/us-east-1`\n",
+    )
+    assert session.answers == {} and len(session.stubbers) == 2
+    for stubber in session.stubbers:
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.sandbox
+def test_a_failed_deploy_exits_1_with_the_reason(sandbox, tmp_path):
+    """The stack's private zone clashes with one already on the default VPC: CloudFormation rolls back."""
+    url = sandbox.endpoint_url
+    ec2 = aws_client("ec2", endpoint_url=url)
+    (default_vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    route53 = aws_client("route53", endpoint_url=url)
+    taken = route53.create_hosted_zone(
+        Name="exit-one.test",
+        CallerReference="cli-exit-1",
+        VPC={"VPCRegion": "us-east-1", "VPCId": default_vpc["VpcId"]},
+        HostedZoneConfig={"PrivateZone": True},
+    )["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    data = yaml.safe_load((ROOT / "params" / "internal-only.yaml").read_text())
+    data.update(
+        stack_name="cli-clash", vpc="default", subnets="public", route53={"zone_name": "exit-one.test"}
+    )
+    params = tmp_path / "clash.yaml"
+    params.write_text(yaml.safe_dump(data))
+    try:
+        failed = dualalb_kit("deploy", str(params), "--endpoint-url", url, "--no-progress")
+        assert failed.returncode == 1, failed.stderr
+        headline, *details = failed.stderr.splitlines()[-3:]
+        assert headline.startswith("error: deploy cli-clash failed (ROLLBACK_COMPLETE")
+        assert "ConflictingDomainExists" in "\n".join(details)
+        assert f"{taken}" in "\n".join(details)
+    finally:
+        cloudformation = aws_client("cloudformation", endpoint_url=url)
+        cloudformation.delete_stack(StackName="cli-clash")
+        route53.delete_hosted_zone(Id=taken)
