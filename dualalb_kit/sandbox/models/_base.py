@@ -3,6 +3,7 @@ map, and property conversion."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -13,6 +14,8 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.secretsmanager.models import secretsmanager_backends
+
+from .. import updates
 
 Properties = dict[str, Any]
 """A resource's ``Properties`` from the template, references resolved."""
@@ -42,6 +45,12 @@ class GapFillModel:
     (``update_in_place``, default: ``create`` again over it, as the backends' puts overwrite).
     """
 
+    replaced_side_by_side: ClassVar[bool] = True
+    """Whether a replacement is created next to the original, which a stack update deletes only
+    once it succeeded (CloudFormation's order, so a rollback keeps the original). ``False`` for
+    resources keyed by what they attach to (a route, a rule, an association): the original is
+    deleted first and a rollback makes it again, with the same id."""
+
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
@@ -64,10 +73,20 @@ class GapFillModel:
     ) -> Any:
         properties = cloudformation_json["Properties"]
         if cls.replaced_on_update(original_resource, new_resource_name, properties):
-            cls.delete_replaced(original_resource, account_id, region_name)
-            return cls.create_from_cloudformation_json(
+            if not cls.replaced_side_by_side:
+                cls.delete_replaced(original_resource, account_id, region_name)
+                return cls.create_from_cloudformation_json(
+                    new_resource_name, cloudformation_json, account_id, region_name
+                )
+            # As CloudFormation: the successor first; the original goes once the update succeeded.
+            successor = cls.create_from_cloudformation_json(
                 new_resource_name, cloudformation_json, account_id, region_name
             )
+            updates.delete_after_update(
+                original_resource,
+                functools.partial(cls.delete_replaced, original_resource, account_id, region_name),
+            )
+            return successor
         return cls.update_in_place(original_resource, new_resource_name, properties, account_id, region_name)
 
     @classmethod

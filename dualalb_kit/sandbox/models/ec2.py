@@ -28,6 +28,7 @@ from moto.ec2.models import (
     flow_logs,
     internet_gateways,
     nat_gateways,
+    security_groups,
     subnets,
     vpcs,
     vpn_gateway,
@@ -47,6 +48,8 @@ class SecurityGroupRule(StandaloneModel):
 
     An update revokes the rule and authorizes the new one.
     """
+
+    replaced_side_by_side = False
 
     egress: ClassVar[bool]
     peer_group_property: ClassVar[str]
@@ -133,6 +136,18 @@ def retag(resource: Any, tags: list[dict[str, str]] | None) -> None:
     backend.delete_tag_keys([resource.id], list(backend.tags.get(resource.id, {})))
     if tags:
         backend.create_tags([resource.id], tag_dict(tags))
+
+
+class SecurityGroup(GapFillModel, security_groups.SecurityGroup, CloudFormationModel):
+    """``AWS::EC2::SecurityGroup``: moto's group. An update replaces it, as in moto, but the new
+    group is made next to the old one, which goes once the stack update succeeded (a rolled-back
+    update keeps the group and its id)."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> security_groups.SecurityGroup:
+        return moto_create(security_groups.SecurityGroup, resource_name, properties, account_id, region_name)
 
 
 class TaggedResourceModel(GapFillModel):
@@ -235,6 +250,8 @@ class Route(BackendHandle, CloudFormationModel):
     """``AWS::EC2::Route``: a handle on the route moto's model adds to its table. An update
     replaces it; deleting it after its table is no error (the table took its routes along)."""
 
+    replaced_side_by_side = False
+
     cfn_type = "AWS::EC2::Route"
     backends = ec2_backends
 
@@ -256,6 +273,8 @@ class Route(BackendHandle, CloudFormationModel):
 class SubnetRouteTableAssociation(StandaloneModel, CloudFormationModel):
     """``AWS::EC2::SubnetRouteTableAssociation``, made on the route table; the physical id is the
     association id (``rtbassoc-...``). An update replaces it."""
+
+    replaced_side_by_side = False
 
     cfn_type = "AWS::EC2::SubnetRouteTableAssociation"
     cfn_attributes = {"Id": attrgetter("association_id")}
@@ -297,6 +316,8 @@ class InternetGateway(TaggedResourceModel, internet_gateways.InternetGateway, Cl
 class VPCGatewayAttachment(StandaloneModel, CloudFormationModel):
     """``AWS::EC2::VPCGatewayAttachment`` of an internet or a VPN gateway; the physical id is the
     VPC id (as moto's). Deleting it detaches the gateway; an update replaces it."""
+
+    replaced_side_by_side = False
 
     cfn_type = "AWS::EC2::VPCGatewayAttachment"
 

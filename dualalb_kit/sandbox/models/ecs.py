@@ -74,6 +74,8 @@ class ClusterCapacityProviderAssociations(StandaloneModel, CloudFormationModel):
     again); the physical id is the cluster name, as in CloudFormation.
     """
 
+    replaced_side_by_side = False
+
     cfn_type = "AWS::ECS::ClusterCapacityProviderAssociations"
 
     def __init__(self, cluster_name: str) -> None:

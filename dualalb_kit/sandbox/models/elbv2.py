@@ -270,6 +270,8 @@ class Listener(Elbv2Handle, CloudFormationModel):
 class ListenerCertificate(StandaloneModel, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::ListenerCertificate``: extra certificates on a listener."""
 
+    replaced_side_by_side = False
+
     cfn_type = "AWS::ElasticLoadBalancingV2::ListenerCertificate"
 
     def __init__(self, listener_arn: str, certificate_arns: list[str]) -> None:

@@ -1,7 +1,9 @@
 """Route 53: hosted zones keep privacy, VPC associations, comment and tags (moto makes every
 CloudFormation zone public and drops the rest). As in Route 53, a VPC holds at most one private
 zone of a name: creating or associating a second one fails with ``ConflictingDomainExists``
-(moto accepts it)."""
+(moto accepts it). A zone renamed by an update is replaced, and so is a record moved to
+another zone or renamed: the new one is made first and the old one deleted once the stack update
+succeeded (moto kept the old zone and deleted a moved record from the wrong zone)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from moto.route53.exceptions import Route53ClientError
 from moto.route53.models import Route53Backend, route53_backends
 from moto.utilities.utils import get_partition
 
-from ._base import GapFillModel, Properties
+from ._base import GapFillModel, Properties, moto_create
 
 
 class ConflictingDomainExists(Route53ClientError):
@@ -43,9 +45,13 @@ def check_no_conflicting_zone(
             raise ConflictingDomainExists(vpc["VPCId"], vpc["VPCRegion"], zone.resource_id)
 
 
+def _zone_name(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
 class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
     """``AWS::Route53::HostedZone``: private when the template names VPCs. An update changes the
-    VPC associations and the comment in place."""
+    VPC associations and the comment in place; a new ``Name`` replaces the zone."""
 
     @classmethod
     def create(
@@ -73,7 +79,7 @@ class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
     def replaced_on_update(
         cls, original: route53_models.FakeZone, resource_name: str, properties: Properties
     ) -> bool:
-        return False
+        return _zone_name(properties.get("Name", original.name)) != _zone_name(original.name)
 
     @classmethod
     def update_in_place(
@@ -102,3 +108,33 @@ class HostedZone(GapFillModel, route53_models.FakeZone, CloudFormationModel):
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
     ) -> None:
         route53_backends[account_id][get_partition(region_name)].delete_hosted_zone(resource_name)
+
+
+class RecordSet(GapFillModel, route53_models.RecordSet, CloudFormationModel):
+    """``AWS::Route53::RecordSet``: a new ``Name`` or zone replaces the record; any other change
+    rewrites it in its zone."""
+
+    @classmethod
+    def create(
+        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> route53_models.RecordSet:
+        return moto_create(route53_models.RecordSet, resource_name, properties, account_id, region_name)
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: route53_models.RecordSet, resource_name: str, properties: Properties
+    ) -> bool:
+        wanted = (properties.get("Name"), properties.get("HostedZoneId"), properties.get("HostedZoneName"))
+        return wanted != (original.name, original.hosted_zone_id, original.hosted_zone_name)
+
+    @classmethod
+    def update_in_place(
+        cls,
+        original: route53_models.RecordSet,
+        resource_name: str,
+        properties: Properties,
+        account_id: str,
+        region_name: str,
+    ) -> route53_models.RecordSet:
+        original.delete(account_id, region_name)
+        return cls.create(resource_name, properties, account_id, region_name)

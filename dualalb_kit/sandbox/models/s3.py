@@ -22,6 +22,8 @@ from ._base import Properties, StandaloneModel
 class BucketPolicy(StandaloneModel, CloudFormationModel):
     """``AWS::S3::BucketPolicy``, put with moto's ``put_bucket_policy``; the physical id is the bucket."""
 
+    replaced_side_by_side = False
+
     cfn_type = "AWS::S3::BucketPolicy"
 
     def __init__(self, bucket_name: str) -> None:

@@ -100,6 +100,8 @@ class SecretTargetAttachment(StandaloneModel, CloudFormationModel):
     identifier of an RDS instance or cluster into the secret's JSON, as CloudFormation does.
     An update writes them again."""
 
+    replaced_side_by_side = False
+
     cfn_type = "AWS::SecretsManager::SecretTargetAttachment"
 
     def __init__(self, secret_arn: str) -> None:

@@ -1,0 +1,286 @@
+"""The sandbox under faults behaves as CloudFormation does: a rolled-back update keeps the
+previous physical resources, an interrupted change set leaves no second stack, a zone rename
+replaces the zone (or fails on a clash and keeps it).
+
+Each scenario snapshots the describe_* output of the stack's resources before the fault and
+compares it afterwards; every reference (security groups, target groups, zones) must resolve.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
+from dualalb_kit.aws import aws_client
+from dualalb_kit.deploy import DeployError, deploy, destroy
+from dualalb_kit.spec import DeploymentSpec
+
+REGION = "us-east-1"
+STACK = "faults"
+
+
+SERVICE_CONFIGURATION = (
+    "serviceArn",
+    "taskDefinition",
+    "desiredCount",
+    "loadBalancers",
+    "networkConfiguration",
+    "capacityProviderStrategy",
+    "deploymentConfiguration",
+    "enableExecuteCommand",
+)
+"""What an ECS service is configured with (its deployments and events record every update)."""
+
+
+def _client(sandbox, service: str) -> Any:
+    return aws_client(service, region=REGION, endpoint_url=sandbox.endpoint_url)
+
+
+def _public_vpc(ec2, second_octet: int) -> str:
+    """A VPC with two public subnets (a route to an internet gateway), as a lookup finds them."""
+    vpc_id = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc_id)
+    table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    for index, zone in enumerate(["us-east-1a", "us-east-1b"]):
+        subnet = ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=f"10.{second_octet}.{index}.0/24", AvailabilityZone=zone
+        )
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])
+    return vpc_id
+
+
+def _spec(vpc_id: str, zone_name: str = "svc.local") -> DeploymentSpec:
+    return DeploymentSpec.model_validate(
+        {
+            "stack_name": STACK,
+            "vpc": vpc_id,
+            "subnets": "public",
+            "route53": {"zone_name": zone_name},
+            "tasks": [
+                {"name": "web", "image": "nginx", "external": {"port": 80}, "internal": {"port": 80}},
+                {"name": "api", "image": "nginx", "internal": {"port": 8080}},
+            ],
+        }
+    )
+
+
+def _private_zone(sandbox, name: str, vpc_id: str) -> str:
+    zone = _client(sandbox, "route53").create_hosted_zone(
+        Name=name,
+        CallerReference=f"{name}-{vpc_id}",
+        VPC={"VPCRegion": REGION, "VPCId": vpc_id},
+        HostedZoneConfig={"PrivateZone": True},
+    )
+    return zone["HostedZone"]["Id"].split("/")[-1]
+
+
+def _resources(sandbox, stack_name: str = STACK) -> dict[str, tuple[str, str]]:
+    summaries = _client(sandbox, "cloudformation").list_stack_resources(StackName=stack_name)
+    return {
+        r["LogicalResourceId"]: (r["ResourceType"], r["PhysicalResourceId"])
+        for r in summaries["StackResourceSummaries"]
+    }
+
+
+def _ids(resources: dict[str, tuple[str, str]], resource_type: str) -> list[str]:
+    return sorted(physical for kind, physical in resources.values() if kind == resource_type)
+
+
+def snapshot(sandbox) -> dict[str, Any]:
+    """The stack as describe_* calls show it: resources, groups, balancers, listeners, target
+    groups, services and the private zone with its records."""
+    resources = _resources(sandbox)
+    ec2, elbv2, ecs, route53 = (_client(sandbox, s) for s in ("ec2", "elbv2", "ecs", "route53"))
+    balancers = _ids(resources, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    (cluster,) = _ids(resources, "AWS::ECS::Cluster")
+    (zone_id,) = _ids(resources, "AWS::Route53::HostedZone")
+    zone = route53.get_hosted_zone(Id=zone_id)
+    stack = _client(sandbox, "cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    return {
+        "status": stack["StackStatus"],
+        "outputs": sorted((o["OutputKey"], o["OutputValue"]) for o in stack.get("Outputs", [])),
+        "resources": resources,
+        "security_groups": ec2.describe_security_groups(GroupIds=_ids(resources, "AWS::EC2::SecurityGroup"))[
+            "SecurityGroups"
+        ],
+        "balancers": elbv2.describe_load_balancers(LoadBalancerArns=balancers)["LoadBalancers"],
+        "listeners": [elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"] for arn in balancers],
+        "target_groups": elbv2.describe_target_groups(
+            TargetGroupArns=_ids(resources, "AWS::ElasticLoadBalancingV2::TargetGroup")
+        )["TargetGroups"],
+        "services": [
+            {key: service.get(key) for key in SERVICE_CONFIGURATION}
+            for service in ecs.describe_services(
+                cluster=cluster, services=_ids(resources, "AWS::ECS::Service")
+            )["services"]
+        ],
+        "zone": (zone["HostedZone"]["Name"], zone["VPCs"]),
+        "records": route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"],
+    }
+
+
+def assert_references_resolve(sandbox, state: dict[str, Any]) -> None:
+    """Every security group, target group and subnet the stack's parts name exists."""
+    ec2, elbv2 = _client(sandbox, "ec2"), _client(sandbox, "elbv2")
+    groups = {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]}
+    target_groups = {t["TargetGroupArn"] for t in elbv2.describe_target_groups()["TargetGroups"]}
+    subnets = {s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]}
+    named_groups = {g for b in state["balancers"] for g in b["SecurityGroups"]}
+    named_subnets = {z["SubnetId"] for b in state["balancers"] for z in b["AvailabilityZones"]}
+    named_target_groups = {lb["targetGroupArn"] for s in state["services"] for lb in s["loadBalancers"]}
+    for service in state["services"]:
+        network = service["networkConfiguration"]["awsvpcConfiguration"]
+        named_groups.update(network["securityGroups"])
+        named_subnets.update(network["subnets"])
+    for listeners in state["listeners"]:
+        for listener in listeners:
+            named_target_groups.update(a["TargetGroupArn"] for a in listener["DefaultActions"])
+    for group in state["security_groups"]:
+        for permission in group["IpPermissions"] + group["IpPermissionsEgress"]:
+            named_groups.update(pair["GroupId"] for pair in permission.get("UserIdGroupPairs", []))
+    assert named_groups and named_groups <= groups
+    assert named_subnets and named_subnets <= subnets
+    assert named_target_groups and named_target_groups <= target_groups
+
+
+def stacks_named(sandbox, name: str) -> list[dict[str, Any]]:
+    listed = _client(sandbox, "cloudformation").list_stacks()["StackSummaries"]
+    return [s for s in listed if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE"]
+
+
+@pytest.fixture(scope="module")
+def vpcs(sandbox):
+    ec2 = _client(sandbox, "ec2")
+    return _public_vpc(ec2, 61), _public_vpc(ec2, 62)
+
+
+@pytest.fixture(scope="module")
+def deployed(sandbox, vpcs, tmp_path_factory):
+    """The two-service spec deployed on the first VPC; destroyed after the module."""
+    workdir = tmp_path_factory.mktemp("faults")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(workdir)
+        deploy(_spec(vpcs[0]), endpoint_url=sandbox.endpoint_url, progress=False)
+        yield functools.partial(deploy, endpoint_url=sandbox.endpoint_url, progress=False)
+        destroy(_spec(vpcs[0]), endpoint_url=sandbox.endpoint_url, progress=False)
+
+
+@pytest.mark.sandbox
+def test_a_failed_move_to_another_vpc_keeps_every_physical_resource(sandbox, vpcs, deployed):
+    # Another stack's zone of the same name on the target VPC makes the move fail.
+    _private_zone(sandbox, "svc.local", vpcs[1])
+    before = snapshot(sandbox)
+    assert_references_resolve(sandbox, before)
+
+    with pytest.raises(DeployError) as failure:
+        deployed(_spec(vpcs[1]))
+
+    assert failure.value.stack_status == "UPDATE_ROLLBACK_COMPLETE"
+    assert "(HandlerErrorCode: ConflictingDomainExists)" in str(failure.value)
+    after = snapshot(sandbox)
+    assert after == {**before, "status": "UPDATE_ROLLBACK_COMPLETE"}
+    assert_references_resolve(sandbox, after)
+    assert len(stacks_named(sandbox, STACK)) == 1
+    # Nothing the failed update made is left: no group or target group in the second VPC.
+    ec2, elbv2 = _client(sandbox, "ec2"), _client(sandbox, "elbv2")
+    in_second = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpcs[1]]}])
+    assert [g["GroupName"] for g in in_second["SecurityGroups"]] == ["default"]
+    assert [t for t in elbv2.describe_target_groups()["TargetGroups"] if t["VpcId"] == vpcs[1]] == []
+
+
+@pytest.mark.sandbox
+def test_a_zone_rename_that_clashes_fails_and_keeps_the_zone(sandbox, vpcs, deployed):
+    clash_id = _private_zone(sandbox, "clash.local", vpcs[0])
+    before = snapshot(sandbox)
+
+    with pytest.raises(DeployError) as failure:
+        deployed(_spec(vpcs[0], zone_name="clash.local"))
+
+    assert failure.value.stack_status == "UPDATE_ROLLBACK_COMPLETE"
+    assert (
+        f"The VPC {vpcs[0]} in region us-east-1 has already been associated with the hosted zone "
+        f"{clash_id} with the same domain name." in str(failure.value)
+    )
+    after = snapshot(sandbox)
+    assert after == {**before, "status": "UPDATE_ROLLBACK_COMPLETE"}
+    assert_references_resolve(sandbox, after)
+    on_vpc = _client(sandbox, "route53").list_hosted_zones_by_vpc(VPCId=vpcs[0], VPCRegion=REGION)
+    assert sorted(z["Name"] for z in on_vpc["HostedZoneSummaries"]) == ["clash.local.", "svc.local."]
+
+
+@pytest.mark.sandbox
+def test_a_zone_rename_replaces_the_zone_and_moves_its_records(sandbox, vpcs, deployed):
+    before = snapshot(sandbox)
+
+    outputs = deployed(_spec(vpcs[0], zone_name="api.local"))
+
+    after = snapshot(sandbox)
+    assert after["status"] == "UPDATE_COMPLETE"
+    assert after["zone"] == ("api.local.", [{"VPCRegion": REGION, "VPCId": vpcs[0]}])
+    assert _ids(after["resources"], "AWS::Route53::HostedZone") != _ids(
+        before["resources"], "AWS::Route53::HostedZone"
+    )
+    (old_zone,) = _ids(before["resources"], "AWS::Route53::HostedZone")
+    zones = {z["Id"].split("/")[-1] for z in _client(sandbox, "route53").list_hosted_zones()["HostedZones"]}
+    assert old_zone not in zones
+    aliases = sorted(r["Name"] for r in after["records"] if r["Type"] == "A")
+    assert aliases == ["external.api.local.", "internal.api.local."]
+    assert outputs["InternalEndpointPrivate"] == "http://internal.api.local"
+    # The rest of the stack is untouched.
+    for part in ("security_groups", "balancers", "listeners", "target_groups", "services"):
+        assert after[part] == before[part], part
+    assert_references_resolve(sandbox, after)
+    on_vpc = _client(sandbox, "route53").list_hosted_zones_by_vpc(VPCId=vpcs[0], VPCRegion=REGION)
+    assert "svc.local." not in {z["Name"] for z in on_vpc["HostedZoneSummaries"]}
+
+
+def _queue_app(outdir: Path, stack_name: str) -> Path:
+    """A raw aws-cdk-lib app: one queue, its URL as an output."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sqs as sqs
+
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, stack_name, env=cdk.Environment(account="123456789012", region=REGION))
+    queue = sqs.CfnQueue(stack, "Queue")
+    cdk.CfnOutput(stack, "QueueUrl", value=queue.ref)
+    app.synth()
+    return outdir
+
+
+@pytest.mark.sandbox
+def test_a_deploy_interrupted_before_its_change_set_ran_leaves_no_second_stack(sandbox, tmp_path):
+    name = "interrupted"
+    assembly = _queue_app(tmp_path / "assembly", name)
+    cloudformation = _client(sandbox, "cloudformation")
+    template = json.loads((assembly / f"{name}.template.json").read_text())
+    # What the CDK CLI leaves when interrupted between creating and executing its change set.
+    review = cloudformation.create_change_set(
+        StackName=name,
+        ChangeSetName="cdk-deploy-change-set",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+    )
+    assert [s["StackStatus"] for s in stacks_named(sandbox, name)] == ["REVIEW_IN_PROGRESS"]
+
+    outputs = deploy(assembly, endpoint_url=sandbox.endpoint_url, progress=False)
+
+    (stack,) = stacks_named(sandbox, name)
+    assert (stack["StackId"], stack["StackStatus"]) == (review["StackId"], "CREATE_COMPLETE")
+    (described,) = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert described["Outputs"] == [{"OutputKey": "QueueUrl", "OutputValue": outputs["QueueUrl"]}]
+    assert _resources(sandbox, name) == {"Queue": ("AWS::SQS::Queue", outputs["QueueUrl"])}
+    # A second CREATE on a live stack is refused, as CloudFormation does.
+    with pytest.raises(cloudformation.exceptions.AlreadyExistsException):
+        cloudformation.create_change_set(
+            StackName=name, ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=json.dumps(template)
+        )
+    assert len(stacks_named(sandbox, name)) == 1
+    destroy(assembly, endpoint_url=sandbox.endpoint_url, progress=False)
+    assert stacks_named(sandbox, name) == []
