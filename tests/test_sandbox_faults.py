@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +287,34 @@ def test_a_deploy_interrupted_before_its_change_set_ran_leaves_no_second_stack(s
     assert len(stacks_named(sandbox, name)) == 1
     destroy(assembly, endpoint_url=sandbox.endpoint_url, progress=False)
     assert stacks_named(sandbox, name) == []
+
+
+def _sandbox_command(port: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", "sandbox", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_sandbox_command_on_a_port_in_use_is_one_line_exit_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = _sandbox_command(port)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        f"error: --port: {port} is not free on 127.0.0.1 (Address already in use)\n",
+    )
+
+
+def test_the_sandbox_command_on_a_port_out_of_range_is_one_line_exit_2():
+    run = _sandbox_command(80000)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2,
+        "",
+        "error: --port: 80000 is not a port (1-65535)\n",
+    )
