@@ -40,12 +40,14 @@ def test_the_cluster_runs_in_private_subnets_behind_a_group_open_to_the_vpc_and_
         n_workers=3,
         spot=True,
         idle_timeout="15 minutes",
+        task_role_policies=["arn:aws:iam::123456789012:policy/write-batch-bucket"],
         endpoint_url=sandbox.endpoint_url,
     )
     assert options["subnets"] == sorted(subnets[1:]) == private_subnets(ec2, vpc)
     assert options["fargate_use_private_ip"] is True
     assert options["fargate_spot"] is True
     assert options["scheduler_timeout"] == "15 minutes"
+    assert options["task_role_policies"] == ["arn:aws:iam::123456789012:policy/write-batch-bucket"]
     assert options["n_workers"] == 3 and options["worker_nthreads"] == 1
     [group] = ec2.describe_security_groups(GroupIds=options["security_groups"])["SecurityGroups"]
     assert group["VpcId"] == vpc and group["GroupName"] == options["name"]

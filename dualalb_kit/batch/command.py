@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     fargate.add_argument("--region", default=None, help="AWS region (default: your profile's)")
     fargate.add_argument("--spot", action="store_true", help="workers on Fargate Spot")
     fargate.add_argument(
+        "--task-role-policy",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="IAM policy for the workers' role, e.g. to write the -o bucket (repeatable)",
+    )
+    fargate.add_argument(
         "--idle-timeout",
         default="10 minutes",
         help="the cluster stops this long without a client (default: %(default)s)",
@@ -124,6 +131,7 @@ def _cluster_client(args: argparse.Namespace) -> Iterator[Any]:
             n_workers=args.workers or 2,
             spot=args.spot,
             idle_timeout=args.idle_timeout,
+            task_role_policies=args.task_role_policy,
             region=args.region,
         ) as client:
             yield client

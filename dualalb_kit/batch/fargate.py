@@ -18,7 +18,7 @@ arguments; :func:`fargate_client` starts the cluster, yields a client and tears 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,12 +42,15 @@ def fargate_cluster_options(
     n_workers: int = 2,
     spot: bool = False,
     idle_timeout: str = "10 minutes",
+    task_role_policies: Sequence[str] = (),
     region: str | None = None,
     endpoint_url: str | None = None,
 ) -> dict[str, Any]:
     """Create the cluster's security group in ``vpc_id`` and return ``FargateCluster`` arguments.
 
     ``caller_cidr`` (e.g. ``203.0.113.7/32``) is where the client connects from, besides the VPC.
+    ``task_role_policies``: IAM policy ARNs for the tasks' role, e.g. one that lets the workers
+    write the ``-o`` bucket (default none: workers get no AWS permissions).
     ``endpoint_url`` points the EC2 calls at a sandbox. The returned ``security`` carries the
     client's side of the TLS configuration; the other keys go to ``FargateCluster`` as they are.
     """
@@ -80,6 +83,7 @@ def fargate_cluster_options(
         "scheduler_timeout": idle_timeout,
         "scheduler_extra_args": ["--protocol", "tls"],
         "environment": _tls_environment(security),
+        "task_role_policies": list(task_role_policies),
         "tags": {"dualalb:purpose": "batch"},
         "region_name": region,
         "security": security,
