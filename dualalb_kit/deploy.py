@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .assembly import Assembly, read_assembly
 from .errors import ValidationError
 from .progress import ProgressBar, parse_event
@@ -35,6 +33,7 @@ from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
 
 if TYPE_CHECKING:
+    import pandas as pd
     from botocore.config import Config
 
     from .spec import DeploymentSpec
@@ -235,11 +234,15 @@ def ensure_deployed(
 
 def outputs_table(outputs: Mapping[str, Any]) -> pd.DataFrame:
     """Stack outputs (name -> value, as :func:`deploy` returns them): columns ``output``, ``value``."""
+    import pandas as pd
+
     return pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])
 
 
 def template_diff(deployed: dict[str, Any], proposed: dict[str, Any]) -> pd.DataFrame:
     """Resource changes from template ``deployed`` to template ``proposed`` (columns as in ``diff``)."""
+    import pandas as pd
+
     before, after = deployed.get("Resources", {}), proposed.get("Resources", {})
     rows = []
     for logical_id in sorted(after.keys() - before.keys()):
