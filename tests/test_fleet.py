@@ -6,21 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, get_worker
+from test_scaling import tidy
 
 from dualalb_kit.cluster import local_cluster
 from dualalb_kit.fleet import map_partitions, map_services
 from dualalb_kit.scaling import TaskSize, simulate_grid
 
-START = pd.Timestamp("2026-01-05 00:00", tz="UTC")
 SERVICES = [f"svc{index}" for index in range(7)]
 
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        local_cluster(2) as cluster,
-        Client(cluster) as connected,
-    ):
+    with local_cluster(2) as cluster, Client(cluster) as connected:
         yield connected
 
 
@@ -29,31 +26,16 @@ def fleet() -> pd.DataFrame:
     """Six hours of seeded load for seven services: requests on the external ALB, CPU, running tasks."""
     rng = np.random.default_rng(3)
     minutes = 360
-    grid = pd.date_range(START, periods=minutes, freq="1min")
-    frames = []
+    series = {}
     for index, service in enumerate(SERVICES):
         requests = (
             (index + 1) * 900 * (1.5 + np.sin(np.arange(minutes) / 40)) * rng.lognormal(0, 0.2, minutes)
         )
         running = np.maximum(1, np.round(requests / 1500))
-        for alb, metric, stat, values in (
-            ("external", "RequestCount", "Sum", requests),
-            (None, "CPUUtilization", "Average", np.clip(requests / running / 40, 1, 100)),
-            (None, "RunningTaskCount", "Average", running),
-        ):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "timestamp": grid,
-                        "service": service,
-                        "alb": alb,
-                        "metric": metric,
-                        "stat": stat,
-                        "value": values,
-                    }
-                )
-            )
-    metrics = pd.concat(frames, ignore_index=True)
+        series[service, "external", "RequestCount", "Sum"] = requests
+        series[service, None, "CPUUtilization", "Average"] = np.clip(requests / running / 40, 1, 100)
+        series[service, None, "RunningTaskCount", "Average"] = running
+    metrics = tidy(series)
     metrics.attrs["synthetic"] = True
     return metrics
 
