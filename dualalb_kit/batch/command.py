@@ -143,7 +143,7 @@ def _storage_options(out_dir: str, endpoint_url: str | None) -> dict[str, Any]:
     """fsspec options for ``out_dir``: an S3 endpoint (the sandbox's, with its dummy credentials) or none."""
     if endpoint_url is None or not out_dir.startswith("s3://"):
         return {}
-    from ..sandbox.server import sandbox_environment
+    from ..sandbox import sandbox_environment
 
     environment = sandbox_environment(endpoint_url)
     return {

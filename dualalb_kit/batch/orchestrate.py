@@ -31,7 +31,7 @@ def run_batch(
     params: Sequence[str | Path],
     notebook: str | Path = DEFAULT_NOTEBOOK,
     workers: int | None = None,
-    out_dir: str = "out",
+    out_dir: str | Path = "out",
     *,
     parameters: Mapping[str, Any] | None = None,
     client: Client | None = None,
