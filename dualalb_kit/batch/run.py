@@ -143,8 +143,8 @@ def execute(run: Run) -> dict[str, Any]:
 def _publish(
     fs: fsspec.AbstractFileSystem, root: str, destination: str, executed: Path, with_results: bool
 ) -> dict[str, str]:
-    """Copy a run's files to the destination (the results only for a passed run, as before a rerun
-    left a stale one there); returns the ``executed`` and ``html`` locations, as the caller named them."""
+    """Copy a run's files to the destination: the results JSON only for a passed run (a stale one
+    from an earlier run is removed). Returns the ``executed`` and ``html`` locations."""
     fs.makedirs(root, exist_ok=True)
     stale = f"{root}/{executed.stem}.json"
     if not with_results and fs.exists(stale):
