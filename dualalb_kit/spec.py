@@ -218,6 +218,9 @@ class DeploymentSpec(_Model):
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
+    spot_termination_handler: bool = False
+    """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from
+    its target groups at once. Default off (today's templates unchanged)."""
     vpc: str = "new"
     subnets: str | list[str] = "private"
     route53: Route53Spec = Field(default_factory=Route53Spec)

@@ -28,6 +28,7 @@ from .props import (
     Route53Options,
     ServiceScalingPolicy,
 )
+from .spot_termination import SpotTerminationHandler
 
 RULE_PRIORITY_MAX = 50000
 """ALB's highest listener-rule priority."""
@@ -69,10 +70,15 @@ class DualAlbFargateService(Construct):
     :param external_alb_idle_timeout: the internet-facing ALB's idle timeout (1-4000 s).
         Default: ALB's, 60 s.
     :param internal_alb_idle_timeout: the internal ALB's idle timeout (1-4000 s). Default 60 s.
+    :param spot_termination_handler: when some task runs on FARGATE_SPOT, an EventBridge rule
+        and a function that deregister an interrupted Spot task from its target groups at once
+        (:class:`SpotTerminationHandler`). Default ``False`` (the original's default is on; off
+        here so existing stacks keep their templates).
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
-    ``target_groups`` (``{(task name, side): target group}``).
+    ``target_groups`` (``{(task name, side): target group}``), ``spot_termination_handler``
+    (``None`` unless created).
     """
 
     def __init__(
@@ -91,6 +97,7 @@ class DualAlbFargateService(Construct):
         cluster_props: ecs.ClusterProps | None = None,
         external_alb_idle_timeout: Duration | None = None,
         internal_alb_idle_timeout: Duration | None = None,
+        spot_termination_handler: bool = False,
     ) -> None:
         route53_ops = route53_ops or Route53Options()
         names = _validate(tasks, route53_ops)
@@ -154,6 +161,9 @@ class DualAlbFargateService(Construct):
             self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
 
         self._answer_unmatched_requests(listeners)
+        self.spot_termination_handler = (
+            self._spot_termination_handler(tasks, names, spot) if spot_termination_handler else None
+        )
         self._redirect_http_to_https(listeners)
         self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
         self._outputs(listeners, route53_ops)
@@ -276,6 +286,29 @@ class DualAlbFargateService(Construct):
 
     # -- services -------------------------------------------------------------------------------
 
+    def _spot_termination_handler(
+        self, tasks: Sequence[FargateTaskProps], names: list[str], spot: bool
+    ) -> SpotTerminationHandler | None:
+        """The handler for the services that run on FARGATE_SPOT; ``None`` if none does."""
+        on_spot = [
+            index
+            for index, props in enumerate(tasks)
+            if any(
+                s.capacity_provider == "FARGATE_SPOT" and (s.weight or s.base)
+                for s in _capacity_strategy(props, spot)
+            )
+        ]
+        if not on_spot:
+            return None
+        spot_names = {names[index] for index in on_spot}
+        return SpotTerminationHandler(
+            self,
+            "SpotTerminationHandler",
+            cluster=self.cluster,
+            services=[self.services[index] for index in on_spot],
+            target_groups=[group for (name, _), group in self.target_groups.items() if name in spot_names],
+        )
+
     def _service(
         self,
         name: str,
@@ -286,9 +319,7 @@ class DualAlbFargateService(Construct):
         enable_execute_command: bool,
         circuit_breaker: bool,
     ) -> ecs.FargateService:
-        strategy = props.capacity_provider_strategy or [
-            ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)
-        ]
+        strategy = _capacity_strategy(props, spot)
         service = ecs.FargateService(
             self,
             f"{name}Service",
@@ -296,7 +327,7 @@ class DualAlbFargateService(Construct):
             task_definition=props.task,
             desired_count=props.desired_count,
             service_name=props.service_name,
-            capacity_provider_strategies=list(strategy),
+            capacity_provider_strategies=strategy,
             enable_execute_command=enable_execute_command,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
             if circuit_breaker
@@ -377,6 +408,13 @@ def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
     if hasattr(cert, "metric_days_to_expiry"):  # an ACM certificate rather than a listener certificate
         return elbv2.ListenerCertificate.from_certificate_manager(cert)  # type: ignore[arg-type]
     return cert  # type: ignore[return-value]
+
+
+def _capacity_strategy(props: FargateTaskProps, spot: bool) -> list[ecs.CapacityProviderStrategy]:
+    """The task's own strategy, else 100% FARGATE_SPOT with ``spot``, else 100% FARGATE."""
+    return list(props.capacity_provider_strategy or []) or [
+        ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)
+    ]
 
 
 def _rule_priorities(names: Sequence[str]) -> dict[str, int]:

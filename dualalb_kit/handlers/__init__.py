@@ -1,0 +1,1 @@
+"""Lambda handlers the constructs deploy. Each module runs on Lambda's Python with boto3 only."""

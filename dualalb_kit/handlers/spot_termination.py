@@ -1,0 +1,61 @@
+"""Deregister an interrupted Fargate Spot task from its target groups before it stops.
+
+EventBridge delivers ECS's "ECS Task State Change" event when Spot reclaims a task
+(``stopCode: SpotInterruption``, about two minutes before it stops). The service's load
+balancers (from ``ecs:DescribeServices``) name each target group and container port; the task's
+private IPs (from its ENI attachment) are the targets. Deregistering them at once lets the ALB
+drain the task's connections while it still runs, instead of failing requests when it stops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SPOT_INTERRUPTION = "SpotInterruption"
+_ENI_TYPES = ("eni", "ElasticNetworkInterface")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> list[dict[str, Any]]:
+    """Lambda's entry point; returns what :func:`deregister_interrupted_task` did."""
+    import boto3
+
+    return deregister_interrupted_task(event, boto3.client("ecs"), boto3.client("elbv2"))
+
+
+def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> list[dict[str, Any]]:
+    """Deregister the task of ``event`` from each target group of its service.
+
+    Returns one ``{"TargetGroupArn", "Targets"}`` per call made; nothing for a task that was not
+    interrupted by Spot, belongs to no service, or has no private IP.
+    """
+    detail = event.get("detail", {})
+    group = detail.get("group", "")
+    if detail.get("stopCode") != SPOT_INTERRUPTION or not group.startswith("service:"):
+        return []
+    addresses = task_addresses(detail)
+    if not addresses:
+        return []
+    services = ecs.describe_services(cluster=detail["clusterArn"], services=[group.removeprefix("service:")])
+    calls = []
+    for service in services["services"]:
+        for balancer in service.get("loadBalancers", []):
+            if "targetGroupArn" not in balancer:
+                continue
+            call = {
+                "TargetGroupArn": balancer["targetGroupArn"],
+                "Targets": [{"Id": ip, "Port": balancer["containerPort"]} for ip in addresses],
+            }
+            elbv2.deregister_targets(**call)
+            calls.append(call)
+    return calls
+
+
+def task_addresses(detail: dict[str, Any]) -> list[str]:
+    """The private IPv4 addresses of a task's network interfaces (awsvpc: one ENI)."""
+    return [
+        item["value"]
+        for attachment in detail.get("attachments", [])
+        if attachment.get("type") in _ENI_TYPES
+        for item in attachment.get("details", [])
+        if item.get("name") == "privateIPv4Address"
+    ]
