@@ -8,10 +8,12 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.stamp-python
 NODE_STAMP := node_modules/.stamp-cdk-cli
 BROWSER_STAMP := $(VENV)/.stamp-browser
+WIDGETS_JS := node_modules/.widget-manager/embed.js
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: setup test demo lab lint bench clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(BROWSER_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,16 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	$(BIN)/python -c 'import sys; from dualalb_kit.runtime import npm; sys.exit(npm(sys.argv[1:]))' \
 		ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The widget manager's standalone JavaScript (pinned in runtime.py), so exported notebooks draw
+# their widgets without the internet; after the CLI, whose `npm ci` empties node_modules.
+$(WIDGETS_JS): $(NODE_STAMP) dualalb_kit/runtime.py
+	$(BIN)/python -c 'from dualalb_kit.runtime import install_widget_manager; install_widget_manager()'
+	@touch $@
+
+# JupyterLab's defaults for this environment: no "Jupyter news?" prompt, no update check.
+$(LAB_SETTINGS): dualalb_kit/data/lab/overrides.json $(PY_STAMP)
+	install -D -m 644 $< $@
 
 # Debian's Chromium for the JupyterLab browser test: installed when missing and we are root
 # (as in CI). The step counts as done only once /usr/bin/chromium is there; without it setup

@@ -63,6 +63,40 @@ def cdk_cli() -> list[str]:
     return [str(node_executable()), str(script)]
 
 
+WIDGET_MANAGER = "@jupyter-widgets/html-manager@1.0.15"
+"""The npm package whose standalone ``dist/embed.js`` draws saved widget state in exported HTML."""
+
+
+def widget_manager_js() -> Path:
+    """Where ``make setup`` unpacks :data:`WIDGET_MANAGER`'s ``embed.js`` (in ``node_modules/``)."""
+    return PROJECT_ROOT / "node_modules" / ".widget-manager" / "embed.js"
+
+
+def install_widget_manager() -> Path:
+    """Fetch :data:`WIDGET_MANAGER` with the kit's npm (``npm pack``, no dependencies: the bundle is
+    self-contained) and unpack its ``embed.js`` and license notice to :func:`widget_manager_js`."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    target = widget_manager_js()
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            [*npm_command(), "pack", "--silent", "--pack-destination", folder, WIDGET_MANAGER],
+            check=True,
+            env=node_environment(),
+            stdout=subprocess.DEVNULL,
+        )
+        (tarball,) = Path(folder).glob("*.tgz")
+        with tarfile.open(tarball) as archive:
+            for name in ("embed.js", "embed.js.LICENSE.txt"):
+                member = archive.extractfile(f"package/dist/{name}")
+                assert member is not None
+                target.parent.mkdir(parents=True, exist_ok=True)
+                (target.parent / name).write_bytes(member.read())
+    return target
+
+
 def npm_command() -> list[str]:
     """``npm`` from the Node that ships with the kit, run on that Node."""
     npm_cli = node_bin_dir().parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"

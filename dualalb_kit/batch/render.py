@@ -8,12 +8,10 @@ from typing import Any
 
 
 def render_html(executed: Path) -> str:
-    """An executed notebook as standalone HTML (JupyterLab's look, nbconvert's jinja2 template)."""
-    import nbformat
-    from nbconvert import HTMLExporter
+    """An executed notebook as standalone HTML whose widgets draw offline (see ``notebook_html``)."""
+    from ..notebook_html import notebook_html
 
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, as_version=4))
-    return body
+    return notebook_html(executed)
 
 
 def summarize_results(results: Mapping[str, Any]) -> str:
