@@ -13,6 +13,7 @@ The designer is thin: it turns widget values into spec data and calls ``synth``,
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,16 +24,26 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
+from pydantic import BaseModel
 
-from .cost import split_tasks
+from .cost import load_pricing, monthly_cost, split_tasks
 from .diagram import Diagram
 from .errors import ValidationError
-from .spec import FARGATE_MEMORY_BY_CPU, SUBNET_CHOICES, DeploymentSpec, TaskSpec
+from .spec import (
+    FARGATE_MEMORY_BY_CPU,
+    SUBNET_CHOICES,
+    DeploymentSpec,
+    HealthCheckSpec,
+    ScalingSpec,
+    TaskSpec,
+)
+from .target import KINDS, Target, TargetError
 
 SPECIFIC_SUBNETS = "specific ids"
 """The subnets dropdown choice that enables the comma-separated subnet id field."""
-TARGETS = ("sandbox", "aws")
+TARGETS = KINDS
 _LABEL_WIDTH = "150px"
+_WIDE = "440px"
 _ERROR_STYLE = "color:#b00020"
 
 
@@ -93,11 +104,24 @@ class _Form:
 
 
 class TaskEditor(_Form):
-    """The form for one task; fields not shown here (environment, health check, ...) are kept."""
+    """One task as a compact row (name, image, desired count, listeners, placement) with its details
+    (container, listeners, capacity, scaling, environment, health check) on expand.
 
-    def __init__(self, task: TaskSpec | dict[str, Any], *, on_remove: Callable[[TaskEditor], None]) -> None:
+    ``stack_spot`` tells the stack's ``spot`` flag, the capacity a task without its own mix gets;
+    ticking "own capacity mix" starts from that same placement, so opening it changes nothing.
+    Keys the form does not show are kept as they were.
+    """
+
+    def __init__(
+        self,
+        task: TaskSpec | dict[str, Any],
+        *,
+        on_remove: Callable[[TaskEditor], None],
+        stack_spot: Callable[[], bool] = lambda: False,
+    ) -> None:
         data = task.model_dump(mode="json", exclude_none=True) if isinstance(task, TaskSpec) else dict(task)
         self._base = copy.deepcopy(data)
+        self._stack_spot = stack_spot
         external, internal = data.get("external"), data.get("internal")
         cpu = data.get("cpu", 256)
         capacity = {item["provider"]: item for item in data.get("capacity") or []}
@@ -106,6 +130,7 @@ class TaskEditor(_Form):
         self.has_external = widgets.Checkbox(value=external is not None, description="external ALB")
         self.has_internal = widgets.Checkbox(value=internal is not None, description="internal ALB")
         self.custom_mix = widgets.Checkbox(value=bool(capacity), description="own capacity mix")
+        self.custom_mix.observe(self._mix_toggled, names="value")
         self.external_port = widgets.IntText(
             value=(external or {}).get("port", 80), description="external port"
         )
@@ -119,16 +144,30 @@ class TaskEditor(_Form):
             value=data.get("memory", 512),
             description="memory (MiB)",
         )
+        wide = widgets.Layout(width=_WIDE)
         self.fargate_base = widgets.IntText(value=on_demand.get("base", 0), description="FARGATE base")
         self.fargate_weight = widgets.IntSlider(
-            value=on_demand.get("weight", 0 if capacity else 1), min=0, max=10, description="FARGATE weight"
+            value=on_demand.get("weight", 0), min=0, max=10, description="FARGATE weight", layout=wide
         )
         self.spot_weight = widgets.IntSlider(
-            value=spot.get("weight", 0), min=0, max=10, description="FARGATE_SPOT weight"
+            value=spot.get("weight", 0), min=0, max=10, description="FARGATE_SPOT weight", layout=wide
         )
+        self.has_health_check = widgets.Checkbox(value="health_check" in data, description="own health check")
+        compact = {
+            "name": widgets.Text(value=data.get("name", ""), placeholder="name", layout=_layout("110px")),
+            "image": widgets.Text(value=data.get("image", ""), placeholder="image", layout=_layout("190px")),
+            "desired_count": widgets.IntText(
+                value=data.get("desired_count", 1), description="tasks", layout=_layout("130px")
+            ),
+        }
+        for widget in compact.values():
+            widget.style = {"description_width": "36px"}
+        self._summary_fields = [
+            _Field(path, widget, widgets.HTML(""), lambda w=widget: w.value)
+            for path, widget in compact.items()
+        ]
         fields = [
-            _field("name", widgets.Text(value=data.get("name", ""), description="name")),
-            _field("image", widgets.Text(value=data.get("image", ""), description="image")),
+            *self._summary_fields,
             _field(
                 "container_port", widgets.IntText(value=data.get("container_port", 80), description="port")
             ),
@@ -136,9 +175,6 @@ class TaskEditor(_Form):
                 "cpu", widgets.Dropdown(options=list(FARGATE_MEMORY_BY_CPU), value=cpu, description="cpu")
             ),
             _field("memory", self.memory),
-            _field(
-                "desired_count", widgets.IntText(value=data.get("desired_count", 1), description="desired")
-            ),
             _field("external", self.has_external, lambda: None),
             _field("external.port", self.external_port),
             _field("external.cert_arn", self.external_cert),
@@ -149,28 +185,104 @@ class TaskEditor(_Form):
             _field("capacity[0].base", self.fargate_base),
             _field("capacity[0].weight", self.fargate_weight),
             _field("capacity[1].weight", self.spot_weight),
+            *_model_fields("scaling", ScalingSpec, data.get("scaling", {})),
+            _field(
+                "environment",
+                widgets.Textarea(
+                    value="\n".join(f"{key}={value}" for key, value in data.get("environment", {}).items()),
+                    description="environment",
+                    placeholder="KEY=value, one a line",
+                    layout=wide,
+                ),
+                lambda: _environment(self.fields["environment"].widget.value),
+            ),
+            _field("health_check", self.has_health_check, lambda: None),
+            *_model_fields("health_check", HealthCheckSpec, data.get("health_check", {})),
         ]
         super().__init__(fields)
         self.fields["cpu"].widget.observe(self._cpu_changed, names="value")
         self.split = widgets.HTML("")
-        self.remove_button = widgets.Button(description="Remove task", button_style="warning")
+        self.listeners = widgets.HTML("")
+        self.expand_button = widgets.ToggleButton(
+            value=False, description="▸", tooltip="details", layout=_layout("36px")
+        )
+        self.expand_button.observe(lambda change: self.expand(change["new"]), names="value")
+        self.remove_button = widgets.Button(
+            description="Remove task", button_style="warning", layout=_layout("120px")
+        )
         self.remove_button.on_click(lambda _: on_remove(self))
-        self.observe(lambda _: self._refresh_split())
-        self._refresh_split()
-        rows = [self.fields[path].row for path in self.fields]
+        self.observe(lambda _: self.refresh())
+        self.refresh()
+        summary = [field.widget for field in self._summary_fields]
+        self.row = widgets.HBox(
+            [self.expand_button, *summary, self.listeners, self.split],
+            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        for widget, name in (
+            (self.row, "task-row"),
+            (self.expand_button, "expand"),
+            (self.fields["desired_count"].widget, "desired"),
+            (self.split, "placement"),
+            (self.custom_mix, "own-mix"),
+            (self.fargate_weight, "fargate-weight"),
+            (self.spot_weight, "spot-weight"),
+        ):
+            widget.add_class(f"dualalb-{name}")  # stable handles for the browser test
+        sections = {
+            "container": ("container_port", "cpu", "memory"),
+            "listeners": (
+                "external",
+                "external.port",
+                "external.cert_arn",
+                "internal",
+                "internal.port",
+                "internal.cert_arn",
+            ),
+            "capacity": ("capacity", "capacity[0].base", "capacity[0].weight", "capacity[1].weight"),
+            "scaling": tuple(path for path in self.fields if path.startswith("scaling.")),
+            "environment": ("environment",),
+            "health check": tuple(path for path in self.fields if path.startswith("health_check")),
+        }
+        self.details = widgets.VBox(
+            [
+                *(
+                    widgets.VBox(
+                        [widgets.HTML(f"<b>{title}</b>"), *(self.fields[path].row for path in paths)]
+                    )
+                    for title, paths in sections.items()
+                ),
+                self.remove_button,
+            ],
+            layout=widgets.Layout(display="none", padding="0 0 0 40px"),
+        )
         self.box = widgets.VBox(
-            [*rows, self.split, self.form_error, self.remove_button],
-            layout=widgets.Layout(border="1px solid #ccc", padding="6px", margin="4px 0"),
+            [self.row, *(field.error for field in self._summary_fields), self.form_error, self.details],
+            layout=widgets.Layout(border_bottom="1px solid #ddd", padding="2px 0"),
         )
 
     @property
     def name(self) -> str:
         return self.fields["name"].widget.value
 
+    @property
+    def expanded(self) -> bool:
+        return self.expand_button.value
+
+    def expand(self, expanded: bool = True) -> None:
+        """Show (or hide) the task's details below its row; nothing in the design changes."""
+        self.expand_button.value = expanded
+        self.expand_button.description = "▾" if expanded else "▸"
+        self.details.layout.display = "flex" if expanded else "none"
+
+    def show_error(self, path: str, message: str) -> None:
+        super().show_error(path, message)
+        if not any(_matches(path, field.path) for field in self._summary_fields):
+            self.expand()
+
     def data(self) -> dict[str, Any]:
         """This task as spec data (the original task's other keys kept)."""
         data = copy.deepcopy(self._base)
-        for path in ("name", "image", "container_port", "cpu", "memory", "desired_count"):
+        for path in ("name", "image", "container_port", "cpu", "memory", "desired_count", "environment"):
             data[path] = self.fields[path].read()
         for side, enabled, port, cert in (
             ("external", self.has_external, self.external_port, self.external_cert),
@@ -183,7 +295,22 @@ class TaskEditor(_Form):
                 else None
             )
         data["capacity"] = self._capacity() if self.custom_mix.value else None
+        data["scaling"] = self._section("scaling.")
+        data["health_check"] = self._section("health_check.") if self.has_health_check.value else None
         return data
+
+    def strategy(self) -> list[dict[str, Any]]:
+        """The capacity strategy in force: the task's own mix, else the stack's default."""
+        if self.custom_mix.value:
+            return self._capacity()
+        return [{"provider": "FARGATE_SPOT" if self._stack_spot() else "FARGATE", "base": 0, "weight": 1}]
+
+    def _section(self, prefix: str) -> dict[str, Any]:
+        return {
+            path.removeprefix(prefix): field.read()
+            for path, field in self.fields.items()
+            if path.startswith(prefix)
+        }
 
     def _capacity(self) -> list[dict[str, Any]]:
         strategy = [
@@ -193,29 +320,76 @@ class TaskEditor(_Form):
         used = [item for item in strategy if item["base"] or item["weight"]]
         return used if used else strategy
 
+    def _mix_toggled(self, change: dict[str, Any]) -> None:
+        """Start an own mix from the stack's default, so ticking it keeps the task's placement."""
+        if change["new"]:
+            self.fargate_base.value = 0
+            stays, goes = (
+                (self.spot_weight, self.fargate_weight)
+                if self._stack_spot()
+                else (self.fargate_weight, self.spot_weight)
+            )
+            stays.value, goes.value = 1, 0  # in this order, so no step has all weights zero
+
     def _cpu_changed(self, change: dict[str, Any]) -> None:
         choices = FARGATE_MEMORY_BY_CPU[change["new"]]
         keep = self.memory.value if self.memory.value in choices else choices[0]
         self.memory.options = choices
         self.memory.value = keep
 
-    def _refresh_split(self) -> None:
+    def refresh(self) -> None:
+        """Enable the fields that apply and redraw the listeners and placement of the row."""
         for widget in (self.fargate_base, self.fargate_weight, self.spot_weight):
             widget.disabled = not self.custom_mix.value
+        for path, field in self.fields.items():
+            if path.startswith("health_check."):
+                field.widget.disabled = not self.has_health_check.value
         self.external_port.disabled = self.external_cert.disabled = not self.has_external.value
         self.internal_port.disabled = self.internal_cert.disabled = not self.has_internal.value
-        if not self.custom_mix.value:
-            self.split.value = "<i>capacity: the stack's default (spot flag)</i>"
-            return
+        self.listeners.value = " · ".join(
+            f"{side[:3]} :{port.value}"
+            for side, enabled, port in (
+                ("external", self.has_external, self.external_port),
+                ("internal", self.has_internal, self.internal_port),
+            )
+            if enabled.value
+        )
+        self.split.value = f"<i>{escape(self._placement())}</i>"
+
+    def _placement(self) -> str:
         desired = max(self.fields["desired_count"].widget.value, 0)
         try:
-            placed = split_tasks(desired, self._capacity())
+            placed = split_tasks(desired, self.strategy())
         except ValidationError as error:  # e.g. all weights zero; the capacity field shows it too
-            self.split.value = f"<i>capacity: {escape(error.reason)}</i>"
-            return
+            return f"capacity: {error.reason}"
         on_demand, spot = placed.get("FARGATE", 0), placed.get("FARGATE_SPOT", 0)
         share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
-        self.split.value = f"<i>{desired} tasks: {on_demand} on FARGATE, {spot} on FARGATE_SPOT ({share})</i>"
+        source = "" if self.custom_mix.value else ", stack default"
+        return f"{desired} tasks: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
+
+
+def _layout(width: str) -> widgets.Layout:
+    return widgets.Layout(width=width)
+
+
+def _model_fields(prefix: str, model: type[BaseModel], values: dict[str, Any]) -> list[_Field]:
+    """One field per key of a spec section (``scaling``, ``health_check``), typed by its annotation."""
+    kinds = {int: widgets.IntText, float: widgets.FloatText}
+    return [
+        _field(
+            f"{prefix}.{name}",
+            kinds.get(info.annotation, widgets.Text)(
+                value=values.get(name, info.default), description=name.replace("_", " ")
+            ),
+        )
+        for name, info in model.model_fields.items()
+    ]
+
+
+def _environment(text: str) -> dict[str, str]:
+    """``KEY=value`` lines as a mapping (blank lines skipped; a line without ``=`` is a key with no value)."""
+    pairs = (line.partition("=") for line in text.splitlines() if line.strip())
+    return {key.strip(): value.strip() for key, _, value in pairs}
 
 
 def _cert_text(alb: dict[str, Any] | None) -> str:
@@ -228,9 +402,11 @@ class SpecDesigner(_Form):
 
     ``spec`` is the starting design (default: one nginx task on both ALBs). ``outdir`` is where
     synthesis writes the assembly (default ``cdk.out/<stack_name>``); ``nag`` runs cdk-nag's
-    AwsSolutions pack on Synth (default on). ``target`` (``sandbox`` or ``aws``) and
-    ``endpoint_url`` (default: the running sandbox in ``DUALALB_SANDBOX_URL``) are where Deploy,
-    Diff and Destroy go.
+    AwsSolutions pack on Synth (default on). ``target`` (a ``Target``, or ``sandbox`` / ``aws``)
+    and ``endpoint_url`` (default: the running sandbox in ``DUALALB_SANDBOX_URL``) are where
+    Deploy, Diff and Destroy go, in the spec's region; Destroy asks for a second click.
+    Beside the form, a diagram and the monthly cost of the design follow every
+    valid edit, ``preview_delay`` seconds after the last one (default 0.3; 0: at once).
     """
 
     def __init__(
@@ -239,14 +415,17 @@ class SpecDesigner(_Form):
         *,
         outdir: str | Path | None = None,
         nag: bool = True,
-        target: str = "sandbox",
+        target: Target | str = "sandbox",
         endpoint_url: str | None = None,
+        preview_delay: float = 0.3,
     ) -> None:
         spec = spec or default_spec()
         self._base = spec.to_params()
         self.outdir = outdir
         self.nag = nag
         self.endpoint_url = endpoint_url
+        self._given_target = target if isinstance(target, Target) else None
+        self._destroy_armed = False
         subnets = spec.subnets
         self.subnet_choice = widgets.Dropdown(
             options=[*SUBNET_CHOICES, SPECIFIC_SUBNETS],
@@ -289,10 +468,11 @@ class SpecDesigner(_Form):
 
         self.tasks: list[TaskEditor] = []
         self.tasks_box = widgets.VBox([])
-        self.add_task_button = widgets.Button(description="Add task", icon="plus")
+        self.add_task_button = widgets.Button(description="Add task")
         self.add_task_button.on_click(lambda _: self.add_task())
 
-        self.target = widgets.Dropdown(options=TARGETS, value=target, description="target")
+        kind = target.kind if isinstance(target, Target) else target
+        self.target = widgets.Dropdown(options=TARGETS, value=kind, description="target")
         self.synth_button = widgets.Button(description="Synth", button_style="primary")
         self.diff_button = widgets.Button(description="Diff")
         self.deploy_button = widgets.Button(description="Deploy", button_style="success")
@@ -300,7 +480,7 @@ class SpecDesigner(_Form):
         self.synth_button.on_click(lambda _: self._run("Synth", self.run_synth))
         self.diff_button.on_click(lambda _: self._run("Diff", self.run_diff))
         self.deploy_button.on_click(lambda _: self._run("Deploy", self.run_deploy))
-        self.destroy_button.on_click(lambda _: self._run("Destroy", self.run_destroy))
+        self.destroy_button.on_click(lambda _: self._destroy_clicked())
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="", bar_style="")
         self.status = widgets.HTML("")
         self.resources_html = widgets.HTML("")
@@ -316,10 +496,16 @@ class SpecDesigner(_Form):
         self.last_action_error: Exception | None = None
         self._error: ValidationError | None = None
         self._spec: DeploymentSpec | None = None
+        self.diagram_preview = widgets.HTML("").add_class("dualalb-diagram-preview")
+        self.cost_preview = widgets.HTML("").add_class("dualalb-cost-preview")
+        self.preview_delay = preview_delay
+        self._preview_handle: asyncio.TimerHandle | None = None
+        self._pricing = load_pricing()
 
         for task in spec.tasks:
             self._append_task(task)
         self._changed()
+        self.refresh_preview()  # at once, so an executed notebook records it
 
     # ---- the design -------------------------------------------------------------------------
 
@@ -392,7 +578,7 @@ class SpecDesigner(_Form):
         return {"name": f"task{number}", "image": DEFAULT_IMAGE, "internal": {"port": port}}
 
     def _append_task(self, task: TaskSpec | dict[str, Any]) -> TaskEditor:
-        editor = TaskEditor(task, on_remove=self.remove_task)
+        editor = TaskEditor(task, on_remove=self.remove_task, stack_spot=lambda: self.fields["spot"].read())
         editor.observe(self._changed)
         self.tasks.append(editor)
         self.tasks_box.children = [task.box for task in self.tasks]
@@ -401,6 +587,7 @@ class SpecDesigner(_Form):
     def _changed(self, _change: Any = None) -> None:
         if not hasattr(self, "tasks"):
             return
+        self._disarm_destroy()
         for form in (self, *self.tasks):
             form.clear_errors()
         try:
@@ -415,6 +602,41 @@ class SpecDesigner(_Form):
             if self._error
             else '<span style="color:#1b5e20">✓ valid</span>'
         )
+        for editor in self.tasks:
+            editor.refresh()  # the stack's spot flag decides the placement of tasks without a mix
+        if self._error is None:
+            self._schedule_preview()
+
+    # ---- the live preview -------------------------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        """Redraw the diagram and the monthly cost of the current (valid) design, without synthesis."""
+        self._preview_handle = None
+        if self._spec is None:
+            return
+        self.diagram_preview.value = (
+            "<h4>ALBs → listeners → services</h4>"
+            f'<div class="dualalb-preview">{Diagram.from_spec(self._spec).svg}</div>'
+        )
+        try:
+            costs = monthly_cost(self._spec, self._pricing)
+        except ValidationError as error:  # a region without prices
+            self.cost_preview.value = f"<h4>Monthly cost</h4><p><i>{escape(error.reason)}</i></p>"
+            return
+        self.cost_preview.value = "<h4>Monthly cost</h4>" + _cost_html(costs)
+
+    def _schedule_preview(self) -> None:
+        """Refresh the preview ``preview_delay`` seconds after the last edit (at once outside a kernel)."""
+        if self._preview_handle is not None:
+            self._preview_handle.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self.preview_delay <= 0:
+            self.refresh_preview()
+        else:
+            self._preview_handle = loop.call_later(self.preview_delay, self.refresh_preview)
 
     def _show(self, error: ValidationError) -> None:
         path = error.field
@@ -432,7 +654,11 @@ class SpecDesigner(_Form):
         """Synthesize the design; fills the resource table, outputs, warnings and diagram."""
         from .synth import synth
 
-        synthesis = synth(self.spec, self.outdir, endpoint_url=self._endpoint(required=False), nag=self.nag)
+        try:
+            lookups = self.current_target()
+        except TargetError:  # no sandbox answers: lookups, if the design needs any, go to AWS
+            lookups = None
+        synthesis = synth(self.spec, self.outdir, target=lookups, nag=self.nag)
         self.synthesis = synthesis
         counts = synthesis.resource_counts()
         self.resources_html.value = f"<h4>Resources ({len(synthesis.resources)})</h4>" + counts.to_html(
@@ -452,10 +678,9 @@ class SpecDesigner(_Form):
 
     def run_diff(self) -> pd.DataFrame:
         """Diff the design against the deployed stack; fills ``diff_table``."""
-        endpoint_url = self._endpoint()
         from . import deploy
 
-        self.diff_table = deploy.diff(self.spec, target=self.target.value, endpoint_url=endpoint_url)
+        self.diff_table = deploy.diff(self.spec, self.current_target())
         self.diff_html.value = "<h4>Diff</h4>" + _table(self.diff_table)
         return self.diff_table
 
@@ -464,37 +689,55 @@ class SpecDesigner(_Form):
         from . import deploy
 
         with self.log:
-            outputs = deploy.deploy(
-                self.spec, target=self.target.value, endpoint_url=self._endpoint(), progress=True
-            )
+            outputs = deploy.deploy(self.spec, self.current_target(), progress=True)
         self.deployed_outputs = dict(outputs)
         self.outputs_html.value = "<h4>Deployed outputs</h4>" + _table(deploy.outputs_table(outputs))
         return self.deployed_outputs
 
     def run_destroy(self) -> None:
-        """Destroy the deployed stack."""
-        endpoint_url = self._endpoint()
+        """Destroy the deployed stack (the button asks for a second click first; this does not)."""
         from . import deploy
 
         with self.log:
-            deploy.destroy(self.spec, target=self.target.value, endpoint_url=endpoint_url)
+            deploy.destroy(self.spec, self.current_target())
         self.deployed_outputs = None
 
-    def _endpoint(self, *, required: bool = True) -> str | None:
-        from .sandbox import lookup_endpoint
+    def current_target(self) -> Target:
+        """Where Diff, Deploy and Destroy go: the selected kind (the ``Target`` given, if of that
+        kind; else the sandbox at ``endpoint_url`` or ``$DUALALB_SANDBOX_URL``, or AWS with the
+        environment's credentials) in the spec's region. ``TargetError`` when no sandbox answers."""
+        given = self._given_target
+        if given is not None and given.kind == self.target.value:
+            where = given
+        elif self.target.value == "sandbox":
+            where = Target.sandbox(self.endpoint_url)
+        else:
+            where = Target.aws()
+        return where.in_region(self.spec.region)
 
-        url = lookup_endpoint(self.target.value, self.endpoint_url)
-        if url is None and required and self.target.value == "sandbox":
-            raise ValidationError(
-                "endpoint_url",
-                "no sandbox is running: start one with `dualalb-kit sandbox` or pass endpoint_url",
+    def _destroy_clicked(self) -> None:
+        """The first click arms Destroy and says what it would delete; the second destroys."""
+        if not self._destroy_armed:
+            if self._error is not None:
+                return
+            self._destroy_armed = True
+            self.destroy_button.description = "Confirm destroy"
+            where = f"{self.spec.stack_name} ({self.target.value}, {self.spec.region})"
+            self.status.value = (
+                f'<span style="{_ERROR_STYLE}">Click Destroy again to delete stack {escape(where)}</span>'
             )
-        return url
+            return
+        self._run("Destroy", self.run_destroy)
+
+    def _disarm_destroy(self) -> None:
+        self._destroy_armed = False
+        self.destroy_button.description = "Destroy"
 
     def _run(self, name: str, action: Callable[[], Any]) -> None:
         """Run a button's action with the progress bar and status line; errors are shown, not raised."""
         if self._error is not None:
             return
+        self._disarm_destroy()
         self.last_action_error = None
         self.progress.bar_style, self.progress.value, self.progress.description = "info", 0, name
         self.status.value = f"<i>{name} running…</i>"
@@ -527,7 +770,7 @@ class SpecDesigner(_Form):
                 self.log,
             ]
         )
-        return widgets.VBox(
+        form = widgets.VBox(
             [
                 widgets.HTML("<h3>Stack</h3>"),
                 stack,
@@ -535,6 +778,16 @@ class SpecDesigner(_Form):
                 self.tasks_box,
                 self.form_error,
                 self.add_task_button,
+            ],
+            layout=widgets.Layout(flex="3 1 640px", min_width="0"),
+        )
+        preview = widgets.VBox(
+            [widgets.HTML(_PREVIEW_STYLE), self.diagram_preview, self.cost_preview],
+            layout=widgets.Layout(flex="2 1 380px", min_width="0", padding="0 0 0 16px"),
+        )
+        return widgets.VBox(
+            [
+                widgets.HBox([form, preview], layout=widgets.Layout(flex_flow="row wrap")),
                 widgets.HTML("<h3>Actions</h3>"),
                 self.status,
                 buttons,
@@ -557,6 +810,35 @@ def default_spec() -> DeploymentSpec:
     return DeploymentSpec(
         stack_name="dualalb-design",
         tasks=[{"name": "web", "image": DEFAULT_IMAGE, "external": {"port": 80}, "internal": {"port": 80}}],
+    )
+
+
+_PREVIEW_STYLE = (
+    "<style>.dualalb-preview svg{max-width:100%;height:auto}"
+    ".dualalb-cost td,.dualalb-cost th{padding:1px 8px}.dualalb-cost .n{text-align:right}</style>"
+)
+
+
+def _cost_html(costs: pd.DataFrame) -> str:
+    """The monthly cost table: one row per task and a total, numbers right-aligned, in USD."""
+    rows = [
+        (
+            task.task,
+            f"{task.on_demand_tasks} + {task.spot_tasks}",
+            task.usd_month,
+            task.all_on_demand_usd_month,
+        )
+        for task in costs.itertuples()
+    ]
+    rows.append(("total", "", costs["usd_month"].sum(), costs["all_on_demand_usd_month"].sum()))
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td class='n'>{placed}</td>"
+        f"<td class='n'>${usd:,.2f}</td><td class='n'>${full:,.2f}</td></tr>"
+        for name, placed, usd, full in rows
+    )
+    return (
+        "<table class='dualalb-cost'><tr><th>task</th><th>on-demand + spot</th><th>USD / month</th>"
+        f"<th>all on-demand</th></tr>{body}</table>"
     )
 
 

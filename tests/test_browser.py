@@ -69,7 +69,7 @@ def lab(tmp_path_factory):
             f"--ServerApp.root_dir={root}",
             "--allow-root",
             "--LabApp.extension_manager=readonly",
-            "--LabApp.news_url=",
+            "--LabApp.news_url=None",  # as `make lab`: no "Jupyter news?" prompt
         ],
         env=env,
         cwd=root,
@@ -148,3 +148,146 @@ def test_run_the_notebook_add_a_task_and_synth_again(lab):
     assert table_after != table_before
     services = re.search(r"AWS::ECS::Service\s+(\d+)", table_after)
     assert services and int(services.group(1)) == 4
+
+
+DESIGNER_SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+
+
+def _open_and_run_notebook(page, lab_url: str) -> None:
+    page.goto(lab_url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_selector(".jp-OutputArea-output :text('lint_findings')")
+    page.wait_for_selector(".dualalb-cost-preview :text('Monthly cost')")
+
+
+def _wait_for_text(page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([selector, text]) => document.querySelector(selector)?.textContent.includes(text)",
+        arg=[selector, text],
+        timeout=TIMEOUT_MS,
+    )
+
+
+def _monthly(spec_changes: dict) -> dict[str, float]:
+    """The cost model's monthly figures for the sample with the first task changed."""
+    from dualalb_kit.cost import monthly_cost
+    from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
+
+    params = load_spec(SAMPLE_PARAMS).to_params()
+    params["tasks"][0].update(spec_changes)
+    costs = monthly_cost(load_spec(params))
+    return {"order": costs.loc[0, "usd_month"], "total": costs["usd_month"].sum()}
+
+
+def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
+    """Desired count and spot mix edits redraw the diagram and the monthly cost; opening an all-spot
+    task's capacity panel keeps it 100% spot; Synth is never pressed (the resource count stays)."""
+    from playwright.sync_api import sync_playwright
+
+    DESIGNER_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            _open_and_run_notebook(page, lab)
+            assert page.get_by_text("official Jupyter news").count() == 0
+            resources_after_notebook = _resource_count(page)
+            order = page.locator(".dualalb-task-row").first
+            order.scroll_into_view_if_needed()
+            page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-before-edit.png"))
+            diagram = page.locator(".dualalb-diagram-preview").first
+            cost = page.locator(".dualalb-cost-preview").first
+            assert "2 x FARGATE_SPOT x1" in diagram.inner_text()
+            assert f"${_monthly({})['total']:,.2f}" in cost.inner_text()
+
+            desired = order.locator(".dualalb-desired input")
+            desired.fill("5")
+            desired.press("Enter")
+            _wait_for_text(page, ".dualalb-diagram-preview", "5 x FARGATE_SPOT x1")
+            five = _monthly({"desired_count": 5})
+            _wait_for_text(page, ".dualalb-cost-preview", f"${five['total']:,.2f}")
+            placement = page.locator(".dualalb-placement").first
+            assert placement.inner_text() == "5 tasks: 0 FARGATE + 5 FARGATE_SPOT (100% spot, stack default)"
+
+            order.locator(".dualalb-expand").click()
+            page.locator(".dualalb-own-mix input").first.check()
+            _wait_for_text(page, ".dualalb-placement", "5 tasks: 0 FARGATE + 5 FARGATE_SPOT (100% spot)")
+            assert f"${five['total']:,.2f}" in cost.inner_text()  # opening the mix changed nothing
+
+            handle = page.locator(".dualalb-fargate-weight .noUi-handle").first
+            handle.focus()
+            handle.press("ArrowRight")
+            _wait_for_text(page, ".dualalb-placement", "5 tasks: 3 FARGATE + 2 FARGATE_SPOT (40% spot)")
+            _wait_for_text(page, ".dualalb-diagram-preview", "5 x FARGATE x1, FARGATE_SPOT x1")
+            mixed = _monthly(
+                {
+                    "desired_count": 5,
+                    "capacity": [
+                        {"provider": "FARGATE", "weight": 1},
+                        {"provider": "FARGATE_SPOT", "weight": 1},
+                    ],
+                }
+            )
+            _wait_for_text(page, ".dualalb-cost-preview", f"${mixed['total']:,.2f}")
+            assert "3 + 2" in cost.inner_text() and f"${mixed['order']:,.2f}" in cost.inner_text()
+            order.scroll_into_view_if_needed()
+            page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-after-edit.png"))
+            assert _resource_count(page) == resources_after_notebook
+        except Exception:
+            page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-failed.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_the_executed_notebook_html_shows_the_widgets_with_the_network_blocked(tmp_path):
+    """Notebook 01 run as a batch run is (its designer's last state, its Synth bar full) in an HTML
+    page that draws them with every request beyond the file itself refused."""
+    from playwright.sync_api import sync_playwright
+
+    from dualalb_kit.cost import monthly_cost
+    from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
+
+    if not CHROMIUM.exists():
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+    row = batch.run_one(SAMPLE_PARAMS, NOTEBOOK, tmp_path, {"lint": False})
+    assert row["status"] == "passed", row
+    (html,) = tmp_path.rglob("*.html")
+    refused: list[str] = []
+
+    def offline(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/*", offline)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            page.goto(html.as_uri())
+            page.wait_for_selector(".dualalb-cost-preview :text('Monthly cost')")
+            total = monthly_cost(load_spec(SAMPLE_PARAMS))["usd_month"].sum()
+            assert f"${total:,.2f}" in page.locator(".dualalb-cost-preview").inner_text()
+            assert [box.input_value() for box in page.locator(".dualalb-desired input").all()] == [
+                "2",
+                "2",
+                "2",
+            ]
+            assert "2 x FARGATE_SPOT x1" in page.locator(".dualalb-diagram-preview").inner_text()
+            assert page.locator(".widget-html-content", has_text="✓ Synth done").count() == 1
+            bar = page.locator(".progress-bar-success")
+            assert bar.count() == 1 and bar.first.evaluate("bar => bar.style.width") == "100%"
+            page.locator(".dualalb-task-row").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(DESIGNER_SCREENSHOTS / "offline-notebook-01.png"))
+        finally:
+            browser.close()
+    assert all(not url.startswith("file://") for url in refused)
