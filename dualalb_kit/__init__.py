@@ -23,6 +23,8 @@ _LAZY = {
     "FargateTaskProps": "dualalb_kit.constructs",
     "LoadBalancerAccessibility": "dualalb_kit.constructs",
     "ServiceScalingPolicy": "dualalb_kit.constructs",
+    "ScheduledScaling": "dualalb_kit.constructs",
+    "SpotTerminationHandler": "dualalb_kit.constructs",
     "Route53Options": "dualalb_kit.constructs",
     "WordPress": "dualalb_kit.constructs",
     "DeploymentSpec": "dualalb_kit.spec",

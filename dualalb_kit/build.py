@@ -17,6 +17,7 @@ from .constructs import (
     FargateTaskProps,
     LoadBalancerAccessibility,
     Route53Options,
+    ScheduledScaling,
     ServiceScalingPolicy,
 )
 from .constructs.findings import acknowledge
@@ -137,6 +138,11 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
             min_capacity=task.scaling.min_capacity,
             request_per_target=task.scaling.request_per_target,
             target_cpu_utilization=task.scaling.target_cpu_utilization,
+            target_memory_utilization=task.scaling.target_memory_utilization,
+            scheduled=[
+                ScheduledScaling(cron=a.cron, min_capacity=a.min_capacity, max_capacity=a.max_capacity)
+                for a in task.scaling.scheduled or ()
+            ],
         ),
         capacity_provider_strategy=[
             ecs.CapacityProviderStrategy(capacity_provider=c.provider, base=c.base or None, weight=c.weight)

@@ -108,13 +108,26 @@ class AlbSpec(_Model):
         return [self.cert_arn] if isinstance(self.cert_arn, str) else list(self.cert_arn)
 
 
+class ScheduledScalingSpec(_Model):
+    """New capacity bounds on a schedule: ``cron`` is Application Auto Scaling's six fields in UTC
+    (``"0 8 ? * MON-FRI *"``); ``min_capacity`` and/or ``max_capacity`` (unset: unchanged)."""
+
+    cron: str
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+
+
 class ScalingSpec(_Model):
-    """Target tracking for a service. Defaults: 1-10 tasks, 50% CPU, 1000 requests per target."""
+    """Target tracking for a service. Defaults: 1-10 tasks, 50% CPU, 1000 requests per target;
+    ``target_memory_utilization`` (percent) adds memory tracking and ``scheduled`` lists
+    capacity changes on a schedule (defaults: none)."""
 
     max_capacity: int = 10
     min_capacity: int = 1
     request_per_target: int = 1000
     target_cpu_utilization: float = 50
+    target_memory_utilization: float | None = None
+    scheduled: list[ScheduledScalingSpec] | None = None
 
 
 class CapacitySpec(_Model):

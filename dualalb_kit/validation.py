@@ -95,6 +95,18 @@ def check_services(services: Sequence[ServiceRules]) -> None:
             target_cpu_utilization=scaling.target_cpu_utilization,
             request_per_target=scaling.request_per_target,
         )
+        memory = scaling.target_memory_utilization
+        if memory is not None and not 0 < memory <= 100:
+            raise ValidationError(
+                f"{service.field}.scaling.target_memory_utilization", f"{memory:g} is outside (0, 100]"
+            )
+        for index, action in enumerate(scaling.scheduled or ()):
+            check_scheduled_scaling(
+                f"{service.field}.scaling.scheduled[{index}]",
+                cron=action.cron,
+                min_capacity=action.min_capacity,
+                max_capacity=action.max_capacity,
+            )
         if service.strategy is not None:
             check_capacity_strategy(service.strategy_field, service.strategy)
         check_deployment(
@@ -225,6 +237,29 @@ def check_scaling(
         )
     if request_per_target <= 0:
         raise ValidationError(f"{field}.scaling.request_per_target", f"{request_per_target} must be above 0")
+
+
+def check_scheduled_scaling(
+    field: str, *, cron: str, min_capacity: int | None, max_capacity: int | None
+) -> None:
+    """A scheduled action: Application Auto Scaling's six cron fields (UTC) and new bounds."""
+    parts = cron.split()
+    if len(parts) != 6:
+        raise ValidationError(
+            f"{field}.cron",
+            f"{cron!r} is not six cron fields (minutes hours day-of-month month day-of-week year), "
+            "e.g. '0 8 ? * MON-FRI *'",
+        )
+    if (parts[2] == "?") == (parts[4] == "?"):
+        raise ValidationError(f"{field}.cron", f"{cron!r}: exactly one of day-of-month, day-of-week is '?'")
+    if min_capacity is None and max_capacity is None:
+        raise ValidationError(field, "sets neither min_capacity nor max_capacity")
+    if min_capacity is not None and min_capacity < 0:
+        raise ValidationError(f"{field}.min_capacity", f"{min_capacity} is negative")
+    if max_capacity is not None and max_capacity < 1:
+        raise ValidationError(f"{field}.max_capacity", f"{max_capacity} must be at least 1")
+    if min_capacity is not None and max_capacity is not None and min_capacity > max_capacity:
+        raise ValidationError(f"{field}.min_capacity", f"{min_capacity} is above max_capacity {max_capacity}")
 
 
 def check_deployment(field: str, *, min_healthy_percent: int, max_healthy_percent: int) -> None:

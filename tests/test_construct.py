@@ -19,6 +19,7 @@ from dualalb_kit import (
     FargateTaskProps,
     LoadBalancerAccessibility,
     Route53Options,
+    ScheduledScaling,
     ServiceScalingPolicy,
     ValidationError,
 )
@@ -865,3 +866,40 @@ def test_shared_port_errors_name_both_tasks(accesses, message):
         )
     assert str(caught.value) == message
     assert stack.node.try_find_child("Service") is None
+
+
+def test_memory_tracking_and_scheduled_scaling():
+    stack = make_stack()
+    service_with(
+        stack,
+        scaling_policy=ServiceScalingPolicy(
+            target_memory_utilization=65,
+            scheduled=[ScheduledScaling(cron="30 6 ? * * *", min_capacity=3)],
+        ),
+    )
+    template = Template.from_stack(stack)
+    (target,) = template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget").values()
+    assert target["Properties"]["ScheduledActions"] == [
+        {
+            "ScalableTargetAction": {"MinCapacity": 3},
+            "Schedule": "cron(30 6 ? * * *)",
+            "ScheduledActionName": "Scheduled0",
+        }
+    ]
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": {
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageMemoryUtilization"
+                },
+                "TargetValue": 65,
+            }
+        },
+    )
+    with pytest.raises(ValidationError) as caught:
+        service_with(
+            make_stack(),
+            scaling_policy=ServiceScalingPolicy(scheduled=[ScheduledScaling(cron="bad", max_capacity=2)]),
+        )
+    assert str(caught.value).startswith("tasks[0].scaling.scheduled[0].cron: 'bad' is not six cron fields")

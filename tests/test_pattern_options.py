@@ -146,3 +146,112 @@ def test_params_shared_port_errors_name_both_tasks(first, second, message):
     with pytest.raises(ValidationError) as caught:
         two_on_port_80(first, second)
     assert str(caught.value) == message
+
+
+# -- scaling: memory tracking and scheduled actions -----------------------------------------------
+
+SCALED = {
+    "scaling": {
+        "max_capacity": 12,
+        "target_memory_utilization": 70,
+        "scheduled": [
+            {"cron": "0 7 ? * MON-FRI *", "min_capacity": 4, "max_capacity": 20},
+            {"cron": "0 19 ? * MON-FRI *", "min_capacity": 1},
+        ],
+    }
+}
+
+
+def test_params_memory_tracking_and_scheduled_actions():
+    template = template_of(spec_with(SCALED))
+    (target,) = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert [(a["Schedule"], a["ScalableTargetAction"]) for a in target["ScheduledActions"]] == [
+        ("cron(0 7 ? * MON-FRI *)", {"MinCapacity": 4, "MaxCapacity": 20}),
+        ("cron(0 19 ? * MON-FRI *)", {"MinCapacity": 1}),
+    ]
+    metrics = sorted(
+        (
+            p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+                "PredefinedMetricType"
+            ],
+            p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"],
+        )
+        for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    )
+    assert metrics == [
+        ("ALBRequestCountPerTarget", 1000),
+        ("ECSServiceAverageCPUUtilization", 50),
+        ("ECSServiceAverageMemoryUtilization", 70),
+    ]
+
+
+def test_params_without_scaling_options_have_no_memory_policy_or_schedule():
+    template = template_of(spec_with())
+    (target,) = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert "ScheduledActions" not in target
+    assert len(resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy")) == 2
+
+
+@pytest.mark.parametrize(
+    ("scaling", "message"),
+    [
+        (
+            {"target_memory_utilization": 0},
+            "tasks[0].scaling.target_memory_utilization: 0 is outside (0, 100]",
+        ),
+        (
+            {"scheduled": [{"cron": "0 8 * * 1-5", "min_capacity": 2}]},
+            "tasks[0].scaling.scheduled[0].cron: '0 8 * * 1-5' is not six cron fields "
+            "(minutes hours day-of-month month day-of-week year), e.g. '0 8 ? * MON-FRI *'",
+        ),
+        (
+            {"scheduled": [{"cron": "0 8 * * MON-FRI *", "min_capacity": 2}]},
+            "tasks[0].scaling.scheduled[0].cron: '0 8 * * MON-FRI *': "
+            "exactly one of day-of-month, day-of-week is '?'",
+        ),
+        (
+            {"scheduled": [{"cron": "0 8 ? * MON-FRI *"}]},
+            "tasks[0].scaling.scheduled[0]: sets neither min_capacity nor max_capacity",
+        ),
+        (
+            {"scheduled": [{"cron": "0 8 ? * MON-FRI *", "min_capacity": 5, "max_capacity": 3}]},
+            "tasks[0].scaling.scheduled[0].min_capacity: 5 is above max_capacity 3",
+        ),
+    ],
+    ids=["memory target", "five fields", "no question mark", "no bounds", "min above max"],
+)
+def test_params_scaling_errors_name_the_field(scaling, message):
+    with pytest.raises(ValidationError) as caught:
+        spec_with({"scaling": scaling})
+    assert str(caught.value) == message
+
+
+def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_path):
+    import boto3
+
+    from dualalb_kit.deploy import deploy, destroy
+    from dualalb_kit.synth import synth
+
+    spec = spec_with(SCALED, stack_name="options-scaling")
+    synthesis = synth(spec, tmp_path / "assembly", endpoint_url=sandbox.endpoint_url)
+    deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    autoscaling = boto3.client(
+        "application-autoscaling",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=spec.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    (target,) = autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    actions = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=target["ResourceId"])
+    assert sorted((a["Schedule"], a["ScalableTargetAction"]) for a in actions["ScheduledActions"]) == [
+        ("cron(0 19 ? * MON-FRI *)", {"MinCapacity": 1}),
+        ("cron(0 7 ? * MON-FRI *)", {"MinCapacity": 4, "MaxCapacity": 20}),
+    ]
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=target["ResourceId"])
+    assert sorted(
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        for p in policies["ScalingPolicies"]
+    ) == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"]
+    destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    assert autoscaling.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"] == []

@@ -7,8 +7,15 @@ modules, which a dual-ALB synthesis does not need.
 import importlib
 
 from ..tags import ALB_TAG, SERVICE_TAG
-from .props import FargateTaskProps, LoadBalancerAccessibility, Route53Options, ServiceScalingPolicy
+from .props import (
+    FargateTaskProps,
+    LoadBalancerAccessibility,
+    Route53Options,
+    ScheduledScaling,
+    ServiceScalingPolicy,
+)
 from .service import DualAlbFargateService
+from .spot_termination import SpotTerminationHandler
 
 _LAZY = {"Database": ".database", "WordPress": ".wordpress"}
 
@@ -20,7 +27,9 @@ __all__ = [
     "FargateTaskProps",
     "LoadBalancerAccessibility",
     "Route53Options",
+    "ScheduledScaling",
     "ServiceScalingPolicy",
+    "SpotTerminationHandler",
     "WordPress",
 ]
 

@@ -42,6 +42,22 @@ class LoadBalancerAccessibility:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScheduledScaling:
+    """A scheduled change of a service's capacity bounds.
+
+    :param cron: when, as Application Auto Scaling's six cron fields in UTC (minutes hours
+        day-of-month month day-of-week year; ``?`` in one of the two day fields), e.g.
+        ``"0 8 ? * MON-FRI *"``.
+    :param min_capacity: the new fewest tasks. Default: unchanged.
+    :param max_capacity: the new most tasks. Default: unchanged (at least one of the two is set).
+    """
+
+    cron: str
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServiceScalingPolicy:
     """Target tracking for one service.
 
@@ -49,12 +65,17 @@ class ServiceScalingPolicy:
     :param min_capacity: fewest tasks. Default 1.
     :param request_per_target: ALB requests per target per minute to track. Default 1000.
     :param target_cpu_utilization: average CPU percent to track, in (0, 100]. Default 50.
+    :param target_memory_utilization: average memory percent to track, in (0, 100].
+        Default: no memory tracking.
+    :param scheduled: capacity changes on a schedule. Default: none.
     """
 
     max_capacity: int = 10
     min_capacity: int = 1
     request_per_target: int = 1000
     target_cpu_utilization: float = 50
+    target_memory_utilization: float | None = None
+    scheduled: Sequence[ScheduledScaling] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

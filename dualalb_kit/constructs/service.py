@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import CfnOutput, Duration, Tags, Token
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -365,6 +366,17 @@ class DualAlbFargateService(Construct):
                 f"RequestScaling{index}",
                 requests_per_target=policy.request_per_target,
                 target_group=target_group,
+            )
+        if policy.target_memory_utilization is not None:
+            scaling.scale_on_memory_utilization(
+                "MemoryScaling", target_utilization_percent=policy.target_memory_utilization
+            )
+        for index, action in enumerate(policy.scheduled):
+            scaling.scale_on_schedule(
+                f"Scheduled{index}",
+                schedule=appscaling.Schedule.expression(f"cron({action.cron})"),
+                min_capacity=action.min_capacity,
+                max_capacity=action.max_capacity,
             )
 
     # -- names and outputs ----------------------------------------------------------------------

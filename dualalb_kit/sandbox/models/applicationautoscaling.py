@@ -27,6 +27,7 @@ class ScalableTarget(StandaloneModel, CloudFormationModel):
         self.service_namespace = service_namespace
         self.resource_id = resource_id
         self.scalable_dimension = scalable_dimension
+        self.scheduled_action_names: list[str] = []
 
     @classmethod
     def from_properties(cls, properties: Properties) -> Self:
@@ -52,7 +53,26 @@ class ScalableTarget(StandaloneModel, CloudFormationModel):
             role_arn=properties.get("RoleARN"),
             suspended_state=properties.get("SuspendedState"),
         )
+        target.scheduled_action_names = [
+            target.put_scheduled_action(action, account_id, region_name)
+            for action in properties.get("ScheduledActions", [])
+        ]
         return target
+
+    def put_scheduled_action(self, action: Properties, account_id: str, region_name: str) -> str:
+        """One of the template's ``ScheduledActions`` on this target; its name."""
+        applicationautoscaling_backends[account_id][region_name].put_scheduled_action(
+            service_namespace=self.service_namespace,
+            schedule=action["Schedule"],
+            timezone=action.get("Timezone"),
+            scheduled_action_name=action["ScheduledActionName"],
+            resource_id=self.resource_id,
+            scalable_dimension=self.scalable_dimension,
+            start_time=action.get("StartTime"),
+            end_time=action.get("EndTime"),
+            scalable_target_action=action.get("ScalableTargetAction"),
+        )
+        return action["ScheduledActionName"]
 
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
@@ -60,9 +80,12 @@ class ScalableTarget(StandaloneModel, CloudFormationModel):
         return cls.from_properties(properties).physical_resource_id != original.physical_resource_id
 
     def delete(self, account_id: str, region_name: str) -> None:
-        applicationautoscaling_backends[account_id][region_name].deregister_scalable_target(
-            self.service_namespace, self.resource_id, self.scalable_dimension
-        )
+        backend = applicationautoscaling_backends[account_id][region_name]
+        for name in self.scheduled_action_names:
+            backend.delete_scheduled_action(
+                self.service_namespace, name, self.resource_id, self.scalable_dimension
+            )
+        backend.deregister_scalable_target(self.service_namespace, self.resource_id, self.scalable_dimension)
 
 
 class ScalingPolicy(StandaloneModel, CloudFormationModel):
