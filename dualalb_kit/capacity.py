@@ -17,7 +17,8 @@ point per minute:
   ``base + slope max(0, x - knee)`` (a hinge, least squares weighted by requests, the knee chosen
   among 80 loads evenly spread over the observed range; minutes above 10 % errors are left out).
   The error limit is where it reaches ``slo.max_5xx_per_1k``. If no rise explains the data (R²
-  below 0.5), errors do not limit, unless they are above the SLO anyway.
+  below 0.5), the limit is where the rate goes above the SLO and stays above at every higher load
+  (interpolated), and errors do not limit if the busiest load is within the SLO.
 
 The capacity (``requests_per_task_at_slo``) is the lowest of the three limits, ``limited_by`` names
 it. ``confidence`` is ``high`` only when the busiest observed minute came within half of that
@@ -44,6 +45,8 @@ CAPACITY_COLUMNS = (
     "observed_max_requests_per_task",
     "cpu_per_1k_requests",
     "idle_cpu_percent",
+    "p99_at_no_load_ms",
+    "saturation_requests_per_task",
     "fit_r2",
     "confidence",
     "note",
@@ -54,7 +57,9 @@ POINT_COLUMNS = ("requests_per_task", "requests", "p99_ms", "cpu_percent", "erro
 """What :func:`capacity_from_points` reads: one row per minute (or load-test step)."""
 
 MIN_POINTS = 10
-"""Fewer busy minutes than this and no curve is fitted."""
+"""Fewer busy minutes (or load-test steps) than this and no curve is fitted."""
+MIN_POINTS_PAST_KNEE = 3
+"""The error fit's knee leaves at least this many points on its rising side."""
 SATURATED_CPU = 95.0
 """CPU (%) above which a task is saturated and the minute is left out of the linear CPU fit."""
 FAILING_PER_1K = 100.0
@@ -138,7 +143,8 @@ def fit_capacity(metrics: pd.DataFrame, slo: SLO | None = None) -> pd.DataFrame:
     first SLO limit is reached; NaN when the data cannot tell); ``limited_by`` (``latency``,
     ``cpu``, ``errors``, or None); ``observed_max_requests_per_task``; ``cpu_per_1k_requests``
     (CPU percentage points per 1,000 requests per minute per task, the slope of the CPU fit);
-    ``idle_cpu_percent`` (the CPU fit at no load, its intercept);
+    ``idle_cpu_percent`` (the CPU fit at no load, its intercept); ``p99_at_no_load_ms`` and
+    ``saturation_requests_per_task`` (the latency curve's p0 and x_sat: p99 = p0 / (1 - x / x_sat));
     ``fit_r2`` (of the fit that set the capacity); ``confidence`` (``high``/``low``,
     see the module docstring); ``note`` (why, in words). The model is in the module docstring.
     """
@@ -174,13 +180,16 @@ def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
     points = points[points["requests_per_task"] > 0]
     observed_max = float(points["requests_per_task"].max()) if len(points) else math.nan
     cpu, (intercept, slope) = _cpu_limit(points, slo.max_cpu)
-    limits = {"latency": _latency_limit(points, slo.p99_ms), "cpu": cpu, "errors": _error_limit(points, slo)}
+    latency, (p99_at_no_load, saturation) = _latency_limit(points, slo.p99_ms)
+    limits = {"latency": latency, "cpu": cpu, "errors": _error_limit(points, slo)}
     row = {
         "requests_per_task_at_slo": math.nan,
         "limited_by": None,
         "observed_max_requests_per_task": observed_max,
         "cpu_per_1k_requests": slope * 1000.0,
         "idle_cpu_percent": intercept,
+        "p99_at_no_load_ms": p99_at_no_load,
+        "saturation_requests_per_task": saturation,
         "fit_r2": math.nan,
         "confidence": "low",
         "note": "",
@@ -198,7 +207,9 @@ def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
     reached = observed_max / limit.at
     fits = math.isnan(limit.r2) or limit.r2 >= MIN_R2
     confidence = "high" if reached >= 0.5 and fits else "low"
-    note = f"{name} limit at {limit.at:,.0f} requests/min per task; busiest minute at {reached:.0%} of it"
+    note = (
+        f"{name} limit at {limit.at:,.0f} requests/min per task; the highest load seen is {reached:.0%} of it"
+    )
     if confidence == "low":
         note += (
             f" (fit R² {limit.r2:.2f} below {MIN_R2})"
@@ -244,21 +255,23 @@ def _cpu_limit(points: pd.DataFrame, max_cpu: float) -> tuple[_Limit, tuple[floa
     return _Limit((max_cpu - intercept) / slope, r2), (intercept, slope)
 
 
-def _latency_limit(points: pd.DataFrame, p99_ms: float) -> _Limit:
-    """Where the queueing curve fitted to p99 reaches ``p99_ms``."""
+def _latency_limit(points: pd.DataFrame, p99_ms: float) -> tuple[_Limit, tuple[float, float]]:
+    """Where the queueing curve fitted to p99 reaches ``p99_ms``, and the curve: (p0 in ms, x_sat)."""
     rows = points[points["p99_ms"].notna() & (points["p99_ms"] > 0)]
     near = rows[rows["p99_ms"] <= 2 * p99_ms]
     if len(near) >= MIN_POINTS:
         rows = near
     x, y = rows["requests_per_task"].to_numpy(float), 1.0 / rows["p99_ms"].to_numpy(float)
     if not _enough(x):
-        return _Limit(math.nan, note="too few minutes with latency data to fit p99 against load")
+        note = "too few minutes with latency data to fit p99 against load"
+        return _Limit(math.nan, note=note), (math.nan, math.nan)
     intercept, slope, r2 = _line(x, y)
+    curve = (1.0 / intercept if intercept > 0 else math.nan, intercept / -slope if slope < 0 else math.inf)
     if intercept <= 1.0 / p99_ms:
-        return _Limit(0.0, r2, f"p99 is above {p99_ms:g} ms even without load")
+        return _Limit(0.0, r2, f"p99 is above {p99_ms:g} ms even without load"), curve
     if slope >= 0:
-        return _Limit(math.inf, r2, "p99 does not rise with load")
-    return _Limit((intercept - 1.0 / p99_ms) / -slope, r2)
+        return _Limit(math.inf, r2, "p99 does not rise with load"), curve
+    return _Limit((intercept - 1.0 / p99_ms) / -slope, r2), curve
 
 
 def _error_limit(points: pd.DataFrame, slo: SLO) -> _Limit:
@@ -273,16 +286,28 @@ def _error_limit(points: pd.DataFrame, slo: SLO) -> _Limit:
     weight = rows["requests"].to_numpy(float)
     if len(x) < MIN_POINTS:
         return _Limit(math.nan, note="too few minutes with error data")
-    mean = float(np.average(rate, weights=weight))
     hinge = _hinge(x, rate, weight)
-    if hinge is None or hinge[2] <= 0 or hinge[3] < MIN_R2:
-        if mean > slo.max_5xx_per_1k:
-            return _Limit(0.0, note=f"5xx are above {slo.max_5xx_per_1k:g} per 1,000 requests at every load")
+    if hinge is not None and hinge[2] > 0 and hinge[3] >= MIN_R2:
+        knee, base, slope, r2 = hinge
+        if base >= slo.max_5xx_per_1k:
+            return _Limit(0.0, r2, f"5xx are at {base:.2g} per 1,000 requests even at low load")
+        return _Limit(knee + (slo.max_5xx_per_1k - base) / slope, r2)
+    return _error_crossing(x, rate, slo.max_5xx_per_1k)
+
+
+def _error_crossing(x: np.ndarray, rate: np.ndarray, limit: float) -> _Limit:
+    """Without a fitted rise: where the rate goes above ``limit`` and stays above at every higher
+    load (interpolated between the two loads around it); never, if the busiest load is within it."""
+    order = np.argsort(x)
+    x, above = x[order], rate[order] > limit
+    if not above[-1]:
         return _Limit(math.inf)
-    knee, base, slope, r2 = hinge
-    if base >= slo.max_5xx_per_1k:
-        return _Limit(0.0, r2, f"5xx are at {base:.2g} per 1,000 requests even at low load")
-    return _Limit(knee + (slo.max_5xx_per_1k - base) / slope, r2)
+    first = len(above) - int(np.argmin(above[::-1])) if not above.all() else 0
+    if first == 0:
+        return _Limit(0.0, note=f"5xx are above {limit:g} per 1,000 requests at every load")
+    below, over = first - 1, first
+    share = (limit - rate[order][below]) / (rate[order][over] - rate[order][below])
+    return _Limit(float(x[below] + share * (x[over] - x[below])))
 
 
 def _hinge(x: np.ndarray, rate: np.ndarray, weight: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -294,7 +319,7 @@ def _hinge(x: np.ndarray, rate: np.ndarray, weight: np.ndarray) -> tuple[float, 
     total = float(np.average((rate - np.average(rate, weights=weight)) ** 2, weights=weight))
     for knee in np.linspace(x.min(), x.max(), 80)[:-1]:
         past = np.maximum(x - knee, 0.0)
-        if (past > 0).sum() < MIN_POINTS:
+        if (past > 0).sum() < MIN_POINTS_PAST_KNEE:
             continue
         design = np.stack([np.ones_like(x), past], axis=1) * np.sqrt(weight)[:, None]
         (base, slope), *_ = np.linalg.lstsq(design, rate * np.sqrt(weight), rcond=None)

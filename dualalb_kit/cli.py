@@ -6,10 +6,14 @@ Exit codes: 0 success, 1 a failed run (deploy, batch), 2 bad input or a missing 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shlex
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +37,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    args.command_line = argv
     try:
-        return args.run(args)
+        with _sigterm_as_interrupt():
+            return args.run(args)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a command as Ctrl-C does (a deploy stops the CDK CLI and says where it left off)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,7 +147,11 @@ def _parser() -> argparse.ArgumentParser:
         ),
     }
     for command in windowed.values():
-        command.add_argument("stack_name", help="the deployed stack")
+        command.add_argument(
+            "stack_name",
+            metavar="STACK",
+            help="the deployed stack's name, or its params file (whose stack_name and region are used)",
+        )
         command.add_argument("--start", help="UTC start, ISO 8601 (default: --hours before --end)")
         command.add_argument("--end", help="UTC end, ISO 8601 (default: the last full hour)")
         command.add_argument(
@@ -384,7 +411,7 @@ def _target_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     """Exit 2 when the target is not usable (nothing changed), 1 when the CLI run failed."""
 
     def guarded(args: argparse.Namespace) -> int:
-        from .deploy import DeployError, TargetError
+        from .deploy import DeployError, DeployInterrupted, TargetError
 
         try:
             return run(args)
@@ -394,8 +421,23 @@ def _target_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpar
         except DeployError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        except DeployInterrupted as exc:
+            print(f"interrupted: {exc}", file=sys.stderr)
+            print(
+                f"next: {_next_step(args, exc.stack_status)} (CDK CLI log: {exc.log_path})", file=sys.stderr
+            )
+            return 130
 
     return guarded
+
+
+def _next_step(args: argparse.Namespace, stack_status: str | None) -> str:
+    """The command to run after an interrupted run: the same one, once CloudFormation settled."""
+    command = shlex.join(["dualalb-kit", *args.command_line])
+    settling = stack_status is not None and stack_status.endswith("_IN_PROGRESS")
+    if settling and stack_status != "REVIEW_IN_PROGRESS":
+        return f"once the stack settles, run `{command}` again"
+    return f"run `{command}` again"
 
 
 def _spec_and_target(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -478,12 +520,21 @@ def _stack_target(args: argparse.Namespace) -> Any:
     return target
 
 
+def _stack_from_params(args: argparse.Namespace) -> None:
+    """When STACK is a params file (``.yaml``/``.yml``), use its stack name, and its region unless
+    ``--region`` is given."""
+    if Path(args.stack_name).suffix in (".yaml", ".yml"):
+        spec = _load_spec(Path(args.stack_name))
+        args.stack_name, args.region = spec.stack_name, args.region or spec.region
+
+
 @_target_errors
 def _traffic(args: argparse.Namespace) -> int:
     from .metrics import time_window
     from .target import Target
     from .traffic import LoadProfile, generate_traffic
 
+    _stack_from_params(args)
     start, end = time_window(args.start, args.end, hours=args.hours)
     target = Target.sandbox(args.endpoint_url, args.region)  # synthetic data: a sandbox only
     profile = LoadProfile(seed=args.seed, base_rate=args.base_rate)
@@ -495,6 +546,7 @@ def _traffic(args: argparse.Namespace) -> int:
 def _metrics(args: argparse.Namespace) -> int:
     from .metrics import load_metrics, time_window
 
+    _stack_from_params(args)
     start, end = time_window(args.start, args.end, hours=args.hours)
     frame = load_metrics(args.stack_name, start, end, args.period, target=_stack_target(args))
     if frame.attrs.get("synthetic"):
@@ -540,7 +592,7 @@ def _recommend(args: argparse.Namespace) -> int:
         print(f"{row.service}: {row.why}")
         for action in row.scheduled_actions:
             bounds = f"min {action['min_capacity']}, max {action['max_capacity']}"
-            print(f"  scheduled {action['schedule']}: {bounds}")
+            print(f"  scheduled cron({action['cron']}): {bounds}")
         if row.scheduled_actions:
             saving = row.scheduled_saving_per_month_usd
             print(f"  (the schedule saves ${saving:,.2f}/month against a raised minimum all day)")

@@ -1,10 +1,10 @@
 """``make demo``: the whole loop offline, through the notebooks, into ``out/``.
 
-Synth -> deploy -> synthetic traffic -> metrics -> scaling analysis -> destroy, for
-``params/sample.yaml``, against the local sandbox (the one in ``DUALALB_SANDBOX_URL`` if it
-answers, else one started here and stopped at the end). Each notebook is executed with
-papermill and rendered to HTML; ``out/report.html`` gathers the deployed outputs, the metrics
-plots and the simulation tables.
+Synth -> deploy -> a week of synthetic traffic -> metrics -> capacity per task -> recommended
+scaling -> destroy, for ``params/sample.yaml``, against the local sandbox (the one in
+``DUALALB_SANDBOX_URL`` if it answers, else one started here and stopped at the end). Each notebook is executed with
+papermill and rendered to HTML; ``out/report.html`` gathers the design (diagram, resources,
+findings), the deployed outputs, the metrics per service, the capacity curves and the recommendation.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from .report import Step, write_report
 from .spec import SAMPLE_PARAMS
 
 STEPS = (
-    ("1 · design and synth", "01_design_and_synth.ipynb", {}),
+    ("1 · design and synth", "01_design_and_synth.ipynb", {"artifacts_dir": None}),
     ("2 · deploy to the sandbox", "02_deploy.ipynb", {"destroy_at_end": False}),
     (
-        "3 · synthetic traffic, metrics, scaling analysis, destroy",
+        "3 · a week of synthetic traffic, capacity per task, recommendations, destroy",
         "03_scaling_analysis.ipynb",
         {"deploy_if_missing": False, "destroy_at_end": True, "artifacts_dir": None},
     ),

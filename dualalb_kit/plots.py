@@ -10,6 +10,7 @@ the title of every figure.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -114,6 +115,116 @@ def plot_cost(comparison: pd.DataFrame) -> Figure:
     taken = comparison.attrs.get("pricing_taken")
     subtitle = f" ({where}, prices of {taken})" if where and taken else ""
     figure.suptitle(f"Cost per capacity-provider mix{subtitle}")
+    return figure
+
+
+RESAMPLE = "10min"
+"""Small multiples over a week draw 10-minute values: per-minute lines would be a solid band."""
+
+
+def service_colors(services: Sequence[str]) -> dict[str, str]:
+    """One colour per service, the same in every figure of a report (sorted names, tab10 order)."""
+    palette = [f"C{index}" for index in range(10)]
+    return {name: palette[index % 10] for index, name in enumerate(sorted(services))}
+
+
+def plot_service_metrics(metrics: pd.DataFrame, services: Sequence[str] | None = None) -> Figure:
+    """Small multiples: one column per service, one row per measure, 10-minute values, UTC.
+
+    Rows: requests per minute (all ALBs), p99 target response time (ms, the higher of the service's
+    ALBs), target 5xx per 1,000 requests (a rate, zero drawn as zero), CPU (%), running tasks. Rows
+    share their y axis so services compare at a glance; each service keeps its colour
+    (:func:`service_colors`).
+    """
+    from .capacity import service_points
+
+    chosen = _services(metrics["service"], services)
+    points = service_points(metrics[metrics["service"].isin(chosen)])
+    colors = service_colors(_services(metrics["service"], None))
+    measures = (
+        ("requests", "requests / minute", "mean"),
+        ("p99_ms", "p99 response time (ms)", "max"),
+        ("errors_per_1k", "5xx per 1,000 requests", None),
+        ("cpu_percent", "CPU (%)", "mean"),
+        ("tasks", "running tasks", "mean"),
+    )
+    figure = Figure(figsize=(3.6 * len(chosen) + 1.2, 9.5), layout="constrained")
+    grid = figure.subplots(len(measures), len(chosen), sharex=True, sharey="row", squeeze=False)
+    for column, service in enumerate(chosen):
+        rows = points[points["service"] == service].set_index("timestamp")
+        bins = rows.assign(errors=rows["errors_per_1k"] * rows["requests"] / 1000).resample(RESAMPLE)
+        sums = bins[["requests", "errors"]].sum()
+        errors = sums["errors"] / sums["requests"].where(sums["requests"] > 0) * 1000
+        for row, (name, label, how) in enumerate(measures):
+            axes = grid[row, column]
+            values = errors if how is None else getattr(bins[name], how)()
+            axes.plot(_times(values.index), values.to_numpy(dtype=float), color=colors[service], linewidth=1)
+            axes.set_ylim(bottom=0)
+            if column == 0:
+                axes.set_ylabel(label)
+            if row == 0:
+                axes.set_title(service, color=colors[service])
+        _time_axis(grid[-1, column])
+    figure.suptitle(_title("Per service, 10-minute values", metrics.attrs.get("synthetic", False)))
+    return figure
+
+
+def plot_capacity(metrics: pd.DataFrame, capacity: pd.DataFrame, slo: Any) -> Figure:
+    """What one task serves: p99 and CPU against requests per minute per task, per service.
+
+    One column per service of ``capacity`` (a :func:`dualalb_kit.capacity.fit_capacity` frame),
+    its minutes as dots in the service's colour, the fitted curves (the queueing curve for p99, the
+    line for CPU), the SLO's limits (dashed) and the fitted capacity (a vertical line, labelled with
+    what limits it and the confidence).
+    """
+    from .capacity import service_points
+
+    points = service_points(metrics)
+    colors = service_colors(_services(metrics["service"], None))
+    rows = capacity.to_dict("records")
+    figure = Figure(figsize=(3.8 * len(rows) + 1.2, 6.5), layout="constrained")
+    grid = figure.subplots(2, len(rows), squeeze=False, sharey="row")
+    for column, fit in enumerate(rows):
+        service, color = fit["service"], colors.get(fit["service"], "C0")
+        mine = points[points["service"] == service]
+        at_slo = fit["requests_per_task_at_slo"]
+        reach = np.nanmax([mine["requests_per_task"].max() if len(mine) else np.nan, at_slo, 1.0]) * 1.1
+        x = np.linspace(0, reach, 200)
+        latency_axes, cpu_axes = grid[0, column], grid[1, column]
+        latency_axes.scatter(mine["requests_per_task"], mine["p99_ms"], s=2, alpha=0.25, color=color)
+        with np.errstate(all="ignore"):
+            curve = fit["p99_at_no_load_ms"] / (1 - x / fit["saturation_requests_per_task"])
+        curve = np.where((curve > 0) & np.isfinite(curve), curve, np.nan)
+        latency_axes.plot(x, curve, color="black", linewidth=1, label="fitted queueing curve")
+        latency_axes.axhline(
+            slo.p99_ms, color="tab:red", linestyle="--", linewidth=1, label=f"SLO {slo.p99_ms:g} ms"
+        )
+        latency_axes.set_ylim(0, slo.p99_ms * 2.5)
+        cpu_axes.scatter(mine["requests_per_task"], mine["cpu_percent"], s=2, alpha=0.25, color=color)
+        cpu_axes.plot(
+            x,
+            fit["idle_cpu_percent"] + fit["cpu_per_1k_requests"] * x / 1000,
+            color="black",
+            linewidth=1,
+            label="fitted line",
+        )
+        cpu_axes.axhline(
+            slo.max_cpu, color="tab:red", linestyle="--", linewidth=1, label=f"SLO {slo.max_cpu:g} %"
+        )
+        cpu_axes.set_ylim(0, 105)
+        for axes in (latency_axes, cpu_axes):
+            if np.isfinite(at_slo):
+                axes.axvline(
+                    at_slo, color=color, linewidth=1.5, label=f"capacity {at_slo:,.0f} ({fit['limited_by']})"
+                )
+            axes.set_xlim(0, reach)
+            axes.legend(loc="upper left", fontsize="x-small")
+        latency_axes.set_title(f"{service} ({fit['confidence']} confidence)", color=color)
+        cpu_axes.set_xlabel("requests / minute per task")
+        if column == 0:
+            latency_axes.set_ylabel("p99 response time (ms)")
+            cpu_axes.set_ylabel("CPU (%)")
+    figure.suptitle(_title("Capacity per task", metrics.attrs.get("synthetic", False)))
     return figure
 
 

@@ -33,17 +33,26 @@ th { background: #f2f2f2; }
 img { max-width: 100%; border: 1px solid #ddd; margin-bottom: 1em; }
 """
 
-TABLE_TITLES = {
+TITLES = {
+    "diagram": "ALB → listener → service",
+    "resource_counts": "Resources by type",
+    "nag_findings": "cdk-nag findings (unacknowledged)",
+    "lint_findings": "cfn-lint findings",
+    "metrics": "Metrics per service",
+    "capacity_curves": "Capacity per task: p99 and CPU against load",
+    "capacity": "Capacity per task within the SLO",
+    "recommendation": "Recommended scaling per service",
+    "reasons": "Why",
+    "changes": "Changes to the params file",
+    "schedule": "Scheduled capacity actions (cron, UTC)",
+    "tasks": "Tasks under the current policy (replayed)",
     "current_policy": "Target tracking under the current policy (per service)",
-    "simulation": "What-if simulation: request_per_target × max_capacity",
-    "spot_mixes": "Cost per spot mix (current policy)",
-    "recommendation": "Recommendation",
-}
-FIGURE_TITLES = {
-    "load": "Load, latency and errors",
-    "tasks": "Simulated task count",
     "cost": "Cost per spot mix",
+    "spot_mixes": "Cost per spot mix (current policy)",
+    "simulation": "What-if simulation: request_per_target × max_capacity (all services)",
+    "load": "Load, latency and errors",
 }
+"""Each artifact's heading; the report shows a step's artifacts in this order (others after)."""
 
 
 @dataclass(frozen=True)
@@ -66,23 +75,31 @@ def write_artifacts(
     figures: Mapping[str, Figure],
     tables: Mapping[str, pd.DataFrame],
     *,
+    svgs: Mapping[str, str] | None = None,
     dpi: int = 90,
 ) -> dict[str, list[str]]:
-    """Write each figure as ``<folder>/<name>.png`` and each table as ``<name>.html`` for the report.
+    """Write each figure as ``<folder>/<name>.png``, each table as ``<name>.html`` and each SVG
+    text (such as ``Diagram.svg``) as ``<name>.svg`` for the report.
 
     ``folder`` is created if missing. A table's named index levels become its first columns (an
-    unnamed index is dropped). Returns the file names written, ``{"figures": [...], "tables": [...]}``,
-    which is what :func:`write_report` reads from a notebook's JSON summary. ``dpi`` defaults to 90.
+    unnamed index is dropped). Returns the file names written, ``{"figures": [...], "tables": [...]}``
+    (SVGs count as figures), which is what :func:`write_report` reads from a notebook's JSON
+    summary. ``dpi`` defaults to 90.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, figure in figures.items():
         figure.savefig(folder / f"{name}.png", dpi=dpi)
+    for name, svg in (svgs or {}).items():
+        (folder / f"{name}.svg").write_text(svg)
     for name, table in tables.items():
         named_index = any(level is not None for level in table.index.names)
         flat = table.reset_index() if named_index else table
         (folder / f"{name}.html").write_text(flat.to_html(index=False, border=0))
-    return {"figures": [f"{name}.png" for name in figures], "tables": [f"{name}.html" for name in tables]}
+    return {
+        "figures": [f"{name}.svg" for name in svgs or {}] + [f"{name}.png" for name in figures],
+        "tables": [f"{name}.html" for name in tables],
+    }
 
 
 def write_summary(results_path: str | Path | None, summary: Mapping[str, Any]) -> None:
@@ -95,33 +112,38 @@ def write_summary(results_path: str | Path | None, summary: Mapping[str, Any]) -
 
 
 def write_report(path: str | Path, steps: Sequence[Step], artifacts_dir: str | Path) -> Path:
-    """Write the report to ``path``; links to the executed notebooks are relative to it."""
+    """Write the report to ``path``: the steps, then each step's section (its stack outputs and
+    the figures and tables it left in ``artifacts_dir``, in :data:`TITLES` order); links to the
+    executed notebooks are relative to ``path``."""
     path = Path(path)
     artifacts = Path(artifacts_dir)
-    outputs = next((step.results["stack_outputs"] for step in steps if "stack_outputs" in step.results), {})
-    analysis = next((step.results for step in steps if "figures" in step.results), {})
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>dualalb-kit walkthrough</title>",
         f"<style>{_STYLE}</style></head><body><h1>dualalb-kit walkthrough</h1>",
         "<h2>Steps</h2>",
         _steps_table(steps, path.parent),
-        "<h2>Deployed stack outputs</h2>",
-        _frame(pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])),
     ]
-    if analysis:
-        start, end = analysis.get("window", ["?", "?"])
-        parts.append(f"<h2>Metrics</h2><p>Window {escape(start)} → {escape(end)} (UTC).</p>")
-        if analysis.get("synthetic"):
+    for step in steps:
+        results = step.results
+        parts.append(f"<h2>{escape(step.title)}</h2>")
+        if "stack_outputs" in results:
+            outputs = pd.DataFrame(sorted(results["stack_outputs"].items()), columns=["output", "value"])
+            parts.append(f"<h3>Deployed stack outputs</h3>{_frame(outputs)}")
+        if "window" in results:
+            start, end = results["window"]
+            parts.append(f"<p>Metrics window {escape(start)} → {escape(end)} (UTC).</p>")
+        if results.get("synthetic"):
             parts.append(
                 "<p class='synthetic'><b>Synthetic traffic</b>: the sandbox's traffic generator made these "
                 "metrics; they show the method, not a real workload.</p>"
             )
-        for name in analysis.get("figures", []):
+        names = results.get("figures", []) + results.get("tables", [])
+        order = list(TITLES)
+        for name in sorted(
+            names, key=lambda item: order.index(Path(item).stem) if Path(item).stem in order else len(order)
+        ):
             stem = Path(name).stem
-            parts.append(f"<h3>{escape(FIGURE_TITLES.get(stem, stem))}</h3>{_image(artifacts / name)}")
-        for name in analysis.get("tables", []):
-            stem = Path(name).stem
-            parts.append(f"<h3>{escape(TABLE_TITLES.get(stem, stem))}</h3>{(artifacts / name).read_text()}")
+            parts.append(f"<h3>{escape(TITLES.get(stem, stem))}</h3>{_artifact(artifacts / name)}")
     parts.append("</body></html>")
     path.write_text("\n".join(parts))
     return path
@@ -153,6 +175,9 @@ def _frame(frame: pd.DataFrame) -> str:
     return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0)
 
 
-def _image(path: Path) -> str:
-    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"<img alt='{escape(path.stem)}' src='data:image/png;base64,{encoded}'/>"
+def _artifact(path: Path) -> str:
+    """A written artifact for the page: tables and SVGs inline, PNGs embedded as data URLs."""
+    if path.suffix == ".png":
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"<img alt='{escape(path.stem)}' src='data:image/png;base64,{encoded}'/>"
+    return path.read_text()

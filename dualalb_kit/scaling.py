@@ -770,7 +770,8 @@ def recommend_policies(
 
     ``metrics``: a ``load_metrics`` frame (1-minute periods); ``spec``: the deployed
     DeploymentSpec (its policies, sizes, capacity mixes and region); ``slo``: a
-    :class:`dualalb_kit.capacity.SLO` (default ``SLO()``); ``capacity``: rows with
+    :class:`dualalb_kit.capacity.SLO` (default ``SLO()``); ``capacity``: rows with at least
+    ``service``, ``requests_per_task_at_slo``, ``limited_by`` and ``confidence`` of
     ``dualalb_kit.capacity.CAPACITY_COLUMNS`` (a load test's) that replace the fitted capacity of
     their services (default: :func:`dualalb_kit.capacity.fit_capacity` on ``metrics``).
 
@@ -797,7 +798,7 @@ def recommend_policies(
     hours at the window's average, priced with the service's capacity mix and region), then
     ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
     ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
-    (replayed), ``scheduled_actions`` (a list of ``schedule`` (cron, UTC), ``min_capacity``,
+    (replayed), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
     ``max_capacity`` where the load has a daily or weekly pattern, see :func:`_scheduled_actions`)
     and ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
     """
@@ -810,13 +811,10 @@ def recommend_policies(
         raise ValidationError("growth", f"{growth} is negative")
     known = fit_capacity(metrics, slo).set_index("service")
     if capacity is not None:
-        missing = (
-            set(CAPACITY_COLUMNS)
-            - {"note", "cpu_per_1k_requests", "idle_cpu_percent"}
-            - set(capacity.columns)
-        )
+        missing = {"service", "requests_per_task_at_slo", "limited_by", "confidence"} - set(capacity.columns)
         if missing:
             raise ValidationError("capacity", f"missing columns: {', '.join(sorted(missing))}")
+        capacity = capacity.reindex(columns=list(CAPACITY_COLUMNS))
         known = pd.concat([known.drop(capacity["service"], errors="ignore"), capacity.set_index("service")])
     tasks = {task.name: task for task in spec.tasks}
     services = [s for s in _extract_series(metrics)[1] if s in tasks]
@@ -979,7 +977,8 @@ def _scheduled_actions(
     One action an hour before the longest run of busy hours raises ``min_capacity`` to what those
     hours always need (the ramp is then served before target tracking reacts), another at its end
     lowers it back. The saving is against keeping that raised minimum all day, the static way to
-    get the same protection. Returns (actions: ``schedule`` (cron, UTC), ``min_capacity``,
+    get the same protection. Returns (actions: ``cron`` (Application Auto Scaling's six fields,
+    UTC), ``min_capacity``,
     ``max_capacity``; USD per month saved).
     """
     minutes = len(outcome.counts)
@@ -1004,12 +1003,12 @@ def _scheduled_actions(
         rise, fall = (first - 1) % 24, (first + length) % 24
         actions += [
             {
-                "schedule": f"cron(0 {rise} ? * {days} *)",
+                "cron": f"0 {rise} ? * {days} *",
                 "min_capacity": raised,
                 "max_capacity": policy["max_capacity"],
             },
             {
-                "schedule": f"cron(0 {fall} ? * {days} *)",
+                "cron": f"0 {fall} ? * {days} *",
                 "min_capacity": base,
                 "max_capacity": policy["max_capacity"],
             },

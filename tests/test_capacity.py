@@ -200,9 +200,9 @@ def test_recommendation_rejects_a_bad_headroom():
 def test_weekly_pattern_gets_weekday_and_weekend_schedules_that_save():
     rows = recommend_policies(week_of(1, 50, 60), SPEC).set_index("service")
     actions = rows.at["api", "scheduled_actions"]
-    schedules = [action["schedule"] for action in actions]
+    schedules = [action["cron"] for action in actions]
     # the profile peaks at 14:00 UTC and weekends carry 60 %: one raise and one fall per day type
-    assert [s.rsplit(" ", 2)[1] for s in schedules] == ["MON-FRI", "MON-FRI", "SAT-SUN", "SAT-SUN"]
+    assert [s.split(" ")[4] for s in schedules] == ["MON-FRI", "MON-FRI", "SAT-SUN", "SAT-SUN"]
     raise_hour, fall_hour = (int(s.split(" ")[1]) for s in schedules[:2])
     assert raise_hour < 14 < fall_hour
     assert actions[0]["min_capacity"] > rows.at["api", "min_capacity"] == actions[1]["min_capacity"]
@@ -228,8 +228,15 @@ def test_apply_recommendations_changes_only_the_scaling_values():
         for name in ("request_per_target", "target_cpu_utilization", "min_capacity", "max_capacity"):
             assert getattr(task.scaling, name) == rows.at[task.name, name], (task.name, name)
         assert task.model_dump(exclude={"scaling"}) == SPEC.tasks[index].model_dump(exclude={"scaling"})
+        assert [action.model_dump() for action in task.scaling.scheduled] == rows.at[
+            task.name, "scheduled_actions"
+        ]
     changes = changed_values(SPEC, updated)
-    assert set(changes["field"].str.rsplit(".", n=1).str[0]) == {"tasks[0].scaling", "tasks[1].scaling"}
+    assert set(changes["field"].str.split(".").str[:2].str.join(".")) == {
+        "tasks[0].scaling",
+        "tasks[1].scaling",
+    }
+    assert "tasks[1].scaling.scheduled[0].cron" in set(changes["field"])
     web_target = changes.set_index("field").loc["tasks[0].scaling.request_per_target"]
     assert web_target.tolist() == [1000, rows.at["web", "request_per_target"]]
     with pytest.raises(ValidationError, match="recommendations.service: 'cart' is not a task"):
