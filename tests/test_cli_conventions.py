@@ -180,3 +180,36 @@ def test_shell_completion(tmp_path, line, expected):
     result = subprocess.run([str(Path(sys.executable).parent / "dualalb-kit")], env=environment, check=False)
     assert result.returncode == 0
     assert answers.read_text().split("\v") == [word + " " * (len(expected) == 1) for word in expected]
+
+
+@pytest.mark.sandbox
+def test_deploy_diff_and_metrics_json_and_a_params_file_for_traffic_and_metrics(sandbox, tmp_path):
+    import yaml
+
+    data = yaml.safe_load((ROOT / "params" / "internal-only.yaml").read_text())
+    data["stack_name"] = "cli-json"
+    params = tmp_path / "cli-json.yaml"
+    params.write_text(yaml.safe_dump(data))
+    url = ["--endpoint-url", sandbox.endpoint_url]
+
+    deployed = dualalb_kit_cli("deploy", str(params), *url, "--no-progress", "--json")
+    assert deployed.returncode == 0, deployed.stderr
+    document = json.loads(deployed.stdout)
+    assert document["stack_name"] == "cli-json"
+    assert document["outputs"]["InternalEndpointPrivate"] == "http://backoffice.corp.internal"
+    diff = dualalb_kit_cli("diff", str(params), *url, "--json")
+    assert (diff.returncode, json.loads(diff.stdout)) == (0, [])
+
+    window = ["--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T01:00:00Z", *url]
+    traffic = dualalb_kit_cli("traffic", str(params), *window, "--seed", "3")
+    assert traffic.returncode == 0, traffic.stderr
+    assert traffic.stdout.startswith(
+        "SYNTHETIC traffic for cli-json, 2026-01-05 00:00 to 2026-01-05 01:00 UTC"
+    )
+    metrics = dualalb_kit_cli("metrics", str(params), *window, "--json")
+    assert metrics.returncode == 0, metrics.stderr
+    rows = json.loads(metrics.stdout)
+    assert set(rows[0]) == {"timestamp", "service", "alb", "metric", "stat", "value"}
+    requests = [r for r in rows if r["metric"] == "RequestCount" and r["stat"] == "Sum"]
+    assert {r["service"] for r in requests} == {"ledger", "reports"} and len(requests) == 2 * 60
+    assert requests[0]["timestamp"] == "2026-01-05T00:00:00.000Z"
