@@ -109,7 +109,8 @@ def plot_cost(comparison: pd.DataFrame) -> Figure:
             va="bottom",
         )
     axes.set_ylim(0, float(np.nanmax(comparison["cost"])) * 1.25 or 1.0)
-    axes.set_ylabel("cost (USD)")
+    hours = comparison.attrs.get("window_hours")
+    axes.set_ylabel(f"cost over {hours / 24:.3g} days (USD)" if hours else "cost over the window (USD)")
     axes.legend(loc="upper right")
     where = comparison.attrs.get("region")
     taken = comparison.attrs.get("pricing_taken")

@@ -163,8 +163,9 @@ class SimulationResult:
         is replaced by each mix) with :func:`dualalb_kit.cost.compare_mixes` (``mixes`` default:
         ``STANDARD_MIXES``), then the services are summed. Columns as there: ``mix``,
         ``on_demand_tasks``, ``spot_tasks`` (mean running), ``on_demand_task_hours``,
-        ``spot_task_hours``, ``on_demand_cost``, ``spot_cost``, ``cost`` (USD), ``saving`` (fraction
-        of the all-on-demand cost of all services saved).
+        ``spot_task_hours``, ``on_demand_cost``, ``spot_cost``, ``cost`` (USD over the window),
+        ``saving`` (fraction of the all-on-demand cost of all services saved). ``attrs``:
+        ``region``, ``pricing_taken``, ``window_hours``.
         """
         prices = _pricing(pricing)
         per_service, full_price = [], 0.0
@@ -173,7 +174,8 @@ class SimulationResult:
             full_price += cost_of(tasks, cpu, memory, ALL_ON_DEMAND, region, prices)["cost"].sum()
         table = pd.concat(per_service).drop(columns="saving").groupby("mix", sort=False).sum().reset_index()
         table["saving"] = 1.0 - table["cost"] / full_price if full_price > 0 else 0.0
-        table.attrs = {"region": region, "pricing_taken": prices.taken}
+        window_hours = self.tasks["timestamp"].nunique() / 60.0
+        table.attrs = {"region": region, "pricing_taken": prices.taken, "window_hours": window_hours}
         return table
 
     def _service_tasks(self, sizes: Mapping[str, Any]) -> list[tuple[pd.DataFrame, int, int, Any]]:

@@ -146,7 +146,7 @@ def test_cost_figure_stacks_on_demand_and_spot_per_mix():
     assert notes[0] == "$0.49"  # all on-demand: 10 x 0.04048 + 20 x 0.004445 = 0.4937
     assert notes[-1] == "$0.16\n-67%"
     assert "us-east-1" in figure.get_suptitle()
-    assert axes.get_ylabel() == "cost (USD)"
+    assert axes.get_ylabel() == "cost over the window (USD)"
     assert png_bytes(figure).startswith(b"\x89PNG")
     with pytest.raises(ValidationError, match="^comparison: missing columns: saving"):
         plot_cost(comparison.drop(columns="saving"))
