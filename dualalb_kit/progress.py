@@ -13,9 +13,11 @@ and an ipywidgets bar in a notebook.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
+from tqdm.notebook import tqdm as notebook_tqdm
 
 _EVENT_LINE = re.compile(
     r"^(?P<stack>[^\s|]+)\s*\|"
@@ -60,14 +62,21 @@ def parse_event(line: str) -> ResourceEvent | None:
 class ProgressBar:
     """A tqdm bar over resources, moved by ``ResourceEvent``s; ``enabled=False`` shows nothing.
 
+    The bar is drawn in a notebook or on a terminal; when stderr is a pipe or a file (CI logs),
+    the stage gets one line on stderr when it ends instead of a stream of ``\\r`` updates.
     ``total`` is the expected number of events counted (the CLI's own total replaces it when
     printed). Use as a context manager, or call ``close()``.
     """
 
     def __init__(self, description: str, total: int | None = None, *, enabled: bool = True) -> None:
-        self._bar = tqdm(total=total, desc=description, unit="resource", disable=not enabled, leave=True)
+        drawn = enabled and (issubclass(tqdm, notebook_tqdm) or sys.stderr.isatty())
+        self._line = enabled and not drawn
+        self._bar = tqdm(total=total, desc=description, unit="resource", disable=not drawn, leave=True)
+        self._description, self._total, self._done = description, total, 0
 
     def update(self, event: ResourceEvent) -> None:
+        self._total = event.total if event.total is not None else self._total
+        self._done = max(self._done, event.done or 0)
         if event.total is not None and event.total != self._bar.total:
             self._bar.total = event.total
         if event.done is not None and event.done > self._bar.n:
@@ -75,6 +84,9 @@ class ProgressBar:
         self._bar.set_postfix_str(f"{event.status} {event.logical_id}", refresh=True)
 
     def close(self) -> None:
+        if self._line:
+            total = f"/{self._total}" if self._total else ""
+            print(f"{self._description}: {self._done}{total} resources", file=sys.stderr, flush=True)
         self._bar.close()
 
     def __enter__(self) -> ProgressBar:

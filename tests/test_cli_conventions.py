@@ -213,3 +213,16 @@ def test_deploy_diff_and_metrics_json_and_a_params_file_for_traffic_and_metrics(
     requests = [r for r in rows if r["metric"] == "RequestCount" and r["stat"] == "Sum"]
     assert {r["service"] for r in requests} == {"ledger", "reports"} and len(requests) == 2 * 60
     assert requests[0]["timestamp"] == "2026-01-05T00:00:00.000Z"
+
+
+def test_progress_is_one_line_per_stage_when_stderr_is_not_a_terminal():
+    code = """
+from dualalb_kit.progress import ProgressBar, ResourceEvent
+for stage, total in (("bootstrap", 2), ("deploy shop", 3)):
+    with ProgressBar(stage, total) as bar:
+        for done in range(1, total + 1):
+            event = ResourceEvent("shop", "CREATE_COMPLETE", "AWS::ECS::Service", "S", done=done, total=total)
+            bar.update(event)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr == "bootstrap: 2/2 resources\ndeploy shop: 3/3 resources\n"
