@@ -132,7 +132,7 @@ class Target:
                 f"AWS profile {profile!r} is not configured: add it with `aws configure --profile {profile}` "
                 "(or `aws configure sso`), or list them with `aws configure list-profiles`"
             ) from None
-        default = (session or _default_session()).region_name or DEFAULT_REGION
+        default = (session or boto3.Session()).region_name or DEFAULT_REGION  # read now, not cached
         return cls("aws", region or default, profile=profile, explicit_region=region is not None)
 
     def in_region(self, region: str) -> Target:
