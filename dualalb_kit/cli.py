@@ -670,6 +670,8 @@ def _batch(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from .samples.local import main as sample_main
 
+    if args.args[:1] in (["-h"], ["--help"]):
+        return sample_main(["--help"])  # the help of `sample up`, the one subcommand
     if args.args[:1] != ["up"]:
         print("usage: dualalb-kit sample up [--port N] [--timeout S]", file=sys.stderr)
         return 2

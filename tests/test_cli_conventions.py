@@ -226,3 +226,16 @@ for stage, total in (("bootstrap", 2), ("deploy shop", 3)):
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stderr == "bootstrap: 2/2 resources\ndeploy shop: 3/3 resources\n"
+
+
+def test_every_command_has_help_written_for_users():
+    top = dualalb_kit_cli("--help")
+    assert top.returncode == 0
+    for command in ("synth", "init", "completion", "deploy", "diff", "metrics", "traffic"):
+        assert f"    {command}" in top.stdout
+    sample = dualalb_kit_cli("sample", "--help")
+    assert sample.returncode == 0
+    assert "Run the sample's order, customer and product services on 127.0.0.1" in " ".join(
+        sample.stdout.split()
+    )
+    assert "``" not in sample.stdout

@@ -182,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit 0 after Ctrl-C or SIGTERM, 1 when a service fails to start or exits on its own.
     """
-    parser = argparse.ArgumentParser(prog="dualalb-kit sample up", description=main.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dualalb-kit sample up",
+        description="Run the sample's order, customer and product services on 127.0.0.1 (no Docker, no "
+        "AWS), print their URLs, and stop them on Ctrl-C. Order answers GET / with its own line and "
+        "those of product and customer.",
+    )
     parser.add_argument("--port", type=int, default=0, help="order's port on 127.0.0.1 (default: a free one)")
     parser.add_argument(
         "--timeout", type=float, default=2.0, help="seconds order waits for its dependencies (default 2)"
