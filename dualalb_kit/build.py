@@ -65,6 +65,7 @@ def build_stack(
         enable_execute_command=spec.enable_execute_command,
         circuit_breaker=spec.circuit_breaker,
         spot_termination_handler=spec.spot_termination_handler,
+        alarms=spec.alarms,
         route53_ops=Route53Options(
             zone_name=spec.route53.zone_name,
             external_alb_record_name=spec.route53.external_record,

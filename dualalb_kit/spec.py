@@ -232,6 +232,9 @@ class DeploymentSpec(_Model):
     enable_execute_command: bool = False
     circuit_breaker: bool = True
     spot_termination_handler: bool = False
+    alarms: bool = False
+    """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
+    dashboard. Default off."""
     """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from
     its target groups at once. Default off (today's templates unchanged)."""
     vpc: str = "new"

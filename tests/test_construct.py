@@ -903,3 +903,86 @@ def test_memory_tracking_and_scheduled_scaling():
             scaling_policy=ServiceScalingPolicy(scheduled=[ScheduledScaling(cron="bad", max_capacity=2)]),
         )
     assert str(caught.value).startswith("tasks[0].scaling.scheduled[0].cron: 'bad' is not six cron fields")
+
+
+# -- alarms and dashboard ----------------------------------------------------------------------
+
+
+def alarms_of(template: Template) -> dict[str, dict]:
+    return {
+        r["Properties"]["AlarmDescription"]: r["Properties"]
+        for r in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+
+
+def test_no_alarms_or_dashboard_by_default():
+    stack = make_stack()
+    construct = seed_sample(stack)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+    assert construct.monitoring is None
+
+
+def test_alarms_per_service_and_target_group_and_one_dashboard():
+    stack = make_stack()
+    construct = seed_sample(stack, alarms=True)
+    template = Template.from_stack(stack)
+    alarms = alarms_of(template)
+    # order: CPU + 3 per target group (external, internal); customer and product: CPU + 3.
+    assert len(alarms) == 7 + 4 + 4
+    assert sorted(kind for name, kind in construct.monitoring.alarms if name == "order") == [
+        "cpu",
+        "external-5xx-rate",
+        "external-p99-latency",
+        "external-unhealthy-hosts",
+        "internal-5xx-rate",
+        "internal-p99-latency",
+        "internal-unhealthy-hosts",
+    ]
+    cpu = alarms["order cpu: average CPU percent beyond 90 for 3 minutes"]
+    assert (
+        cpu["MetricName"],
+        cpu["Namespace"],
+        cpu["Threshold"],
+        cpu["EvaluationPeriods"],
+        cpu["Period"],
+    ) == (
+        "CPUUtilization",
+        "AWS/ECS",
+        90,
+        3,
+        60,
+    )
+    rate = alarms_of(template)["customer internal-5xx-rate: target 5xx percent beyond 5 for 3 minutes"]
+    assert rate["Metrics"][0]["Expression"] == "100 * errors / requests"
+    assert sorted(
+        (m["Id"], m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"])
+        for m in rate["Metrics"][1:]
+    ) == [("errors", "HTTPCode_Target_5XX_Count", "Sum"), ("requests", "RequestCount", "Sum")]
+    latency = alarms["product internal-p99-latency: p99 target response time, seconds beyond 2 for 3 minutes"]
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == (
+        "TargetResponseTime",
+        "p99",
+        2,
+    )
+    unhealthy = alarms["product internal-unhealthy-hosts: unhealthy targets beyond 1 for 3 minutes"]
+    assert (unhealthy["MetricName"], unhealthy["ComparisonOperator"]) == (
+        "UnHealthyHostCount",
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert all(a["TreatMissingData"] == "notBreaching" and "AlarmActions" not in a for a in alarms.values())
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    body = json.dumps(next(iter(template.find_resources("AWS::CloudWatch::Dashboard").values())))
+    assert all(
+        title in body for title in ("order: p99 latency (s)", "customer: CPU and memory (%)", "Alarms")
+    )
+
+
+def test_alarm_thresholds_of_your_own():
+    from dualalb_kit.constructs.monitoring import AlarmThresholds
+
+    stack = make_stack()
+    seed_sample(stack, alarms=AlarmThresholds(cpu_percent=75, evaluation_periods=5))
+    cpu = alarms_of(Template.from_stack(stack))["order cpu: average CPU percent beyond 75 for 5 minutes"]
+    assert (cpu["Threshold"], cpu["EvaluationPeriods"]) == (75, 5)

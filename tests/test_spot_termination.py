@@ -240,7 +240,7 @@ def test_handler_watches_the_cluster_and_may_touch_only_its_spot_services():
 # -- the sandbox ---------------------------------------------------------------------------------
 
 
-def test_params_file_with_the_handler_deploys_and_is_destroyed(sandbox, tmp_path):
+def test_params_file_with_the_handler_and_alarms_deploys_and_is_destroyed(sandbox, tmp_path):
     from dualalb_kit.deploy import deploy, destroy
     from dualalb_kit.spec import load_spec
     from dualalb_kit.synth import synth
@@ -279,6 +279,32 @@ def test_params_file_with_the_handler_deploys_and_is_destroyed(sandbox, tmp_path
     assert [(s["Sid"], s["Principal"]) for s in policy["Statement"]] == [
         (resources["AWS::Lambda::Permission"], {"Service": "events.amazonaws.com"})
     ]
+    # The same file turns alarms on: the sandbox describes them with the template's values.
+    assert spec.alarms
+    cloudwatch = client("cloudwatch")
+    alarm_names = sorted(
+        r["PhysicalResourceId"]
+        for r in client("cloudformation").describe_stack_resources(StackName=spec.stack_name)[
+            "StackResources"
+        ]
+        if r["ResourceType"] == "AWS::CloudWatch::Alarm"
+    )
+    alarms = {
+        a["AlarmDescription"]: a for a in cloudwatch.describe_alarms(AlarmNames=alarm_names)["MetricAlarms"]
+    }
+    assert len(alarms) == 14  # two services, each: CPU + (5xx rate, p99 latency, unhealthy hosts) x 2 ALBs
+    cpu = alarms["shop cpu: average CPU percent beyond 90 for 3 minutes"]
+    assert (cpu["MetricName"], cpu["Threshold"], cpu["EvaluationPeriods"]) == ("CPUUtilization", 90, 3)
+    rate = alarms["blog external-5xx-rate: target 5xx percent beyond 5 for 3 minutes"]
+    assert [m.get("Expression") for m in rate["Metrics"]] == ["100 * errors / requests", None, None]
+    (dashboard,) = cloudwatch.list_dashboards()["DashboardEntries"]
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=dashboard["DashboardName"])["DashboardBody"])
+    assert sorted(w["properties"]["title"] for w in body["widgets"])[:2] == [
+        "Alarms",
+        "blog: CPU and memory (%)",
+    ]
     destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
     assert client("lambda").list_functions()["Functions"] == []
     assert client("events").list_rules()["Rules"] == []
+    assert cloudwatch.describe_alarms(AlarmNames=alarm_names)["MetricAlarms"] == []
+    assert cloudwatch.list_dashboards()["DashboardEntries"] == []

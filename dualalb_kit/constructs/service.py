@@ -21,6 +21,7 @@ from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
 from ..validation import SIDES
 from .findings import acknowledge
+from .monitoring import AlarmThresholds, MonitoredService, ServiceMonitoring
 from .network import resolve_subnets, resolve_vpc, vpc_cidr
 from .props import (
     Certificate,
@@ -75,11 +76,14 @@ class DualAlbFargateService(Construct):
         and a function that deregister an interrupted Spot task from its target groups at once
         (:class:`SpotTerminationHandler`). Default ``False`` (the original's default is on; off
         here so existing stacks keep their templates).
+    :param alarms: CloudWatch alarms per service (5xx rate, p99 latency and unhealthy hosts per
+        target group, CPU) and one dashboard (:class:`ServiceMonitoring`); ``True`` for the default
+        :class:`AlarmThresholds`, or thresholds of your own. Default ``False``.
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
     ``target_groups`` (``{(task name, side): target group}``), ``spot_termination_handler``
-    (``None`` unless created).
+    (``None`` unless created), ``monitoring`` (``None`` without ``alarms``).
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class DualAlbFargateService(Construct):
         external_alb_idle_timeout: Duration | None = None,
         internal_alb_idle_timeout: Duration | None = None,
         spot_termination_handler: bool = False,
+        alarms: bool | AlarmThresholds = False,
     ) -> None:
         route53_ops = route53_ops or Route53Options()
         names = _validate(tasks, route53_ops)
@@ -164,6 +169,22 @@ class DualAlbFargateService(Construct):
         self._answer_unmatched_requests(listeners)
         self.spot_termination_handler = (
             self._spot_termination_handler(tasks, names, spot) if spot_termination_handler else None
+        )
+        self.monitoring = (
+            ServiceMonitoring(
+                self,
+                "Monitoring",
+                services={
+                    name: MonitoredService(
+                        service,
+                        {side: group for (owner, side), group in self.target_groups.items() if owner == name},
+                    )
+                    for name, service in zip(names, self.services, strict=True)
+                },
+                thresholds=alarms if isinstance(alarms, AlarmThresholds) else None,
+            )
+            if alarms
+            else None
         )
         self._redirect_http_to_https(listeners)
         self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
