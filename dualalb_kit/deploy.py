@@ -20,6 +20,7 @@ replacements (``cdk diff`` does, from a change set, and prints them as text).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from .assembly import Assembly, read_assembly
 from .errors import ValidationError
-from .progress import ProgressBar, parse_event
 from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
 
@@ -43,6 +43,7 @@ __all__ = [
     "Assembly",
     "BootstrapRequired",
     "DeployError",
+    "DeployInterrupted",
     "SandboxNotRunning",
     "Target",
     "TargetError",
@@ -71,6 +72,8 @@ _STATUS_MEANING = {
     "UPDATE_ROLLBACK_FAILED": "rollback failed; the stack needs attention",
     "DELETE_FAILED": "some resources could not be deleted",
 }
+_CLI_STOP_SECONDS = 10
+"""How long a stopped CDK CLI gets to exit on SIGINT before it is killed."""
 _NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE"}
 """Stack statuses under which no template is in service (a diff starts from nothing)."""
 
@@ -87,17 +90,37 @@ class DeployError(RuntimeError):
     """A CLI run that failed, with the reason in one readable message.
 
     ``failures`` lists the failed resources (``logical_id``, ``type``, ``status``, ``reason``),
-    ``stack_status`` is the stack's status afterwards (``None`` if it does not exist), and
-    ``log`` holds the CLI's full output.
+    ``stack_status`` is the stack's status afterwards (``None`` if it does not exist), ``log``
+    holds the CLI's full output and ``log_path`` the file it was written to.
     """
 
     def __init__(
-        self, message: str, *, log: str, failures: list[dict[str, str]], stack_status: str | None
+        self,
+        message: str,
+        *,
+        log: str,
+        failures: list[dict[str, str]],
+        stack_status: str | None,
+        log_path: Path | None = None,
     ) -> None:
         super().__init__(message)
         self.log = log
         self.failures = failures
         self.stack_status = stack_status
+        self.log_path = log_path
+
+
+class DeployInterrupted(KeyboardInterrupt):
+    """A CLI run stopped by Ctrl-C (SIGINT) or SIGTERM; the CDK CLI was stopped with it.
+
+    The message says what state the stack is in; ``stack_status`` is that status (``None``: no
+    stack) and ``log_path`` the file holding the CLI's log up to the interruption.
+    """
+
+    def __init__(self, message: str, *, stack_status: str | None, log_path: Path) -> None:
+        super().__init__(message)
+        self.stack_status = stack_status
+        self.log_path = log_path
 
 
 Targetish = Target | str
@@ -389,11 +412,20 @@ def _run_cli(
     total: int | None,
     progress: bool,
 ) -> str:
-    """Run the CDK CLI with a progress bar; returns its log, raises ``DeployError`` on failure."""
+    """Run the CDK CLI with a progress bar; returns its log, raises ``DeployError`` on failure.
+
+    The log is also written, as it comes, to a file beside the assembly (:func:`cli_log_path`).
+    Interrupted (Ctrl-C, or SIGTERM where the caller turns it into ``KeyboardInterrupt``), the
+    CLI is stopped and ``DeployInterrupted`` says what state the stack is in.
+    """
+    from .progress import ProgressBar, parse_event  # tqdm's notebook bar loads ipywidgets: only when run
+
     command = [*cdk_cli(), *args, *_CLI_FLAGS]
     cwd = assembly.directory if assembly else Path(tempfile.gettempdir())
+    stack_name = assembly.stack_name if assembly else TOOLKIT_STACK
+    log_path = cli_log_path(assembly)
     lines: list[str] = []
-    with ProgressBar(description, total, enabled=progress) as bar:
+    with ProgressBar(description, total, enabled=progress) as bar, log_path.open("w") as log_file:
         process = subprocess.Popen(
             command,
             cwd=cwd,
@@ -406,21 +438,67 @@ def _run_cli(
         try:
             for line in process.stdout or ():
                 lines.append(line)
+                log_file.write(line)
                 event = parse_event(line)
                 if event is not None and event.done is not None:
                     bar.update(event)
             returncode = process.wait()
+        except KeyboardInterrupt:
+            _stop(process)
+            raise _interrupted(description, where, stack_name, log_path) from None
         except BaseException:
             process.kill()
             process.wait()
             raise
     log = "".join(lines)
     if returncode != 0:
-        raise _failure(description, where, assembly.stack_name if assembly else TOOLKIT_STACK, log)
+        raise _failure(description, where, stack_name, log, log_path)
     return log
 
 
-def _failure(description: str, where: Target, stack_name: str, log: str) -> DeployError:
+def cli_log_path(assembly: Assembly | None) -> Path:
+    """Where a CDK CLI run's full log goes: ``<assembly dir>.cdk.log`` beside the assembly
+    (the bootstrap's, which has none: ``dualalb-kit-CDKToolkit.cdk.log`` in the temp directory)."""
+    if assembly is None:
+        return Path(tempfile.gettempdir()) / f"dualalb-kit-{TOOLKIT_STACK}.cdk.log"
+    return assembly.directory.with_name(f"{assembly.directory.name}.cdk.log")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop the CDK CLI as Ctrl-C would, and kill it if it does not exit in time."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=_CLI_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _interrupted(description: str, where: Target, stack_name: str, log_path: Path) -> DeployInterrupted:
+    """What an interruption left: the stack's status in words, with the log's path."""
+    try:
+        status = _stack_status(where, stack_name)
+    except TargetError:
+        status = None
+        state = "its state could not be read"
+    else:
+        state = _interrupted_state(stack_name, status)
+    message = f"{description} interrupted; the CDK CLI was stopped and {state}"
+    return DeployInterrupted(message, stack_status=status, log_path=log_path)
+
+
+def _interrupted_state(stack_name: str, status: str | None) -> str:
+    if status is None:
+        return f"stack {stack_name} does not exist"
+    if status == "REVIEW_IN_PROGRESS":
+        return f"stack {stack_name} is REVIEW_IN_PROGRESS: its change set never ran, it holds no resources"
+    if status.endswith("_IN_PROGRESS"):
+        return f"stack {stack_name} is {status}: CloudFormation carries on without the CLI"
+    meaning = _STATUS_MEANING.get(status)
+    return f"stack {stack_name} is {status}" + (f" ({meaning})" if meaning else "")
+
+
+def _failure(description: str, where: Target, stack_name: str, log: str, log_path: Path) -> DeployError:
     """One readable error: the failed resources and their reasons, else the CLI's own error line."""
     try:
         status = _stack_status(where, stack_name)
@@ -433,8 +511,8 @@ def _failure(description: str, where: Target, stack_name: str, log: str) -> Depl
         details = [f"  {f['logical_id']} ({f['type']}) {f['status']}: {f['reason']}" for f in failures]
     else:
         details = [f"  {_cli_error_line(log)}"]
-    message = "\n".join([headline + ":", *details, "(the full CDK CLI log is in the exception's .log)"])
-    return DeployError(message, log=log, failures=failures, stack_status=status)
+    message = "\n".join([headline + ":", *details, f"(the full CDK CLI log: {log_path})"])
+    return DeployError(message, log=log, failures=failures, stack_status=status, log_path=log_path)
 
 
 def _failed_resources(where: Target, stack_name: str) -> list[dict[str, str]]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .assembly import read_assembly
 from .errors import ValidationError
-from .spec import DeploymentSpec
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from .spec import DeploymentSpec
     from .target import Target
 
 DEFAULT_OUTDIR = Path("cdk.out")
@@ -36,7 +38,7 @@ class Synthesis:
     warnings: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     """Logical id -> construct path."""
-    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rule", "path", "message"]))
+    findings: pd.DataFrame = field(default_factory=lambda: _frame([], ["rule", "path", "message"]))
     region: str | None = None
     """The region the stack is synthesized for (its environment's), ``None`` if environment-agnostic."""
 
@@ -55,7 +57,7 @@ class Synthesis:
             }
             for logical_id, resource in self.template.get("Resources", {}).items()
         ]
-        return pd.DataFrame(rows, columns=["logical_id", "type", "path"])
+        return _frame(rows, ["logical_id", "type", "path"])
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -69,7 +71,7 @@ class Synthesis:
             (name, value if isinstance(value, str) else UNKNOWN_UNTIL_DEPLOYED)
             for name, value in self.outputs.items()
         ]
-        return pd.DataFrame(rows, columns=["output", "value"])
+        return _frame(rows, ["output", "value"])
 
     def resource_counts(self) -> pd.DataFrame:
         """Resources by type: columns ``type`` and ``count``, most frequent first."""
@@ -100,7 +102,7 @@ class Synthesis:
             }
             for match in matches
         ]
-        frame = pd.DataFrame(rows, columns=["rule", "level", "path", "construct", "line", "message"])
+        frame = _frame(rows, ["rule", "level", "path", "construct", "line", "message"])
         return frame.sort_values("line", kind="stable", ignore_index=True)
 
     def _construct_at(self, template_path: list) -> str:
@@ -125,17 +127,61 @@ def synth(
     credentials; always in ``spec.region``), cached in ``<outdir>/cdk.context.json``, and the app
     is synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
     synthesis, they are returned in ``Synthesis.findings``.
+
+    The assembly is written to a temporary directory beside ``outdir`` and moved there once
+    complete, so a failed synthesis leaves the previous assembly (or none) in place. An
+    ``outdir`` that cannot be written is a ``ValidationError`` naming it.
     """
     # Absolute: jsii's Node process keeps the working directory this process had when it started.
-    assembly_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
-    assembly_dir.mkdir(parents=True, exist_ok=True)
-    from . import context as lookups
-
+    final_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
     lookups_target = None if spec.vpc == "new" else _lookups_target(spec, target, endpoint_url)
     account = account or spec.account or (lookups_target.account if lookups_target else None)
-    cache_path = assembly_dir / "cdk.context.json"
+    staging = _staging_dir(final_dir)
+    try:
+        synthesis = _synth_into(spec, staging, final_dir, lookups_target, target, endpoint_url, account, nag)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _publish(staging, final_dir)
+    return synthesis
 
-    values = lookups.load_cache(cache_path)
+
+def _staging_dir(final_dir: Path) -> Path:
+    """A new empty directory beside ``final_dir`` (same file system, so the move is a rename)."""
+    try:
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    except OSError as exc:
+        reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        raise ValidationError("outdir", f"{final_dir} cannot be written ({reason})") from None
+
+
+def _publish(staging: Path, final_dir: Path) -> None:
+    """Put the complete assembly in ``staging`` where ``final_dir`` is, replacing what was there."""
+    if final_dir.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.old.", dir=final_dir.parent))
+        final_dir.replace(retired / final_dir.name)
+        staging.replace(final_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.replace(final_dir)
+
+
+def _synth_into(
+    spec: DeploymentSpec,
+    assembly_dir: Path,
+    final_dir: Path,
+    lookups_target: Target | None,
+    target: Target | None,
+    endpoint_url: str | None,
+    account: str | None,
+    nag: bool,
+) -> Synthesis:
+    """Synthesize into ``assembly_dir``; the result names ``final_dir``, where it will be moved.
+    Lookups answered before (``final_dir``'s ``cdk.context.json``) are reused."""
+    from . import context as lookups
+
+    values = lookups.load_cache(final_dir / "cdk.context.json")
     for _ in range(MAX_LOOKUP_ROUNDS):
         findings = _synthesize(spec, assembly_dir, account, values, nag)
         assembly = read_assembly(assembly_dir)
@@ -144,15 +190,16 @@ def synth(
         if lookups_target is None:
             lookups_target = _lookups_target(spec, target, endpoint_url)
         values.update(lookups.resolve_missing(assembly.missing, target=lookups_target))
-        lookups.save_cache(cache_path, values)
     else:
         raise ValidationError(
             "vpc", f"lookups still missing after {MAX_LOOKUP_ROUNDS} rounds: {assembly.missing}"
         )
 
+    if values:  # the answers travel with the assembly
+        lookups.save_cache(assembly_dir / "cdk.context.json", values)
     return Synthesis(
         stack_name=spec.stack_name,
-        assembly_dir=assembly_dir,
+        assembly_dir=final_dir,
         template=assembly.template,
         warnings=[f"{path}: {data}" for path, data in assembly.entries("aws:cdk:warning")],
         paths={data: path.lstrip("/") for path, data in assembly.entries("aws:cdk:logicalId")},
@@ -220,4 +267,12 @@ def _findings(report: Path | None) -> pd.DataFrame:
                             "message": violation["description"],
                         }
                     )
-    return pd.DataFrame(rows, columns=["rule", "path", "message"])
+    return _frame(rows, ["rule", "path", "message"])
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """A DataFrame of ``rows``; pandas loads on first use, so failing early (bad input, no
+    credentials) never waits for it."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=columns)

@@ -462,3 +462,28 @@ def test_the_valid_sample_still_synthesizes(tmp_path, capsys):
     assert main(["synth", str(ROOT / "params" / "sample.yaml"), "-o", str(outdir), "--no-nag"]) == 0
     assert (outdir / "dualalb-sample.template.json").is_file()
     assert load_spec(ROOT / "params" / "sample.yaml").warnings == []
+
+
+def test_an_unwritable_output_directory_is_one_line_exit_2(tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text(_params())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    outdir = blocker / "assembly"
+    assert main(["synth", str(params), "-o", str(outdir), "--no-nag"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: outdir: {outdir} cannot be written ({blocker} is not a directory)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "params.yaml"]
+
+
+def test_a_failed_synthesis_leaves_no_assembly_behind(sandbox, tmp_path, capsys):
+    params = tmp_path / "params.yaml"
+    params.write_text(_params("vpc", "vpc-0123abcd"))
+    outdir = tmp_path / "out" / "assembly"
+    argv = ["synth", str(params), "-o", str(outdir), "--no-nag", "--endpoint-url", sandbox.endpoint_url]
+    assert main(argv) == 2
+    last_line = capsys.readouterr().err.splitlines()[-1]  # CDK's own template warnings come first
+    assert last_line == (
+        'error: vpc: Could not find any VPCs matching {"vpc-id": "vpc-0123abcd"} in aws://123456789012/us-east-1'
+    )
+    assert list((tmp_path / "out").iterdir()) == []  # neither the assembly nor its staging directory

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
@@ -187,6 +191,9 @@ def test_a_failed_move_to_another_vpc_keeps_every_physical_resource(sandbox, vpc
 
     assert failure.value.stack_status == "UPDATE_ROLLBACK_COMPLETE"
     assert "(HandlerErrorCode: ConflictingDomainExists)" in str(failure.value)
+    log_path = failure.value.log_path
+    assert str(failure.value).splitlines()[-1] == f"(the full CDK CLI log: {log_path})"
+    assert log_path.read_text() == failure.value.log
     after = snapshot(sandbox)
     assert after == {**before, "status": "UPDATE_ROLLBACK_COMPLETE"}
     assert_references_resolve(sandbox, after)
@@ -318,3 +325,63 @@ def test_the_sandbox_command_on_a_port_out_of_range_is_one_line_exit_2():
         "",
         "error: --port: 80000 is not a port (1-65535)\n",
     )
+
+
+@pytest.mark.sandbox
+def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_exits_130(sandbox, tmp_path):
+    name = "sigterm"
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        f"stack_name: {name}\ntasks:\n  - {{name: web, image: nginx, external: {{port: 80}}}}\n"
+    )
+    log_path = tmp_path / "cdk.out" / f"{name}.cdk.log"
+    command = ["deploy", str(params), "--endpoint-url", sandbox.endpoint_url, "--no-progress"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dualalb_kit.cli", *command],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not (log_path.exists() and log_path.stat().st_size) and process.poll() is None:
+        assert time.monotonic() < deadline, "the CDK CLI never started"
+        time.sleep(0.2)
+    cli_processes = psutil.Process(process.pid).children(recursive=True)
+    assert cli_processes, "the CDK CLI is running"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in cli_processes)
+    statuses = [s["StackStatus"] for s in stacks_named(sandbox, name)]
+    assert len(statuses) <= 1
+    status = statuses[0] if statuses else None
+    again = f"run `dualalb-kit {shlex.join(command)}` again"
+    state, next_step = {
+        None: (f"stack {name} does not exist", again),
+        "REVIEW_IN_PROGRESS": (
+            f"stack {name} is REVIEW_IN_PROGRESS: its change set never ran, it holds no resources",
+            again,
+        ),
+        "CREATE_IN_PROGRESS": (
+            f"stack {name} is CREATE_IN_PROGRESS: CloudFormation carries on without the CLI",
+            f"once the stack settles, {again}",
+        ),
+    }.get(status, (f"stack {name} is {status}", again))
+    assert stderr.splitlines()[-2:] == [
+        f"interrupted: deploy {name} interrupted; the CDK CLI was stopped and {state}",
+        f"next: {next_step} (CDK CLI log: {log_path})",
+    ]
+    assert f"{name}: start: Building {name} Template" in log_path.read_text()  # the CLI's own log
+
+    # What to run next works: one stack of the name, deployed.
+    rerun = subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", *command], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert [s["StackStatus"] for s in stacks_named(sandbox, name)] in (
+        ["CREATE_COMPLETE"],
+        ["UPDATE_COMPLETE"],
+    )
+    destroy(tmp_path / "cdk.out" / name, endpoint_url=sandbox.endpoint_url, progress=False)
