@@ -7,7 +7,6 @@ names below load on first use, so analysis modules (``scaling``, ``cost``) impor
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 
 from .errors import ValidationError
 from .runtime import configure_jsii
@@ -32,13 +31,16 @@ _LAZY = {
     "build_stack": "dualalb_kit.build",
 }
 
-__version__ = version("dualalb-kit")
-"""The installed distribution's version (``pyproject.toml``); ``dualalb-kit --version`` prints it."""
-
 __all__ = ["Synthesis", "ValidationError", "__version__", "synth", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "__version__":
+        # The installed distribution's version (``pyproject.toml``); read on first use, as
+        # importlib.metadata costs an import of the email package.
+        from importlib.metadata import version
+
+        return version("dualalb-kit")
     raise AttributeError(f"module 'dualalb_kit' has no attribute {name!r}")
