@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from pathlib import Path
 
 import nbformat
@@ -14,15 +15,35 @@ from dualalb_kit.sandbox import sandbox_environment
 
 pytestmark = pytest.mark.sandbox
 
+KEY = r"(?:password|secret|token)"
+PASSWORD_WITH_PUNCTUATION = (
+    r"(?i)"
+    # a JSON key and value, also escaped inside a notebook's JSON: "password": "8+ characters"
+    rf"""(?<![\w.$\\])\\*"{KEY}\\*"\s*:\s*\\*"(?:\\.|[^"\\\s]){{8,}}"""
+    # a Python dict's repr: 'password': '8+ characters' (or "..." when the value holds a ')
+    rf"""|(?<![\w.$\\])'{KEY}'\s*:\s*(?:'(?:\\.|[^'\\\s]){{8,}}|"(?:\\.|[^"\\\s]){{8,}})"""
+    # a line of YAML, an env file or a log: password: 8+ characters / PASSWORD=8+ characters
+    rf"""|(?m:^\s*{KEY}(?::\s+|\s*=\s*)\S{{8,}})"""
+)
+"""A secret's value with any punctuation, where a key names it (minified JavaScript in the HTML,
+``password:!0`` or ``o.password=t``, is not a value)."""
+
 SECRET_PATTERNS = [
     re.compile(pattern)
     for pattern in (
         r"AKIA[0-9A-Z]{16}",  # an access key id
         r"(?i)aws_secret_access_key",
         r"(?i)aws_session_token",
-        r"(?i)\"?(password|secret|token)\"?\s*[:=]\s*\"?[A-Za-z0-9/+]{8,}",
+        # a key (not part of a longer name: getToken=getToken in the page's JavaScript) and 8+ letters
+        r"(?i)(?<![\w.$])\"?(password|secret|token)\"?\s*[:=]\s*\"?[A-Za-z0-9/+]{8,}",
+        PASSWORD_WITH_PUNCTUATION,
     )
 ]
+
+
+def secret_patterns_in(text: str) -> list[str]:
+    """The SECRET_PATTERNS that match somewhere in ``text``."""
+    return [pattern.pattern for pattern in SECRET_PATTERNS if pattern.search(text)]
 
 
 @pytest.fixture(scope="module")
@@ -83,5 +104,34 @@ def test_no_credential_or_secret_in_any_output(demo):
         text = path.read_text(errors="replace")
         scanned += 1
         assert not any(value in text for value in dummy), path
-        assert not [pattern.pattern for pattern in SECRET_PATTERNS if pattern.search(text)], path
+        assert not secret_patterns_in(text), path
     assert scanned >= 10
+
+
+def test_the_secret_scan_finds_a_generated_password_with_punctuation(sandbox):
+    """Passwords as Secrets Manager generates them (punctuation included), however an output holds them."""
+    from dualalb_kit.aws import aws_client
+
+    secrets = aws_client("secretsmanager", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    for _ in range(20):
+        password = secrets.get_random_password(PasswordLength=16, RequireEachIncludedType=True)[
+            "RandomPassword"
+        ]
+        plain = secrets.get_random_password(
+            PasswordLength=16, RequireEachIncludedType=True, ExcludeCharacters='"\\'
+        )["RandomPassword"]
+        assert set(password) & set(string.punctuation) and set(plain) & set(string.punctuation)
+        secret_json = json.dumps({"username": "admin", "password": password})
+        for text in (
+            f"password: {plain}",
+            f"PASSWORD={plain}",
+            secret_json,  # a secret's value as printed
+            json.dumps({"text": secret_json}),  # ... and inside a notebook's JSON
+        ):
+            assert PASSWORD_WITH_PUNCTUATION in secret_patterns_in(text), text
+    for harmless in (
+        '"password": "(short)", "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"',
+        "password:!0,image:!0",
+        "o.password=t.slice(a+1)",
+    ):
+        assert secret_patterns_in(harmless) == [], harmless
