@@ -706,6 +706,8 @@ SLO_MINUTES = 0.99
 """The share of minutes a recommended policy must keep within the SLO in the replay."""
 HOURS_PER_MONTH = 730
 """The month of AWS's monthly prices, in hours."""
+PUBLIC_FLOOR = 2
+"""The fewest tasks behind the internet-facing ALB: one in a second Availability Zone."""
 
 
 @dataclass(frozen=True)
@@ -744,6 +746,11 @@ def _policy(scaling: Any) -> dict[str, Any]:
     }
 
 
+def _floor(task: Any) -> int:
+    """The fewest tasks a service may scale in to: 2 behind the internet-facing ALB, else 1."""
+    return PUBLIC_FLOOR if _public(task) else 1
+
+
 def _capacity_bounds(
     request_per_target: float, requests: np.ndarray, public: bool, growth: float
 ) -> tuple[int, int, int, int]:
@@ -754,7 +761,7 @@ def _capacity_bounds(
     """
     needed = np.ceil(requests.max(axis=0) / request_per_target)
     trough, peak = int(max(np.ceil(np.quantile(needed, 0.01)), 1)), int(max(needed.max(), 1))
-    low = max(trough, 2 if public else 1)
+    low = max(trough, PUBLIC_FLOOR if public else 1)
     return low, max(low, math.ceil(peak * (1 + growth))), trough, peak
 
 
@@ -791,8 +798,8 @@ def recommend_policies(
     * ``min_capacity``: the tasks the quietest minutes (1st percentile) need at that target, and at
       least 2 behind the internet-facing ALB (a task in a second Availability Zone);
       ``max_capacity``: the busiest minute's tasks x (1 + ``growth``, default 1.0: room to double).
-    * Where the current policy already keeps 99 % of minutes within the SLO and costs less, it
-      stays (its margin to capacity is then the ``headroom`` shown).
+    * Where the current policy (with that floor of 2 tasks) already keeps 99 % of minutes within the
+      SLO and costs less, it stays (its margin to capacity is then the ``headroom`` shown).
 
     Columns: :data:`RECOMMENDATION_COLUMNS` (``headroom``: how far the request target keeps a task
     below C, a fraction; ``minutes_over_slo``: replayed minutes whose requests per task exceed C;
@@ -840,6 +847,11 @@ def recommend_policies(
 
     current = {s: _policy(tasks[s].scaling) for s in services}
     current_outcome = replay_with(current)
+    floored = {  # the current targets with the availability floor, the alternative kept below
+        s: policy | {"min_capacity": max(policy["min_capacity"], _floor(tasks[s]))}
+        for s, policy in current.items()
+    }
+    floored_outcome = replay_with(floored)
     chosen: dict[str, tuple[dict[str, Any], float]] = {}
     for factor in TIGHTENING:
         candidate = {}
@@ -863,11 +875,11 @@ def recommend_policies(
             break
     recommended = {s: policy for s, (policy, _) in chosen.items()}
     outcome = replay_with(recommended)
-    keep = trusted & (current_outcome.over <= allowed_over) & (current_outcome.cost < outcome.cost)
+    keep = trusted & (floored_outcome.over <= allowed_over) & (floored_outcome.cost < outcome.cost)
     rows = []
     for index, service in enumerate(services):
-        final = current_outcome if keep[index] else outcome
-        policy = current[service] if keep[index] else recommended[service]
+        final = floored_outcome if keep[index] else outcome
+        policy = floored[service] if keep[index] else recommended[service]
         actions, saving = _scheduled_actions(
             final, index, policy, load, grid_start, sizes[service], spec.region, prices
         )
@@ -886,9 +898,8 @@ def recommend_policies(
                 "current_cost_per_month_usd": round(float(current_outcome.cost[index]), 2),
                 "cost_per_month_usd": round(float(final.cost[index]), 2),
                 "confidence": "high" if trusted[index] else "low",
-                "why": _why(
-                    fits.iloc[index], policy, load, index, minutes, final, keep[index], chosen[service][1]
-                ),
+                "why": _why(fits.iloc[index], policy, load, index, final, keep[index], chosen[service][1])
+                + _floor_note(policy, current[service], tasks[service]),
                 "scheduled_actions": actions,
                 "scheduled_saving_per_month_usd": saving,
                 "current_target_cpu_utilization": current[service]["target_cpu_utilization"],
@@ -974,14 +985,14 @@ def _scheduled_actions(
     """Scheduled min-capacity actions for a daily (and weekly) pattern, and what they save per month.
 
     Needs two days of data (a week for weekday/weekend schedules, used when weekends carry at most
-    80 % of a weekday's load). Per day type and hour, the tasks the request target needs (90th
-    percentile); the busy hours need more than halfway from ``min_capacity`` to the busiest hour.
-    One action an hour before the longest run of busy hours raises ``min_capacity`` to what those
-    hours always need (the ramp is then served before target tracking reacts), another at its end
-    lowers it back. The saving is against keeping that raised minimum all day, the static way to
-    get the same protection. Returns (actions: ``cron`` (Application Auto Scaling's six fields,
-    UTC), ``min_capacity``,
-    ``max_capacity``; USD per month saved).
+    80 % of a weekday's load). Per day type and hour, the tasks the request target needs (the
+    median minute, so a one-off spike makes no schedule); the busy hours need more than halfway
+    from ``min_capacity`` to the busiest hour. One action an hour before the longest run of busy
+    hours raises ``min_capacity`` to what those hours always need (the ramp is then served before
+    target tracking reacts), another at its end lowers it back. The saving is against keeping that
+    raised minimum all day, the static way to get the same protection. Returns (actions: ``cron``
+    (Application Auto Scaling's six fields, UTC), ``min_capacity``, ``max_capacity``; USD per
+    month saved).
     """
     minutes = len(outcome.counts)
     if minutes < 2 * 1440:
@@ -995,7 +1006,7 @@ def _scheduled_actions(
     base, floor_by_minute, actions = policy["min_capacity"], np.full(minutes, policy["min_capacity"]), []
     for days, weekdays in day_types.items():
         in_days = np.isin(stamps.day_of_week, weekdays)
-        hourly = np.array([np.quantile(needed[in_days & (stamps.hour == h)], 0.9) for h in range(24)])
+        hourly = np.array([np.median(needed[in_days & (stamps.hour == h)]) for h in range(24)])
         if hourly.max() <= base + 1:
             continue
         busy = hourly > base + (hourly.max() - base) / 2
@@ -1045,7 +1056,6 @@ def _why(
     policy: Mapping[str, Any],
     load: _ServiceLoad,
     index: int,
-    minutes: int,
     outcome: _Outcome,
     kept_current: bool,
     factor: float,
@@ -1059,7 +1069,7 @@ def _why(
             f"{policy['request_per_target']}: measure what a task serves with `dualalb-kit loadtest`"
         )
     share = load.largest_share[index]
-    within = 1 - outcome.over[index] / minutes
+    within = 1 - outcome.over[index] / len(outcome.counts)
     sentence = f"{fit['limited_by']} reaches the SLO at {at_slo:,.0f} requests/min per task; "
     if share < 1:
         sentence += (
@@ -1077,6 +1087,13 @@ def _why(
         f"{sentence}; the replay keeps {within:.1%} of minutes within the SLO with "
         f"{policy['min_capacity']}-{policy['max_capacity']} tasks (peak {int(outcome.peak[index])})"
     )
+
+
+def _floor_note(policy: Mapping[str, Any], current: Mapping[str, Any], task: Any) -> str:
+    """Why ``min_capacity`` went up to the availability floor, if it did."""
+    if policy["min_capacity"] == _floor(task) > current["min_capacity"]:
+        return f"; min_capacity {_floor(task)} keeps a second task behind the internet-facing ALB"
+    return ""
 
 
 def apply_recommendations(spec: Any, recommendations: pd.DataFrame) -> Any:
@@ -1117,7 +1134,7 @@ def changed_values(before: Any, after: Any) -> pd.DataFrame:
         for path in dict.fromkeys([*old, *new])
         if old.get(path) != new.get(path)
     ]
-    return pd.DataFrame(rows, columns=["field", "current", "recommended"])
+    return pd.DataFrame(rows, columns=["field", "current", "recommended"], dtype=object)
 
 
 def _plain(value: Any) -> Any:
@@ -1169,3 +1186,17 @@ def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table
+
+
+def schedule_table(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """The scheduled actions of a :func:`recommend_policies` frame, one row per action: ``service``,
+    ``cron`` (six fields, UTC), ``min_capacity``, ``max_capacity``, ``saving_per_month_usd`` (the
+    service's whole schedule)."""
+    rows = [
+        {"service": row["service"], **action, "saving_per_month_usd": row["scheduled_saving_per_month_usd"]}
+        for row in recommendations.to_dict("records")
+        for action in row["scheduled_actions"]
+    ]
+    return pd.DataFrame(
+        rows, columns=["service", "cron", "min_capacity", "max_capacity", "saving_per_month_usd"]
+    )

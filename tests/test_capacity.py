@@ -21,10 +21,12 @@ from dualalb_kit.scaling import (
     apply_recommendations,
     changed_values,
     recommend_policies,
+    schedule_table,
     simulate_target_tracking,
+    task_sizes,
 )
 from dualalb_kit.spec import DeploymentSpec
-from dualalb_kit.traffic import LoadProfile, published_frame, simulate
+from dualalb_kit.traffic import LoadProfile, Spike, published_frame, simulate
 
 SPEC = DeploymentSpec.model_validate(
     {
@@ -145,16 +147,21 @@ def test_recommended_policy_keeps_the_slo_and_costs_no_more_than_a_current_polic
         assert rows.at[service, "target_cpu_utilization"] == 50
         assert rows.at[service, "min_capacity"] >= (2 if service == "web" else 1)
         assert rows.at[service, "max_capacity"] >= 2 * rows.at[service, "peak_tasks"] - 1
+    # the current policies, with min 2 behind the internet-facing ALB as the recommendation keeps
     current = recommendation.assign(
         request_per_target=[1000, 1000],
         target_cpu_utilization=[50, 50],
-        min_capacity=[1, 1],
+        min_capacity=[1, 2],
         max_capacity=[10, 20],
     )
     current_within = replay_within_truth(metrics, current, truth)
+    policies = {row.service: row._asdict() for row in current.itertuples()}
+    replayed = simulate_target_tracking(metrics, policies, {"web": 2, "api": 2})
+    week_to_month = 730 / (7 * 24)
+    current_cost = replayed.summary(task_sizes(SPEC), region="us-east-1")["cost_usd"] * week_to_month
     for service in ("api", "web"):
         if current_within[service] >= 0.99:
-            assert rows.at[service, "cost_per_month_usd"] <= rows.at[service, "current_cost_per_month_usd"]
+            assert rows.at[service, "cost_per_month_usd"] <= round(current_cost[service], 2) + 0.01
 
 
 def test_a_load_tests_capacity_replaces_the_fitted_one():
@@ -208,10 +215,20 @@ def test_weekly_pattern_gets_weekday_and_weekend_schedules_that_save():
     assert actions[0]["min_capacity"] > rows.at["api", "min_capacity"] == actions[1]["min_capacity"]
     assert all(action["max_capacity"] == rows.at["api", "max_capacity"] for action in actions)
     assert rows.at["api", "scheduled_saving_per_month_usd"] > 0
+    table = schedule_table(rows.reset_index())
+    assert table.columns.tolist() == [
+        "service",
+        "cron",
+        "min_capacity",
+        "max_capacity",
+        "saving_per_month_usd",
+    ]
+    assert table[table["service"] == "api"]["cron"].tolist() == schedules
 
 
-def test_flat_load_or_a_single_day_gets_no_schedule():
-    profile = LoadProfile(base_rate=60, diurnal_amplitude=0, weekend_factor=1, seed=3)
+def test_flat_load_with_a_one_off_spike_or_a_single_day_gets_no_schedule():
+    spike = Spike("2025-01-11 20:00", minutes=45, factor=2.5)  # once, on a Saturday evening
+    profile = LoadProfile(base_rate=60, diurnal_amplitude=0, weekend_factor=1, seed=3, spikes=(spike,))
     stack = resources(desired=2)
     flat = published_frame(stack, simulate(stack, profile, WEEK), WEEK)
     assert recommend_policies(flat, SPEC)["scheduled_actions"].tolist() == [[], []]
