@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from dualalb_kit.demo import STEPS, run_demo
@@ -71,7 +72,7 @@ def test_the_demo_exits_0_with_every_notebook_free_of_errors(demo):
         assert (out / Path(notebook).stem / "sample.html").stat().st_size > 10_000
 
 
-def test_the_report_shows_outputs_plots_and_the_simulation_table(demo):
+def test_the_report_shows_the_design_outputs_metrics_capacity_and_recommendations_in_order(demo):
     _, out = demo
     report = (out / "report.html").read_text()
     deployed = json.loads((out / "02_deploy" / "sample.json").read_text())["stack_outputs"]
@@ -82,11 +83,32 @@ def test_the_report_shows_outputs_plots_and_the_simulation_table(demo):
         "InternalEndpointPrivate",
     }
     assert all(f"<td>{value}</td>" in report for value in deployed.values())
-    assert report.count("src='data:image/png;base64,") == 3
-    assert "What-if simulation" in report and "<th>request_per_target</th>" in report
+    headings = [
+        "ALB → listener → service",
+        "Resources by type",
+        "cdk-nag findings (unacknowledged)",
+        "Deployed stack outputs",
+        "Metrics per service",
+        "Capacity per task: p99 and CPU against load",
+        "Capacity per task within the SLO",
+        "Recommended scaling per service",
+        "Why",
+        "Changes to the params file",
+        "What-if simulation",
+    ]
+    positions = [report.index(f"<h3>{heading}") for heading in headings]
+    assert positions == sorted(positions)
+    assert report.count("<svg") == 1  # the diagram, inline
+    assert report.count("src='data:image/png;base64,") == 4  # metrics, capacity, tasks, cost
+    assert "<th>USD/month</th>" in report and "<th>requests/min per task at SLO</th>" in report
     assert "Synthetic traffic" in report
     analysis = json.loads((out / "03_scaling_analysis" / "sample.json").read_text())
     assert analysis["destroyed"] is True and analysis["simulation_rows"] == 12
+    start, end = (pd.Timestamp(moment) for moment in analysis["window"])
+    assert end - start == pd.Timedelta(days=7)
+    assert [row["service"] for row in analysis["capacity"]] == ["customer", "order", "product"]
+    assert all(row["confidence"] == "high" for row in analysis["capacity"])
+    assert [row["service"] for row in analysis["recommendations"]] == ["customer", "order", "product"]
 
 
 def test_no_credential_or_secret_in_any_output(demo):
