@@ -774,6 +774,7 @@ def recommend_policies(
     headroom: float = 0.3,
     growth: float = 1.0,
     pricing: Pricing | Mapping[str, Any] | str | Path | None = None,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Per service, the target-tracking policy that keeps ``slo`` at the lowest cost, with reasons.
 
@@ -810,10 +811,26 @@ def recommend_policies(
     (replayed), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
     ``max_capacity`` where the load has a daily or weekly pattern, see :func:`_scheduled_actions`)
     and ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+
+    With ``client`` (a ``dask.distributed.Client``) the services are split over the cluster
+    (:func:`dualalb_kit.fleet.map_services`; services are independent here) and only the rows
+    come back: the same table as without it.
     """
     from .capacity import CAPACITY_COLUMNS, SLO, fit_capacity
 
     slo = slo or SLO()
+    if client is not None:
+        from .fleet import map_services
+
+        mine = metrics[metrics["service"].isin([task.name for task in spec.tasks])]
+        options = {"headroom": headroom, "growth": growth, "pricing": _pricing(pricing)}
+        table = map_services(client, mine, recommend_policies, spec, slo, capacity, **options)
+        table.attrs = {
+            "slo": slo,
+            "window_hours": table["minutes"].max() / 60.0,
+            "synthetic": bool(metrics.attrs.get("synthetic", False)),
+        }
+        return table
     if not 0 <= headroom < 1:
         raise ValidationError("headroom", f"{headroom} is not a fraction in [0, 1)")
     if not growth >= 0:

@@ -258,3 +258,15 @@ def test_apply_recommendations_changes_only_the_scaling_values():
     assert web_target.tolist() == [1000, rows.at["web", "request_per_target"]]
     with pytest.raises(ValidationError, match="recommendations.service: 'cart' is not a task"):
         apply_recommendations(SPEC, recommendation.assign(service="cart"))
+
+
+def test_recommendations_on_a_dask_cluster_match_one_process():
+    from distributed import Client, LocalCluster
+
+    metrics = week_of(1, 50, 60)
+    alone = recommend_policies(metrics, SPEC)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            spread = recommend_policies(metrics, SPEC, client=client)
+    pd.testing.assert_frame_equal(spread, alone)
+    assert spread.attrs["window_hours"] == alone.attrs["window_hours"] == 168
