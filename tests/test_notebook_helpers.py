@@ -438,7 +438,14 @@ def test_only_a_missing_stack_counts_as_missing(monkeypatch, sandbox, tmp_path):
     stubber = Stubber(client)
     stubber.add_client_error("describe_stacks", "AccessDenied", "not authorized to DescribeStacks")
     stubber.activate()
-    monkeypatch.setattr(deploy.Target, "client", lambda self, service, **options: client)
+    real_client = deploy.Target.client
+    monkeypatch.setattr(
+        deploy.Target,
+        "client",
+        lambda self, service, **options: (
+            client if service == "cloudformation" else real_client(self, service, **options)
+        ),
+    )
     monkeypatch.setattr(deploy, "deploy", lambda *args, **kwargs: pytest.fail("deployed"))
     spec = load_spec(SAMPLE_PARAMS)
     with pytest.raises(deploy.TargetError, match="AccessDenied"):
