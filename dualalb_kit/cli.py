@@ -86,10 +86,17 @@ def _parser() -> argparse.ArgumentParser:
         "synth",
         _synth,
         "check a params file and synthesize its stack: resources, outputs, listeners, where ECS "
-        "places each service's tasks, and the cfn-lint and cdk-nag findings",
+        "places each service's tasks, and the cfn-lint and cdk-nag findings; several files (or globs) "
+        "synthesize in one process, one summary line each",
     )
-    synth.add_argument("params", type=Path, help="params file (YAML)")
-    synth.add_argument("-o", "--outdir", type=Path, help="assembly directory (default cdk.out/<stack_name>)")
+    synth.add_argument("params", nargs="+", help="params files (YAML), or globs such as 'params/*.yaml'")
+    synth.add_argument(
+        "-o",
+        "--outdir",
+        type=Path,
+        help="assembly directory (default cdk.out/<stack_name>); with several files, their parent "
+        "(<outdir>/<stack_name> each)",
+    )
     synth.add_argument("--endpoint-url", help="sandbox URL for lookups (vpc: default / vpc-...)")
     synth.add_argument("--no-nag", action="store_true", help="skip cdk-nag's AwsSolutions checks")
     synth.add_argument("--no-lint", action="store_true", help="skip cfn-lint's template checks")
@@ -286,10 +293,82 @@ def _jsonable(value: Any) -> Any:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    files = _params_files(args.params)
+    return _synth_report(files[0], args) if len(files) == 1 else _synth_each(files, args)
+
+
+def _params_files(arguments: Sequence[str]) -> list[Path]:
+    """The params files named: each argument, or the files a glob in it matches (sorted). A glob
+    that matches nothing stays as it is, to fail as a missing file."""
+    import glob
+
+    files = []
+    for argument in arguments:
+        matches = sorted(glob.glob(argument)) if any(c in argument for c in "*?[") else []
+        files += [Path(match) for match in matches] or [Path(argument)]
+    return files
+
+
+def _synth_each(files: list[Path], args: argparse.Namespace) -> int:
+    """Synthesize several params files in this process (imports and jsii's Node paid once), one
+    summary line each; a file that fails fails alone. Exit 1 if any synthesis failed, else 2 if
+    any file was bad input, else 0."""
+    import time
+
+    from .synth import DEFAULT_OUTDIR, synth
+
+    rows, assembly_of = [], {}
+    for path in files:
+        started = time.perf_counter()
+        try:
+            spec = _load_spec(path)
+            outdir = (args.outdir or DEFAULT_OUTDIR) / spec.stack_name
+            if outdir in assembly_of:
+                raise ValidationError(
+                    "stack_name", f"{spec.stack_name!r} is also the stack of {assembly_of[outdir]}"
+                )
+            assembly_of[outdir] = path
+            result = synth(spec, outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+            findings = _findings(result, None if args.no_lint else spec.region)
+        except ValidationError as exc:
+            rows.append({"params": str(path), "status": "invalid", "error": str(exc)})
+            continue
+        except Exception as exc:  # a construct or the CDK failed on this file: report it, go on
+            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            rows.append({"params": str(path), "status": "failed", "error": error})
+            continue
+        rows.append(
+            {
+                "params": str(path),
+                "status": "synthesized",
+                "stack_name": result.stack_name,
+                "resources": len(result.template.get("Resources", {})),
+                "findings": len(findings),
+                "seconds": round(time.perf_counter() - started, 2),
+                "assembly_dir": str(result.assembly_dir),
+            }
+        )
+    if not _emit(rows, args):
+        width = max(len(row["params"]) for row in rows)
+        for row in rows:
+            if row["status"] == "synthesized":
+                detail = (
+                    f"{row['stack_name']}: {row['resources']} resources, {row['findings']} findings, "
+                    f"{row['seconds']:.1f} s -> {row['assembly_dir']}"
+                )
+            else:
+                detail = row["error"]
+            print(f"{row['status']:<11}  {row['params']:<{width}}  {detail}")
+    statuses = {row["status"] for row in rows}
+    return 1 if "failed" in statuses else 2 if "invalid" in statuses else 0
+
+
+def _synth_report(params: Path, args: argparse.Namespace) -> int:
+    """One params file: its synthesis as tables (or one JSON document with ``--json``)."""
     from .diagram import service_placement, topology
     from .synth import synth
 
-    spec = _load_spec(args.params)
+    spec = _load_spec(params)
     result = synth(spec, args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
     counts = result.resource_counts()
     listeners = topology(result.template)[["alb", "port", "protocol", "action", "service"]]

@@ -49,6 +49,38 @@ def test_cli_synth_prints_the_resource_table(tmp_path):
     assert (tmp_path / "dualalb-sample.template.json").exists()
 
 
+def test_cli_synth_of_several_files_and_a_glob_one_line_each_a_bad_file_failing_alone(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stack_name: x\ntasks: [{name: a, image: b, internal: {port: 70000}}]\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dualalb_kit.cli",
+            "synth",
+            "params/internal-*.yaml",
+            "params/public-one-per-az.yaml",
+        ]
+        + [str(bad), "-o", str(out), "--no-lint"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:4] for line in lines] == [
+        ["synthesized", "params/internal-only.yaml", "dualalb-internal:", "61"],
+        ["synthesized", "params/public-one-per-az.yaml", "dualalb-public:", "67"],
+        ["invalid", str(bad), "tasks[0].internal.port:", "70000"],
+    ]
+    assert lines[0].endswith(f"-> {out / 'dualalb-internal'}")
+    assert lines[2].endswith("  tasks[0].internal.port: 70000 is not a port (1-65535)")
+    assert sorted(path.name for path in out.iterdir()) == ["dualalb-internal", "dualalb-public"]
+    assert (out / "dualalb-public" / "dualalb-public.template.json").exists()
+
+
 def test_cli_synth_bad_input_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("stack_name: x\ntasks: [{name: a, image: b, internal: {port: 70000}}]\n")
