@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import ipywidgets as widgets
 import pandas as pd
@@ -290,13 +290,21 @@ class TaskEditor(_Form):
         ):
             certs = _comma_list(cert.value)
             data[side] = (
-                {"port": port.value, "cert_arn": certs[0] if len(certs) == 1 else certs or None}
+                {
+                    **(data.get(side) or {}),  # keys the form does not show (forward_conditions, ...)
+                    "port": port.value,
+                    "cert_arn": certs[0] if len(certs) == 1 else certs or None,
+                }
                 if enabled.value
                 else None
             )
         data["capacity"] = self._capacity() if self.custom_mix.value else None
-        data["scaling"] = self._section("scaling.")
-        data["health_check"] = self._section("health_check.") if self.has_health_check.value else None
+        data["scaling"] = {**data.get("scaling", {}), **self._section("scaling.")}
+        data["health_check"] = (
+            {**(data.get("health_check") or {}), **self._section("health_check.")}
+            if self.has_health_check.value
+            else None
+        )
         return data
 
     def strategy(self) -> list[dict[str, Any]]:
@@ -373,17 +381,36 @@ def _layout(width: str) -> widgets.Layout:
 
 
 def _model_fields(prefix: str, model: type[BaseModel], values: dict[str, Any]) -> list[_Field]:
-    """One field per key of a spec section (``scaling``, ``health_check``), typed by its annotation."""
-    kinds = {int: widgets.IntText, float: widgets.FloatText}
-    return [
-        _field(
-            f"{prefix}.{name}",
-            kinds.get(info.annotation, widgets.Text)(
-                value=values.get(name, info.default), description=name.replace("_", " ")
-            ),
-        )
-        for name, info in model.model_fields.items()
-    ]
+    """One field per plain key (a number or text) of a spec section (``scaling``, ``health_check``),
+    typed by its annotation; an optional key is a text box where empty means unset. Other keys
+    (lists, sections) are not shown and stay as they were."""
+    fields = []
+    for name, info in model.model_fields.items():
+        kinds = [kind for kind in get_args(info.annotation) or (info.annotation,) if kind is not type(None)]
+        if len(kinds) != 1 or kinds[0] not in (int, float, str):
+            continue
+        kind, value, label = kinds[0], values.get(name, info.default), name.replace("_", " ")
+        if kind is not str and (value is None or type(None) in get_args(info.annotation)):
+            text = widgets.Text(
+                value="" if value is None else str(value), description=label, placeholder="unset"
+            )
+            fields.append(
+                _field(f"{prefix}.{name}", text, lambda text=text, kind=kind: _optional(text.value, kind))
+            )
+        else:
+            widget = {int: widgets.IntText, float: widgets.FloatText}.get(kind, widgets.Text)
+            fields.append(_field(f"{prefix}.{name}", widget(value=value, description=label)))
+    return fields
+
+
+def _optional(text: str, kind: type) -> Any:
+    """An optional number's box: empty is ``None``; text that is not a ``kind`` goes to validation as is."""
+    if not text.strip():
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        return text
 
 
 def _environment(text: str) -> dict[str, str]:

@@ -8,9 +8,11 @@ import pytest
 
 import dualalb_kit  # noqa: F401  (sets JSII_NODE before aws_cdk loads)
 from dualalb_kit.aws import aws_client
+from dualalb_kit.deploy import stack_status
 from dualalb_kit.diagram import Diagram, topology
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.spec import load_spec
+from dualalb_kit.target import SandboxNotRunning
 from dualalb_kit.widgets import SPECIFIC_SUBNETS, SpecDesigner, default_spec
 
 PARAMS = sorted(Path(__file__).parents[1].joinpath("params").glob("*.yaml"))
@@ -123,7 +125,7 @@ def test_the_spot_mix_becomes_a_capacity_strategy_with_its_split_shown():
     editor.spot_weight.value = 3
     capacity = [(c.provider, c.base, c.weight) for c in designer.spec.tasks[0].capacity]
     assert capacity == [("FARGATE", 1, 1), ("FARGATE_SPOT", 0, 3)]
-    assert "4 tasks: 2 on FARGATE, 2 on FARGATE_SPOT (50% spot)" in editor.split.value
+    assert "4 tasks: 2 FARGATE + 2 FARGATE_SPOT (50% spot)" in editor.split.value
 
     editor.fargate_base.value = 0
     editor.fargate_weight.value = 0
@@ -135,11 +137,11 @@ def test_the_spot_mix_becomes_a_capacity_strategy_with_its_split_shown():
 @pytest.mark.parametrize(
     ("tasks", "base", "on_demand_weight", "spot_weight", "expected"),
     [
-        (4, 1, 1, 3, "4 tasks: 2 on FARGATE, 2 on FARGATE_SPOT (50% spot)"),
-        (10, 0, 1, 1, "10 tasks: 5 on FARGATE, 5 on FARGATE_SPOT (50% spot)"),
-        (3, 5, 1, 1, "3 tasks: 3 on FARGATE, 0 on FARGATE_SPOT (0% spot)"),
-        (6, 2, 0, 1, "6 tasks: 2 on FARGATE, 4 on FARGATE_SPOT (67% spot)"),
-        (10, 1, 1, 3, "10 tasks: 3 on FARGATE, 7 on FARGATE_SPOT (70% spot)"),
+        (4, 1, 1, 3, "4 tasks: 2 FARGATE + 2 FARGATE_SPOT (50% spot)"),
+        (10, 0, 1, 1, "10 tasks: 5 FARGATE + 5 FARGATE_SPOT (50% spot)"),
+        (3, 5, 1, 1, "3 tasks: 3 FARGATE + 0 FARGATE_SPOT (0% spot)"),
+        (6, 2, 0, 1, "6 tasks: 2 FARGATE + 4 FARGATE_SPOT (67% spot)"),
+        (10, 1, 1, 3, "10 tasks: 3 FARGATE + 7 FARGATE_SPOT (70% spot)"),
         (2, 0, 0, 0, "capacity: at least one capacity provider needs a weight above 0"),
     ],
 )
@@ -160,12 +162,12 @@ def test_the_split_shown_is_the_cost_models_placement(tasks, base, on_demand_wei
 def test_specific_subnets_need_an_existing_vpc():
     designer = SpecDesigner(default_spec())
     designer.subnet_choice.value = SPECIFIC_SUBNETS
-    designer.subnet_ids.value = "subnet-aaa, subnet-bbb"
+    designer.subnet_ids.value = "subnet-0aaa0aaa, subnet-0bbb0bbb"
     assert designer.error.field == "subnets"
     assert "need vpc: default or vpc-" in designer.fields["subnets"].error.value
     designer.widget("vpc").value = "vpc-0123abcd"
-    assert designer.spec.subnets == ["subnet-aaa", "subnet-bbb"]
-    designer.subnet_ids.value = "subnet-aaa, sub-bad"
+    assert designer.spec.subnets == ["subnet-0aaa0aaa", "subnet-0bbb0bbb"]
+    designer.subnet_ids.value = "subnet-0aaa0aaa, sub-bad"
     assert "is not a subnet id" in designer.fields["subnets"].error.value
 
 
@@ -203,8 +205,10 @@ def test_a_failing_action_is_shown_not_raised(monkeypatch):
     monkeypatch.delenv("DUALALB_SANDBOX_URL", raising=False)
     designer = SpecDesigner(default_spec(), target="sandbox")
     designer.diff_button.click()
-    assert isinstance(designer.last_action_error, ValidationError)
-    assert "Diff failed: endpoint_url: no sandbox is running" in designer.status.value
+    assert isinstance(designer.last_action_error, SandboxNotRunning)
+    assert "Diff failed: no sandbox URL: no endpoint_url given and DUALALB_SANDBOX_URL is not set" in (
+        designer.status.value
+    )
     assert designer.progress.bar_style == "danger"
 
 
@@ -279,8 +283,16 @@ def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
     changed = designer.diff_table.set_index("logical_id")["change"]
     assert (changed == "modified").sum() == 1 and "<h4>Diff</h4>" in designer.diff_html.value
 
+    designer.destroy_button.click()  # the first click only asks
+    assert designer.destroy_button.description == "Confirm destroy"
+    assert (
+        "Click Destroy again to delete stack designer-buttons (sandbox, us-east-1)" in designer.status.value
+    )
+    assert stack_status("designer-buttons", endpoint_url=sandbox.endpoint_url) == "CREATE_COMPLETE"
     designer.destroy_button.click()
     assert designer.last_action_error is None, designer.last_action_error
+    assert designer.destroy_button.description == "Destroy"
     cloudformation = aws_client("cloudformation", endpoint_url=sandbox.endpoint_url)
     stacks = cloudformation.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "designer-buttons"] == ["DELETE_COMPLETE"]
+
