@@ -365,7 +365,11 @@ def grid_totals(grid: pd.DataFrame) -> pd.DataFrame:
 def recommend(
     grid: pd.DataFrame, current: pd.DataFrame | None = None, mixes: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """The recommendation table: the best grid point, next to the current policy and the cheapest mix.
+    """The grid's cheapest uncapped point, next to the current policy and the cheapest mix.
+
+    Knows nothing of what a task can serve: with no capped minutes the cheapest point is always the
+    one that packs the most requests into the fewest tasks. For a policy to deploy use
+    :func:`recommend_policies`, which fits each service's capacity and keeps an SLO.
 
     The best grid point of a :func:`simulate_grid` frame is the one with the fewest capped minutes
     (all services together), then the lowest ``cost_usd`` (``task_hours`` without costs), then the
