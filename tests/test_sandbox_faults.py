@@ -251,6 +251,29 @@ def test_a_zone_rename_replaces_the_zone_and_moves_its_records(sandbox, vpcs, de
     assert "svc.local." not in {z["Name"] for z in on_vpc["HostedZoneSummaries"]}
 
 
+@pytest.mark.sandbox
+def test_a_listener_port_change_updates_the_security_groups_in_place(sandbox, vpcs, deployed):
+    spec = _spec(vpcs[0], zone_name="api.local")  # as the rename test left it
+    before = snapshot(sandbox)
+    spec.tasks[0].external.port = 8080
+
+    deployed(spec)
+
+    after = snapshot(sandbox)
+    assert [g["GroupId"] for g in after["security_groups"]] == [
+        g["GroupId"] for g in before["security_groups"]
+    ]
+    ingress = {
+        (g["GroupId"], p["FromPort"])
+        for g in after["security_groups"]
+        for p in g["IpPermissions"]
+        if any(r["CidrIp"] == "0.0.0.0/0" for r in p.get("IpRanges", []))
+    }
+    (external_group,) = {group for group, _ in ingress}
+    assert ingress == {(external_group, 8080)}
+    assert_references_resolve(sandbox, after)
+
+
 def _queue_app(outdir: Path, stack_name: str) -> Path:
     """A raw aws-cdk-lib app: one queue, its URL as an output."""
     import aws_cdk as cdk

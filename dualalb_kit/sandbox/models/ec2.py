@@ -139,15 +139,55 @@ def retag(resource: Any, tags: list[dict[str, str]] | None) -> None:
 
 
 class SecurityGroup(GapFillModel, security_groups.SecurityGroup, CloudFormationModel):
-    """``AWS::EC2::SecurityGroup``: moto's group. An update replaces it, as in moto, but the new
-    group is made next to the old one, which goes once the stack update succeeded (a rolled-back
-    update keeps the group and its id)."""
+    """``AWS::EC2::SecurityGroup``: moto's group, with its inline ``SecurityGroupIngress`` rules
+    made as :class:`SecurityGroupIngress` makes them. As in EC2, a new description, name or VPC
+    replaces the group (the new one is made next to the old one, which goes once the stack update
+    succeeded); any other change updates it in place: tags, and the inline rules revoked and
+    authorized anew (moto replaced the group on every change)."""
 
     @classmethod
     def create(
         cls, resource_name: str, properties: Properties, account_id: str, region_name: str
     ) -> security_groups.SecurityGroup:
-        return moto_create(security_groups.SecurityGroup, resource_name, properties, account_id, region_name)
+        without_rules = {key: value for key, value in properties.items() if key != "SecurityGroupIngress"}
+        group = moto_create(
+            security_groups.SecurityGroup, resource_name, without_rules, account_id, region_name
+        )
+        group.inline_rules = _authorize_inline_rules(group.id, properties, account_id, region_name)
+        return group
+
+    @classmethod
+    def replaced_on_update(
+        cls, original: security_groups.SecurityGroup, resource_name: str, properties: Properties
+    ) -> bool:
+        wanted = (properties.get("GroupDescription"), properties.get("VpcId"))
+        return wanted != (original.description, original.vpc_id) or cls.renamed(
+            original.name, resource_name, properties
+        )
+
+    @classmethod
+    def update_in_place(
+        cls,
+        original: security_groups.SecurityGroup,
+        resource_name: str,
+        properties: Properties,
+        account_id: str,
+        region_name: str,
+    ) -> security_groups.SecurityGroup:
+        for rule in getattr(original, "inline_rules", []):
+            rule.delete(account_id, region_name)
+        original.inline_rules = _authorize_inline_rules(original.id, properties, account_id, region_name)
+        retag(original, properties.get("Tags"))
+        return original
+
+
+def _authorize_inline_rules(
+    group_id: str, properties: Properties, account_id: str, region_name: str
+) -> list[SecurityGroupIngress]:
+    return [
+        SecurityGroupIngress.create("", {**rule, "GroupId": group_id}, account_id, region_name)
+        for rule in properties.get("SecurityGroupIngress", [])
+    ]
 
 
 class TaggedResourceModel(GapFillModel):
