@@ -66,6 +66,7 @@ def build_stack(
         circuit_breaker=spec.circuit_breaker,
         spot_termination_handler=spec.spot_termination_handler,
         alarms=spec.alarms,
+        access_logs=spec.access_logs,
         route53_ops=Route53Options(
             zone_name=spec.route53.zone_name,
             external_alb_record_name=spec.route53.external_record,

@@ -233,6 +233,8 @@ class DeploymentSpec(_Model):
     circuit_breaker: bool = True
     spot_termination_handler: bool = False
     alarms: bool = False
+    access_logs: bool = False
+    """ALB access logs into a new encrypted bucket whose objects expire after 90 days. Default off."""
     """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
     dashboard. Default off."""
     """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from

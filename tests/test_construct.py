@@ -986,3 +986,44 @@ def test_alarm_thresholds_of_your_own():
     seed_sample(stack, alarms=AlarmThresholds(cpu_percent=75, evaluation_periods=5))
     cpu = alarms_of(Template.from_stack(stack))["order cpu: average CPU percent beyond 75 for 5 minutes"]
     assert (cpu["Threshold"], cpu["EvaluationPeriods"]) == (75, 5)
+
+
+# -- access logs ------------------------------------------------------------------------------------
+
+
+def test_access_logs_go_to_an_encrypted_expiring_bucket_per_side_prefix():
+    stack = Stack(App(), "Test", env=Environment(region="eu-west-1"))
+    construct = seed_sample(stack, access_logs=True, access_log_retention_days=30)
+    template = Template.from_stack(stack)
+    (bucket,) = template.find_resources("AWS::S3::Bucket").values()
+    props = bucket["Properties"]
+    assert props["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    }
+    assert props["LifecycleConfiguration"] == {"Rules": [{"ExpirationInDays": 30, "Status": "Enabled"}]}
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert bucket["DeletionPolicy"] == "Retain"
+    prefixes = {}
+    for alb in template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values():
+        attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+        assert attributes["access_logs.s3.enabled"] == "true"
+        prefixes[alb["Properties"]["Scheme"]] = attributes["access_logs.s3.prefix"]
+    assert prefixes == {"internet-facing": "external", "internal": "internal"}
+    (policy,) = template.find_resources("AWS::S3::BucketPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # eu-west-1's ELB log-delivery account writes under each prefix.
+    assert "arn:" in json.dumps(statements[1]) and ":iam::156460612806:root" in json.dumps(statements[1])
+    assert construct.access_log_bucket is not None
+
+
+def test_access_logs_off_by_default_and_need_a_region():
+    stack = make_stack()
+    assert seed_sample(stack).access_log_bucket is None
+    Template.from_stack(stack).resource_count_is("AWS::S3::Bucket", 0)
+    with pytest.raises(ValidationError) as caught:
+        seed_sample(make_stack(), access_logs=True)
+    assert str(caught.value) == (
+        "access_logs: needs the stack's region (Stack(env=Environment(region=...))): "
+        "ELB delivers the logs from an account of that region"
+    )

@@ -240,7 +240,7 @@ def test_handler_watches_the_cluster_and_may_touch_only_its_spot_services():
 # -- the sandbox ---------------------------------------------------------------------------------
 
 
-def test_params_file_with_the_handler_and_alarms_deploys_and_is_destroyed(sandbox, tmp_path):
+def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_destroyed(sandbox, tmp_path):
     from dualalb_kit.deploy import deploy, destroy
     from dualalb_kit.spec import load_spec
     from dualalb_kit.synth import synth
@@ -303,6 +303,26 @@ def test_params_file_with_the_handler_and_alarms_deploys_and_is_destroyed(sandbo
         "Alarms",
         "blog: CPU and memory (%)",
     ]
+    # And access logs: both ALBs log to the bucket, which keeps its encryption, lifecycle and block.
+    assert spec.access_logs
+    bucket = resources["AWS::S3::Bucket"]
+    elbv2 = client("elbv2")
+    prefixes = set()
+    for balancer in elbv2.describe_load_balancers()["LoadBalancers"]:
+        attributes = {
+            a["Key"]: a["Value"]
+            for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])[
+                "Attributes"
+            ]
+        }
+        assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"]) == ("true", bucket)
+        prefixes.add(attributes["access_logs.s3.prefix"])
+    assert prefixes == {"external", "internal"}
+    s3 = client("s3")
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == [
+        {"Expiration": {"Days": 90}, "Filter": {"Prefix": ""}, "Status": "Enabled"}
+    ]
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
     assert client("lambda").list_functions()["Functions"] == []
     assert client("events").list_rules()["Rules"] == []

@@ -7,13 +7,14 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Duration, Tags, Token
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import validation
@@ -79,11 +80,15 @@ class DualAlbFargateService(Construct):
     :param alarms: CloudWatch alarms per service (5xx rate, p99 latency and unhealthy hosts per
         target group, CPU) and one dashboard (:class:`ServiceMonitoring`); ``True`` for the default
         :class:`AlarmThresholds`, or thresholds of your own. Default ``False``.
+    :param access_logs: ALB access logs into a new bucket (SSE-S3, as ELB requires; public access
+        blocked, TLS only, objects expire after ``access_log_retention_days``). Default ``False``.
+    :param access_log_retention_days: days the bucket keeps a log object. Default 90.
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
     ``target_groups`` (``{(task name, side): target group}``), ``spot_termination_handler``
-    (``None`` unless created), ``monitoring`` (``None`` without ``alarms``).
+    (``None`` unless created), ``monitoring`` (``None`` without ``alarms``),
+    ``access_log_bucket`` (``None`` without ``access_logs``).
     """
 
     def __init__(
@@ -104,6 +109,8 @@ class DualAlbFargateService(Construct):
         internal_alb_idle_timeout: Duration | None = None,
         spot_termination_handler: bool = False,
         alarms: bool | AlarmThresholds = False,
+        access_logs: bool = False,
+        access_log_retention_days: int = 90,
     ) -> None:
         route53_ops = route53_ops or Route53Options()
         names = _validate(tasks, route53_ops)
@@ -113,6 +120,16 @@ class DualAlbFargateService(Construct):
                 validation.check_idle_timeout(f"{side}_alb_idle_timeout", timeout.to_seconds())
         if cluster is not None and cluster_props is not None:
             raise ValidationError("cluster_props", "cannot be combined with an existing cluster")
+        if access_log_retention_days < 1:
+            raise ValidationError(
+                "access_log_retention_days", f"{access_log_retention_days} must be at least 1"
+            )
+        if access_logs and Token.is_unresolved(Stack.of(scope).region):
+            raise ValidationError(
+                "access_logs",
+                "needs the stack's region (Stack(env=Environment(region=...))): "
+                "ELB delivers the logs from an account of that region",
+            )
         super().__init__(scope, id)
 
         given_cluster_props = _struct_values(cluster_props)
@@ -134,6 +151,7 @@ class DualAlbFargateService(Construct):
             for side, access in ((s, getattr(props, s)) for s in SIDES)
             if access is not None
         ]
+        self.access_log_bucket = self._access_log_bucket(access_log_retention_days) if access_logs else None
         self.external_alb = (
             self._alb("external", external_alb_idle_timeout)
             if any(lst.side == "external" for lst in listeners)
@@ -192,6 +210,23 @@ class DualAlbFargateService(Construct):
 
     # -- load balancers -------------------------------------------------------------------------
 
+    def _access_log_bucket(self, retention_days: int) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(retention_days))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "this bucket holds the ALBs' access logs; logging its own access would need yet another bucket",
+        )
+        return bucket
+
     def _alb(self, side: str, idle_timeout: Duration | None) -> elbv2.ApplicationLoadBalancer:
         internet_facing = side == "external"
         security_group = ec2.SecurityGroup(
@@ -210,11 +245,14 @@ class DualAlbFargateService(Construct):
             drop_invalid_header_fields=True,
             idle_timeout=idle_timeout,
         )
-        acknowledge(
-            alb,
-            "AwsSolutions-ELB2",
-            "access logs need a regional log bucket; opt-in for this pattern",
-        )
+        if self.access_log_bucket is not None:
+            alb.log_access_logs(self.access_log_bucket, prefix=side)
+        else:
+            acknowledge(
+                alb,
+                "AwsSolutions-ELB2",
+                "access logs need a regional log bucket; opt-in for this pattern (access_logs=True)",
+            )
         if internet_facing:
             acknowledge(
                 security_group,

@@ -9,7 +9,7 @@ itself is stored and returned as written.
 from __future__ import annotations
 
 import json
-from typing import Self
+from typing import Any, Self
 
 from moto.core.common_models import CloudFormationModel
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -49,6 +49,40 @@ class BucketPolicy(StandaloneModel, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.bucket_name)
+
+
+class Bucket(FakeBucket, CloudFormationModel):
+    """``AWS::S3::Bucket``: moto's model, plus the lifecycle rules and public access block it
+    drops (the ALB access-log bucket has both)."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> FakeBucket:
+        bucket = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        properties = cloudformation_json.get("Properties", {})
+        backend = s3_backends[account_id][get_partition(region_name)]
+        rules = properties.get("LifecycleConfiguration", {}).get("Rules", [])
+        if rules:
+            backend.put_bucket_lifecycle(bucket.name, [_lifecycle_rule(rule) for rule in rules])
+        block = properties.get("PublicAccessBlockConfiguration")
+        if block:
+            backend.put_public_access_block(
+                bucket.name, {key: str(value).lower() for key, value in block.items()}
+            )
+        return bucket
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A template's lifecycle rule (expiration only) in the S3 API's shape."""
+    converted: dict[str, Any] = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "Id" in rule:
+        converted["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+    return converted
 
 
 def enforced_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:
