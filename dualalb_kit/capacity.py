@@ -330,3 +330,20 @@ def _hinge(x: np.ndarray, rate: np.ndarray, weight: np.ndarray) -> tuple[float, 
         return None
     residual, knee, base, slope = best
     return knee, base, slope, 1.0 - residual / total if total > 0 else math.nan
+
+
+def capacity_table(capacity: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`fit_capacity` frame for people: units in the headers, numbers rounded."""
+    return pd.DataFrame(
+        {
+            "service": capacity["service"],
+            "requests/min per task at SLO": capacity["requests_per_task_at_slo"].round(0),
+            "limited by": capacity["limited_by"],
+            "busiest requests/min per task": capacity["observed_max_requests_per_task"].round(0),
+            "CPU % per 1k requests/min": capacity["cpu_per_1k_requests"].round(1),
+            "p99 at no load (ms)": capacity["p99_at_no_load_ms"].round(0),
+            "fit R²": capacity["fit_r2"].round(3),
+            "confidence": capacity["confidence"],
+            "note": capacity["note"],
+        }
+    )

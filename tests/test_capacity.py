@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_traffic import WEEK, resources
 
-from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, fit_capacity
+from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, capacity_table, fit_capacity
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.scaling import (
     RECOMMENDATION_COLUMNS,
@@ -270,3 +270,19 @@ def test_recommendations_on_a_dask_cluster_match_one_process():
             spread = recommend_policies(metrics, SPEC, client=client)
     pd.testing.assert_frame_equal(spread, alone)
     assert spread.attrs["window_hours"] == alone.attrs["window_hours"] == 168
+
+
+def test_capacity_table_has_units_in_its_headers():
+    table = capacity_table(fit_capacity(week_of(1, 50, 60)))
+    assert table.columns.tolist() == [
+        "service",
+        "requests/min per task at SLO",
+        "limited by",
+        "busiest requests/min per task",
+        "CPU % per 1k requests/min",
+        "p99 at no load (ms)",
+        "fit R²",
+        "confidence",
+        "note",
+    ]
+    assert table["p99 at no load (ms)"].tolist() == [127.0, 127.0]  # 50 ms x e^(2.326 x 0.4)
