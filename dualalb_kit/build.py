@@ -43,14 +43,16 @@ def build_stack(
 ) -> tuple[App, Stack]:
     """The CDK app and stack for ``spec``.
 
-    :param account: account for env-specific stacks (needed by ``vpc: default`` / ``vpc-...``
-        lookups). Default: ``spec.account``; without either, the stack is environment-agnostic.
+    The stack is bound to ``spec.region`` (the assembly's environment names it).
+
+    :param account: the stack's account (needed by ``vpc: default`` / ``vpc-...`` lookups).
+        Default: ``spec.account``; without either, the account is left to deploy time.
     :param context: CDK context values (lookups already answered, feature flags).
     :param app: an app to add the stack to. Default: a new ``App``.
     """
     app = app or App(context=dict(context or {}))
     account = account or spec.account
-    env = Environment(account=account, region=spec.region) if account else None
+    env = Environment(account=account, region=spec.region)
     stack = Stack(app, spec.stack_name, env=env, description=f"dualalb-kit: {spec.stack_name}")
     if spec.pattern == "wordpress":
         _wordpress(stack, spec)
