@@ -1221,3 +1221,20 @@ def schedule_table(recommendations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["service", "cron", "min_capacity", "max_capacity", "saving_per_month_usd"]
     )
+
+
+def mixes_table(mixes: pd.DataFrame) -> pd.DataFrame:
+    """A :meth:`SimulationResult.compare_mixes` frame for people: tasks as the mean running at once,
+    costs in USD per month of 730 hours at the window's rate, the saving in percent."""
+    month = HOURS_PER_MONTH / mixes.attrs["window_hours"]
+    return pd.DataFrame(
+        {
+            "mix": mixes["mix"],
+            "on-demand tasks (mean)": mixes["on_demand_tasks"].round(2),
+            "spot tasks (mean)": mixes["spot_tasks"].round(2),
+            "on-demand USD/month": (mixes["on_demand_cost"] * month).round(2),
+            "spot USD/month": (mixes["spot_cost"] * month).round(2),
+            "USD/month": (mixes["cost"] * month).round(2),
+            "saving %": (mixes["saving"] * 100).round(0),
+        }
+    )

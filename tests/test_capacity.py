@@ -20,6 +20,7 @@ from dualalb_kit.scaling import (
     RECOMMENDATION_COLUMNS,
     apply_recommendations,
     changed_values,
+    mixes_table,
     recommend_policies,
     schedule_table,
     simulate_target_tracking,
@@ -286,3 +287,14 @@ def test_capacity_table_has_units_in_its_headers():
         "note",
     ]
     assert table["p99 at no load (ms)"].tolist() == [127.0, 127.0]  # 50 ms x e^(2.326 x 0.4)
+
+
+def test_spot_mix_table_prices_per_month():
+    metrics = week_of(1, 50, 60)
+    replayed = simulate_target_tracking(metrics, {"web": SPEC.tasks[0].scaling, "api": SPEC.tasks[1].scaling})
+    mixes = replayed.compare_mixes(task_sizes(SPEC))
+    table = mixes_table(mixes)
+    assert mixes.attrs["window_hours"] == 168
+    assert table["USD/month"].tolist() == pytest.approx((mixes["cost"] * 730 / 168).round(2).tolist())
+    assert table.columns.tolist()[-2:] == ["USD/month", "saving %"]
+    assert table.loc[table["mix"] == "all on-demand", "saving %"].item() == 0
