@@ -806,11 +806,11 @@ class SpecDesigner(_Form):
                 self.form_error,
                 self.add_task_button,
             ],
-            layout=widgets.Layout(flex="3 1 640px", min_width="0"),
+            layout=widgets.Layout(flex="3 1 480px", min_width="0"),
         )
         preview = widgets.VBox(
             [widgets.HTML(_PREVIEW_STYLE), self.diagram_preview, self.cost_preview],
-            layout=widgets.Layout(flex="2 1 380px", min_width="0", padding="0 0 0 16px"),
+            layout=widgets.Layout(flex="2 1 340px", min_width="0", padding="0 0 0 16px"),
         )
         return widgets.VBox(
             [

@@ -202,7 +202,7 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
             assert page.get_by_text("official Jupyter news").count() == 0
             resources_after_notebook = _resource_count(page)
             order = page.locator(".dualalb-task-row").first
-            order.scroll_into_view_if_needed()
+            order.evaluate("row => row.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-before-edit.png"))
             diagram = page.locator(".dualalb-diagram-preview").first
             cost = page.locator(".dualalb-cost-preview").first
@@ -242,7 +242,7 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
             )
             _wait_for_text(page, ".dualalb-cost-preview", f"${mixed['total']:,.2f}")
             assert "3 + 2" in cost.text_content() and f"${mixed['order']:,.2f}" in cost.text_content()
-            order.scroll_into_view_if_needed()
+            order.evaluate("row => row.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-after-edit.png"))
             assert _resource_count(page) == resources_after_notebook
         except Exception:
