@@ -202,14 +202,16 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
             assert page.get_by_text("official Jupyter news").count() == 0
             resources_after_notebook = _resource_count(page)
             order = page.locator(".dualalb-task-row").first
+            desired = order.locator(".dualalb-desired input")
+            desired.click()  # focused, so JupyterLab keeps the row in view after Run All
             order.evaluate("row => row.scrollIntoView({block: 'center'})")
+            page.wait_for_timeout(500)
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-before-edit.png"))
             diagram = page.locator(".dualalb-diagram-preview").first
             cost = page.locator(".dualalb-cost-preview").first
             assert "2 x FARGATE_SPOT x1" in diagram.text_content()
             assert f"${_monthly({})['total']:,.2f}" in cost.text_content()
 
-            desired = order.locator(".dualalb-desired input")
             desired.fill("5")
             desired.press("Enter")
             _wait_for_text(page, ".dualalb-diagram-preview", "5 x FARGATE_SPOT x1")
