@@ -22,7 +22,8 @@ point per minute:
 
 The capacity (``requests_per_task_at_slo``) is the lowest of the three limits, ``limited_by`` names
 it. ``confidence`` is ``high`` only when the busiest observed minute came within half of that
-capacity and the fit that set it explains the data (R² at least 0.5); otherwise it is ``low``:
+capacity (its 99th percentile: a single spike minute is not enough) and the fit that set it
+explains the data (R² at least 0.5); otherwise it is ``low``:
 the number is an extrapolation, and a load test (:mod:`dualalb_kit.loadtest`) should measure it.
 Where the data cannot support any answer (too few busy minutes, or the SLO is already broken at
 the lowest observed load) ``requests_per_task_at_slo`` is NaN and ``note`` says why.
@@ -66,6 +67,10 @@ FAILING_PER_1K = 100.0
 """Minutes with more 5xx per 1,000 requests than this are failing, not slowing: the error fit leaves
 them out (the curve near the SLO is what matters, and failing minutes saturate)."""
 MIN_R2 = 0.5
+BUSY_QUANTILE = 0.99
+"""Confidence needs the load's 99th percentile, not one spike minute, within half of the capacity."""
+MIN_REQUESTS_FOR_RATE = 100
+"""Minutes with fewer requests give no 5xx rate worth fitting (one error in 50 is 20 per 1,000)."""
 """A fit explaining less of the data than this gives a ``low`` confidence."""
 
 
@@ -150,9 +155,10 @@ def fit_capacity(metrics: pd.DataFrame, slo: SLO | None = None) -> pd.DataFrame:
     """
     slo = slo or SLO()
     points = service_points(metrics)
+    services = sorted(str(name) for name in metrics["service"].dropna().unique())
     rows = [
-        {"service": service, **capacity_from_points(group, slo)}
-        for service, group in points.groupby("service", sort=True)
+        {"service": service, **capacity_from_points(points[points["service"] == service], slo)}
+        for service in services
     ]
     table = pd.DataFrame(rows, columns=list(CAPACITY_COLUMNS))
     table.attrs["slo"] = slo
@@ -178,7 +184,14 @@ def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
     the load test on its steps, so both answer with one model.
     """
     points = points[points["requests_per_task"] > 0]
-    observed_max = float(points["requests_per_task"].max()) if len(points) else math.nan
+    if points.empty:
+        note = "no minute with requests and a running task count: nothing to fit"
+        return dict.fromkeys(CAPACITY_COLUMNS[1:], math.nan) | {
+            "limited_by": None,
+            "confidence": "low",
+            "note": note,
+        }
+    observed_max = float(points["requests_per_task"].max())
     cpu, (intercept, slope) = _cpu_limit(points, slo.max_cpu)
     latency, (p99_at_no_load, saturation) = _latency_limit(points, slo.p99_ms)
     limits = {"latency": latency, "cpu": cpu, "errors": _error_limit(points, slo)}
@@ -204,15 +217,18 @@ def capacity_from_points(points: pd.DataFrame, slo: SLO) -> dict:
         return row | {"note": unknown or "no SLO limit is reached or approached in the data"}
     name = min(known, key=lambda key: known[key].at)
     limit = known[name]
-    reached = observed_max / limit.at
-    fits = math.isnan(limit.r2) or limit.r2 >= MIN_R2
-    confidence = "high" if reached >= 0.5 and fits else "low"
+    busy = float(np.quantile(points["requests_per_task"], BUSY_QUANTILE)) / limit.at
+    fits = limit.r2 >= MIN_R2  # a limit read off the data without a fit (NaN) is never high
+    confidence = "high" if busy >= 0.5 and fits else "low"
     note = (
-        f"{name} limit at {limit.at:,.0f} requests/min per task; the highest load seen is {reached:.0%} of it"
+        f"{name} limit at {limit.at:,.0f} requests/min per task; the busy load (99th percentile) "
+        f"is {busy:.0%} of it"
     )
     if confidence == "low":
         note += (
             f" (fit R² {limit.r2:.2f} below {MIN_R2})"
+            if limit.r2 < MIN_R2
+            else " (no fit: where the 5xx rate crossed the SLO)"
             if not fits
             else ": an extrapolation, measure it with a load test"
         )
@@ -277,6 +293,8 @@ def _latency_limit(points: pd.DataFrame, p99_ms: float) -> tuple[_Limit, tuple[f
 def _error_limit(points: pd.DataFrame, slo: SLO) -> _Limit:
     """Where the hinge fitted to target 5xx per 1,000 requests reaches ``slo.max_5xx_per_1k``."""
     rows = points[points["errors_per_1k"].notna() & (points["requests"] > 0)]
+    if (rows["requests"] >= MIN_REQUESTS_FOR_RATE).sum() >= MIN_POINTS:
+        rows = rows[rows["requests"] >= MIN_REQUESTS_FOR_RATE]
     rows = (
         rows[rows["errors_per_1k"] <= FAILING_PER_1K]
         if (rows["errors_per_1k"] <= FAILING_PER_1K).any()

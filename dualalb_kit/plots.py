@@ -60,13 +60,16 @@ def plot_tasks(result: SimulationResult, services: Sequence[str] | None = None) 
     minute where ``max_capacity`` held the service below what its policies asked for.
     """
     chosen = _services(result.tasks["service"], services)
+    colors = service_colors(_services(result.tasks["service"], None))
     figure = Figure(figsize=(11, 2.2 * len(chosen) + 0.8), layout="constrained")
     axes_list = np.atleast_1d(figure.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0])
     for axes, service in zip(axes_list, chosen, strict=True):
         rows = result.tasks.loc[result.tasks["service"] == service]
         times = _times(rows["timestamp"])
         ceiling = int(rows["max_capacity"].iloc[0])
-        axes.step(times, rows["tasks"].to_numpy(), where="post", color="tab:blue", label="simulated tasks")
+        axes.step(
+            times, rows["tasks"].to_numpy(), where="post", color=colors[service], label="simulated tasks"
+        )
         if rows["observed_tasks"].notna().any():
             observed = rows["observed_tasks"].to_numpy()
             axes.step(times, observed, where="post", color="tab:gray", linestyle=":", label="observed tasks")
@@ -145,7 +148,7 @@ def plot_service_metrics(metrics: pd.DataFrame, services: Sequence[str] | None =
     measures = (
         ("requests", "requests / minute", "mean"),
         ("p99_ms", "p99 response time (ms)", "max"),
-        ("errors_per_1k", "5xx per 1,000 requests", None),
+        ("errors_per_1k", "target 5xx per 1,000 requests", None),
         ("cpu_percent", "CPU (%)", "mean"),
         ("tasks", "running tasks", "mean"),
     )
@@ -180,6 +183,8 @@ def plot_capacity(metrics: pd.DataFrame, capacity: pd.DataFrame, slo: Any) -> Fi
     """
     from .capacity import service_points
 
+    if capacity.empty:
+        raise ValidationError("capacity", "no service to draw")
     points = service_points(metrics)
     colors = service_colors(_services(metrics["service"], None))
     rows = capacity.to_dict("records")

@@ -19,7 +19,8 @@ The simulator reads four of those series, at 1-minute periods:
 * ``RequestCount`` (Sum) per service and ALB: the request load of each target group;
 * ``CPUUtilization`` (Average, alb None): the service's average CPU;
 * ``RunningTaskCount`` (Average, alb None, Container Insights) or else ``HealthyHostCount``
-  (Average, the larger over the service's ALBs): how many tasks did that CPU work.
+  (Minimum as ``load_metrics`` loads it, else Average; the larger over the service's ALBs): how
+  many tasks did that CPU work.
 
 The model (each choice below is one a reader could make differently; all are deliberate):
 
@@ -81,6 +82,8 @@ _SERIES = (  # (metric, stat, alb) the replay reads
     ("RequestCount", "Sum", "internal"),
     ("CPUUtilization", "Average", None),
     ("RunningTaskCount", "Average", None),
+    ("HealthyHostCount", "Minimum", "external"),  # what load_metrics loads
+    ("HealthyHostCount", "Minimum", "internal"),
     ("HealthyHostCount", "Average", "external"),
     ("HealthyHostCount", "Average", "internal"),
 )
@@ -599,13 +602,14 @@ def _desired(desired_count: Any, service: str) -> float:
 
 
 def _observed_tasks(series: dict, minutes: int, n_services: int) -> np.ndarray:
-    """RunningTaskCount where present, else the larger HealthyHostCount of the service's ALBs."""
+    """RunningTaskCount where present, else the larger HealthyHostCount of the service's ALBs
+    (its Minimum, as ``load_metrics`` loads it, else its Average)."""
     running = series.get(("RunningTaskCount", "Average", None), np.full((minutes, n_services), np.nan))
     healthy = [
-        series[("HealthyHostCount", "Average", alb)]
+        series.get(("HealthyHostCount", "Minimum", alb), series.get(("HealthyHostCount", "Average", alb)))
         for alb in ALBS
-        if ("HealthyHostCount", "Average", alb) in series
     ]
+    healthy = [counts for counts in healthy if counts is not None]
     if healthy:
         with np.errstate(all="ignore"):
             fallback = np.fmax.reduce(healthy)
@@ -712,6 +716,8 @@ HOURS_PER_MONTH = 730
 """The month of AWS's monthly prices, in hours."""
 PUBLIC_FLOOR = 2
 """The fewest tasks behind the internet-facing ALB: one in a second Availability Zone."""
+FULL_WEEK = 7 * 1440
+"""Minutes of data below which a recommendation never lowers a service's max_capacity."""
 
 
 @dataclass(frozen=True)
@@ -720,6 +726,7 @@ class _ServiceLoad:
 
     services: list[str]
     requests: np.ndarray  # (ALB, T, S): requests per minute on the external and internal ALB
+    cpu_work: np.ndarray  # (T, S): CPU percent x running tasks, NaN where not measured
 
     @property
     def total(self) -> np.ndarray:
@@ -737,7 +744,9 @@ def _service_load(metrics: pd.DataFrame, services: list[str]) -> _ServiceLoad:
     grid, found, series = _extract_series(metrics)
     empty = np.full((len(grid), len(found)), np.nan)
     requests = np.stack([series.get(("RequestCount", "Sum", alb), empty) for alb in ALBS])
-    return _ServiceLoad(services, np.nan_to_num(requests[:, :, [found.index(s) for s in services]]))
+    columns = [found.index(s) for s in services]
+    cpu_work = series.get(("CPUUtilization", "Average", None), empty) * _observed_tasks(series, *empty.shape)
+    return _ServiceLoad(services, np.nan_to_num(requests[:, :, columns]), cpu_work[:, columns])
 
 
 def _policy(scaling: Any) -> dict[str, Any]:
@@ -756,17 +765,22 @@ def _floor(task: Any) -> int:
 
 
 def _capacity_bounds(
-    request_per_target: float, requests: np.ndarray, public: bool, growth: float
-) -> tuple[int, int, int, int]:
-    """(min_capacity, max_capacity, tasks the quietest minutes need, tasks the busiest minute needs).
+    policy: Mapping[str, Any], load: _ServiceLoad, index: int, public: bool, growth: float
+) -> tuple[int, int]:
+    """(min_capacity, max_capacity) for service ``index`` of ``load`` under ``policy``'s targets.
 
-    ``requests`` (ALB, T) of one service; the request policies need ceil(requests / target) tasks on
-    the busier ALB. The quietest minutes are the 1st percentile; a public service keeps 2 tasks.
+    Per minute the policies need ceil(requests / target) tasks on the busier ALB and ceil(CPU work
+    / CPU target); ``min_capacity`` covers the quietest minutes (1st percentile) and keeps 2 tasks
+    for a public service, ``max_capacity`` is the busiest minute's need x (1 + ``growth``).
     """
-    needed = np.ceil(requests.max(axis=0) / request_per_target)
+    with np.errstate(all="ignore"):
+        by_cpu = np.nan_to_num(np.ceil(load.cpu_work[:, index] / policy["target_cpu_utilization"]))
+    needed = np.maximum(
+        np.ceil(load.requests[:, :, index].max(axis=0) / policy["request_per_target"]), by_cpu
+    )
     trough, peak = int(max(np.ceil(np.quantile(needed, 0.01)), 1)), int(max(needed.max(), 1))
     low = max(trough, PUBLIC_FLOOR if public else 1)
-    return low, max(low, math.ceil(peak * (1 + growth))), trough, peak
+    return low, max(low, math.ceil(peak * (1 + growth)))
 
 
 def recommend_policies(
@@ -812,9 +826,15 @@ def recommend_policies(
     hours at the window's average, priced with the service's capacity mix and region), then
     ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
     ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
-    (replayed), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
-    ``max_capacity`` where the load has a daily or weekly pattern, see :func:`_scheduled_actions`)
-    and ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+    (replayed), ``meets_slo`` (the replay keeps 99 % of minutes within C; False: even the lowest
+    targets tried do not, and ``why`` says so; None without a capacity), ``scheduled_actions`` (a
+    list of ``cron`` (six fields, UTC), ``min_capacity``, ``max_capacity`` where the load has a
+    daily or weekly pattern, see :func:`_scheduled_actions`), ``scheduled_cost_per_month_usd`` (the
+    policy with its schedule: what applying the recommendation costs) and
+    ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+
+    ``max_capacity`` goes below the current one only with ``high`` confidence and a week of data.
+    Scheduled actions already in the spec are not replayed (the current cost leaves them out).
 
     With ``client`` (a ``dask.distributed.Client``) the services are split over the cluster
     (:func:`dualalb_kit.fleet.map_services`; services are independent here) and only the rows
@@ -840,12 +860,22 @@ def recommend_policies(
     if not growth >= 0:
         raise ValidationError("growth", f"{growth} is negative")
     known = fit_capacity(metrics, slo).set_index("service")
+    measured: set[str] = set()
     if capacity is not None:
         missing = {"service", "requests_per_task_at_slo", "limited_by", "confidence"} - set(capacity.columns)
         if missing:
             raise ValidationError("capacity", f"missing columns: {', '.join(sorted(missing))}")
-        capacity = capacity.reindex(columns=list(CAPACITY_COLUMNS))
+        unknown = sorted(set(capacity["service"]) - {task.name for task in spec.tasks})
+        if unknown:
+            raise ValidationError(
+                "capacity.service", f"not a task of the spec: {', '.join(map(str, unknown))}"
+            )
+        # a load test's CPU is of the machine it ran on, not of a Fargate task of the spec's size
+        capacity = capacity.reindex(columns=list(CAPACITY_COLUMNS)).assign(
+            cpu_per_1k_requests=math.nan, idle_cpu_percent=math.nan
+        )
         known = pd.concat([known.drop(capacity["service"], errors="ignore"), capacity.set_index("service")])
+        measured = set(capacity["service"])
     tasks = {task.name: task for task in spec.tasks}
     services = [s for s in _extract_series(metrics)[1] if s in tasks]
     if not services:
@@ -884,9 +914,9 @@ def recommend_policies(
                 per_task = policy["request_per_target"] / load.largest_share[index]
                 cpu_target = _cpu_target(fits.iloc[index], per_task, slo, headroom)
                 policy["target_cpu_utilization"] = max(1, round(cpu_target * factor))
-            low, high, _, _ = _capacity_bounds(
-                policy["request_per_target"], load.requests[:, :, index], _public(tasks[service]), growth
-            )
+            low, high = _capacity_bounds(policy, load, index, _public(tasks[service]), growth)
+            if not (trusted[index] and minutes >= FULL_WEEK):  # too little known to lower the ceiling
+                high = max(high, current[service]["max_capacity"])
             candidate[service] = policy | {"min_capacity": low, "max_capacity": high}
         over = replay_with(candidate).over
         for index, service in enumerate(services):
@@ -901,9 +931,10 @@ def recommend_policies(
     for index, service in enumerate(services):
         final = floored_outcome if keep[index] else outcome
         policy = floored[service] if keep[index] else recommended[service]
-        actions, saving = _scheduled_actions(
+        actions, saving, scheduled_cost = _scheduled_actions(
             final, index, policy, load, grid_start, sizes[service], spec.region, prices
         )
+        meets_slo = bool(final.over[index] <= allowed_over) if np.isfinite(at_slo[index]) else None
         rows.append(
             {
                 "service": service,
@@ -920,8 +951,16 @@ def recommend_policies(
                 "cost_per_month_usd": round(float(final.cost[index]), 2),
                 "confidence": "high" if trusted[index] else "low",
                 "why": _why(fits.iloc[index], policy, load, index, final, keep[index], chosen[service][1])
-                + _floor_note(policy, current[service], tasks[service]),
+                + _floor_note(policy, current[service], tasks[service])
+                + ("" if meets_slo is not False else _missed_note(final, index))
+                + (
+                    "; the capacity is the load test's (CPU targets from the SLO alone)"
+                    if service in measured
+                    else ""
+                ),
+                "meets_slo": meets_slo,
                 "scheduled_actions": actions,
+                "scheduled_cost_per_month_usd": scheduled_cost,
                 "scheduled_saving_per_month_usd": saving,
                 "current_target_cpu_utilization": current[service]["target_cpu_utilization"],
                 "current_min_capacity": current[service]["min_capacity"],
@@ -1002,7 +1041,7 @@ def _scheduled_actions(
     size: TaskSize,
     region: str,
     prices: Pricing,
-) -> tuple[list[dict[str, Any]], float]:
+) -> tuple[list[dict[str, Any]], float, float]:
     """Scheduled min-capacity actions for a daily (and weekly) pattern, and what they save per month.
 
     Needs two days of data (a week for weekday/weekend schedules, used when weekends carry at most
@@ -1011,13 +1050,17 @@ def _scheduled_actions(
     from ``min_capacity`` to the busiest hour. One action an hour before the longest run of busy
     hours raises ``min_capacity`` to what those hours always need (the ramp is then served before
     target tracking reacts), another at its end lowers it back. The saving is against keeping that
-    raised minimum all day, the static way to get the same protection. Returns (actions: ``cron``
-    (Application Auto Scaling's six fields, UTC), ``min_capacity``, ``max_capacity``; USD per
-    month saved).
+    raised minimum all day, the static way to get the same protection (the raised minimum is
+    priced as a floor under the replayed counts). With separate weekday and weekend schedules a
+    busy run across midnight gets none. Returns (actions: ``cron`` (Application Auto Scaling's six
+    fields, UTC), ``min_capacity``, ``max_capacity``; USD per month saved; USD per month with the
+    schedule).
     """
     minutes = len(outcome.counts)
+    counts = outcome.counts[:, index]
+    unscheduled = _monthly_cost(counts, size, region, prices)
     if minutes < 2 * 1440:
-        return [], 0.0
+        return [], 0.0, round(unscheduled, 2)
     stamps = start + pd.to_timedelta(np.arange(minutes), unit="min")
     needed = np.ceil(load.requests[:, :, index].max(axis=0) / policy["request_per_target"])
     total = load.total[:, index]
@@ -1032,6 +1075,8 @@ def _scheduled_actions(
             continue
         busy = hourly > base + (hourly.max() - base) / 2
         first, length = _longest_circular_run(busy)
+        if weekly and (first == 0 or first + length > 24):
+            continue  # a run across midnight would leave one day type's raise to the other's fall
         hours = [(first + offset) % 24 for offset in range(length)]
         raised = int(max(hourly[hours].min(), base + 1))
         rise, fall = (first - 1) % 24, (first + length) % 24
@@ -1049,11 +1094,10 @@ def _scheduled_actions(
         ]
         floor_by_minute[in_days & np.isin(stamps.hour, [rise, *hours])] = raised
     if not actions:
-        return [], 0.0
-    counts = outcome.counts[:, index]
+        return [], 0.0, round(unscheduled, 2)
     static = _monthly_cost(np.maximum(counts, floor_by_minute.max()), size, region, prices)
     scheduled = _monthly_cost(np.maximum(counts, floor_by_minute), size, region, prices)
-    return actions, round(static - scheduled, 2)
+    return actions, round(static - scheduled, 2), round(scheduled, 2)
 
 
 def _longest_circular_run(flags: np.ndarray) -> tuple[int, int]:
@@ -1084,7 +1128,8 @@ def _why(
     """One sentence with the numbers behind a service's recommendation."""
     at_slo = fit["requests_per_task_at_slo"]
     if not (fit["confidence"] == "high" and math.isfinite(at_slo)):
-        reason = fit.get("note") or "no fit"
+        note = fit.get("note")
+        reason = note if isinstance(note, str) and note else "no fit"
         return (
             f"capacity not known with confidence ({reason}), so the request target stays at "
             f"{policy['request_per_target']}: measure what a task serves with `dualalb-kit loadtest`"
@@ -1110,6 +1155,15 @@ def _why(
     )
 
 
+def _missed_note(outcome: _Outcome, index: int) -> str:
+    """What to do when even the lowest targets tried leave minutes over the SLO."""
+    share = outcome.over[index] / len(outcome.counts)
+    return (
+        f"; NOT within the SLO: {share:.1%} of minutes stay over it at the lowest targets tried, so "
+        "scale-out is too slow for the ramps: raise min_capacity (a schedule) or measure the capacity"
+    )
+
+
 def _floor_note(policy: Mapping[str, Any], current: Mapping[str, Any], task: Any) -> str:
     """Why ``min_capacity`` went up to the availability floor, if it did."""
     if policy["min_capacity"] == _floor(task) > current["min_capacity"]:
@@ -1122,8 +1176,9 @@ def apply_recommendations(spec: Any, recommendations: pd.DataFrame) -> Any:
 
     ``recommendations`` is a :func:`recommend_policies` frame; each of its services gets its
     ``request_per_target``, ``target_cpu_utilization``, ``min_capacity`` and ``max_capacity``, and
-    its ``scheduled_actions`` where the spec's scaling has a ``scheduled`` field. Tasks without a
-    row keep theirs; a row without a task of that name is a ValidationError.
+    its ``scheduled_actions`` (replacing any in the spec) where the spec's scaling has a
+    ``scheduled`` field; a ``desired_count`` outside the new bounds moves to the nearest one. Tasks
+    without a row keep theirs; a row without a task of that name is a ValidationError.
     """
     names = [task.name for task in spec.tasks]
     params = spec.to_params()
@@ -1133,8 +1188,14 @@ def apply_recommendations(spec: Any, recommendations: pd.DataFrame) -> Any:
         task = names.index(row["service"])
         scaling = params["tasks"][task].setdefault("scaling", {})
         scaling.update({name: _plain(row[name]) for name in RECOMMENDATION_COLUMNS[2:6]})
-        if row.get("scheduled_actions") and "scheduled" in type(spec.tasks[task].scaling).model_fields:
-            scaling["scheduled"] = list(row["scheduled_actions"])
+        if "scheduled" in type(spec.tasks[task].scaling).model_fields:
+            scaling.pop("scheduled", None)  # the old actions' bounds may contradict the new ones
+            if row.get("scheduled_actions"):
+                scaling["scheduled"] = list(row["scheduled_actions"])
+        desired = params["tasks"][task].get("desired_count", 1)
+        params["tasks"][task]["desired_count"] = min(
+            max(desired, scaling["min_capacity"]), scaling["max_capacity"]
+        )
     return type(spec).model_validate(params)
 
 

@@ -178,6 +178,8 @@ class LoadProfile:
                 1 + (slo.max_5xx_per_1k / 1000 - self.server_error_rate) / ERRORS_PAST_CAPACITY, 0.0
             ),
         }
+        if self.server_error_rate * 1000 > slo.max_5xx_per_1k:
+            load["errors"] = 0.0  # the SLO is broken at any load
         limit = min(load, key=load.__getitem__)
         return load[limit] * self.task_capacity_rps * PERIOD, limit
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_traffic import WEEK, resources
 
-from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, capacity_table, fit_capacity
+from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO, capacity_from_points, capacity_table, fit_capacity
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.scaling import (
     RECOMMENDATION_COLUMNS,
@@ -61,7 +61,7 @@ LIMITED = [  # seed, task capacity (requests/s), base rate (requests/s), SLO, wh
     (3, 80, 70, SLO(max_cpu=50), "cpu"),
     (2, 30, 30, SLO(p99_ms=250), "latency"),
     (7, 100, 90, SLO(p99_ms=200), "latency"),
-    (8, 20, 8, SLO(p99_ms=300), "latency"),
+    (8, 20, 12, SLO(p99_ms=300), "latency"),
     (5, 40, 70, SLO(p99_ms=5000, max_cpu=100), "errors"),
     (6, 40, 45, SLO(p99_ms=5000, max_cpu=100, max_5xx_per_1k=10), "errors"),
 ]
@@ -108,9 +108,75 @@ def test_data_without_load_answers_nothing():
     quiet = week_of(4, 50, 15).copy()
     quiet.loc[quiet["metric"] != "RequestCount", "value"] = np.nan
     table = fit_capacity(quiet)
+    assert table["service"].tolist() == ["api", "web"]
     assert table["requests_per_task_at_slo"].isna().all()
     assert table["limited_by"].isna().all()
-    assert all("too few minutes" in note for note in table["note"])
+    assert table["note"].tolist() == ["no minute with requests and a running task count: nothing to fit"] * 2
+
+
+def test_error_noise_without_a_trend_is_never_a_confident_capacity():
+    noise = np.random.default_rng(5)
+    points = pd.DataFrame(
+        {
+            "requests_per_task": np.linspace(100, 1000, 500),
+            "requests": np.full(500, 2000.0),
+            "p99_ms": np.full(500, 100.0),
+            "cpu_percent": np.full(500, 10.0),
+            "errors_per_1k": np.where(noise.random(500) < 0.1, 1.5, 0.0),
+        }
+    )
+    points.loc[points.index[-1], "errors_per_1k"] = 2.0  # the busiest minute happens to break it
+    row = capacity_from_points(points, SLO())
+    assert (row["limited_by"], row["confidence"]) == ("errors", "low")
+    assert "no fit" in row["note"]
+
+
+def test_a_short_window_or_low_confidence_never_lowers_max_capacity():
+    metrics = week_of(1, 50, 60)
+    night = metrics[(metrics["timestamp"].dt.hour >= 2) & (metrics["timestamp"].dt.hour < 4)]
+    night = night[night["timestamp"] < night["timestamp"].min() + pd.Timedelta(hours=2)]
+    rows = recommend_policies(night, SPEC).set_index("service")
+    assert rows.at["web", "max_capacity"] >= 20 and rows.at["api", "max_capacity"] >= 10
+    quiet = recommend_policies(week_of(4, 50, 15), SPEC).set_index("service")
+    assert quiet["max_capacity"].tolist() == [10, 20]  # api, web: low confidence keeps the ceiling
+
+
+def test_the_replay_reads_healthy_hosts_as_load_metrics_loads_them():
+    profile = LoadProfile(base_rate=60, task_capacity_rps=50, seed=1)
+    stack = resources(desired=2, container_insights=False)
+    metrics = published_frame(stack, simulate(stack, profile, WEEK[:1440]), WEEK[:1440])
+    assert "RunningTaskCount" not in set(metrics["metric"])
+    result = simulate_target_tracking(metrics, {"web": SPEC.tasks[0].scaling, "api": SPEC.tasks[1].scaling})
+    assert (result.tasks["observed_tasks"] == 2).all()  # HealthyHostCount's Minimum
+    assert set(result.policy_metrics["policy"]) == {"cpu", "requests:external", "requests:internal"}
+
+
+def test_applying_keeps_desired_count_within_the_new_bounds_and_replaces_old_schedules():
+    busy = SPEC.model_copy(deep=True)
+    busy.tasks[1].desired_count = 12
+    busy.tasks[1].scaling.max_capacity = 12
+    recommendation = recommend_policies(week_of(1, 50, 60), busy).set_index("service")
+    updated = apply_recommendations(busy, recommendation.reset_index())
+    api = updated.tasks[1]
+    assert api.scaling.min_capacity <= api.desired_count <= api.scaling.max_capacity
+    assert api.desired_count == min(12, recommendation.at["api", "max_capacity"])
+
+
+def test_a_load_test_row_must_name_a_task():
+    measured = pd.DataFrame(
+        [
+            {
+                "service": "http://127.0.0.1:8080/",
+                "requests_per_task_at_slo": 600.0,
+                "limited_by": "latency",
+                "confidence": "high",
+            }
+        ]
+    )
+    with pytest.raises(
+        ValidationError, match="capacity.service: not a task of the spec: http://127.0.0.1:8080/"
+    ):
+        recommend_policies(week_of(1, 50, 60), SPEC, capacity=measured)
 
 
 def replay_within_truth(metrics, recommendation, truth):
