@@ -649,6 +649,8 @@ def _metrics(args: argparse.Namespace) -> int:
 
 @_target_errors
 def _recommend(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .capacity import SLO
     from .metrics import load_metrics, time_window
     from .scaling import apply_recommendations, changed_values, recommend_policies, recommendation_table
@@ -661,6 +663,11 @@ def _recommend(args: argparse.Namespace) -> int:
     args.region = args.region or spec.region
     target = _stack_target(args).in_region(spec.region)
     start, end = time_window(args.start, args.end, hours=args.hours)
+    if end - start < pd.Timedelta(days=7):
+        print(
+            "note: a window under a week misses the weekly pattern; max_capacity is not lowered",
+            file=sys.stderr,
+        )
     metrics = load_metrics(args.stack_name, start, end, target=target)
     recommendations = recommend_policies(metrics, spec, slo, measured, headroom=args.headroom)
     recommended = apply_recommendations(spec, recommendations)
