@@ -1225,6 +1225,12 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _before_after(recommendations: pd.DataFrame, column: str) -> list[str]:
+    """``current -> recommended`` per row for one of the policy's values."""
+    pairs = zip(recommendations[f"current_{column}"], recommendations[column], strict=True)
+    return [f"{_plain(current)} -> {_plain(new)}" for current, new in pairs]
+
+
 def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
     """A :func:`recommend_policies` frame for people: one row per service, units in the headers,
     current -> recommended side by side, costs rounded to cents (the reasons stay in ``why``)."""
@@ -1233,22 +1239,8 @@ def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
             "service": recommendations["service"],
             "requests/min per task at SLO": recommendations["requests_per_task_at_slo"].round(0),
             "limited by": recommendations["limited_by"],
-            "request target": [
-                f"{current} -> {new}"
-                for current, new in zip(
-                    recommendations["current_request_per_target"],
-                    recommendations["request_per_target"],
-                    strict=True,
-                )
-            ],
-            "CPU target %": [
-                f"{_plain(current)} -> {_plain(new)}"
-                for current, new in zip(
-                    recommendations["current_target_cpu_utilization"],
-                    recommendations["target_cpu_utilization"],
-                    strict=True,
-                )
-            ],
+            "request target": _before_after(recommendations, "request_per_target"),
+            "CPU target %": _before_after(recommendations, "target_cpu_utilization"),
             "tasks min-max": [
                 f"{a}-{b} -> {c}-{d}"
                 for a, b, c, d in zip(
