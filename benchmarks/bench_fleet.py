@@ -67,7 +67,7 @@ def fleet(services: int, days: int, chunk: int, workers: int) -> None:
     service_minutes = services * days * 1440
     print(f"fleet: {services} services x {days} days = {service_minutes / 1e6:.1f} M service-minutes")
     print(f"  grid {len(REQUEST_TARGETS)} x {len(MAX_CAPACITIES)}, {len(partitions)} partitions of {chunk}")
-    print(f"  {workers} workers: {elapsed:.1f} s, {service_minutes / elapsed / 1e6:.2f} M service-minutes/s")
+    print(f"  {workers} workers: {elapsed:.1f} s, {service_minutes / elapsed:,.0f} service-minutes/s")
     print(f"  summary rows gathered: {len(grid)} (services x grid points: {services * 4})")
     for address, peak in sorted(peaks.items()):
         print(f"  peak memory of worker {address}: {peak:.0f} MiB")
