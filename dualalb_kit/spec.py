@@ -232,13 +232,13 @@ class DeploymentSpec(_Model):
     enable_execute_command: bool = False
     circuit_breaker: bool = True
     spot_termination_handler: bool = False
-    alarms: bool = False
-    access_logs: bool = False
-    """ALB access logs into a new encrypted bucket whose objects expire after 90 days. Default off."""
-    """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
-    dashboard. Default off."""
     """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from
     its target groups at once. Default off (today's templates unchanged)."""
+    alarms: bool = False
+    """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
+    dashboard. Default off."""
+    access_logs: bool = False
+    """ALB access logs into a new encrypted bucket whose objects expire after 90 days. Default off."""
     vpc: str = "new"
     subnets: str | list[str] = "private"
     route53: Route53Spec = Field(default_factory=Route53Spec)
