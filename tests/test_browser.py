@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,21 @@ def lab(tmp_path_factory):
     server.wait(timeout=30)
 
 
+@contextmanager
+def _chromium_context():
+    """Debian's Chromium, headless, with the tests' viewport and timeout; yields a browser context."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context
+        finally:
+            browser.close()
+
+
 def _resource_count(page) -> int:
     heading = page.locator(".widget-html-content h4", has_text="Resources (").first
     return int(RESOURCES_HEADING.search(heading.text_content()).group(1))  # also when scrolled away
@@ -113,32 +129,25 @@ def _synth(page, previous: int | None) -> int:
 
 
 def test_run_the_notebook_add_a_task_and_synth_again(lab):
-    from playwright.sync_api import sync_playwright
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            _open_and_run_notebook(page, lab)  # the last cell prints the run's summary
-            page.wait_for_selector("button.jupyter-button:has-text('Add task')")
-            assert (
-                page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
-                == 0
-            )
+    with _chromium_context() as context:
+        page = context.new_page()
+        _open_and_run_notebook(page, lab)  # the last cell prints the run's summary
+        page.wait_for_selector("button.jupyter-button:has-text('Add task')")
+        assert (
+            page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
+            == 0
+        )
 
-            before = _synth(page, None)
-            table_before = page.locator("table.dualalb-resources").first.inner_text()
-            page.locator("button.jupyter-button", has_text="Add task").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(SCREENSHOTS / "designer.png"))
-            page.locator("button.jupyter-button", has_text="Add task").first.click()
-            after = _synth(page, before)
-            table_after = page.locator("table.dualalb-resources").first.inner_text()
-            page.locator("table.dualalb-resources").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(SCREENSHOTS / "designer-after-add-task.png"))
-        finally:
-            browser.close()
+        before = _synth(page, None)
+        table_before = page.locator("table.dualalb-resources").first.inner_text()
+        page.locator("button.jupyter-button", has_text="Add task").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "designer.png"))
+        page.locator("button.jupyter-button", has_text="Add task").first.click()
+        after = _synth(page, before)
+        table_after = page.locator("table.dualalb-resources").first.inner_text()
+        page.locator("table.dualalb-resources").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "designer-after-add-task.png"))
     assert after > before
     assert table_after != table_before
     services = re.search(r"AWS::ECS::Service\s+(\d+)", table_after)
@@ -190,13 +199,9 @@ def _monthly(spec_changes: dict) -> dict[str, float]:
 def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
     """Desired count and spot mix edits redraw the diagram and the monthly cost; opening an all-spot
     task's capacity panel keeps it 100% spot; Synth is never pressed (the resource count stays)."""
-    from playwright.sync_api import sync_playwright
-
     DESIGNER_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
+    with _chromium_context() as context:
+        page = context.new_page()
         try:
             _open_and_run_notebook(page, lab)
             assert page.get_by_text("official Jupyter news").count() == 0
@@ -250,15 +255,11 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
         except Exception:
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-failed.png"), full_page=True)
             raise
-        finally:
-            browser.close()
 
 
 def test_the_executed_notebook_html_shows_the_widgets_with_the_network_blocked(tmp_path):
     """Notebook 01 run as a batch run is (its designer's last state, its Synth bar full) in an HTML
     page that draws them with every request beyond the file itself refused."""
-    from playwright.sync_api import sync_playwright
-
     from dualalb_kit.cost import monthly_cost
     from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
 
@@ -276,28 +277,22 @@ def test_the_executed_notebook_html_shows_the_widgets_with_the_network_blocked(t
             refused.append(route.request.url)
             route.abort("internetdisconnected")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    with _chromium_context() as context:
         context.route("**/*", offline)
         page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            page.goto(html.as_uri())
-            page.wait_for_selector(".dualalb-cost-preview :text('Monthly cost')")
-            total = monthly_cost(load_spec(SAMPLE_PARAMS))["usd_month"].sum()
-            assert f"${total:,.2f}" in page.locator(".dualalb-cost-preview").inner_text()
-            assert [box.input_value() for box in page.locator(".dualalb-desired input").all()] == [
-                "2",
-                "2",
-                "2",
-            ]
-            assert "2 x FARGATE_SPOT x1" in page.locator(".dualalb-diagram-preview").inner_text()
-            assert page.locator(".widget-html-content", has_text="✓ Synth done").count() == 1
-            bar = page.locator(".progress-bar-success")
-            assert bar.count() == 1 and bar.first.evaluate("bar => bar.style.width") == "100%"
-            page.locator(".dualalb-task-row").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(DESIGNER_SCREENSHOTS / "offline-notebook-01.png"))
-        finally:
-            browser.close()
+        page.goto(html.as_uri())
+        page.wait_for_selector(".dualalb-cost-preview :text('Monthly cost')")
+        total = monthly_cost(load_spec(SAMPLE_PARAMS))["usd_month"].sum()
+        assert f"${total:,.2f}" in page.locator(".dualalb-cost-preview").inner_text()
+        assert [box.input_value() for box in page.locator(".dualalb-desired input").all()] == [
+            "2",
+            "2",
+            "2",
+        ]
+        assert "2 x FARGATE_SPOT x1" in page.locator(".dualalb-diagram-preview").inner_text()
+        assert page.locator(".widget-html-content", has_text="✓ Synth done").count() == 1
+        bar = page.locator(".progress-bar-success")
+        assert bar.count() == 1 and bar.first.evaluate("bar => bar.style.width") == "100%"
+        page.locator(".dualalb-task-row").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(DESIGNER_SCREENSHOTS / "offline-notebook-01.png"))
     assert all(not url.startswith("file://") for url in refused)
