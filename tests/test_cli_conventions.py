@@ -261,3 +261,19 @@ def test_the_readme_command_line_block_runs_as_written(tmp_path):
     assert f"dualalb-kit {dualalb_kit.__version__}\n" in result.stdout
     document = json.loads(result.stdout[result.stdout.index("{\n") :])
     assert document["stack_name"] == "shop" and document["listeners"]
+
+
+def test_batch_json_is_its_summary_table(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "stack_name: bad\ntasks:\n  - {name: a, image: nginx, desired_count: -1, internal: {port: 80}}\n"
+    )
+    result = dualalb_kit_cli("batch", str(bad), "--json", "--workers", "1", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["params"], row["status"], row["result"]) == (
+        str(bad),
+        "invalid",
+        "tasks[0].desired_count: -1 is negative",
+    )
+    assert "Execute a notebook for each params file" in dualalb_kit_cli("batch", "--help").stdout

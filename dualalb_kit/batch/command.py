@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ..cli import _emit, _json_option
 from ..errors import ValidationError
 from .orchestrate import DEFAULT_NOTEBOOK, run_batch
 from .run import REPO_ROOT
@@ -42,14 +43,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    code = 0 if (summary["status"] == "passed").all() else 1
+    if _emit(summary, args):
+        return code
     with pd.option_context("display.max_colwidth", 80, "display.width", 200):
         print(summary[["params", "status", "duration_s", "worker", "result"]].to_string(index=False))
     print(f"\nexecuted notebooks and HTML: {args.out_dir.rstrip('/')}/{Path(args.notebook).stem}/")
-    return 0 if (summary["status"] == "passed").all() else 1
+    return code
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dualalb-kit batch", description=main.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dualalb-kit batch",
+        description="Execute a notebook for each params file in parallel (papermill on Dask workers), "
+        "write each executed notebook and its HTML, and print a summary: params file, status, duration, "
+        "worker and outputs or error. Exit 1 if any run failed or a params file was invalid.",
+    )
+    _json_option(parser)
     parser.add_argument("params", nargs="*", help="params files (default: params/*.yaml)")
     parser.add_argument(
         "--notebook", default=str(DEFAULT_NOTEBOOK), help="notebook to run (default: %(default)s)"
