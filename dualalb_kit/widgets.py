@@ -761,8 +761,10 @@ class SpecDesigner(_Form):
         self.destroy_button.description = "Destroy"
 
     def _run(self, name: str, action: Callable[[], Any]) -> None:
-        """Run a button's action with the progress bar and status line; errors are shown, not raised."""
+        """Run a button's action with the progress bar and status line; errors are shown, not raised
+        (the last one is ``last_action_error``, also when the form is invalid and nothing ran)."""
         if self._error is not None:
+            self.last_action_error = self._error
             return
         self._disarm_destroy()
         self.last_action_error = None

@@ -120,3 +120,11 @@ def test_the_spec_diagram_matches_the_synthesized_one(https, tmp_path):
     expected = spec_topology(spec)
     assert expected.astype(str).values.tolist() == synthesized.astype(str).values.tolist()
     assert (expected["action"] == "redirect to HTTPS:443").sum() == int(https)
+
+
+def test_a_button_pressed_on_an_invalid_form_says_why_instead_of_doing_nothing():
+    designer = SpecDesigner(default_spec())
+    designer.widget("tasks[0].scaling.max_capacity").value = 0
+    designer.synth_button.click()
+    assert designer.synthesis is None
+    assert "must be at least 1" in str(designer.last_action_error)
