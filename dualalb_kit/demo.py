@@ -2,9 +2,10 @@
 
 Synth -> deploy -> a week of synthetic traffic -> metrics -> capacity per task -> recommended
 scaling -> destroy, for ``params/sample.yaml``, against the local sandbox (the one in
-``DUALALB_SANDBOX_URL`` if it answers, else one started here and stopped at the end). Each notebook is executed with
-papermill and rendered to HTML; ``out/report.html`` gathers the design (diagram, resources,
-findings), the deployed outputs, the metrics per service, the capacity curves and the recommendation.
+``DUALALB_SANDBOX_URL`` if it answers, else one started here and stopped at the end). Each
+notebook is executed with papermill and rendered to HTML; ``out/report.html`` gathers the
+design (diagram, resources, findings), the deployed outputs, the metrics per service, the
+capacity curves and the recommendation.
 """
 
 from __future__ import annotations

@@ -295,4 +295,3 @@ def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
     cloudformation = aws_client("cloudformation", endpoint_url=sandbox.endpoint_url)
     stacks = cloudformation.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "designer-buttons"] == ["DELETE_COMPLETE"]
-

@@ -2,7 +2,8 @@
 
 Each module covers one AWS service. A model either adds a resource type moto lacks
 (Application Auto Scaling, ECS capacity provider associations, security group egress,
-S3 bucket policies, Lambda permissions, CloudWatch alarms, RDS clusters, Secrets Manager, ELBv2 listener certificates) or replaces
+S3 bucket policies, Lambda permissions, CloudWatch alarms, RDS clusters, Secrets Manager, ELBv2
+listener certificates) or replaces
 moto's model for a type whose properties or physical id moto drops (ECS, ELBv2, Route 53
 zones, RDS instances and subnet groups, EFS access points, security group ingress) or that
 moto cannot update or delete (a VPC's subnets, route tables, routes, gateways, Elastic IPs and
