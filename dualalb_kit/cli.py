@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import signal
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ValidationError
+from .json_output import emit as _emit
+from .json_output import json_option as _json_option
 from .scaffold import Answers
 
 
@@ -261,35 +262,6 @@ def _command(
     command = commands.add_parser(name, help=help, description=help)
     command.set_defaults(run=run)
     return command
-
-
-def _json_option(command: argparse.ArgumentParser) -> None:
-    """``--json``: print the command's tables as one JSON document instead (see :func:`_emit`)."""
-    command.add_argument(
-        "--json", action="store_true", help="print the same data as one JSON document on stdout"
-    )
-
-
-def _emit(data: Any, args: argparse.Namespace) -> bool:
-    """With ``--json``, print ``data`` (a DataFrame, or a mapping whose values may be DataFrames)
-    as JSON on stdout and return True, so the caller prints no tables; else return False.
-
-    DataFrames become lists of records (NaN as null, timestamps as ISO 8601 UTC).
-    """
-    if not getattr(args, "json", False):
-        return False
-    print(json.dumps(_jsonable(data), indent=2, default=str))
-    return True
-
-
-def _jsonable(value: Any) -> Any:
-    import pandas as pd
-
-    if isinstance(value, pd.DataFrame):
-        return json.loads(value.to_json(orient="records", date_format="iso"))
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..cli import _emit, _json_option
 from ..errors import ValidationError
+from ..json_output import emit as _emit
+from ..json_output import json_option as _json_option
 from .orchestrate import DEFAULT_NOTEBOOK, run_batch
 from .run import REPO_ROOT
 
