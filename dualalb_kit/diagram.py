@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _ALB = "AWS::ElasticLoadBalancingV2::LoadBalancer"
 _LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
+_RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 _TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
 _SERVICE = "AWS::ECS::Service"
 
@@ -43,7 +44,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     resources = template.get("Resources", {})
     of_type = {
         kind: {lid: res.get("Properties", {}) for lid, res in resources.items() if res["Type"] == kind}
-        for kind in (_ALB, _LISTENER, _TARGET_GROUP, _SERVICE)
+        for kind in (_ALB, _LISTENER, _TARGET_GROUP, _SERVICE, _RULE)
     }
     services_by_group: dict[str, dict[str, Any]] = {}
     for logical_id, props in of_type[_SERVICE].items():
@@ -61,12 +62,22 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
         scheme = alb.get("Scheme", "internet-facing")
         side = "external" if scheme == "internet-facing" else "internal"
         listeners = [
-            props
-            for props in of_type[_LISTENER].values()
+            (listener_id, props)
+            for listener_id, props in of_type[_LISTENER].items()
             if referenced_id(props.get("LoadBalancerArn")) == alb_id
         ]
-        for listener in sorted(listeners, key=lambda props: props.get("Port", 0)):
-            for action in listener.get("DefaultActions", []):
+        for listener_id, listener in sorted(listeners, key=lambda item: item[1].get("Port", 0)):
+            rules = sorted(
+                (
+                    rule
+                    for rule in of_type[_RULE].values()
+                    if referenced_id(rule.get("ListenerArn")) == listener_id
+                ),
+                key=lambda rule: rule.get("Priority", 0),
+            )  # forward_conditions: the listener's rules come before its default action
+            for action in [a for rule in rules for a in rule.get("Actions", [])] + listener.get(
+                "DefaultActions", []
+            ):
                 row = {
                     "alb": side,
                     "scheme": scheme,

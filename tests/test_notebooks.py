@@ -119,7 +119,7 @@ def test_the_template_reflects_the_params_file(executed, params):
     listeners = topology(template)
     for side in ("external", "internal"):
         expected = sorted((getattr(t, side).port, t.name) for t in spec.tasks if getattr(t, side) is not None)
-        rows = listeners[listeners["alb"] == side]
+        rows = listeners[(listeners["alb"] == side) & (listeners["action"] == "forward")]
         assert sorted(zip(rows["port"], rows["service"], strict=True)) == expected
     records = sorted(r["Properties"]["Name"] for r in resources if r["Type"] == "AWS::Route53::RecordSet")
     expected_records = [

@@ -242,7 +242,23 @@ def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_pa
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    (target,) = autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    cloudformation = boto3.client(
+        "cloudformation",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=spec.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    (cluster,) = [  # this stack's: other tests' stacks share the session's sandbox
+        r["PhysicalResourceId"]
+        for r in cloudformation.describe_stack_resources(StackName=spec.stack_name)["StackResources"]
+        if r["ResourceType"] == "AWS::ECS::Cluster"
+    ]
+    (target,) = [
+        target
+        for target in autoscaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+        if target["ResourceId"].startswith(f"service/{cluster}/")
+    ]
     actions = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=target["ResourceId"])
     assert sorted((a["Schedule"], a["ScalableTargetAction"]) for a in actions["ScheduledActions"]) == [
         ("cron(0 19 ? * MON-FRI *)", {"MinCapacity": 1}),

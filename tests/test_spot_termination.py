@@ -308,12 +308,18 @@ def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_dest
     bucket = resources["AWS::S3::Bucket"]
     elbv2 = client("elbv2")
     prefixes = set()
-    for balancer in elbv2.describe_load_balancers()["LoadBalancers"]:
+    balancers = [  # this stack's: other tests' stacks share the session's sandbox
+        r["PhysicalResourceId"]
+        for r in client("cloudformation").describe_stack_resources(StackName=spec.stack_name)[
+            "StackResources"
+        ]
+        if r["ResourceType"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    ]
+    assert len(balancers) == 2
+    for balancer in balancers:
         attributes = {
             a["Key"]: a["Value"]
-            for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])[
-                "Attributes"
-            ]
+            for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer)["Attributes"]
         }
         assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"]) == ("true", bucket)
         prefixes.add(attributes["access_logs.s3.prefix"])
