@@ -235,20 +235,11 @@ def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_pa
     spec = spec_with(SCALED, stack_name="options-scaling")
     synthesis = synth(spec, tmp_path / "assembly", endpoint_url=sandbox.endpoint_url)
     deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
-    autoscaling = boto3.client(
-        "application-autoscaling",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=spec.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
     )
-    cloudformation = boto3.client(
-        "cloudformation",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=spec.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    autoscaling = session.client("application-autoscaling", endpoint_url=sandbox.endpoint_url)
+    cloudformation = session.client("cloudformation", endpoint_url=sandbox.endpoint_url)
     (cluster,) = [  # this stack's: other tests' stacks share the session's sandbox
         r["PhysicalResourceId"]
         for r in cloudformation.describe_stack_resources(StackName=spec.stack_name)["StackResources"]
@@ -270,4 +261,5 @@ def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_pa
         for p in policies["ScalingPolicies"]
     ) == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"]
     destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
-    assert autoscaling.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"] == []
+    after = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=target["ResourceId"])
+    assert after["ScheduledActions"] == []
