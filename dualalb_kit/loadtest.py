@@ -43,6 +43,7 @@ import psutil
 
 from .capacity import CAPACITY_COLUMNS, MIN_POINTS, SLO, capacity_from_points
 from .errors import ValidationError
+from .loopback import is_loopback_host
 
 LOADGEN_SCRIPT = Path(__file__).with_name("loadgen.py")
 CURVE_COLUMNS = (
@@ -206,23 +207,13 @@ def _check_url(url: str, allow_remote: bool):
     target = urlsplit(url)
     if target.scheme not in ("http", "https") or not target.hostname:
         raise ValidationError("url", f"{url!r} is not an http:// or https:// URL with a host")
-    if not allow_remote and not _is_loopback(target.hostname):
+    if not allow_remote and not is_loopback_host(target.hostname):
         raise ValidationError(
             "url",
             f"{target.hostname} is not on loopback; to load-test a deployed endpoint you name, "
             "pass allow_remote=True (--allow-remote)",
         )
     return target
-
-
-def _is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address; any other name counts as remote (no DNS lookup)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _ramp(max_rps: float, start_rps: float | None, step_seconds: float, duration: float) -> list[float]:
@@ -245,7 +236,7 @@ def _ramp(max_rps: float, start_rps: float | None, step_seconds: float, duration
 
 def _cpu_process(target) -> tuple[int | None, str]:
     """The pid listening on a loopback URL's port (and where CPU comes from), or None and why not."""
-    if not _is_loopback(target.hostname):
+    if not is_loopback_host(target.hostname):
         return None, "not measured: the URL is not on loopback (on AWS, read the service's CPUUtilization)"
     port = target.port or (443 if target.scheme == "https" else 80)
     try:

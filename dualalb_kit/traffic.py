@@ -29,7 +29,6 @@ requests on all its ALBs and tasks its desired count:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import threading
@@ -50,6 +49,7 @@ from botocore.config import Config
 
 from .discovery import StackResources, discover
 from .errors import ValidationError
+from .loopback import is_loopback_host
 from .metrics import (
     ALB,
     CONTAINER_INSIGHTS,
@@ -263,15 +263,7 @@ class TrafficSummary:
 
 def is_sandbox_endpoint(endpoint_url: str | None) -> bool:
     """Whether ``endpoint_url`` points at this machine (localhost or a loopback address)."""
-    host = urlparse(endpoint_url or "").hostname
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlparse(endpoint_url or "").hostname)
 
 
 def simulate(
