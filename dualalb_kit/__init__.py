@@ -18,9 +18,7 @@ configure_jsii()
 from .synth import Synthesis, synth  # noqa: E402
 
 _LAZY = {
-    "DeploymentOptions": "dualalb_kit.constructs",
     "DualAlbFargateService": "dualalb_kit.constructs",
-    "DualNlbFargateService": "dualalb_kit.constructs",
     "FargateTaskProps": "dualalb_kit.constructs",
     "LoadBalancerAccessibility": "dualalb_kit.constructs",
     "ServiceScalingPolicy": "dualalb_kit.constructs",
@@ -28,8 +26,6 @@ _LAZY = {
     "SpotTerminationHandler": "dualalb_kit.constructs",
     "Route53Options": "dualalb_kit.constructs",
     "WordPress": "dualalb_kit.constructs",
-    "Laravel": "dualalb_kit.constructs",
-    "Database": "dualalb_kit.constructs",
     "DeploymentSpec": "dualalb_kit.spec",
     "load_spec": "dualalb_kit.spec",
     "build_stack": "dualalb_kit.build",

@@ -14,28 +14,23 @@ from aws_cdk import aws_logs as logs
 
 from .constructs import (
     DualAlbFargateService,
-    DualNlbFargateService,
     FargateTaskProps,
     LoadBalancerAccessibility,
     Route53Options,
     ScheduledScaling,
     ServiceScalingPolicy,
 )
-from .constructs.deployment import DeploymentOptions
 from .constructs.findings import acknowledge
 from .spec import (
     SAMPLE_IMAGE_PREFIX,
     AlbSpec,
-    DatabaseOptionsSpec,
     DeploymentSpec,
-    DeploymentStrategySpec,
     ForwardConditionSpec,
     TaskSpec,
     WordPressSpec,
 )
 
 if TYPE_CHECKING:
-    from .constructs.laravel import Laravel
     from .constructs.wordpress import WordPress
 
 
@@ -62,97 +57,56 @@ def build_stack(
     if spec.pattern == "wordpress":
         _wordpress(stack, spec)
         return app, stack
-    if spec.pattern == "laravel":
-        _laravel(stack, spec)
-        return app, stack
-    if spec.load_balancer == "nlb":
-        DualNlbFargateService(stack, "Service", **_service_options(stack, spec))
-        return app, stack
     DualAlbFargateService(
         stack,
         "Service",
-        **_service_options(stack, spec),
+        tasks=[_task_props(stack, spec, task) for task in spec.tasks],
+        vpc=_vpc(stack, spec),
+        vpc_subnets=_subnets(stack, spec),
+        spot=spec.spot,
+        enable_execute_command=spec.enable_execute_command,
+        circuit_breaker=spec.circuit_breaker,
+        spot_termination_handler=spec.spot_termination_handler,
+        alarms=spec.alarms,
         access_logs=spec.access_logs,
-        external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
-        internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
-        deployment=_deployment(spec.deployment),
-    )
-    return app, stack
-
-
-def _service_options(stack: Stack, spec: DeploymentSpec) -> dict[str, Any]:
-    """The keyword arguments both dual patterns take (:class:`BaseFargateService`'s)."""
-    return {
-        "tasks": [_task_props(stack, spec, task) for task in spec.tasks],
-        "vpc": _vpc(stack, spec),
-        "vpc_subnets": _subnets(stack, spec),
-        "spot": spec.spot,
-        "enable_execute_command": spec.enable_execute_command,
-        "circuit_breaker": spec.circuit_breaker,
-        "spot_termination_handler": spec.spot_termination_handler,
-        "alarms": spec.alarms,
-        "route53_ops": Route53Options(
+        route53_ops=Route53Options(
             zone_name=spec.route53.zone_name,
             external_alb_record_name=spec.route53.external_record,
             internal_alb_record_name=spec.route53.internal_record,
             enable_load_balancer_alias=spec.route53.alias,
         ),
-        "cluster_props": ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
-    }
+        cluster_props=ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
+        external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
+        internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
+    )
+    return app, stack
 
 
 def _seconds(seconds: int | None) -> Duration | None:
     return None if seconds is None else Duration.seconds(seconds)
 
 
-def _deployment(deployment: DeploymentStrategySpec | None) -> DeploymentOptions | None:
-    return None if deployment is None else DeploymentOptions.from_rules(deployment.rules())
-
-
 def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
     from .constructs.wordpress import WordPress
 
+    options = spec.wordpress or WordPressSpec()
     return WordPress(
         stack,
         "WordPress",
-        service_props=_task_props(stack, spec, spec.tasks[0]) if spec.tasks else None,
-        **_app_options(stack, spec, spec.wordpress or WordPressSpec()),
-    )
-
-
-def _laravel(stack: Stack, spec: DeploymentSpec) -> Laravel:
-    from .constructs.laravel import Laravel
-
-    options = spec.laravel
-    assert options is not None  # the spec requires it for pattern: laravel
-    return Laravel(
-        stack,
-        "Laravel",
-        code=options.code_directory,
-        loadbalancer=_access(stack, "laravel", "external", options.loadbalancer),
-        container_port=options.container_port,
-        efs_file_system=options.efs_file_system,
-        default_database_name=options.default_database_name,
-        **_app_options(stack, spec, options),
-    )
-
-
-def _app_options(stack: Stack, spec: DeploymentSpec, options: DatabaseOptionsSpec) -> dict[str, Any]:
-    """The options WordPress and Laravel share (``DatabaseApp``'s), from the spec."""
-    return {
-        "vpc": _vpc(stack, spec),
-        "aurora_serverless": options.aurora_serverless,
-        "single_db_instance": options.single_db_instance,
-        "database_instance_type": ec2.InstanceType(options.database_instance_type)
+        vpc=_vpc(stack, spec),
+        aurora_serverless=options.aurora_serverless,
+        single_db_instance=options.single_db_instance,
+        database_instance_type=ec2.InstanceType(options.database_instance_type)
         if options.database_instance_type
         else None,
-        "backup_retention": Duration.days(options.backup_retention_days),
-        "serverless_min_capacity": options.serverless_min_capacity,
-        "serverless_max_capacity": options.serverless_max_capacity,
-        "spot": spec.spot,
-        "enable_execute_command": spec.enable_execute_command,
-        "removal_policy": RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
-    }
+        backup_retention=Duration.days(options.backup_retention_days),
+        serverless_min_capacity=options.serverless_min_capacity,
+        serverless_max_capacity=options.serverless_max_capacity,
+        spot=spec.spot,
+        enable_execute_command=spec.enable_execute_command,
+        service_props=_task_props(stack, spec, spec.tasks[0]) if spec.tasks else None,
+        removal_policy=RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
+    )
 
 
 def _vpc(stack: Stack, spec: DeploymentSpec) -> ec2.IVpc | None:
@@ -181,8 +135,8 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
     return FargateTaskProps(
         task=_task_definition(stack, spec, task),
         desired_count=task.desired_count,
-        external=_access(stack, task.name, "external", task.external),
-        internal=_access(stack, task.name, "internal", task.internal),
+        external=_access(stack, task, "external", task.external),
+        internal=_access(stack, task, "internal", task.internal),
         scaling_policy=ServiceScalingPolicy(
             max_capacity=task.scaling.max_capacity,
             min_capacity=task.scaling.min_capacity,
@@ -204,10 +158,8 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
         protocol_version=elbv2.ApplicationProtocolVersion[task.protocol_version]
         if task.protocol_version
         else None,
-        protocol=elbv2.Protocol[task.protocol] if task.protocol else None,
         health_check_grace_period=_seconds(task.health_check_grace_period_seconds),
         **task.deployment_percents(),
-        deployment=_deployment(task.deployment),
     )
 
 
@@ -252,12 +204,11 @@ def _image(image: str) -> ecs.ContainerImage:
     return ecs.ContainerImage.from_registry(image)
 
 
-def _access(stack: Stack, name: str, side: str, alb: AlbSpec | None) -> LoadBalancerAccessibility | None:
-    """``name``'s listener on ``side``; its certificates' construct ids start with ``name``."""
+def _access(stack: Stack, task: TaskSpec, side: str, alb: AlbSpec | None) -> LoadBalancerAccessibility | None:
     if alb is None:
         return None
     certificates = [
-        acm.Certificate.from_certificate_arn(stack, f"{name}{side.title()}Cert{i}", arn)
+        acm.Certificate.from_certificate_arn(stack, f"{task.name}{side.title()}Cert{i}", arn)
         for i, arn in enumerate(alb.cert_arns)
     ]
     return LoadBalancerAccessibility(

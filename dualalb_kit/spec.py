@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import validation
 from .errors import ValidationError
 from .params_file import parse_params, read_params_file
-from .samples import SAMPLE_LARAVEL_DIR, SAMPLE_ROLES
+from .samples import SAMPLE_ROLES
 
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -38,10 +38,6 @@ SUBNET_CHOICES = ("private", "public", "public-one-per-az")
 SAMPLE_IMAGE_PREFIX = "sample:"
 """``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
 SAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "params" / "sample.yaml"
-LARAVEL_SAMPLE_CODE = "sample:laravel"
-"""``laravel.code: sample:laravel`` builds the bundled Laravel sample (see ``sample_laravel/``)."""
-APP_PATTERNS = ("wordpress", "laravel")
-"""The patterns of one web app with its database; each has its own section of options."""
 """The sample's params file: the order/customer/product services, on Fargate Spot."""
 
 
@@ -153,32 +149,6 @@ class HealthCheckSpec(_Model):
     unhealthy_threshold: int = 2
 
 
-class DeploymentStrategySpec(_Model):
-    """How ECS deploys a new revision of a service (ECS's built-in strategies; times in minutes).
-
-    ``strategy``: ``rolling`` (default: tasks replaced in place, today's templates), ``blue_green``
-    (all traffic at once to the new revision, started beside the old one behind a second target
-    group), ``linear`` (``linear_step_percent`` per step, default 10, every
-    ``linear_step_bake_time_minutes``, default 6) or ``canary`` (``canary_percent`` first,
-    default 5, the rest after ``canary_bake_time_minutes``, default 10). ``bake_time_minutes``:
-    both revisions run this long after the last shift (0-1440; default 15 except for rolling).
-    ``rollback_on_alarms``: the service's alarms (``alarms: true``) roll a deployment back;
-    default on for blue_green, linear and canary with alarms, off for rolling.
-    """
-
-    strategy: Literal["rolling", "blue_green", "linear", "canary"] = "rolling"
-    bake_time_minutes: int | None = None
-    linear_step_percent: float | None = None
-    linear_step_bake_time_minutes: int | None = None
-    canary_percent: float | None = None
-    canary_bake_time_minutes: int | None = None
-    rollback_on_alarms: bool | None = None
-
-    def rules(self) -> validation.DeploymentRules:
-        """As the plain values the shared rules check."""
-        return validation.DeploymentRules(**self.model_dump())
-
-
 class TaskSpec(_Model):
     """One Fargate service: its container, size, listeners, scaling and capacity strategy.
 
@@ -200,14 +170,9 @@ class TaskSpec(_Model):
     capacity: list[CapacitySpec] | None = None
     health_check: HealthCheckSpec | None = None
     protocol_version: Literal["HTTP1", "HTTP2", "GRPC"] | None = None
-    protocol: Literal["TCP", "TLS"] | None = None
-    """``load_balancer: nlb`` only: the listeners' protocol. Default: TLS where the listener has a
-    certificate (``cert_arn``), else TCP."""
     health_check_grace_period_seconds: int | None = Field(None, ge=0, le=2147483647)
     min_healthy_percent: int | None = None
     max_healthy_percent: int | None = None
-    deployment: DeploymentStrategySpec | None = None
-    """This task's deployment strategy, instead of the stack's ``deployment``. Default: the stack's."""
 
     def deployment_percents(self) -> dict[str, int]:
         """``min_healthy_percent`` and ``max_healthy_percent`` where the task sets them."""
@@ -233,69 +198,27 @@ class Route53Spec(_Model):
     alias: bool = True
 
 
-class DatabaseOptionsSpec(_Model):
-    """The database options the wordpress and laravel patterns share. Defaults: provisioned Aurora
-    MySQL 3 on ``t4g.medium`` (``database_instance_type``, without ``db.``), 7-day backups, data
-    kept on delete: a final snapshot and the secret (``removal_policy: destroy`` deletes them;
-    ``retain`` keeps the database running and needs ``vpc: default`` or ``vpc-...``)."""
+class WordPressSpec(_Model):
+    """Options of the WordPress pattern. Defaults: provisioned Aurora MySQL 3 on ``t4g.medium``,
+    7-day backups, data kept on delete (``removal_policy: destroy`` deletes it)."""
 
     aurora_serverless: bool = False
     single_db_instance: bool = False
     database_instance_type: str | None = None
-    backup_retention_days: int = 7
-    serverless_min_capacity: float = 0.5
-    serverless_max_capacity: float = 4
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    serverless_min_capacity: float = Field(0.5, ge=0, le=256, multiple_of=0.5)
+    serverless_max_capacity: float = Field(4, ge=1, le=256, multiple_of=0.5)
     removal_policy: Literal["retain", "snapshot", "destroy"] | None = None
 
     @model_validator(mode="after")
-    def _database_rules(self) -> DatabaseOptionsSpec:
-        validation.check_database("", dict(self))
+    def _rules(self) -> WordPressSpec:
+        if self.aurora_serverless and self.single_db_instance:
+            raise ValidationError("single_db_instance", "cannot be combined with aurora_serverless")
+        if self.aurora_serverless and self.database_instance_type:
+            raise ValidationError("database_instance_type", "a Serverless v2 writer is db.serverless")
+        if self.serverless_min_capacity > self.serverless_max_capacity:
+            raise ValidationError("serverless_min_capacity", "is above serverless_max_capacity")
         return self
-
-
-class WordPressSpec(DatabaseOptionsSpec):
-    """Options of the WordPress pattern: its database (see :class:`DatabaseOptionsSpec`)."""
-
-
-class LaravelSpec(DatabaseOptionsSpec):
-    """Options of the Laravel pattern: the app's ``code`` (a directory with a Dockerfile; a relative
-    path is relative to the params file, else to the working directory; ``sample:laravel`` is the
-    bundled sample), its ``loadbalancer`` listener (default port 80), ``container_port`` (default
-    80), ``efs_file_system`` (files on EFS under ``storage/app``, default off),
-    ``default_database_name`` (default ``laravel``), and the database (see :class:`DatabaseOptionsSpec`)."""
-
-    code: str
-    loadbalancer: AlbSpec = Field(default_factory=lambda: AlbSpec(port=80))
-    container_port: int = 80
-    efs_file_system: bool = False
-    default_database_name: str = "laravel"
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str, info: ValidationInfo) -> str:
-        if value.startswith(SAMPLE_IMAGE_PREFIX):
-            if value != LARAVEL_SAMPLE_CODE:
-                raise ValidationError(
-                    "", f"{value!r} is not a sample (the bundled one: {LARAVEL_SAMPLE_CODE})"
-                )
-            return value
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = Path((info.context or {}).get("base_dir") or Path.cwd()) / path
-        validation.check_code_directory("", path)
-        return str(path.resolve())
-
-    @model_validator(mode="after")
-    def _ports(self) -> LaravelSpec:
-        validation.check_port("loadbalancer.port", self.loadbalancer.port)
-        validation.check_port("container_port", self.container_port)
-        validation.check_database_name("default_database_name", self.default_database_name)
-        return self
-
-    @property
-    def code_directory(self) -> Path:
-        """The directory the image is built from (``sample:laravel``: the bundled sample)."""
-        return SAMPLE_LARAVEL_DIR if self.code == LARAVEL_SAMPLE_CODE else Path(self.code)
 
 
 class DeploymentSpec(_Model):
@@ -304,11 +227,7 @@ class DeploymentSpec(_Model):
     stack_name: str
     region: str = "us-east-1"
     account: str | None = None
-    pattern: Literal["dualalb", "wordpress", "laravel"] = "dualalb"
-    load_balancer: Literal["alb", "nlb"] = "alb"
-    """``alb``: Application Load Balancers (HTTP/HTTPS). ``nlb``: Network Load Balancers (TCP/TLS
-    listeners, CPU/memory scaling only; no forward_conditions, request_per_target other than its
-    default, idle timeouts, access logs or deployment strategies). Default ``alb``."""
+    pattern: Literal["dualalb", "wordpress"] = "dualalb"
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
@@ -326,16 +245,12 @@ class DeploymentSpec(_Model):
     log_retention_days: int = 30
     tasks: list[TaskSpec] = Field(default_factory=list)
     wordpress: WordPressSpec | None = None
-    laravel: LaravelSpec | None = None
-    """Options of the laravel pattern (its ``code`` is required there)."""
     cluster_name: str | None = None
     """The new ECS cluster's name. Default: generated by CloudFormation."""
     external_alb_idle_timeout_seconds: int | None = Field(None, ge=1, le=4000)
     """The internet-facing ALB's idle timeout. Default: ALB's, 60 s."""
     internal_alb_idle_timeout_seconds: int | None = Field(None, ge=1, le=4000)
     """The internal ALB's idle timeout. Default: ALB's, 60 s."""
-    deployment: DeploymentStrategySpec | None = None
-    """Every task's deployment strategy unless the task has its own. Default: rolling."""
 
     @field_validator("stack_name")
     @classmethod
@@ -381,19 +296,12 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentSpec:
-        for pattern in APP_PATTERNS:
-            if self.pattern != pattern and getattr(self, pattern) is not None:
-                raise ValidationError(pattern, f"is for pattern: {pattern}")
         if self.pattern == "wordpress":
             check_wordpress(self)
-        elif self.pattern == "laravel":
-            check_laravel(self)
+        elif self.wordpress is not None:
+            raise ValidationError("wordpress", "is for pattern: wordpress")
         else:
-            if self.load_balancer == "nlb":
-                check_nlb_stack(self)
-            check_tasks(
-                self.tasks, deployment=self.deployment, alarms=self.alarms, load_balancer=self.load_balancer
-            )
+            check_tasks(self.tasks)
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
         validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
         validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
@@ -408,10 +316,6 @@ class DeploymentSpec(_Model):
                 "subnets", "specific subnet ids need vpc: default or vpc-..., not a new VPC"
             )
         return self
-
-    def deployment_of(self, task: TaskSpec) -> DeploymentStrategySpec:
-        """``task``'s deployment strategy: its own, else the stack's, else rolling."""
-        return task.deployment or self.deployment or DeploymentStrategySpec()
 
     @property
     def warnings(self) -> list[str]:
@@ -431,16 +335,9 @@ class DeploymentSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def check_tasks(
-    tasks: list[TaskSpec],
-    *,
-    deployment: DeploymentStrategySpec | None = None,
-    alarms: bool = False,
-    load_balancer: str = "alb",
-) -> None:
+def check_tasks(tasks: list[TaskSpec]) -> None:
     """The cross-field rules on a task list (names, sizes, images, then the rules the construct
-    shares: listeners, ports, scaling, capacity, deployment strategy); ``deployment`` is the
-    stack's default strategy, ``alarms`` whether the stack has alarms."""
+    shares: listeners, ports, scaling, capacity)."""
     names: set[str] = set()
     for index, task in enumerate(tasks):
         field = f"tasks[{index}]"
@@ -469,110 +366,49 @@ def check_tasks(
             raise ValidationError(
                 f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
             )
-        if task.protocol is not None and load_balancer == "alb":
-            raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
-    rules = [
-        validation.ServiceRules(
-            field=f"tasks[{index}]",
-            label=f"task {task.name!r} ",
-            listener_ports={
-                side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
-            },
-            desired_count=task.desired_count,
-            scaling=task.scaling,
-            strategy_field=f"tasks[{index}].capacity",
-            strategy=None
-            if task.capacity is None
-            else [(c.provider, c.base, c.weight) for c in task.capacity],
-            **task.deployment_percents(),
-            forward_conditions={
-                side: [c.condition() for c in alb.forward_conditions or ()]
-                for side in validation.SIDES
-                if (alb := getattr(task, side)) is not None
-            },
-            https_sides=frozenset(
-                side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
-            ),
-            deployment=(task.deployment or deployment or DeploymentStrategySpec()).rules(),
-            deployment_field=f"tasks[{index}].deployment" if task.deployment else "deployment",
-            alarms=alarms,
-        )
-        for index, task in enumerate(tasks)
-    ]
-    if load_balancer == "nlb":
-        validation.check_nlb_services(
-            rules,
-            [
-                validation.NlbRules(protocol=task.protocol, protocol_version=task.protocol_version)
-                for task in tasks
-            ],
-            cert_key="cert_arn",
-        )
-        for index, task in enumerate(tasks):
-            if task.deployment is not None:
-                raise ValidationError(f"tasks[{index}].deployment", NLB_DEPLOYMENT)
-    validation.check_services(rules)
-
-
-NLB_ONLY_ALB_OPTIONS = (
-    "external_alb_idle_timeout_seconds",
-    "internal_alb_idle_timeout_seconds",
-    "access_logs",
-)
-NLB_DEPLOYMENT = "deployment strategies are for load_balancer: alb; NLB services deploy rolling"
-
-
-def check_nlb_stack(spec: DeploymentSpec) -> None:
-    """``load_balancer: nlb``: the ALB-only stack options are left unset."""
-    for name in NLB_ONLY_ALB_OPTIONS:
-        if getattr(spec, name):
-            raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
-    if spec.deployment is not None:
-        raise ValidationError("deployment", NLB_DEPLOYMENT)
-
-
-def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
-    """What the app patterns (wordpress, laravel) share: private subnets, an ALB, the circuit
-    breaker, rolling deployments, and a database kept running only outside a VPC the stack creates."""
-    pattern = spec.pattern
-    if spec.subnets != "private":
-        raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
-    if spec.load_balancer != "alb":
-        raise ValidationError("load_balancer", f"the {pattern} pattern runs behind an ALB")
-    if not spec.circuit_breaker:
-        raise ValidationError(
-            "circuit_breaker", f"the {pattern} pattern always rolls back failed deployments"
-        )
-    if spec.deployment is not None:
-        raise ValidationError("deployment", f"is for pattern: dualalb ({label} deploys rolling)")
-    options = getattr(spec, pattern)
-    if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
-        raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)
+    validation.check_services(
+        [
+            validation.ServiceRules(
+                field=f"tasks[{index}]",
+                label=f"task {task.name!r} ",
+                listener_ports={
+                    side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
+                },
+                desired_count=task.desired_count,
+                scaling=task.scaling,
+                strategy_field=f"tasks[{index}].capacity",
+                strategy=None
+                if task.capacity is None
+                else [(c.provider, c.base, c.weight) for c in task.capacity],
+                **task.deployment_percents(),
+                forward_conditions={
+                    side: [c.condition() for c in alb.forward_conditions or ()]
+                    for side in validation.SIDES
+                    if (alb := getattr(task, side)) is not None
+                },
+                https_sides=frozenset(
+                    side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
+                ),
+            )
+            for index, task in enumerate(tasks)
+        ]
+    )
 
 
 def check_wordpress(spec: DeploymentSpec) -> None:
-    """The wordpress pattern (see :func:`check_app_pattern`) and at most one task (which replaces
-    the default WordPress service and is served on the external ALB only)."""
-    check_app_pattern(spec, "WordPress")
+    """The wordpress pattern: private subnets, the circuit breaker, and at most one task (which
+    replaces the default WordPress service and is served on the external ALB only)."""
+    if spec.subnets != "private":
+        raise ValidationError("subnets", "the wordpress pattern runs in private subnets")
+    if not spec.circuit_breaker:
+        raise ValidationError("circuit_breaker", "the wordpress pattern always rolls back failed deployments")
     if not spec.tasks:
         return
     if len(spec.tasks) > 1:
         raise ValidationError("tasks", "the wordpress pattern takes at most one task (its WordPress service)")
-    if spec.tasks[0].deployment is not None:
-        raise ValidationError("tasks[0].deployment", "is for pattern: dualalb (WordPress deploys rolling)")
     check_tasks(spec.tasks)
     if spec.tasks[0].internal is not None:
         raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")
-
-
-def check_laravel(spec: DeploymentSpec) -> None:
-    """The laravel pattern (see :func:`check_app_pattern`): its ``laravel`` section, and no tasks
-    (the one service is built from ``laravel.code``)."""
-    if spec.laravel is None:
-        raise ValidationError("laravel", "is required for pattern: laravel (at least its code directory)")
-    check_app_pattern(spec, "Laravel")
-    if spec.tasks:
-        raise ValidationError("tasks", "the laravel pattern takes no tasks; laravel.code is its service")
 
 
 def _memory_choices(cpu: int) -> str:
@@ -583,22 +419,16 @@ def _memory_choices(cpu: int) -> str:
 
 
 def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
-    """A spec from a params file path, YAML text, or a mapping of the spec's fields.
-
-    Paths in the spec (``laravel.code``) are relative to the params file's folder, else to the
-    working directory; the spec holds them resolved.
-    """
-    base_dir = None
+    """A spec from a params file path, YAML text, or a mapping of the spec's fields."""
     if isinstance(source, Mapping):
         data: Any = dict(source)
     elif _looks_like_path(source):
         data = read_params_file(Path(source))
-        base_dir = Path(source).resolve().parent
     else:
         data = parse_params(str(source))
     if not isinstance(data, Mapping):
         raise ValidationError("params", "the top level must be a mapping of spec fields")
-    return DeploymentSpec.model_validate(data, context={"base_dir": base_dir})
+    return DeploymentSpec.model_validate(data)
 
 
 def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:
@@ -607,9 +437,7 @@ def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:
     Only :class:`DeploymentSpec`'s fields count: run options (``target``, ``endpoint_url``,
     ``start``, ``end``, ``results_path``, ...) and every other name are ignored, and ``None``
     values fall back to the field's default. ``tasks`` missing or ``None`` means the tasks of
-    ``params/sample.yaml`` for pattern ``dualalb`` and none for ``wordpress`` (the WordPress
-    service) and ``laravel``. A relative ``laravel.code`` is relative to the working directory here
-    (papermill injects the file's values, not its place): use an absolute path or ``sample:laravel``.
+    ``params/sample.yaml`` for pattern ``dualalb`` and none (the WordPress service) for ``wordpress``.
     """
     fields = {
         name: value

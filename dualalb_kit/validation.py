@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import ValidationError
@@ -41,9 +39,7 @@ class ServiceRules:
     and ``max_healthy_percent`` bound its rolling deployments (default 100 and 200);
     ``forward_conditions`` maps a side to the conditions of the service's rule on that side's
     listener (default none: the listener's default action) and ``https_sides`` are the sides
-    where it brings certificates. ``deployment`` is its deployment strategy and options (default:
-    rolling), reported under ``deployment_field`` (the task's own or the stack's), checked knowing
-    whether the stack has ``alarms``.
+    where it brings certificates.
     """
 
     field: str
@@ -57,67 +53,6 @@ class ServiceRules:
     max_healthy_percent: int = 200
     forward_conditions: Mapping[str, Sequence[Condition]] = dataclasses.field(default_factory=dict)
     https_sides: frozenset[str] = frozenset()
-    deployment: DeploymentRules | None = None
-    deployment_field: str = "deployment"
-    alarms: bool = False
-
-
-DEPLOYMENT_STRATEGIES = ("rolling", "blue_green", "linear", "canary")
-"""ECS's built-in deployment strategies, as the spec names them (``ROLLING``, ``BLUE_GREEN``, ...)."""
-DEPLOYMENT_MINUTES_MAX = 1440
-"""ECS's limit on a bake time, in minutes (24 h)."""
-DEPLOYMENT_CFN_MINUTES_MAX = 33 * 60
-"""CloudFormation rejects a linear or canary deployment whose bake times add up beyond 33 h."""
-LINEAR_STEP_PERCENT = (3.0, 100.0)
-CANARY_PERCENT = (0.1, 100.0)
-DEPLOYMENT_DEFAULTS = {
-    "bake_time_minutes": 15,
-    "linear_step_percent": 10.0,
-    "linear_step_bake_time_minutes": 6,
-    "canary_percent": 5.0,
-    "canary_bake_time_minutes": 10,
-}
-"""ECS's defaults for the options a strategy leaves unset (bake time: blue/green, linear, canary)."""
-
-
-@dataclass(frozen=True)
-class DeploymentRules:
-    """A service's deployment options as plain values (``None``: ECS's default).
-
-    ``strategy`` is one of :data:`DEPLOYMENT_STRATEGIES`; times are minutes; ``rollback_on_alarms``
-    ``None`` means on for blue_green/linear/canary when the stack has alarms, off for rolling.
-    """
-
-    strategy: str = "rolling"
-    bake_time_minutes: float | None = None
-    linear_step_percent: float | None = None
-    linear_step_bake_time_minutes: float | None = None
-    canary_percent: float | None = None
-    canary_bake_time_minutes: float | None = None
-    rollback_on_alarms: bool | None = None
-    time_suffix: str = "_minutes"
-    """How the times' field names end where they were given: ``_minutes`` in the spec, nothing
-    for the construct's ``Duration`` props (``bake_time``)."""
-
-    def field_name(self, name: str) -> str:
-        """An option's name as the user gave it (``bake_time_minutes`` or ``bake_time``)."""
-        return name.removesuffix("_minutes") + self.time_suffix if name.endswith("_minutes") else name
-
-    @property
-    def shifts_traffic(self) -> bool:
-        """Whether ECS shifts traffic between two target groups (every strategy but rolling)."""
-        return self.strategy != "rolling"
-
-    def value(self, name: str) -> float:
-        """An option's value, or ECS's default for it."""
-        given = getattr(self, name)
-        return DEPLOYMENT_DEFAULTS[name] if given is None else given
-
-    def rolls_back_on_alarms(self, alarms: bool) -> bool:
-        """Whether the service's alarms roll a deployment back, given whether the stack has alarms."""
-        if self.rollback_on_alarms is None:
-            return alarms and self.shifts_traffic
-        return self.rollback_on_alarms
 
 
 @dataclass(frozen=True)
@@ -179,8 +114,6 @@ def check_services(services: Sequence[ServiceRules]) -> None:
             min_healthy_percent=service.min_healthy_percent,
             max_healthy_percent=service.max_healthy_percent,
         )
-        if service.deployment is not None:
-            check_deployment_strategy(service.deployment_field, service.deployment, alarms=service.alarms)
     for uses in listeners.values():
         check_shared_listeners(uses)
 
@@ -343,147 +276,10 @@ def check_deployment(field: str, *, min_healthy_percent: int, max_healthy_percen
         )
 
 
-def check_deployment_strategy(field: str, rules: DeploymentRules, *, alarms: bool) -> None:
-    """ECS's rules on a deployment strategy and its options; ``field`` is the options' path
-    (``tasks[0].deployment`` or the stack's ``deployment``); ``alarms`` whether the stack creates
-    the service's alarms."""
-    if rules.strategy not in DEPLOYMENT_STRATEGIES:
-        raise ValidationError(
-            f"{field}.strategy", f"{rules.strategy!r} is not one of {', '.join(DEPLOYMENT_STRATEGIES)}"
-        )
-    for name, strategy in (
-        ("linear_step_percent", "linear"),
-        ("linear_step_bake_time_minutes", "linear"),
-        ("canary_percent", "canary"),
-        ("canary_bake_time_minutes", "canary"),
-    ):
-        if getattr(rules, name) is not None and rules.strategy != strategy:
-            raise ValidationError(
-                f"{field}.{rules.field_name(name)}", f"is for strategy {strategy}, not {rules.strategy}"
-            )
-    for name in ("bake_time_minutes", "linear_step_bake_time_minutes", "canary_bake_time_minutes"):
-        minutes = getattr(rules, name)
-        whole = minutes is None or float(minutes).is_integer()
-        if not whole or not 0 <= (minutes or 0) <= DEPLOYMENT_MINUTES_MAX:
-            raise ValidationError(
-                f"{field}.{rules.field_name(name)}",
-                f"{minutes:g} min is not whole minutes in 0-{DEPLOYMENT_MINUTES_MAX} (24 h)",
-            )
-    percents = {"linear_step_percent": LINEAR_STEP_PERCENT, "canary_percent": CANARY_PERCENT}
-    for name, (low, high) in percents.items():
-        percent = getattr(rules, name)
-        tenths = None if percent is None else percent * 10
-        if tenths is not None and (not low <= percent <= high or abs(tenths - round(tenths)) > 1e-9):
-            raise ValidationError(
-                f"{field}.{name}", f"{percent:g} is not a multiple of 0.1 in {low:g}-{high:g} percent"
-            )
-    total = _deployment_minutes(rules)
-    if total > DEPLOYMENT_CFN_MINUTES_MAX:
-        raise ValidationError(
-            field,
-            f"bake times add up to {total:g} minutes; CloudFormation rejects a {rules.strategy} deployment "
-            f"beyond {DEPLOYMENT_CFN_MINUTES_MAX} (33 h)",
-        )
-    if rules.rollback_on_alarms and not alarms:
-        raise ValidationError(
-            f"{field}.rollback_on_alarms", "needs alarms (the service's alarms are what ECS watches)"
-        )
-
-
-def _deployment_minutes(rules: DeploymentRules) -> float:
-    """The bake times CloudFormation adds up for a linear or canary deployment (0 for the others)."""
-    if rules.strategy == "canary":
-        return rules.value("bake_time_minutes") + rules.value("canary_bake_time_minutes")
-    if rules.strategy == "linear":
-        step = rules.value("linear_step_percent")
-        steps = 100 / step - 1 if (100 / step).is_integer() else int(100 // step)
-        return rules.value("bake_time_minutes") + rules.value("linear_step_bake_time_minutes") * steps
-    return 0
-
-
 def check_idle_timeout(field: str, seconds: float) -> None:
     """An ALB's idle timeout, in seconds (1-4000)."""
     if not 1 <= seconds <= 4000:
         raise ValidationError(field, f"{seconds:g} s is outside 1-4000 s")
-
-
-LOAD_BALANCERS = ("alb", "nlb")
-"""The dual pattern's load balancer types: Application (HTTP) or Network (TCP/TLS)."""
-NLB_PROTOCOLS = ("TCP", "TLS")
-"""Listener protocols a task may ask for behind an NLB (the targets get TCP either way)."""
-DEFAULT_REQUESTS_PER_TARGET = 1000
-"""``request_per_target``'s default. Behind an NLB only this value is accepted (and unused):
-any other value asks for request-count scaling, which NLBs cannot give."""
-
-
-@dataclass(frozen=True)
-class NlbRules:
-    """A task's values only an NLB stack checks: its listener ``protocol`` (``TCP``/``TLS``,
-    ``None``: TLS where the listener has a certificate, else TCP) and whether it sets an ALB
-    target-group ``protocol_version``."""
-
-    protocol: str | None = None
-    protocol_version: str | None = None
-
-
-def check_nlb_services(
-    services: Sequence[ServiceRules], nlb: Sequence[NlbRules], *, cert_key: str = "cert"
-) -> None:
-    """What a Network Load Balancer cannot do, checked before :func:`check_services`: listener
-    rules (``forward_conditions``, so no two tasks share a port of one NLB), request-count
-    scaling, an HTTP protocol version; and a protocol that fits the certificates (TLS needs one,
-    TCP takes none). ``nlb[i]`` belongs to ``services[i]``; ``cert_key`` names the certificate
-    field in messages (``cert`` in the construct, ``cert_arn`` in the spec)."""
-    owners: dict[tuple[str, int], str] = {}
-    for service, rules in zip(services, nlb, strict=True):
-        if service.deployment is not None and service.deployment.shifts_traffic:
-            raise ValidationError(
-                f"{service.deployment_field}.strategy",
-                f"{service.deployment.strategy}: this kit shifts traffic with ALB listener rules; "
-                "behind an NLB use rolling",
-            )
-        if rules.protocol is not None and rules.protocol not in NLB_PROTOCOLS:
-            raise ValidationError(
-                f"{service.field}.protocol",
-                f"{rules.protocol!r} is not an NLB listener protocol here ({', '.join(NLB_PROTOCOLS)})",
-            )
-        if rules.protocol_version is not None:
-            raise ValidationError(
-                f"{service.field}.protocol_version",
-                "is an ALB target-group setting (HTTP1, HTTP2, GRPC); an NLB forwards TCP",
-            )
-        requests = service.scaling.request_per_target
-        if requests != DEFAULT_REQUESTS_PER_TARGET:
-            raise ValidationError(
-                f"{service.field}.scaling.request_per_target",
-                f"{requests}: request-count scaling needs an ALB (an NLB counts no requests); "
-                f"leave it at {DEFAULT_REQUESTS_PER_TARGET} and track target_cpu_utilization "
-                "or target_memory_utilization",
-            )
-        for side, port in service.listener_ports.items():
-            field = f"{service.field}.{side}"
-            if service.forward_conditions.get(side):
-                raise ValidationError(
-                    f"{field}.forward_conditions",
-                    "an NLB listener has no rules to route by host or path; give the task a port of its own",
-                )
-            if (side, port) in owners:
-                raise ValidationError(
-                    f"{field}.port",
-                    f"port {port} of the {side} NLB is already used by {owners[side, port]}; "
-                    "an NLB listener forwards to one task",
-                )
-            owners[side, port] = service.field
-            has_certificate = side in service.https_sides
-            if rules.protocol == "TLS" and not has_certificate:
-                raise ValidationError(
-                    f"{field}.{cert_key}", "protocol TLS needs a certificate on this listener"
-                )
-            if rules.protocol == "TCP" and has_certificate:
-                raise ValidationError(
-                    f"{field}.{cert_key}",
-                    "a certificate needs protocol TLS (or no protocol); TCP passes bytes through",
-                )
 
 
 def check_capacity_strategy(field: str, strategy: Sequence[tuple[str, int, int]]) -> None:
@@ -663,106 +459,3 @@ def credential_warnings(field: str, environment: Mapping[str, str]) -> list[str]
         for name, value in environment.items()
         if value and (_CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.search(value))
     ]
-
-# The database of WordPress and Laravel (the Database construct) and Laravel's code directory.
-
-SERVERLESS_CAPACITY_ACU = (0.0, 256.0)
-"""Aurora Serverless v2 capacity range in ACUs, in steps of 0.5 (0 pauses an idle writer)."""
-BACKUP_RETENTION_DAYS = (1, 35)
-"""RDS's range for automated backups, in days."""
-RETAINED_DATABASE_IN_NEW_VPC = (
-    "retain keeps the database running in the VPC the stack creates, so deleting the stack would "
-    "fail on its subnets; keep a final snapshot (the default) or use an existing VPC"
-)
-_DATABASE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-_DB_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
-
-
-DATABASE_DEFAULTS: Mapping[str, Any] = {
-    "aurora_serverless": False,
-    "single_db_instance": False,
-    "database_instance_type": None,
-    "backup_retention_days": 7,
-    "serverless_min_capacity": 0.5,
-    "serverless_max_capacity": 4,
-    "database_name": None,
-}
-"""The database values :func:`check_database` reads, with the defaults it assumes for missing ones."""
-
-
-def check_database(prefix: str, values: Mapping[str, Any], names: Mapping[str, str] | None = None) -> None:
-    """One database as the spec, ``Database``, ``WordPress`` and ``Laravel`` all check it: one
-    variant (Aurora provisioned, Aurora Serverless v2, or one instance), its capacity range,
-    instance class, backup retention and database name.
-
-    ``values`` has the keys of :data:`DATABASE_DEFAULTS` (others are ignored):
-    ``database_instance_type`` is the class as given (``t4g.medium``; ``None``: the default),
-    ``backup_retention_days`` may be fractional (a Duration of hours), ``database_name`` ``None``
-    is not checked. ``prefix`` is the options' path (``laravel``); ``names`` maps a key to the
-    caller's field name where they differ (``{"backup_retention_days": "backup_retention"}``).
-    """
-    rules = {**DATABASE_DEFAULTS, **{key: values[key] for key in DATABASE_DEFAULTS if key in values}}
-
-    def field(key: str) -> str:
-        name = (names or {}).get(key, key)
-        return f"{prefix}.{name}" if prefix else name
-
-    if rules["aurora_serverless"] and rules["single_db_instance"]:
-        raise ValidationError(
-            field("single_db_instance"), "cannot be combined with aurora_serverless; choose one"
-        )
-    if rules["database_instance_type"] is not None:
-        if rules["aurora_serverless"]:
-            raise ValidationError(
-                field("database_instance_type"),
-                "a Serverless v2 writer is db.serverless; set capacities instead",
-            )
-        check_db_instance_type(field("database_instance_type"), rules["database_instance_type"])
-    low, high = SERVERLESS_CAPACITY_ACU
-    fewest, most = rules["serverless_min_capacity"], rules["serverless_max_capacity"]
-    for key, value in (("serverless_min_capacity", fewest), ("serverless_max_capacity", most)):
-        if not low <= value <= high or value * 2 != int(value * 2):
-            raise ValidationError(
-                field(key), f"{value:g} is not an ACU count ({low:g}-{high:g} in steps of 0.5)"
-            )
-    if most < 1:
-        raise ValidationError(field("serverless_max_capacity"), f"{most:g} is below 1 ACU")
-    if fewest > most:
-        raise ValidationError(
-            field("serverless_min_capacity"), f"{fewest:g} is above serverless_max_capacity ({most:g})"
-        )
-    days, (shortest, longest) = rules["backup_retention_days"], BACKUP_RETENTION_DAYS
-    if days != int(days) or not shortest <= days <= longest:
-        raise ValidationError(
-            field("backup_retention_days"),
-            f"{days:g} days is not a whole number of days in {shortest}-{longest}",
-        )
-    if rules["database_name"] is not None:
-        check_database_name(field("database_name"), rules["database_name"])
-
-
-def check_db_instance_type(field: str, instance_type: str) -> None:
-    """An RDS instance class without its ``db.`` prefix (``t4g.medium``, ``r6g.large``)."""
-    if instance_type.startswith("db."):
-        raise ValidationError(
-            field, f"{instance_type!r}: give the class without 'db.' ({instance_type[3:]!r})"
-        )
-    if not _DB_INSTANCE_TYPE.fullmatch(instance_type):
-        raise ValidationError(field, f"{instance_type!r} is not an instance class such as t4g.medium")
-
-
-def check_database_name(field: str, name: str) -> None:
-    """MySQL's database name as RDS creates it: a letter, then letters, digits or _, at most 64."""
-    if not _DATABASE_NAME.fullmatch(name):
-        raise ValidationError(
-            field, f"{name!r} is not a database name (a letter, then letters, digits or _, at most 64)"
-        )
-
-
-def check_code_directory(field: str, code: str | os.PathLike[str]) -> None:
-    """A container image's build context: a directory holding a ``Dockerfile``."""
-    path = Path(code)
-    if not path.is_dir():
-        raise ValidationError(field, f"{str(code)!r} is not a directory")
-    if not (path / "Dockerfile").is_file():
-        raise ValidationError(field, f"{str(code)!r} has no Dockerfile")

@@ -1,15 +1,12 @@
 """The kit's CDK constructs.
 
-``WordPress``, ``Laravel`` and ``Database`` load on first use: they pull in the RDS, EFS and
-Secrets Manager modules, which a dual-ALB synthesis does not need.
+``WordPress`` and ``Database`` load on first use: they pull in the RDS, EFS and Secrets Manager
+modules, which a dual-ALB synthesis does not need.
 """
 
 import importlib
 
 from ..tags import ALB_TAG, SERVICE_TAG
-from .base import BaseFargateService
-from .deployment import DeploymentOptions
-from .nlb_service import DualNlbFargateService
 from .props import (
     FargateTaskProps,
     LoadBalancerAccessibility,
@@ -20,18 +17,14 @@ from .props import (
 from .service import DualAlbFargateService
 from .spot_termination import SpotTerminationHandler
 
-_LAZY = {"Database": ".database", "Laravel": ".laravel", "WordPress": ".wordpress"}
+_LAZY = {"Database": ".database", "WordPress": ".wordpress"}
 
 __all__ = [
     "ALB_TAG",
     "SERVICE_TAG",
-    "BaseFargateService",
     "Database",
-    "DeploymentOptions",
     "DualAlbFargateService",
-    "DualNlbFargateService",
     "FargateTaskProps",
-    "Laravel",
     "LoadBalancerAccessibility",
     "Route53Options",
     "ScheduledScaling",
