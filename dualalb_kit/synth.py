@@ -124,9 +124,10 @@ def synth(
 
     Lookups (``vpc: default`` / ``vpc-...``) are answered in-process with boto3 on ``target``
     (default: the sandbox at ``endpoint_url`` when given, else AWS with the environment's
-    credentials; always in ``spec.region``), cached in ``<outdir>/cdk.context.json``, and the app
-    is synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
-    synthesis, they are returned in ``Synthesis.findings``.
+    credentials; always in ``spec.region``), cached in ``<outdir>/cdk.context.json`` (reused on
+    AWS, asked again on a sandbox), and the app is synthesized again. ``nag`` runs cdk-nag's
+    AwsSolutions pack; its findings never block the synthesis, they are returned in
+    ``Synthesis.findings``.
 
     The assembly is written to a temporary directory beside ``outdir`` and moved there once
     complete, so a failed synthesis leaves the previous assembly (or none) in place. An
@@ -178,10 +179,13 @@ def _synth_into(
     nag: bool,
 ) -> Synthesis:
     """Synthesize into ``assembly_dir``; the result names ``final_dir``, where it will be moved.
-    Lookups answered before (``final_dir``'s ``cdk.context.json``) are reused."""
+    Lookups answered before (``final_dir``'s ``cdk.context.json``) are reused, except against a
+    sandbox: each sandbox makes its own VPC and subnet ids, so an earlier one's answers would be
+    wrong there (and asking a local endpoint again costs little)."""
     from . import context as lookups
 
-    values = lookups.load_cache(final_dir / "cdk.context.json")
+    reuse_cache = lookups_target is None or lookups_target.kind != "sandbox"
+    values = lookups.load_cache(final_dir / "cdk.context.json") if reuse_cache else {}
     for _ in range(MAX_LOOKUP_ROUNDS):
         findings = _synthesize(spec, assembly_dir, account, values, nag)
         assembly = read_assembly(assembly_dir)

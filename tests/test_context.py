@@ -183,3 +183,29 @@ def test_cache_round_trips_in_the_cdk_context_json_format(tmp_path):
     save_cache(path, values)
     assert json.loads(path.read_text()) == values
     assert load_cache(path) == values
+
+
+def test_a_sandbox_is_asked_again_rather_than_trusting_an_earlier_sandboxs_cached_lookups(
+    sandbox, ec2, tmp_path
+):
+    from dualalb_kit.spec import load_spec
+    from dualalb_kit.synth import synth
+
+    spec = load_spec(Path(__file__).parents[1] / "params" / "internal-only.yaml").model_copy(
+        update={"stack_name": "stale-lookups", "vpc": "default", "subnets": "public"}
+    )
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    outdir = tmp_path / "stale-lookups"
+    synth(spec, outdir, endpoint_url=sandbox.endpoint_url, nag=False)
+    cache_path = outdir / "cdk.context.json"
+    cached = cache_path.read_text()
+    assert default_vpc in cached
+    # as if an earlier sandbox, with other ids, had answered
+    cache_path.write_text(cached.replace(default_vpc, "vpc-0e4r1i3e5a2n4d6b"))
+
+    again = synth(spec, outdir, endpoint_url=sandbox.endpoint_url, nag=False)
+
+    template = json.dumps(again.template)
+    assert "vpc-0e4r1i3e5a2n4d6b" not in template
+    assert default_vpc in template
+    assert default_vpc in cache_path.read_text()
