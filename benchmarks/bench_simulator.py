@@ -29,12 +29,11 @@ from dualalb_kit.scaling import replay, simulate_target_tracking
 CPU_TARGET, REQUEST_TARGET, MAX_CAPACITY = 50.0, 1000.0, 40
 
 
-def synthetic_metrics(services: int, days: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
-    """A tidy frame (RequestCount on two ALBs, CPUUtilization, RunningTaskCount per service) and the
-    (minutes, policies, services) demand array the same data means under the benchmark's targets."""
+def synthetic_load(services: int, days: int, seed: int = 7) -> dict[str, np.ndarray]:
+    """Seeded per-minute load of ``services`` services over ``days``: ``requests`` (both ALBs
+    together), ``running`` tasks and their ``cpu`` percent, each of shape (services, minutes)."""
     rng = np.random.default_rng(seed)
     minutes = days * 24 * 60
-    grid = pd.date_range("2026-01-05", periods=minutes, freq="1min", tz="UTC")
     hour = np.arange(minutes) / 60.0
     diurnal = 1.0 + 0.8 * np.sin((hour % 24 - 8) / 24 * 2 * np.pi)
     peak = rng.uniform(1_000, 20_000, size=(services, 1))
@@ -43,30 +42,65 @@ def synthetic_metrics(services: int, days: int, seed: int = 7) -> tuple[pd.DataF
     requests = np.where(spikes, requests * 4, requests)
     running = np.maximum(1, np.round(requests / 900))
     cpu = np.clip(35 * requests / (running * 900) * rng.lognormal(0, 0.1, size=requests.shape), 1, 100)
-    names = np.array([f"svc{index:03d}" for index in range(services)], dtype=object)
-    frames = []
-    for metric, stat, alb, values in (
-        ("RequestCount", "Sum", "external", requests * 0.7),
-        ("RequestCount", "Sum", "internal", requests * 0.3),
-        ("CPUUtilization", "Average", None, cpu),
-        ("RunningTaskCount", "Average", None, running),
-    ):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "timestamp": np.tile(grid, services),
-                    "service": np.repeat(names, minutes),
-                    "alb": alb,
-                    "metric": metric,
-                    "stat": stat,
-                    "value": values.ravel(),
-                }
-            )
+    return {"requests": requests, "running": running, "cpu": cpu}
+
+
+TIDY_SERIES = (  # (metric, stat, alb) of each block of synthetic_frame's rows
+    ("RequestCount", "Sum", "external"),
+    ("RequestCount", "Sum", "internal"),
+    ("CPUUtilization", "Average", None),
+    ("RunningTaskCount", "Average", None),
+)
+
+
+def synthetic_frame(load: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    """``load`` as a tidy frame shaped like ``load_metrics``'s (categorical labels): RequestCount on
+    the external (70 %) and internal (30 %) ALB, CPUUtilization and RunningTaskCount, one block of
+    rows per series, services in ``names`` order within it, minutes within a service."""
+    requests = load["requests"]
+    services, minutes = requests.shape
+    grid = pd.date_range("2026-01-05", periods=minutes, freq="1min")
+    rows = len(TIDY_SERIES) * services * minutes
+
+    def labels(values: list, categories: list[str]) -> pd.Categorical:
+        codes = np.array(
+            [-1 if value is None else categories.index(value) for value in values], dtype=np.int8
         )
+        return pd.Categorical.from_codes(np.repeat(codes, services * minutes), categories=categories)
+
+    metric, stat, alb = (list(column) for column in zip(*TIDY_SERIES, strict=True))
+    return pd.DataFrame(
+        {
+            "timestamp": pd.DatetimeIndex(np.tile(grid.to_numpy(), rows // minutes)).tz_localize("UTC"),
+            "service": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(services, dtype=np.int32), minutes), len(TIDY_SERIES)),
+                categories=names,
+            ),
+            "alb": labels(alb, ["external", "internal"]),
+            "metric": labels(metric, sorted(set(metric))),
+            "stat": labels(stat, sorted(set(stat))),
+            "value": np.concatenate(
+                [
+                    (requests * 0.7).ravel(),
+                    (requests * 0.3).ravel(),
+                    load["cpu"].ravel(),
+                    load["running"].ravel(),
+                ]
+            ),
+        }
+    )
+
+
+def synthetic_metrics(services: int, days: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """A tidy frame (:func:`synthetic_frame` of :func:`synthetic_load`, services ``svc000``...) and
+    the (minutes, policies, services) demand array the same data means under the benchmark's targets."""
+    load = synthetic_load(services, days, seed)
+    frame = synthetic_frame(load, [f"svc{index:03d}" for index in range(services)])
+    requests, running, cpu = load["requests"], load["running"], load["cpu"]
     demand = np.stack(
         [cpu * running / CPU_TARGET, requests * 0.7 / REQUEST_TARGET, requests * 0.3 / REQUEST_TARGET]
     )
-    return pd.concat(frames, ignore_index=True), np.round(demand.transpose(2, 0, 1), 9)
+    return frame, np.round(demand.transpose(2, 0, 1), 9)
 
 
 def python_replay(demand: np.ndarray, initial: int, low: int, high: int) -> list[int]:
@@ -121,7 +155,8 @@ def main() -> None:
     args = parser.parse_args()
 
     metrics, demand = synthetic_metrics(args.services, args.days)
-    categorical = metrics.astype({column: "category" for column in ("service", "alb", "metric", "stat")})
+    categorical = metrics
+    metrics = categorical.astype({column: object for column in ("service", "alb", "metric", "stat")})
     scaling = {
         "max_capacity": MAX_CAPACITY,
         "request_per_target": REQUEST_TARGET,

@@ -98,7 +98,12 @@ def _take(items: Iterator[Any], count: int) -> list[Any]:
 
 def _split(metrics: pd.DataFrame, groups: list[np.ndarray]) -> Iterator[pd.DataFrame]:
     """The rows of each group of services, one frame per group, made as they are asked for."""
-    positions = metrics.groupby(metrics["service"].astype(str), sort=False, observed=True).indices
+    names = metrics["service"]
+    if isinstance(names.dtype, pd.CategoricalDtype):  # by its codes: no string per row
+        names = names.cat.rename_categories([str(name) for name in names.cat.categories])
+    else:
+        names = names.astype(str)
+    positions = metrics.groupby(names, sort=False, observed=True).indices
     for group in groups:
         part = metrics.take(np.sort(np.concatenate([positions[service] for service in group])))
         part.attrs = dict(metrics.attrs)

@@ -60,7 +60,7 @@ price the simulated counts (each service at its :class:`TaskSize`, via :mod:`dua
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,14 +183,10 @@ class SimulationResult:
 
     def _service_tasks(self, sizes: Mapping[str, Any]) -> list[tuple[pd.DataFrame, int, int, Any]]:
         """Per simulated service, in order: its task rows, ``cpu``, ``memory`` and ``strategy``."""
-        rows = []
-        for service, tasks in self.tasks.groupby("service", sort=True, observed=False):
-            if service not in sizes:
-                raise ValidationError(f"sizes.{service}", "no task size for this service")
-            size = sizes[service]
-            strategy = _field(size, "strategy") or ALL_ON_DEMAND
-            rows.append((tasks, _field(size, "cpu"), _field(size, "memory"), strategy))
-        return rows
+        return [
+            (tasks, *_size(sizes, service))
+            for service, tasks in self.tasks.groupby("service", sort=True, observed=False)
+        ]
 
 
 @dataclass(frozen=True)
@@ -205,6 +201,14 @@ class TaskSize:
     cpu: int
     memory: int
     strategy: tuple[Any, ...] = ALL_ON_DEMAND
+
+
+def _size(sizes: Mapping[str, Any], service: str) -> tuple[int, int, Any]:
+    """A service's ``cpu``, ``memory`` and ``strategy`` (default all FARGATE) from ``sizes``."""
+    if service not in sizes:
+        raise ValidationError(f"sizes.{service}", "no task size for this service")
+    size = sizes[service]
+    return _field(size, "cpu"), _field(size, "memory"), _field(size, "strategy") or ALL_ON_DEMAND
 
 
 def task_sizes(spec: Any) -> dict[str, TaskSize]:
@@ -234,6 +238,16 @@ class _Limits:
     targets: np.ndarray  # (K, S) float, NaN where the policy is disabled
     desired: np.ndarray  # (S,) float, NaN = start from the observed count
 
+    @staticmethod
+    def stack(limits: Sequence[_Limits]) -> _Limits:
+        """Several settings of the same services side by side on one services axis."""
+        return _Limits(
+            np.concatenate([each.min_capacity for each in limits]),
+            np.concatenate([each.max_capacity for each in limits]),
+            np.concatenate([each.targets for each in limits], axis=1),
+            np.concatenate([each.desired for each in limits]),
+        )
+
 
 def simulate_target_tracking(
     metrics: pd.DataFrame,
@@ -257,36 +271,21 @@ def simulate_target_tracking(
     seconds (default 300); the alarm settings default to Application Auto Scaling's 3 and 15
     datapoints and 90 % of target. Needs 1-minute datapoints.
     """
-    for name, datapoints in (
-        ("scale_out_datapoints", scale_out_datapoints),
-        ("scale_in_datapoints", scale_in_datapoints),
-    ):
-        if datapoints < 1:
-            raise ValidationError(name, f"{datapoints}: an alarm needs at least 1 datapoint")
-    if not 0 < scale_in_ratio <= 1:
-        raise ValidationError("scale_in_ratio", f"{scale_in_ratio} is not in (0, 1]")
+    settings = _replay_settings(
+        scale_out_cooldown=scale_out_cooldown,
+        scale_in_cooldown=scale_in_cooldown,
+        scale_out_datapoints=scale_out_datapoints,
+        scale_in_datapoints=scale_in_datapoints,
+        scale_in_ratio=scale_in_ratio,
+    )
     grid, services, series = _extract_series(metrics)
     limits = _limits(services, scaling, desired_count, min_capacity)
     observed = _observed_tasks(series, len(grid), len(services))
     loads = _policy_loads(series, observed, len(grid), len(services))
     demand = np.round(loads / limits.targets[None, :, :], 9)  # (T, K, S): tasks each policy needs
-    initial = np.where(np.isnan(limits.desired), _first_observed(observed), limits.desired)
-    initial = np.clip(np.nan_to_num(initial, nan=0), limits.min_capacity, limits.max_capacity)
-    capacity = replay(
-        demand,
-        initial,
-        limits.min_capacity,
-        limits.max_capacity,
-        scale_out_cooldown_minutes=scale_out_cooldown / 60.0,
-        scale_in_cooldown_minutes=scale_in_cooldown / 60.0,
-        scale_out_datapoints=scale_out_datapoints,
-        scale_in_datapoints=scale_in_datapoints,
-        scale_in_ratio=scale_in_ratio,
-    )
-    with np.errstate(all="ignore"):
-        required = np.ceil(np.nanmax(np.where(np.isnan(demand), -np.inf, demand), axis=1))
-    required[np.isinf(required)] = np.nan
-    tasks = _tasks_frame(grid, services, capacity, observed, required, limits)
+    initial = _initial(limits, _first_observed(observed))
+    capacity = replay(demand, initial, limits.min_capacity, limits.max_capacity, **settings)
+    tasks = _tasks_frame(grid, services, capacity, observed, _required(demand), limits)
     return SimulationResult(
         tasks=tasks,
         policy_metrics=_policy_frame(grid, services, loads, capacity, limits.targets),
@@ -325,6 +324,10 @@ def simulate_grid(
     summary rows come back (:func:`dualalb_kit.fleet.map_services`); the same rows, in the same
     order, when the services share one time window.
 
+    The grid points are replayed together, in one pass over the minutes, from series read once;
+    besides the frame and the series this holds the task counts of every service at every grid
+    point (8 bytes each per minute), so split a fleet that does not fit (``client``).
+
     Returns a tidy frame, one row per grid point and service: ``request_per_target``,
     ``max_capacity``, ``service``, then the columns of :meth:`SimulationResult.summary`
     (``task_hours``, ``peak_tasks``, ``capped_minutes``, ``scale_outs``, ``scale_ins``, and
@@ -341,15 +344,43 @@ def simulate_grid(
         return map_services(
             client, metrics, simulate_grid, *grid_point, keep_order_of=GRID, **pricing_options, **options
         )
+    # Every grid point replays the same load, so the series are read once and the grid points sit
+    # side by side on the replay's service axis (column g * S + s: service s at grid point g): one
+    # pass over the minutes for the whole grid. Only the task counts are kept, not the result frames.
+    settings = _replay_settings(**options)
     prices = _pricing(pricing) if sizes is not None else None
+    minute_grid, services, series = _extract_series(metrics)
+    minutes = len(minute_grid)
+    observed = _observed_tasks(series, minutes, len(services))
+    loads = _policy_loads(series, observed, minutes, len(services))
+    points = [(target, capacity) for target in request_per_target for capacity in max_capacity]
+    at_points = [_at_grid_point(scaling, target, capacity, min_capacity) for target, capacity in points]
+    limits = _Limits.stack([_limits(services, each, desired_count, min_capacity) for each in at_points])
+    costed = [_size(sizes, service) for service in services] if sizes is not None else []
+    column_service = np.tile(np.arange(len(services)), len(points))
+
+    def demand_of(rows: slice) -> np.ndarray:
+        return np.round(loads[rows][:, :, column_service] / limits.targets[None, :, :], 9)
+
+    counts = np.empty((minutes, len(column_service)), dtype=np.int64)
+    capped = np.zeros(len(column_service), dtype=np.int64)
+    initial = _initial(limits, _first_observed(observed)[column_service])
+    for rows, demand in _replay_blocks(
+        demand_of, minutes, initial, limits.min_capacity, limits.max_capacity, counts, **settings
+    ):
+        capped += _capped(counts[rows], _required(demand), limits.max_capacity).sum(axis=0)
     frames = []
-    for target in request_per_target:
-        for capacity in max_capacity:
-            result = simulate_target_tracking(
-                metrics, _at_grid_point(scaling, target, capacity, min_capacity), desired_count, **options
-            )
-            summary = result.summary(sizes, region=region, pricing=prices).reset_index()
-            frames.append(summary.assign(request_per_target=target, max_capacity=capacity))
+    for index, (target, capacity) in enumerate(points):
+        columns = slice(index * len(services), (index + 1) * len(services))
+        summary = _count_summary(services, counts[:, columns], capped[columns])
+        if sizes is not None:
+            summary["cost_usd"] = [
+                cost_of(counts[:, column], cpu, memory, strategy, region, prices)["cost"].sum()
+                for column, (cpu, memory, strategy) in zip(
+                    range(columns.start, columns.stop), costed, strict=True
+                )
+            ]
+        frames.append(summary.assign(request_per_target=target, max_capacity=capacity))
     grid = pd.concat(frames, ignore_index=True)
     grid["service"] = grid["service"].astype(str)
     return grid[[*GRID, *(column for column in grid.columns if column not in GRID)]]
@@ -454,50 +485,174 @@ def replay(
     demand < ratio x capacity, and its proportional new capacity is ceil(demand). One loop over
     minutes; every step works on all policies and services at once.
     """
-    minutes, _, n_services = demand.shape
-    valid = ~np.isnan(demand)
-    present = valid.any(axis=0)  # (K, S): policy configured, with data somewhere in the frame
-    wanted = np.ceil(np.nan_to_num(demand, nan=0.0)).astype(np.int64)
-    # Scale-in target per minute: the largest remaining demand, at least min capacity; a service
-    # without any policy gets an unreachable target so it never scales in.
-    in_to_all = np.maximum(wanted.max(axis=1), min_capacity)
-    in_to_all[:, ~present.any(axis=0)] = np.iinfo(np.int64).max
-    # A policy without data in the whole frame never blocks the all-agree rule; one missing a
-    # datapoint blocks it that minute. Absent policies start with a run that always counts.
-    counts_for_scale_in = valid | ~present
-    out_run = np.zeros(demand.shape[1:], dtype=np.int64)
+    capacity = np.empty((demand.shape[0], demand.shape[2]), dtype=np.int64)
+    blocks = _replay_blocks(
+        demand.__getitem__,
+        demand.shape[0],
+        initial,
+        min_capacity,
+        max_capacity,
+        capacity,
+        scale_out_cooldown_minutes=scale_out_cooldown_minutes,
+        scale_in_cooldown_minutes=scale_in_cooldown_minutes,
+        scale_out_datapoints=scale_out_datapoints,
+        scale_in_datapoints=scale_in_datapoints,
+        scale_in_ratio=scale_in_ratio,
+    )
+    for _ in blocks:  # each block fills its minutes of capacity
+        pass
+    return capacity
+
+
+BLOCK_MINUTES = 1440
+"""Minutes the replay prepares its per-minute arrays for at a time, so that they stay a day long
+whatever the window (the demand itself may come block by block too, see :func:`simulate_grid`)."""
+
+
+def _replay_blocks(
+    demand_of: Callable[[slice], np.ndarray],
+    minutes: int,
+    initial: np.ndarray,
+    min_capacity: np.ndarray,
+    max_capacity: np.ndarray,
+    capacity: np.ndarray,
+    *,
+    scale_out_cooldown_minutes: float,
+    scale_in_cooldown_minutes: float,
+    scale_out_datapoints: int,
+    scale_in_datapoints: int,
+    scale_in_ratio: float,
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """:func:`replay` over ``minutes``, ``BLOCK_MINUTES`` at a time: ``demand_of(rows)`` gives the
+    demand of a slice of minutes, (rows, K, S); the counts go into ``capacity`` (T, S), and each
+    block is yielded, as ``(rows, its demand)``, once its counts are there."""
+    n_services = capacity.shape[1]
+    present = _present(demand_of, minutes)  # (K, S): policy configured, with data somewhere
+    # A service without any policy gets an unreachable scale-in target so it never scales in.
+    without_policy = ~present.any(axis=0)
+    out_run = np.zeros(present.shape, dtype=np.int64)
+    # Absent policies start with a scale-in run that always counts.
     in_run = np.where(present, 0, scale_in_datapoints).astype(np.int64)
-    capacity = np.empty((minutes, n_services), dtype=np.int64)
     current = initial.astype(np.int64).copy()
     scale_in_allowed_from = np.full(n_services, -np.inf)
-    for minute in range(minutes):
-        capacity[minute] = current
-        ratio, here = demand[minute], valid[minute]
-        out_run = np.where(here, (out_run + 1) * (ratio > current), out_run)
-        in_run = np.where(here, (in_run + 1) * (ratio < scale_in_ratio * current), in_run)
-        out_to = np.minimum(((out_run >= scale_out_datapoints) * wanted[minute]).max(axis=0), max_capacity)
-        grow = out_to > current
-        in_to = in_to_all[minute]
-        shrink = (
-            ((in_run >= scale_in_datapoints) & counts_for_scale_in[minute]).all(axis=0)
-            & (in_to < current)
-            & (minute >= scale_in_allowed_from)
-            & ~grow
-        )
-        current = np.where(grow, out_to, np.where(shrink, in_to, current))
-        scale_in_allowed_from = np.where(
-            grow,
-            minute + scale_out_cooldown_minutes,
-            np.where(shrink, minute + scale_in_cooldown_minutes, scale_in_allowed_from),
-        )
-    return capacity
+    for start in range(0, minutes, BLOCK_MINUTES):
+        rows = slice(start, min(start + BLOCK_MINUTES, minutes))
+        demand = demand_of(rows)
+        valid = ~np.isnan(demand)
+        wanted = np.ceil(np.nan_to_num(demand, nan=0.0)).astype(np.int64)
+        # Scale-in target per minute: the largest remaining demand, at least min capacity.
+        in_to_all = np.maximum(wanted.max(axis=1), min_capacity)
+        in_to_all[:, without_policy] = np.iinfo(np.int64).max
+        # A policy without data in the whole frame never blocks the all-agree rule; one missing a
+        # datapoint blocks it that minute.
+        counts_for_scale_in = valid | ~present
+        # In place: a step is some 25 small array operations, and they, not the arithmetic, are the cost.
+        for offset, minute in enumerate(range(rows.start, rows.stop)):
+            capacity[minute] = current
+            ratio, here = demand[offset], valid[offset]
+            # A missing datapoint (here False) leaves a policy's runs as they are.
+            np.add(out_run, 1, out=out_run, where=here)
+            np.multiply(out_run, ratio > current, out=out_run, where=here)
+            np.add(in_run, 1, out=in_run, where=here)
+            np.multiply(in_run, ratio < scale_in_ratio * current, out=in_run, where=here)
+            out_wanted = (out_run >= scale_out_datapoints) * wanted[offset]
+            out_to = np.minimum(out_wanted.max(axis=0), max_capacity)
+            grow = out_to > current
+            in_to = in_to_all[offset]
+            shrink = (
+                ((in_run >= scale_in_datapoints) & counts_for_scale_in[offset]).all(axis=0)
+                & (in_to < current)
+                & (minute >= scale_in_allowed_from)
+            )
+            # A scale-out wins over a scale-in decided the same minute.
+            np.copyto(current, in_to, where=shrink)
+            np.copyto(scale_in_allowed_from, minute + scale_in_cooldown_minutes, where=shrink)
+            np.copyto(current, out_to, where=grow)
+            np.copyto(scale_in_allowed_from, minute + scale_out_cooldown_minutes, where=grow)
+        yield rows, demand
+
+
+def _present(demand_of: Callable[[slice], np.ndarray], minutes: int) -> np.ndarray:
+    """(K, S): whether each policy of each service has a datapoint anywhere in the minutes."""
+    present = np.zeros(demand_of(slice(0, 0)).shape[1:], dtype=bool)
+    for start in range(0, minutes, BLOCK_MINUTES):
+        present |= ~np.isnan(demand_of(slice(start, start + BLOCK_MINUTES))).all(axis=0)
+    return present
+
+
+def _replay_settings(
+    *,
+    scale_out_cooldown: float = 300,
+    scale_in_cooldown: float = 300,
+    scale_out_datapoints: int = 3,
+    scale_in_datapoints: int = 15,
+    scale_in_ratio: float = 0.9,
+) -> dict[str, Any]:
+    """:func:`simulate_target_tracking`'s alarm and cooldown options, checked, as :func:`replay`
+    takes them."""
+    for name, datapoints in (
+        ("scale_out_datapoints", scale_out_datapoints),
+        ("scale_in_datapoints", scale_in_datapoints),
+    ):
+        if datapoints < 1:
+            raise ValidationError(name, f"{datapoints}: an alarm needs at least 1 datapoint")
+    if not 0 < scale_in_ratio <= 1:
+        raise ValidationError("scale_in_ratio", f"{scale_in_ratio} is not in (0, 1]")
+    return {
+        "scale_out_cooldown_minutes": scale_out_cooldown / 60.0,
+        "scale_in_cooldown_minutes": scale_in_cooldown / 60.0,
+        "scale_out_datapoints": scale_out_datapoints,
+        "scale_in_datapoints": scale_in_datapoints,
+        "scale_in_ratio": scale_in_ratio,
+    }
+
+
+def _initial(limits: _Limits, first_observed: np.ndarray) -> np.ndarray:
+    """Each service's count at the first minute: its desired count, else its first observed one
+    (else 0), within its min and max capacity."""
+    initial = np.where(np.isnan(limits.desired), first_observed, limits.desired)
+    return np.clip(np.nan_to_num(initial, nan=0), limits.min_capacity, limits.max_capacity)
+
+
+def _required(demand: np.ndarray) -> np.ndarray:
+    """(T, S): the tasks the policies would need to meet every target; NaN without data."""
+    with np.errstate(all="ignore"):
+        required = np.ceil(np.nanmax(np.where(np.isnan(demand), -np.inf, demand), axis=1))
+    required[np.isinf(required)] = np.nan
+    return required
+
+
+def _capped(capacity: np.ndarray, required: np.ndarray, max_capacity: np.ndarray) -> np.ndarray:
+    """(T, S): minutes at max capacity that needed more."""
+    return (capacity == max_capacity) & (required > max_capacity)
+
+
+def _count_summary(services: list[str], counts: np.ndarray, capped: np.ndarray) -> pd.DataFrame:
+    """The columns of :meth:`SimulationResult.summary` without costs, from the (T, S) counts and the
+    capped minutes per service, with ``service`` as a column."""
+    moves = np.diff(counts, axis=0)
+    return pd.DataFrame(
+        {
+            "service": services,
+            "task_hours": counts.sum(axis=0) / 60.0,
+            "peak_tasks": counts.max(axis=0),
+            "capped_minutes": capped,
+            "scale_outs": (moves > 0).sum(axis=0),
+            "scale_ins": (moves < 0).sum(axis=0),
+        }
+    )
+
+
+ROWS_AT_ONCE = 1 << 20
+"""Rows of the metrics frame :func:`_extract_series` reads at a time, so that its working arrays stay
+this long (a few MiB each) however long the frame is."""
 
 
 def _extract_series(metrics: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str], dict]:
     """The minute grid, the services, and each of ``_SERIES`` present as a (T, S) array of values.
 
-    Works on NumPy arrays and label codes (no groupby): plain string columns are fine, categorical
-    ones are faster still. Rows without a service are ignored.
+    Works on NumPy arrays and label codes (no groupby), ``ROWS_AT_ONCE`` rows at a time: plain
+    string columns are fine, categorical ones are faster still. Rows without a service are ignored.
     """
     missing = {"timestamp", "service", "alb", "metric", "stat", "value"} - set(metrics.columns)
     if missing:
@@ -505,40 +660,73 @@ def _extract_series(metrics: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[str],
     metric_names = sorted({key[0] for key in _SERIES})
     stat_names = sorted({key[1] for key in _SERIES})
     metric_code = _label_codes(metrics["metric"], metric_names)
-    rows = np.flatnonzero(metric_code >= 0)
-    service_codes, services = pd.factorize(metrics["service"].to_numpy()[rows], sort=True)
-    rows, service_codes = rows[service_codes >= 0], service_codes[service_codes >= 0]
-    if not len(rows):
+    chunks = [slice(start, start + ROWS_AT_ONCE) for start in range(0, len(metrics), ROWS_AT_ONCE)]
+    service_of, services = _service_codes(metrics["service"], metric_code >= 0, chunks)
+    if not len(services):
         raise ValidationError("metrics", f"no {', '.join(metric_names)} datapoints to replay")
     stamps = pd.DatetimeIndex(metrics["timestamp"])
     if stamps.tz is None:
         raise ValidationError("metrics.timestamp", "timestamps must be tz-aware UTC")
-    nanoseconds = stamps.as_unit("ns").asi8[rows]
-    start = nanoseconds.min()
-    if np.any((nanoseconds - start) % _MINUTE_NS):
-        raise ValidationError("metrics.timestamp", "the simulator replays 1-minute datapoints (period=60)")
-    minute_index = (nanoseconds - start) // _MINUTE_NS
-    step = int(np.gcd.reduce(minute_index))
+
+    def replayed(rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions (in the frame) of the rows to replay among ``rows``, their service indexes and
+        their timestamps in nanoseconds."""
+        service = service_of(rows)
+        keep = np.flatnonzero((metric_code[rows] >= 0) & (service >= 0))
+        return keep + rows.start, service[keep], stamps[rows].as_unit("ns").asi8[keep]
+
+    bounds = [(int(ns.min()), int(ns.max())) for _, _, ns in map(replayed, chunks) if len(ns)]
+    start, stop = min(low for low, _ in bounds), max(high for _, high in bounds)
+    minutes = (stop - start) // _MINUTE_NS + 1
+    stat_code = _label_codes(metrics["stat"], stat_names)
+    alb_code = _label_codes(metrics["alb"], ALBS)
+    values = metrics["value"].to_numpy(dtype=float)
+    series: dict = {}
+    step = 0
+    for rows in chunks:
+        positions, service, nanoseconds = replayed(rows)
+        if np.any((nanoseconds - start) % _MINUTE_NS):
+            raise ValidationError(
+                "metrics.timestamp", "the simulator replays 1-minute datapoints (period=60)"
+            )
+        minute_index = (nanoseconds - start) // _MINUTE_NS
+        step = int(np.gcd.reduce(minute_index, initial=step))
+        metric_here, stat_here, alb_here = metric_code[positions], stat_code[positions], alb_code[positions]
+        for metric, stat, alb in _SERIES:
+            match = (metric_here == metric_names.index(metric)) & (stat_here == stat_names.index(stat))
+            if alb is not None:
+                match &= alb_here == ALBS.index(alb)
+            found = np.flatnonzero(match)
+            if len(found):
+                array = series.setdefault((metric, stat, alb), np.full((minutes, len(services)), np.nan))
+                array[minute_index[found], service[found]] = values[positions[found]]
     if step > 1:
         raise ValidationError(
             "metrics.timestamp", f"datapoints are {step} minutes apart; load them with period=60"
         )
-    grid = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=int(minute_index.max()) + 1, freq=MINUTE)
-    metric_code = metric_code[rows]
-    stat_code = _label_codes(metrics["stat"].iloc[rows], stat_names)
-    alb_code = _label_codes(metrics["alb"].iloc[rows], ALBS)
-    values = metrics["value"].to_numpy(dtype=float)[rows]
-    series = {}
-    for metric, stat, alb in _SERIES:
-        match = (metric_code == metric_names.index(metric)) & (stat_code == stat_names.index(stat))
-        if alb is not None:
-            match &= alb_code == ALBS.index(alb)
-        positions = np.flatnonzero(match)
-        if len(positions):
-            array = np.full((len(grid), len(services)), np.nan)
-            array[minute_index[positions], service_codes[positions]] = values[positions]
-            series[(metric, stat, alb)] = array
-    return grid, [str(name) for name in services], series
+    grid = pd.date_range(pd.Timestamp(start, tz="UTC"), periods=minutes, freq=MINUTE)
+    return grid, [str(name) for name in services], {key: series[key] for key in _SERIES if key in series}
+
+
+def _service_codes(
+    column: pd.Series, wanted: np.ndarray, chunks: list[slice]
+) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
+    """The distinct services of the rows where ``wanted`` is True, sorted, and a function that gives
+    for a slice of rows each row's index into them (-1 for a row without one of those services).
+    A categorical column is read by its codes, any other is factorized once."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, names = column.cat.codes.to_numpy(), column.cat.categories.to_numpy()
+    else:
+        codes, uniques = pd.factorize(column)
+        names = np.asarray(uniques, dtype=object)
+    seen = np.zeros(len(names) + 1, dtype=bool)  # the last entry is code -1's
+    for rows in chunks:
+        seen[codes[rows][wanted[rows]]] = True
+    used = np.flatnonzero(seen[:-1])
+    order = np.argsort(names[used], kind="stable")
+    lookup = np.full(len(names) + 1, -1, dtype=np.int64)
+    lookup[used[order]] = np.arange(len(used))
+    return (lambda rows: lookup[codes[rows]]), names[used][order]
 
 
 def _label_codes(column: pd.Series, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -640,7 +828,6 @@ def _labels(codes: np.ndarray, categories) -> pd.Categorical:
 
 def _tasks_frame(grid, services, capacity, observed, required, limits: _Limits) -> pd.DataFrame:
     minutes, n_services = capacity.shape
-    max_capacity = np.broadcast_to(limits.max_capacity, capacity.shape)
     return pd.DataFrame(
         {
             "timestamp": grid.repeat(n_services),
@@ -649,8 +836,8 @@ def _tasks_frame(grid, services, capacity, observed, required, limits: _Limits) 
             "observed_tasks": observed.ravel(),
             "required": required.ravel(),
             "min_capacity": np.broadcast_to(limits.min_capacity, capacity.shape).ravel(),
-            "max_capacity": max_capacity.ravel(),
-            "capped": ((capacity == max_capacity) & (required > max_capacity)).ravel(),
+            "max_capacity": np.broadcast_to(limits.max_capacity, capacity.shape).ravel(),
+            "capped": _capped(capacity, required, limits.max_capacity).ravel(),
         }
     )
 
