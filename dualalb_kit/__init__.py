@@ -26,6 +26,8 @@ _LAZY = {
     "SpotTerminationHandler": "dualalb_kit.constructs",
     "Route53Options": "dualalb_kit.constructs",
     "WordPress": "dualalb_kit.constructs",
+    "Laravel": "dualalb_kit.constructs",
+    "Database": "dualalb_kit.constructs",
     "DeploymentSpec": "dualalb_kit.spec",
     "load_spec": "dualalb_kit.spec",
     "build_stack": "dualalb_kit.build",

@@ -1,7 +1,7 @@
 """The kit's CDK constructs.
 
-``WordPress`` and ``Database`` load on first use: they pull in the RDS, EFS and Secrets Manager
-modules, which a dual-ALB synthesis does not need.
+``WordPress``, ``Laravel`` and ``Database`` load on first use: they pull in the RDS, EFS and
+Secrets Manager modules, which a dual-ALB synthesis does not need.
 """
 
 import importlib
@@ -17,7 +17,7 @@ from .props import (
 from .service import DualAlbFargateService
 from .spot_termination import SpotTerminationHandler
 
-_LAZY = {"Database": ".database", "WordPress": ".wordpress"}
+_LAZY = {"Database": ".database", "Laravel": ".laravel", "WordPress": ".wordpress"}
 
 __all__ = [
     "ALB_TAG",
@@ -25,6 +25,7 @@ __all__ = [
     "Database",
     "DualAlbFargateService",
     "FargateTaskProps",
+    "Laravel",
     "LoadBalancerAccessibility",
     "Route53Options",
     "ScheduledScaling",

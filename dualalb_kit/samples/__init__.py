@@ -12,6 +12,9 @@ from ..runtime import PROJECT_ROOT
 SAMPLE_APP_DIR = PROJECT_ROOT / "sample_app"
 """The service's source and Dockerfile; the Docker build context of every sample image."""
 
+SAMPLE_LARAVEL_DIR = PROJECT_ROOT / "sample_laravel"
+"""The Laravel sample's code directory (a Dockerfile and ``public/index.php``): ``code: sample:laravel``."""
+
 SAMPLE_ROLES = ("order", "customer", "product")
 """The roles of the bundled sample; order calls product and customer."""
 

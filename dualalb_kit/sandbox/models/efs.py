@@ -60,14 +60,25 @@ class FileSystem(BackendHandle, CloudFormationModel):
 
 class AccessPoint(GapFillModel, efs_models.AccessPoint, CloudFormationModel):
     """``AWS::EFS::AccessPoint``; Ref is the access point id. Every access point property is
-    immutable: an update replaces it."""
+    immutable: an update replaces it. The template's POSIX ids are strings; the EFS API describes
+    them as numbers (``PosixUser`` ``Uid``/``Gid``/``SecondaryGids``, ``CreationInfo``
+    ``OwnerUid``/``OwnerGid``), and so does the sandbox."""
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> efs_models.AccessPoint:
+        properties = dict(cloudformation_json["Properties"])
+        if "PosixUser" in properties:
+            properties["PosixUser"] = _posix_ids(properties["PosixUser"], ("Uid", "Gid", "SecondaryGids"))
+        creation = properties.get("RootDirectory", {}).get("CreationInfo")
+        if creation is not None:
+            properties["RootDirectory"] = {
+                **properties["RootDirectory"],
+                "CreationInfo": _posix_ids(creation, ("OwnerUid", "OwnerGid")),
+            }
         access_point = efs_models.AccessPoint.create_from_cloudformation_json(
-            resource_name, cloudformation_json, account_id, region_name
+            resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name
         )
         access_point.physical_resource_id = access_point.access_point_id
         return access_point
@@ -78,3 +89,13 @@ class AccessPoint(GapFillModel, efs_models.AccessPoint, CloudFormationModel):
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.access_point_id if attribute_name == "AccessPointId" else self.access_point_arn
+
+
+def _posix_ids(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``values`` with the POSIX ids under ``keys`` (a string or a list of them) as numbers."""
+    numbers = {
+        key: [int(item) for item in value] if isinstance(value, list) else int(value)
+        for key, value in values.items()
+        if key in keys
+    }
+    return {**values, **numbers}
