@@ -24,6 +24,7 @@ from .constructs.findings import acknowledge
 from .spec import (
     SAMPLE_IMAGE_PREFIX,
     AlbSpec,
+    DatabaseOptionsSpec,
     DeploymentSpec,
     ForwardConditionSpec,
     TaskSpec,
@@ -31,6 +32,7 @@ from .spec import (
 )
 
 if TYPE_CHECKING:
+    from .constructs.laravel import Laravel
     from .constructs.wordpress import WordPress
 
 
@@ -56,6 +58,9 @@ def build_stack(
     stack = Stack(app, spec.stack_name, env=env, description=f"dualalb-kit: {spec.stack_name}")
     if spec.pattern == "wordpress":
         _wordpress(stack, spec)
+        return app, stack
+    if spec.pattern == "laravel":
+        _laravel(stack, spec)
         return app, stack
     DualAlbFargateService(
         stack,
@@ -89,24 +94,47 @@ def _seconds(seconds: int | None) -> Duration | None:
 def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
     from .constructs.wordpress import WordPress
 
-    options = spec.wordpress or WordPressSpec()
     return WordPress(
         stack,
         "WordPress",
-        vpc=_vpc(stack, spec),
-        aurora_serverless=options.aurora_serverless,
-        single_db_instance=options.single_db_instance,
-        database_instance_type=ec2.InstanceType(options.database_instance_type)
+        service_props=_task_props(stack, spec, spec.tasks[0]) if spec.tasks else None,
+        **_app_options(stack, spec, spec.wordpress or WordPressSpec()),
+    )
+
+
+def _laravel(stack: Stack, spec: DeploymentSpec) -> Laravel:
+    from .constructs.laravel import Laravel
+
+    options = spec.laravel
+    assert options is not None  # the spec requires it for pattern: laravel
+    return Laravel(
+        stack,
+        "Laravel",
+        code=options.code_directory,
+        loadbalancer=_access(stack, "laravel", "external", options.loadbalancer),
+        container_port=options.container_port,
+        efs_file_system=options.efs_file_system,
+        default_database_name=options.default_database_name,
+        **_app_options(stack, spec, options),
+    )
+
+
+def _app_options(stack: Stack, spec: DeploymentSpec, options: DatabaseOptionsSpec) -> dict[str, Any]:
+    """The options WordPress and Laravel share (``DatabaseApp``'s), from the spec."""
+    return {
+        "vpc": _vpc(stack, spec),
+        "aurora_serverless": options.aurora_serverless,
+        "single_db_instance": options.single_db_instance,
+        "database_instance_type": ec2.InstanceType(options.database_instance_type)
         if options.database_instance_type
         else None,
-        backup_retention=Duration.days(options.backup_retention_days),
-        serverless_min_capacity=options.serverless_min_capacity,
-        serverless_max_capacity=options.serverless_max_capacity,
-        spot=spec.spot,
-        enable_execute_command=spec.enable_execute_command,
-        service_props=_task_props(stack, spec, spec.tasks[0]) if spec.tasks else None,
-        removal_policy=RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
-    )
+        "backup_retention": Duration.days(options.backup_retention_days),
+        "serverless_min_capacity": options.serverless_min_capacity,
+        "serverless_max_capacity": options.serverless_max_capacity,
+        "spot": spec.spot,
+        "enable_execute_command": spec.enable_execute_command,
+        "removal_policy": RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
+    }
 
 
 def _vpc(stack: Stack, spec: DeploymentSpec) -> ec2.IVpc | None:
@@ -135,8 +163,8 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
     return FargateTaskProps(
         task=_task_definition(stack, spec, task),
         desired_count=task.desired_count,
-        external=_access(stack, task, "external", task.external),
-        internal=_access(stack, task, "internal", task.internal),
+        external=_access(stack, task.name, "external", task.external),
+        internal=_access(stack, task.name, "internal", task.internal),
         scaling_policy=ServiceScalingPolicy(
             max_capacity=task.scaling.max_capacity,
             min_capacity=task.scaling.min_capacity,
@@ -204,11 +232,12 @@ def _image(image: str) -> ecs.ContainerImage:
     return ecs.ContainerImage.from_registry(image)
 
 
-def _access(stack: Stack, task: TaskSpec, side: str, alb: AlbSpec | None) -> LoadBalancerAccessibility | None:
+def _access(stack: Stack, name: str, side: str, alb: AlbSpec | None) -> LoadBalancerAccessibility | None:
+    """``name``'s listener on ``side``; its certificates' construct ids start with ``name``."""
     if alb is None:
         return None
     certificates = [
-        acm.Certificate.from_certificate_arn(stack, f"{task.name}{side.title()}Cert{i}", arn)
+        acm.Certificate.from_certificate_arn(stack, f"{name}{side.title()}Cert{i}", arn)
         for i, arn in enumerate(alb.cert_arns)
     ]
     return LoadBalancerAccessibility(

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from . import validation
 from .errors import ValidationError
 from .params_file import parse_params, read_params_file
-from .samples import SAMPLE_ROLES
+from .samples import SAMPLE_LARAVEL_DIR, SAMPLE_ROLES
 
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -38,6 +38,11 @@ SUBNET_CHOICES = ("private", "public", "public-one-per-az")
 SAMPLE_IMAGE_PREFIX = "sample:"
 """``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
 SAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "params" / "sample.yaml"
+LARAVEL_SAMPLE_CODE = "sample:laravel"
+"""``laravel.code: sample:laravel`` builds the bundled Laravel sample (see ``sample_laravel/``)."""
+APP_PATTERNS = ("wordpress", "laravel")
+"""The patterns of one web app with its database; each has its own section of options."""
+"""The sample's params file: the order/customer/product services, on Fargate Spot."""
 """The sample's params file: the order/customer/product services, on Fargate Spot."""
 
 
@@ -198,27 +203,69 @@ class Route53Spec(_Model):
     alias: bool = True
 
 
-class WordPressSpec(_Model):
-    """Options of the WordPress pattern. Defaults: provisioned Aurora MySQL 3 on ``t4g.medium``,
-    7-day backups, data kept on delete (``removal_policy: destroy`` deletes it)."""
+class DatabaseOptionsSpec(_Model):
+    """The database options the wordpress and laravel patterns share. Defaults: provisioned Aurora
+    MySQL 3 on ``t4g.medium`` (``database_instance_type``, without ``db.``), 7-day backups, data
+    kept on delete: a final snapshot and the secret (``removal_policy: destroy`` deletes them;
+    ``retain`` keeps the database running and needs ``vpc: default`` or ``vpc-...``)."""
 
     aurora_serverless: bool = False
     single_db_instance: bool = False
     database_instance_type: str | None = None
-    backup_retention_days: int = Field(7, ge=1, le=35)
-    serverless_min_capacity: float = Field(0.5, ge=0, le=256, multiple_of=0.5)
-    serverless_max_capacity: float = Field(4, ge=1, le=256, multiple_of=0.5)
+    backup_retention_days: int = 7
+    serverless_min_capacity: float = 0.5
+    serverless_max_capacity: float = 4
     removal_policy: Literal["retain", "snapshot", "destroy"] | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> WordPressSpec:
-        if self.aurora_serverless and self.single_db_instance:
-            raise ValidationError("single_db_instance", "cannot be combined with aurora_serverless")
-        if self.aurora_serverless and self.database_instance_type:
-            raise ValidationError("database_instance_type", "a Serverless v2 writer is db.serverless")
-        if self.serverless_min_capacity > self.serverless_max_capacity:
-            raise ValidationError("serverless_min_capacity", "is above serverless_max_capacity")
+    def _database_rules(self) -> DatabaseOptionsSpec:
+        validation.check_database("", dict(self))
         return self
+
+
+class WordPressSpec(DatabaseOptionsSpec):
+    """Options of the WordPress pattern: its database (see :class:`DatabaseOptionsSpec`)."""
+
+
+class LaravelSpec(DatabaseOptionsSpec):
+    """Options of the Laravel pattern: the app's ``code`` (a directory with a Dockerfile; a relative
+    path is relative to the params file, else to the working directory; ``sample:laravel`` is the
+    bundled sample), its ``loadbalancer`` listener (default port 80), ``container_port`` (default
+    80), ``efs_file_system`` (files on EFS under ``storage/app``, default off),
+    ``default_database_name`` (default ``laravel``), and the database (see :class:`DatabaseOptionsSpec`)."""
+
+    code: str
+    loadbalancer: AlbSpec = Field(default_factory=lambda: AlbSpec(port=80))
+    container_port: int = 80
+    efs_file_system: bool = False
+    default_database_name: str = "laravel"
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith(SAMPLE_IMAGE_PREFIX):
+            if value != LARAVEL_SAMPLE_CODE:
+                raise ValidationError(
+                    "", f"{value!r} is not a sample (the bundled one: {LARAVEL_SAMPLE_CODE})"
+                )
+            return value
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = Path((info.context or {}).get("base_dir") or Path.cwd()) / path
+        validation.check_code_directory("", path)
+        return str(path.resolve())
+
+    @model_validator(mode="after")
+    def _ports(self) -> LaravelSpec:
+        validation.check_port("loadbalancer.port", self.loadbalancer.port)
+        validation.check_port("container_port", self.container_port)
+        validation.check_database_name("default_database_name", self.default_database_name)
+        return self
+
+    @property
+    def code_directory(self) -> Path:
+        """The directory the image is built from (``sample:laravel``: the bundled sample)."""
+        return SAMPLE_LARAVEL_DIR if self.code == LARAVEL_SAMPLE_CODE else Path(self.code)
 
 
 class DeploymentSpec(_Model):
@@ -227,7 +274,7 @@ class DeploymentSpec(_Model):
     stack_name: str
     region: str = "us-east-1"
     account: str | None = None
-    pattern: Literal["dualalb", "wordpress"] = "dualalb"
+    pattern: Literal["dualalb", "wordpress", "laravel"] = "dualalb"
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
@@ -245,6 +292,8 @@ class DeploymentSpec(_Model):
     log_retention_days: int = 30
     tasks: list[TaskSpec] = Field(default_factory=list)
     wordpress: WordPressSpec | None = None
+    laravel: LaravelSpec | None = None
+    """Options of the laravel pattern (its ``code`` is required there)."""
     cluster_name: str | None = None
     """The new ECS cluster's name. Default: generated by CloudFormation."""
     external_alb_idle_timeout_seconds: int | None = Field(None, ge=1, le=4000)
@@ -296,10 +345,13 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _rules(self) -> DeploymentSpec:
+        for pattern in APP_PATTERNS:
+            if self.pattern != pattern and getattr(self, pattern) is not None:
+                raise ValidationError(pattern, f"is for pattern: {pattern}")
         if self.pattern == "wordpress":
             check_wordpress(self)
-        elif self.wordpress is not None:
-            raise ValidationError("wordpress", "is for pattern: wordpress")
+        elif self.pattern == "laravel":
+            check_laravel(self)
         else:
             check_tasks(self.tasks)
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
@@ -395,13 +447,25 @@ def check_tasks(tasks: list[TaskSpec]) -> None:
     )
 
 
-def check_wordpress(spec: DeploymentSpec) -> None:
-    """The wordpress pattern: private subnets, the circuit breaker, and at most one task (which
-    replaces the default WordPress service and is served on the external ALB only)."""
+def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
+    """What the app patterns (wordpress, laravel) share: private subnets, an ALB, the circuit
+    breaker, rolling deployments, and a database kept running only outside a VPC the stack creates."""
+    pattern = spec.pattern
     if spec.subnets != "private":
-        raise ValidationError("subnets", "the wordpress pattern runs in private subnets")
+        raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
     if not spec.circuit_breaker:
-        raise ValidationError("circuit_breaker", "the wordpress pattern always rolls back failed deployments")
+        raise ValidationError(
+            "circuit_breaker", f"the {pattern} pattern always rolls back failed deployments"
+        )
+    options = getattr(spec, pattern)
+    if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
+        raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)
+
+
+def check_wordpress(spec: DeploymentSpec) -> None:
+    """The wordpress pattern (see :func:`check_app_pattern`) and at most one task (which replaces
+    the default WordPress service and is served on the external ALB only)."""
+    check_app_pattern(spec, "WordPress")
     if not spec.tasks:
         return
     if len(spec.tasks) > 1:
@@ -409,6 +473,16 @@ def check_wordpress(spec: DeploymentSpec) -> None:
     check_tasks(spec.tasks)
     if spec.tasks[0].internal is not None:
         raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")
+
+
+def check_laravel(spec: DeploymentSpec) -> None:
+    """The laravel pattern (see :func:`check_app_pattern`): its ``laravel`` section, and no tasks
+    (the one service is built from ``laravel.code``)."""
+    if spec.laravel is None:
+        raise ValidationError("laravel", "is required for pattern: laravel (at least its code directory)")
+    check_app_pattern(spec, "Laravel")
+    if spec.tasks:
+        raise ValidationError("tasks", "the laravel pattern takes no tasks; laravel.code is its service")
 
 
 def _memory_choices(cpu: int) -> str:
@@ -419,16 +493,22 @@ def _memory_choices(cpu: int) -> str:
 
 
 def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
-    """A spec from a params file path, YAML text, or a mapping of the spec's fields."""
+    """A spec from a params file path, YAML text, or a mapping of the spec's fields.
+
+    Paths in the spec (``laravel.code``) are relative to the params file's folder, else to the
+    working directory; the spec holds them resolved.
+    """
+    base_dir = None
     if isinstance(source, Mapping):
         data: Any = dict(source)
     elif _looks_like_path(source):
         data = read_params_file(Path(source))
+        base_dir = Path(source).resolve().parent
     else:
         data = parse_params(str(source))
     if not isinstance(data, Mapping):
         raise ValidationError("params", "the top level must be a mapping of spec fields")
-    return DeploymentSpec.model_validate(data)
+    return DeploymentSpec.model_validate(data, context={"base_dir": base_dir})
 
 
 def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:
@@ -437,7 +517,9 @@ def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:
     Only :class:`DeploymentSpec`'s fields count: run options (``target``, ``endpoint_url``,
     ``start``, ``end``, ``results_path``, ...) and every other name are ignored, and ``None``
     values fall back to the field's default. ``tasks`` missing or ``None`` means the tasks of
-    ``params/sample.yaml`` for pattern ``dualalb`` and none (the WordPress service) for ``wordpress``.
+    ``params/sample.yaml`` for pattern ``dualalb`` and none for ``wordpress`` (the WordPress
+    service) and ``laravel``. A relative ``laravel.code`` is relative to the working directory here
+    (papermill injects the file's values, not its place): use an absolute path or ``sample:laravel``.
     """
     fields = {
         name: value

@@ -30,12 +30,16 @@ from .cost import load_pricing, monthly_cost, split_tasks
 from .diagram import Diagram
 from .errors import ValidationError
 from .spec import (
+    APP_PATTERNS,
     FARGATE_MEMORY_BY_CPU,
+    LARAVEL_SAMPLE_CODE,
     SUBNET_CHOICES,
     DeploymentSpec,
     HealthCheckSpec,
+    LaravelSpec,
     ScalingSpec,
     TaskSpec,
+    WordPressSpec,
 )
 from .target import KINDS, Target, TargetError
 
@@ -424,6 +428,101 @@ def _cert_text(alb: dict[str, Any] | None) -> str:
     return ", ".join(cert) if isinstance(cert, list) else cert or ""
 
 
+class AppOptionsEditor(_Form):
+    """The options section of an app pattern (``wordpress:`` or ``laravel:``): its database and,
+    for Laravel, the code directory, listener port, container port, EFS and database name.
+
+    A value left at its default is not written unless the section had it (or the pattern needs
+    it: Laravel's ``code``), so a WordPress design without the section keeps none. Keys the form
+    does not show (certificates, conditions) stay as they were.
+    """
+
+    def __init__(self, pattern: str, section: BaseModel | None) -> None:
+        self.pattern = pattern
+        model = APP_OPTIONS[pattern]
+        self._base = section.model_dump(mode="json", exclude_none=True) if section is not None else {}
+        self._given = set(_flat(self._base)) | set(APP_DEFAULTS[pattern])  # required keys always go in
+        self._defaults = _flat(model(**APP_DEFAULTS[pattern]).model_dump(mode="json"))
+        values = {**self._defaults, **_flat(self._base)}
+        removal = widgets.Dropdown(
+            options=[
+                ("keep (final snapshot)", ""),
+                *((policy, policy) for policy in ("snapshot", "retain", "destroy")),
+            ],
+            value=values["removal_policy"] or "",
+            description="on stack delete",
+        )
+        fields = [
+            *(_app_field(pattern, name, values[name], label) for name, label in APP_FIELDS.get(pattern, ())),
+            *(_app_field(pattern, name, values[name], label) for name, label in DATABASE_FIELDS),
+            _field(f"{pattern}.removal_policy", removal, lambda: removal.value or None),
+        ]
+        super().__init__(fields)
+        self.box = widgets.VBox(
+            [
+                widgets.HTML(f"<h3>{APP_TITLES[pattern]}</h3>"),
+                *(field.row for field in fields),
+                self.form_error,
+            ]
+        )
+
+    def data(self) -> dict[str, Any] | None:
+        """The section as spec data (``None``: no section, when it had none and nothing changed)."""
+        data = copy.deepcopy(self._base)
+        for path, field in self.fields.items():
+            key, value = path.removeprefix(f"{self.pattern}."), field.read()
+            if key in self._given or value != self._defaults.get(key):
+                _set_path(data, key, value)
+        return data or None
+
+
+PATTERNS = get_args(DeploymentSpec.model_fields["pattern"].annotation)
+"""The patterns the designer offers: dualalb, wordpress, laravel."""
+APP_DEFAULTS: dict[str, dict[str, Any]] = {"wordpress": {}, "laravel": {"code": LARAVEL_SAMPLE_CODE}}
+"""A new section's required values: Laravel starts from the bundled sample."""
+APP_OPTIONS: dict[str, type[BaseModel]] = {"wordpress": WordPressSpec, "laravel": LaravelSpec}
+APP_TITLES = {"wordpress": "WordPress", "laravel": "Laravel"}
+APP_FIELDS = {
+    "laravel": (
+        ("code", "code directory"),
+        ("loadbalancer.port", "listener port"),
+        ("container_port", "container port"),
+        ("efs_file_system", "files on EFS"),
+        ("default_database_name", "database name"),
+    )
+}
+DATABASE_FIELDS = (
+    ("aurora_serverless", "Aurora Serverless v2"),
+    ("single_db_instance", "single DB instance"),
+    ("database_instance_type", "DB instance class"),
+    ("backup_retention_days", "backup days"),
+    ("serverless_min_capacity", "min ACUs"),
+    ("serverless_max_capacity", "max ACUs"),
+)
+
+
+def _app_field(pattern: str, name: str, value: Any, label: str) -> _Field:
+    """A checkbox, number or text box by the value's type; an empty text box is ``None``."""
+    if isinstance(value, bool):
+        return _field(f"{pattern}.{name}", widgets.Checkbox(value=value, description=label))
+    if isinstance(value, int | float):
+        widget = widgets.IntText if isinstance(value, int) else widgets.FloatText
+        return _field(f"{pattern}.{name}", widget(value=value, description=label))
+    text = widgets.Text(value=value or "", description=label, placeholder="default")
+    return _field(f"{pattern}.{name}", text, lambda: text.value.strip() or None)
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    """One level of nesting as dotted keys (``loadbalancer.port``)."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{inner}": item for inner, item in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
 class SpecDesigner(_Form):
     """Edit a deployment spec with widgets; Synth, Diff, Deploy and Destroy it.
 
@@ -468,6 +567,7 @@ class SpecDesigner(_Form):
         fields = [
             _field("stack_name", widgets.Text(value=spec.stack_name, description="stack name")),
             _field("region", widgets.Text(value=spec.region, description="region")),
+            _field("pattern", widgets.Dropdown(options=PATTERNS, value=spec.pattern, description="pattern")),
             _field("vpc", widgets.Text(value=spec.vpc, description="vpc (new|default|vpc-…)")),
             _field("subnets", self.subnet_choice, self._subnets),
             _field("subnet_ids", self.subnet_ids, lambda: None),
@@ -492,11 +592,16 @@ class SpecDesigner(_Form):
         ]
         super().__init__(fields)
         self.observe(self._changed)
+        self.apps = {pattern: AppOptionsEditor(pattern, getattr(spec, pattern)) for pattern in APP_PATTERNS}
+        """The options editor of each app pattern, shown while it is the chosen pattern."""
+        for app in self.apps.values():
+            app.observe(self._changed)
 
         self.tasks: list[TaskEditor] = []
         self.tasks_box = widgets.VBox([])
         self.add_task_button = widgets.Button(description="Add task")
         self.add_task_button.on_click(lambda _: self.add_task())
+        self.tasks_section = widgets.VBox([widgets.HTML("<h3>Tasks</h3>"), self.tasks_box])
 
         kind = target.kind if isinstance(target, Target) else target
         self.target = widgets.Dropdown(options=TARGETS, value=kind, description="target")
@@ -564,6 +669,8 @@ class SpecDesigner(_Form):
         if path.startswith("tasks["):
             index, rest = path[len("tasks[") :].split("].", 1)
             return self.tasks[int(index)].fields[rest].widget
+        if path.split(".")[0] in self.apps:
+            return self.apps[path.split(".")[0]].fields[path].widget
         return self.fields[path].widget
 
     def add_task(self, task: TaskSpec | dict[str, Any] | None = None) -> TaskEditor:
@@ -585,6 +692,14 @@ class SpecDesigner(_Form):
             if value is not None or path == "subnets":
                 _set_path(data, path, value)
         data["tasks"] = [editor.data() for editor in self.tasks]
+        for pattern, app in self.apps.items():
+            section = app.data() if data["pattern"] == pattern else None
+            if section is None:
+                data.pop(pattern, None)
+            else:
+                data[pattern] = section
+        if data["pattern"] == "laravel":
+            data["tasks"] = []  # its service is built from laravel.code; the task editors wait hidden
         return data
 
     def _subnets(self) -> str | list[str]:
@@ -615,8 +730,9 @@ class SpecDesigner(_Form):
         if not hasattr(self, "tasks"):
             return
         self._disarm_destroy()
-        for form in (self, *self.tasks):
+        for form in (self, *self.tasks, *self.apps.values()):
             form.clear_errors()
+        self._show_pattern()
         try:
             self._spec, self._error = DeploymentSpec.model_validate(self.data()), None
         except ValidationError as exc:
@@ -665,6 +781,14 @@ class SpecDesigner(_Form):
         else:
             self._preview_handle = loop.call_later(self.preview_delay, self.refresh_preview)
 
+    def _show_pattern(self) -> None:
+        """Show the chosen app pattern's options; the laravel pattern has no tasks to edit."""
+        pattern = self.fields["pattern"].read()
+        for name, app in self.apps.items():
+            app.box.layout.display = None if name == pattern else "none"
+        for part in (self.tasks_section, self.add_task_button):
+            part.layout.display = "none" if pattern == "laravel" else None
+
     def _show(self, error: ValidationError) -> None:
         path = error.field
         if path.startswith("tasks["):
@@ -672,6 +796,8 @@ class SpecDesigner(_Form):
             self.tasks[int(index)].show_error(rest.lstrip("."), error.reason)
         elif path == "tasks":
             self.form_error.value = f'<span style="{_ERROR_STYLE}">{escape(error.reason)}</span>'
+        elif path.split(".")[0] in self.apps:
+            self.apps[path.split(".")[0]].show_error(path, error.reason)
         else:
             self.show_error(path, error.reason)
 
@@ -803,8 +929,8 @@ class SpecDesigner(_Form):
             [
                 widgets.HTML("<h3>Stack</h3>"),
                 stack,
-                widgets.HTML("<h3>Tasks</h3>"),
-                self.tasks_box,
+                *(app.box for app in self.apps.values()),
+                self.tasks_section,
                 self.form_error,
                 self.add_task_button,
             ],

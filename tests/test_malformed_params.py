@@ -361,7 +361,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "pattern unknown",
         _params("pattern", "drupal"),
-        "pattern: Input should be 'dualalb' or 'wordpress', got 'drupal'",
+        "pattern: Input should be 'dualalb', 'wordpress' or 'laravel', got 'drupal'",
     ),
     ("wordpress section on dualalb", _params("wordpress", {}), "wordpress: is for pattern: wordpress"),
     (
@@ -373,7 +373,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "wordpress serverless min above max",
         "stack_name: wp\npattern: wordpress\nwordpress: {aurora_serverless: true, "
         "serverless_min_capacity: 8, serverless_max_capacity: 4}\n",
-        "wordpress.serverless_min_capacity: is above serverless_max_capacity",
+        "wordpress.serverless_min_capacity: 8 is above serverless_max_capacity (4)",
     ),
 ]
 

@@ -98,6 +98,12 @@ def test_the_template_reflects_the_params_file(executed, params):
         types = {r["Type"] for r in resources}
         assert {"AWS::RDS::DBCluster", "AWS::EFS::FileSystem", "AWS::ECS::Service"} <= types
         return
+    if spec.pattern == "laravel":
+        types = {r["Type"] for r in resources}
+        database = "AWS::RDS::DBInstance" if spec.laravel.single_db_instance else "AWS::RDS::DBCluster"
+        assert {database, "AWS::ECS::Service", "AWS::SecretsManager::Secret"} <= types
+        assert ("AWS::EFS::FileSystem" in types) is spec.laravel.efs_file_system
+        return
     zones = [r["Properties"]["Name"] for r in resources if r["Type"] == "AWS::Route53::HostedZone"]
     assert zones == [spec.route53.zone_name + "."]
     services = {

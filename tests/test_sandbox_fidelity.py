@@ -588,9 +588,9 @@ def test_params_file_services_scaling_and_listeners_match_the_spec(params, param
         next(tag["value"] for tag in service["tags"] if tag["key"] == "dualalb:service"): service
         for service in described
     }
-    if spec.pattern == "wordpress" and not spec.tasks:
-        assert set(services) == {"wordpress"}
-        check_wordpress_storage(client, spec)
+    if spec.pattern in ("wordpress", "laravel") and not spec.tasks:
+        assert set(services) == {spec.pattern}
+        check_app_storage(client, spec)
         return
     assert set(services) == {task.name for task in spec.tasks}
     autoscaling = client("application-autoscaling")
@@ -663,9 +663,40 @@ def test_params_file_private_zone_and_records(params, params_deploys, deployed):
     assert names == expected
 
 
-def check_wordpress_storage(client, spec) -> None:
-    """The WordPress pattern's Aurora MySQL 3 cluster (serverless v2 when asked) and encrypted EFS."""
-    options = spec.wordpress
+def check_app_storage(client, spec) -> None:
+    """The WordPress or Laravel pattern's database (an Aurora MySQL 3 cluster, serverless v2 when
+    asked, or one RDS for MySQL 8.0 instance) and its encrypted EFS (Laravel's when asked, through
+    a www-data access point)."""
+    options = getattr(spec, spec.pattern)
+    if options.single_db_instance:
+        (instance_id,) = physical_ids(client, "AWS::RDS::DBInstance", spec.stack_name).values()
+        (instance,) = client("rds").describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+        assert (instance["Engine"], instance["DBInstanceClass"]) == (
+            "mysql",
+            f"db.{options.database_instance_type or 't4g.medium'}",
+        )
+        assert instance["EngineVersion"].startswith("8.0.") and instance["StorageEncrypted"] is True
+        assert instance["BackupRetentionPeriod"] == options.backup_retention_days
+    else:
+        check_aurora_cluster(client, spec, options)
+    if spec.pattern == "laravel" and not options.efs_file_system:
+        assert not physical_ids(client, "AWS::EFS::FileSystem", spec.stack_name)
+        return
+    (file_system_id,) = physical_ids(client, "AWS::EFS::FileSystem", spec.stack_name).values()
+    assert (
+        client("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"][0]["Encrypted"]
+        is True
+    )
+    if spec.pattern == "laravel":
+        (access_point_id,) = physical_ids(client, "AWS::EFS::AccessPoint", spec.stack_name).values()
+        (access_point,) = client("efs").describe_access_points(AccessPointId=access_point_id)["AccessPoints"]
+        assert (access_point["FileSystemId"], access_point["PosixUser"]) == (
+            file_system_id,
+            {"Uid": 33, "Gid": 33},
+        )
+
+
+def check_aurora_cluster(client, spec, options) -> None:
     (cluster_id,) = physical_ids(client, "AWS::RDS::DBCluster", spec.stack_name).values()
     (cluster,) = client("rds").describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
     assert cluster["Engine"] == "aurora-mysql" and cluster["EngineVersion"].startswith("8.0.mysql_aurora.3")
@@ -678,11 +709,6 @@ def check_wordpress_storage(client, spec) -> None:
         (writer_id,) = physical_ids(client, "AWS::RDS::DBInstance", spec.stack_name).values()
         (writer,) = client("rds").describe_db_instances(DBInstanceIdentifier=writer_id)["DBInstances"]
         assert writer["DBInstanceClass"] == "db.serverless" and writer["DBClusterIdentifier"] == cluster_id
-    (file_system_id,) = physical_ids(client, "AWS::EFS::FileSystem", spec.stack_name).values()
-    assert (
-        client("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"][0]["Encrypted"]
-        is True
-    )
 
 
 def _ecs_services(client) -> set[str]:

@@ -475,7 +475,7 @@ def test_spec_task_replaces_the_wordpress_service():
             "wordpress.database_instance_type:",
         ),
         ({"wordpress": {"serverless_min_capacity": 0.3}}, "wordpress.serverless_min_capacity:"),
-        ({"wordpress": {"serverless_min_capacity": 8}}, "wordpress.serverless_min_capacity: is above"),
+        ({"wordpress": {"serverless_min_capacity": 8}}, "wordpress.serverless_min_capacity: 8 is above"),
         ({"wordpress": {"backup_retention_days": 40}}, "wordpress.backup_retention_days:"),
         ({"wordpress": {"removal_policy": "forever"}}, "wordpress.removal_policy:"),
         ({"wordpress": {"engine": "postgres"}}, "wordpress.engine: unknown key"),
