@@ -32,15 +32,21 @@ DESCRIBE_SERVICES_BATCH = 10
 
 @dataclass(frozen=True)
 class LoadBalancer:
-    """One of the stack's ALBs; ``alb`` is ``external`` or ``internal``."""
+    """One of the stack's load balancers (ALBs, or NLBs for ``load_balancer: nlb``); ``alb`` is
+    its side, ``external`` or ``internal``."""
 
     alb: str
     arn: str
 
     @property
     def dimension(self) -> str:
-        """CloudWatch's ``LoadBalancer`` dimension value: ``app/<name>/<id>``."""
+        """CloudWatch's ``LoadBalancer`` dimension value: ``app/<name>/<id>`` (``net/...`` for an NLB)."""
         return self.arn.split(":loadbalancer/", 1)[1]
+
+    @property
+    def kind(self) -> str:
+        """``application`` or ``network``, from the ARN."""
+        return "network" if self.dimension.startswith("net/") else "application"
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,16 @@ class StackResources:
         return tuple(
             dict.fromkeys([s.service for s in self.services] + [t.service for t in self.target_groups])
         )
+
+    def require_albs(self, what: str) -> None:
+        """Raise ``ValidationError("stack_name", ...)`` if the stack is behind NLBs: ``what`` works on
+        the ALB request metrics (``AWS/ApplicationELB``), which an NLB does not publish."""
+        if any(balancer.kind == "network" for balancer in self.load_balancers):
+            raise ValidationError(
+                "stack_name",
+                f"{self.stack_name!r} is behind Network Load Balancers; {what} needs ALB request "
+                "metrics (AWS/ApplicationELB), which NLBs do not publish (NLB stacks are not supported)",
+            )
 
     def tag_values(self, key: str) -> list[str]:
         """Values of tag ``key`` on the stack's target groups and services."""

@@ -362,7 +362,9 @@ def load_metrics(
     Columns: ``timestamp`` (period start, UTC), ``service`` (task name), ``alb`` (``external``,
     ``internal``, or None for ECS metrics), ``metric``, ``stat``, ``value``; one row per
     metric, statistic and period (``period`` seconds, default 60), NaN where CloudWatch has no
-    datapoint. The module docstring lists the metrics and statistics.
+    datapoint. The module docstring lists the metrics and statistics. A stack behind NLBs
+    (``load_balancer: nlb``) is a ``ValidationError("stack_name", ...)``: the analysis rests on
+    ALB request counts, which NLBs do not publish.
 
     ``target`` is where the stack is (default: the sandbox at ``endpoint_url`` when given, else
     AWS with boto3's default session and region); ``session`` (optional) makes every call, so
@@ -373,6 +375,7 @@ def load_metrics(
     index = time_index(start, end, period)
     where = as_target(target, endpoint_url=endpoint_url, session=session)
     resources = discover(stack_name, target=where)
+    resources.require_albs("the metrics and scaling analysis")
     queries = metric_queries(resources)
     frame = build_frame(queries, fetch(queries, index, period, metrics_client(target=where)), index)
     frame.attrs.update(

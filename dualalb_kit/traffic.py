@@ -526,6 +526,7 @@ def generate_traffic(
         )
     index = time_index(start, end, PERIOD)
     resources = discover(stack_name, target=where)
+    resources.require_albs("synthetic traffic")
     series = simulate(resources, profile, index)
     # A loopback sandbox gains nothing from gzip; a real endpoint keeps botocore's compression.
     config = Config(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -33,10 +33,11 @@ class AlarmThresholds:
 
 @dataclass(frozen=True)
 class MonitoredService:
-    """A service and its target groups by ALB side (``external``/``internal``)."""
+    """A service and its target groups by load balancer side (``external``/``internal``): ALB
+    target groups, or NLB target groups (which have no 5xx or latency metric)."""
 
     service: ecs.FargateService
-    target_groups: Mapping[str, elbv2.ApplicationTargetGroup]
+    target_groups: Mapping[str, elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup]
 
 
 PERIOD = Duration.minutes(1)
@@ -76,7 +77,10 @@ class ServiceMonitoring(Construct):
                 "average CPU percent",
             )
             for side, group in monitored.target_groups.items():
-                self._target_group_alarms(name, side, group)
+                if isinstance(group, elbv2.NetworkTargetGroup):
+                    self._unhealthy_hosts_alarm(name, side, group.metrics.un_healthy_host_count)
+                else:
+                    self._target_group_alarms(name, side, group)
             rows.append(self._widgets(name, monitored))
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -108,10 +112,16 @@ class ServiceMonitoring(Construct):
             self.thresholds.p99_latency_seconds,
             "p99 target response time, seconds",
         )
+        self._unhealthy_hosts_alarm(name, side, group.metrics.unhealthy_host_count)
+
+    def _unhealthy_hosts_alarm(
+        self, name: str, side: str, unhealthy_host_count: Callable[..., cloudwatch.Metric]
+    ) -> None:
+        """``unhealthy_host_count`` is the target group's metric method (ALB and NLB spell it apart)."""
         self._alarm(
             name,
             f"{side}-unhealthy-hosts",
-            group.metrics.unhealthy_host_count(period=PERIOD, statistic="Maximum"),
+            unhealthy_host_count(period=PERIOD, statistic="Maximum"),
             self.thresholds.unhealthy_hosts,
             "unhealthy targets",
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -142,6 +152,30 @@ class ServiceMonitoring(Construct):
     @staticmethod
     def _widgets(name: str, monitored: MonitoredService) -> list[cloudwatch.IWidget]:
         groups = monitored.target_groups.items()
+        resources = cloudwatch.GraphWidget(
+            title=f"{name}: CPU and memory (%)",
+            left=[
+                monitored.service.metric_cpu_utilization(period=PERIOD),
+                monitored.service.metric_memory_utilization(period=PERIOD),
+            ],
+            width=8,
+        )
+        if any(isinstance(g, elbv2.NetworkTargetGroup) for _, g in groups):
+            return [
+                cloudwatch.GraphWidget(
+                    title=f"{name}: healthy and unhealthy targets",
+                    left=[
+                        g.metrics.healthy_host_count(period=PERIOD, label=f"{side} healthy")
+                        for side, g in groups
+                    ],
+                    right=[
+                        g.metrics.un_healthy_host_count(period=PERIOD, label=f"{side} unhealthy")
+                        for side, g in groups
+                    ],
+                    width=16,
+                ),
+                resources,
+            ]
         return [
             cloudwatch.GraphWidget(
                 title=f"{name}: requests and 5xx",
@@ -162,12 +196,5 @@ class ServiceMonitoring(Construct):
                 ],
                 width=8,
             ),
-            cloudwatch.GraphWidget(
-                title=f"{name}: CPU and memory (%)",
-                left=[
-                    monitored.service.metric_cpu_utilization(period=PERIOD),
-                    monitored.service.metric_memory_utilization(period=PERIOD),
-                ],
-                width=8,
-            ),
+            resources,
         ]

@@ -1,10 +1,10 @@
 """ELBv2: load balancers, target groups and listeners as the template describes them.
 
 moto's models drop tags, attributes, the load balancer type, target-group health-check
-switches, and the attributes CDK reads with ``Fn::GetAtt`` (``CanonicalHostedZoneID`` for
-Route 53 aliases, ``LoadBalancerFullName`` and ``TargetGroupFullName`` for request-count
-scaling). The CloudFormation resource here is a handle on moto's backend object; the state
-stays in moto's ELBv2 backend.
+switches, an NLB's own ARN and DNS name, and the attributes CDK reads with ``Fn::GetAtt``
+(``CanonicalHostedZoneID`` for Route 53 aliases, ``LoadBalancerFullName`` and
+``TargetGroupFullName`` for request-count scaling). The CloudFormation resource here is a
+handle on moto's backend object; the state stays in moto's ELBv2 backend.
 """
 
 from __future__ import annotations
@@ -72,6 +72,19 @@ def _replace_tags(backend: Any, arn: str, tags: list[dict[str, str]] | None) -> 
         backend.add_tags([arn], tags)
 
 
+def _name_as_network_load_balancer(backend: Any, balancer: Any, tags: list[dict[str, str]] | None) -> None:
+    """moto names every load balancer as an ALB does; give an NLB the ARN (``loadbalancer/net/``)
+    and DNS name (``<name>-<id>.elb.<region>.amazonaws.com``) AWS gives it. CloudWatch's
+    ``LoadBalancer`` dimension and ``LoadBalancerFullName`` are read from the ARN."""
+    del backend.load_balancers[balancer.arn]
+    balancer.arn = balancer.arn.replace(":loadbalancer/app/", ":loadbalancer/net/", 1)
+    balancer_id = balancer.arn.rsplit("/", 1)[1]
+    balancer.dns_name = f"{balancer.name}-{balancer_id}.elb.{backend.region_name}.amazonaws.com"
+    backend.load_balancers[balancer.arn] = balancer
+    if tags:
+        backend.add_tags([balancer.arn], tags)
+
+
 class LoadBalancer(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::LoadBalancer`` with type, scheme, attributes and tags."""
 
@@ -88,7 +101,9 @@ class LoadBalancer(Elbv2Handle, CloudFormationModel):
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
-        balancer = elbv2_backends[account_id][region_name].create_load_balancer(
+        backend = elbv2_backends[account_id][region_name]
+        network = properties.get("Type") == "network"
+        balancer = backend.create_load_balancer(
             resource_name,
             properties.get("SecurityGroups", []),
             properties.get("Subnets", []),
@@ -96,8 +111,10 @@ class LoadBalancer(Elbv2Handle, CloudFormationModel):
             scheme=properties.get("Scheme", "internet-facing"),
             loadbalancer_type=properties.get("Type", "application"),
             ip_address_type=properties.get("IpAddressType", "ipv4"),
-            tags=properties.get("Tags"),
+            tags=None if network else properties.get("Tags"),
         )
+        if network:
+            _name_as_network_load_balancer(backend, balancer, properties.get("Tags"))
         handle = cls(balancer, account_id, region_name)
         handle.apply_attributes(properties)
         return handle
