@@ -8,11 +8,13 @@ Prints, each a median of ``--runs`` (default 5) with the commands alternating ru
 2. ``dualalb-kit --help`` against ``python -c pass``;
 3. ``--files`` (default 10) copies of params/sample.yaml in one ``dualalb-kit synth`` call
    against the same files in as many separate calls (default flags, so cdk-nag and cfn-lint);
-4. where one cold synthesis goes, in one fresh process: imports, jsii round trips while building
-   the constructs (counted), ``app.synth()`` in Node with and without cdk-nag; and the warm
-   re-synth in one Python process.
+4. where one cold synthesis goes, phase by phase, in fresh processes: the JavaScript baseline's
+   own phases (``BENCH_PHASES=1``) beside the kit's (imports, jsii's Node start and assembly loads,
+   building the constructs with its jsii round trips counted, ``app.synth()``, the CLI's tables,
+   cfn-lint), each with its wall time, this process's CPU and jsii's Node's CPU (from /proc), with
+   and without cdk-nag and cfn-lint; and the warm re-synth in one Python process.
 
-    .venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10]
+    .venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10] [--phases-only]
 """
 
 from __future__ import annotations
@@ -35,40 +37,100 @@ BIN = Path(sys.executable).parent
 CLI = str(BIN / "dualalb-kit")
 
 PHASES = """
-import json, sys, time
-started = time.perf_counter()
-import dualalb_kit
+import json, os, sys, time
+from pathlib import Path
+
+rows, last = [], {}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+node = {}
+
+
+def node_cpu():
+    # CPU seconds of jsii's Node processes (its launcher and the kernel it starts), from /proc
+    if "pid" not in node:
+        return 0.0
+    pids = [node["pid"]]
+    for task in os.listdir(f"/proc/{pids[0]}/task"):
+        pids += [int(p) for p in open(f"/proc/{pids[0]}/task/{task}/children").read().split()]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except OSError:
+            pass
+    return total
+
+
+trips = {"n": 0}
+
+
+def mark(name):
+    now = (time.perf_counter(), time.process_time(), node_cpu(), trips["n"])
+    if last:
+        rows.append([name, *(a - b for a, b in zip(now, last["v"]))])
+    last["v"] = now
+
+
+mark("")
+import dualalb_kit.cli
+mark("import dualalb_kit.cli")
 from dualalb_kit.spec import load_spec
-from aws_cdk import App, Validations
-from cdk_nag import AwsSolutionsChecks
-from dualalb_kit.build import build_stack
-imported = time.perf_counter()
-from jsii._kernel.providers.process import _NodeProcess
-calls = {"n": 0}
-send = _NodeProcess.send
-def counted_send(self, *args, **kwargs):
-    calls["n"] += 1  # one request to jsii's Node process and its answer
-    return send(self, *args, **kwargs)
-_NodeProcess.send = counted_send
 spec = load_spec(sys.argv[1])
-phases = {"imports (kit, pydantic, aws-cdk-lib, cdk-nag)": imported - started}
-for nag in (False, True):
-    calls["n"] = 0
-    began = time.perf_counter()
-    app = App(outdir=f"{sys.argv[2]}/{nag}")
-    build_stack(spec, app=app)
-    if nag:
-        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    built = time.perf_counter()
-    try:
-        app.synth()
-    except RuntimeError:
-        pass  # a finding fails the synthesis; the time is what counts here
-    done = time.perf_counter()
-    label = "first (starts jsii's Node)" if not nag else "second"
-    phases[f"building the constructs, {label}: {calls['n']} jsii round trips"] = built - began
-    phases["app.synth() in Node, " + ("with cdk-nag" if nag else "without cdk-nag")] = done - built
-print(json.dumps(phases))
+mark("import pydantic and the spec, load the params file")
+from jsii._kernel.providers.process import _NodeProcess
+send = _NodeProcess.send
+
+
+def counted_send(self, *args, **kwargs):
+    trips["n"] += 1  # one request to jsii's Node process and its answer
+    return send(self, *args, **kwargs)
+
+
+_NodeProcess.send = counted_send
+start = _NodeProcess.start
+
+
+def recorded_start(self):
+    start(self)
+    node["pid"] = self._process.pid
+
+
+_NodeProcess.start = recorded_start
+import aws_cdk
+mark("import aws_cdk: jsii starts Node, loads the assemblies")
+import dualalb_kit.build
+mark("import aws-cdk-lib's Python modules (dualalb_kit.build)")
+nag = sys.argv[3] == "nag"
+if nag:
+    import cdk_nag
+    mark("import cdk_nag (loads its assembly)")
+from aws_cdk import App, Validations
+app = App(outdir=sys.argv[2])
+dualalb_kit.build.build_stack(spec, app=app)
+if nag:
+    Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app))
+mark("build the constructs")
+try:
+    app.synth()
+except RuntimeError:
+    pass  # a finding fails the synthesis; the time is what counts here
+mark("app.synth() in Node" + (" with cdk-nag" if nag else ""))
+from dualalb_kit.assembly import read_assembly
+from dualalb_kit.diagram import service_placement, topology
+template = read_assembly(sys.argv[2]).template
+topology(template), service_placement(template)
+mark("read the assembly, import pandas, the CLI's tables")
+if sys.argv[4] == "lint":
+    from cfnlint.api import ManualArgs, lint_file
+    template_path = Path(sys.argv[2]) / f"{spec.stack_name}.template.json"
+    lint_file(template_path, ManualArgs(regions=[spec.region]))
+    mark("cfn-lint (import and one template)")
+    lint_file(template_path, ManualArgs(regions=[spec.region]))
+    mark("cfn-lint, the same template again")
+print(json.dumps(rows))
 """
 
 
@@ -107,11 +169,48 @@ def params_copies(directory: Path, count: int) -> list[Path]:
     return paths
 
 
+def kit_phases(scratch: Path, run: int, nag: bool, lint: bool) -> list[list]:
+    """One fresh process's phases: [name, wall s, Python CPU s, Node CPU s, jsii round trips]."""
+    flags = ["nag" if nag else "no-nag", "lint" if lint else "no-lint"]
+    command = [sys.executable, "-c", PHASES, str(SAMPLE), str(scratch / f"phases{run}{nag}{lint}"), *flags]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def js_phases(node: str, scratch: Path, run: int) -> dict[str, float]:
+    """The JavaScript baseline's own phases (``BENCH_PHASES=1``: JSON on stderr)."""
+    command = [node, str(BASELINE / "sample_stack.js"), str(scratch / f"js-phases{run}")]
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, env={**os.environ, "BENCH_PHASES": "1"}
+    )
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def print_phases(node: str, scratch: Path, runs: int) -> None:
+    """Section 4: where a cold synthesis goes, the kit's phases beside the baseline's (medians)."""
+    print(f"\n4. Where one cold synthesis goes (fresh processes, median of {runs} each)")
+    baseline = [js_phases(node, scratch, run) for run in range(runs)]
+    print("aws-cdk-lib in JavaScript (seconds):")
+    for name in baseline[0]:
+        print(f"  {name:<66} {statistics.median(b[name] for b in baseline):>8.2f}")
+    for nag, lint in ((False, False), (True, True)):
+        samples = [kit_phases(scratch, run, nag, lint) for run in range(runs)]
+        label = "cdk-nag and cfn-lint" if nag else "--no-nag --no-lint"
+        print(f"dualalb-kit, {label}: {'wall':>32} {'Python CPU':>11} {'Node CPU':>9} {'trips':>6}")
+        for index, row in enumerate(samples[0]):
+            values = [statistics.median(s[index][column] for s in samples) for column in (1, 2, 3, 4)]
+            print(f"  {row[0]:<58} {values[0]:>8.2f} {values[1]:>11.2f} {values[2]:>9.2f} {values[3]:>6.0f}")
+        total = [statistics.median(sum(r[column] for r in s) for s in samples) for column in (1, 2, 3)]
+        print(f"  {'sum':<58} {total[0]:>8.2f} {total[1]:>11.2f} {total[2]:>9.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per command, alternating (default 5)")
     parser.add_argument(
         "--files", type=int, default=10, help="params files for the many-files case (default 10)"
+    )
+    parser.add_argument(
+        "--phases-only", action="store_true", help="only section 4, the phases (about a minute with --runs 3)"
     )
     options = parser.parse_args()
 
@@ -128,6 +227,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
+        if options.phases_only:
+            print_phases(node, scratch, options.runs)
+            return 0
 
         def kit(*flags: str) -> Callable[[int], list[str]]:
             return lambda run: [CLI, "synth", str(SAMPLE), "-o", str(scratch / f"kit{flags}{run}"), *flags]
@@ -181,17 +283,7 @@ def main() -> int:
         )
         table(f"3. Many params files (median of {many_runs})", many, "one cold synth (baseline)")
 
-        phases = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", PHASES, str(SAMPLE), str(scratch / "phases")],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        print("\n4. Where one cold synthesis goes (one fresh process, default flags' cdk-nag)")
-        for name, seconds in phases.items():
-            print(f"{name:<72} {seconds:>8.2f}")
+        print_phases(node, scratch, options.runs)
 
         from dualalb_kit.spec import load_spec
         from dualalb_kit.synth import synth

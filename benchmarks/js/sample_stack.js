@@ -1,6 +1,8 @@
 // params/sample.yaml written directly on aws-cdk-lib: the baseline that bench_synth.py times
 // against `dualalb-kit synth`. Same resources: a new VPC with flow logs, a cluster with the
 // Fargate providers, two ALBs, three spot services, target tracking, a private zone, outputs.
+// BENCH_PHASES=1 prints where the run goes (JSON on stderr): bench_synth.py compares it with the kit's.
+const phases = { start: performance.now() }; // milliseconds since Node began
 const cdk = require('aws-cdk-lib');
 const ec2 = require('aws-cdk-lib/aws-ec2');
 const ecs = require('aws-cdk-lib/aws-ecs');
@@ -9,6 +11,7 @@ const logs = require('aws-cdk-lib/aws-logs');
 const route53 = require('aws-cdk-lib/aws-route53');
 const targets = require('aws-cdk-lib/aws-route53-targets');
 
+phases.loaded = performance.now();
 const outdir = process.argv[2] || 'cdk.out';
 const app = new cdk.App({ outdir });
 const stack = new cdk.Stack(app, 'dualalb-sample');
@@ -67,4 +70,16 @@ for (const [name, lb] of [['external', external], ['internal', internal]]) {
   new cdk.CfnOutput(scope, `${name}Endpoint`, { value: `http://${lb.loadBalancerDnsName}` });
   new cdk.CfnOutput(scope, `${name}EndpointPrivate`, { value: `http://${name}.svc.local` });
 }
+phases.built = performance.now();
 app.synth();
+phases.synthesized = performance.now();
+if (process.env.BENCH_PHASES) {
+  const cpu = process.cpuUsage();
+  console.error(JSON.stringify({
+    'Node start': phases.start / 1000,
+    'require aws-cdk-lib and its modules': (phases.loaded - phases.start) / 1000,
+    'building the constructs': (phases.built - phases.loaded) / 1000,
+    'app.synth()': (phases.synthesized - phases.built) / 1000,
+    'CPU (user + system)': (cpu.user + cpu.system) / 1e6,
+  }));
+}
