@@ -18,7 +18,9 @@ configure_jsii()
 from .synth import Synthesis, synth  # noqa: E402
 
 _LAZY = {
+    "DeploymentOptions": "dualalb_kit.constructs",
     "DualAlbFargateService": "dualalb_kit.constructs",
+    "DualNlbFargateService": "dualalb_kit.constructs",
     "FargateTaskProps": "dualalb_kit.constructs",
     "LoadBalancerAccessibility": "dualalb_kit.constructs",
     "ServiceScalingPolicy": "dualalb_kit.constructs",

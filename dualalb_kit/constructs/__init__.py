@@ -7,6 +7,9 @@ Secrets Manager modules, which a dual-ALB synthesis does not need.
 import importlib
 
 from ..tags import ALB_TAG, SERVICE_TAG
+from .base import BaseFargateService
+from .deployment import DeploymentOptions
+from .nlb_service import DualNlbFargateService
 from .props import (
     FargateTaskProps,
     LoadBalancerAccessibility,
@@ -22,8 +25,11 @@ _LAZY = {"Database": ".database", "Laravel": ".laravel", "WordPress": ".wordpres
 __all__ = [
     "ALB_TAG",
     "SERVICE_TAG",
+    "BaseFargateService",
     "Database",
+    "DeploymentOptions",
     "DualAlbFargateService",
+    "DualNlbFargateService",
     "FargateTaskProps",
     "Laravel",
     "LoadBalancerAccessibility",

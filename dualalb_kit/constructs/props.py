@@ -10,6 +10,8 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
+from .deployment import DeploymentOptions
+
 Certificate = acm.ICertificate | elbv2.IListenerCertificate
 
 
@@ -98,6 +100,12 @@ class FargateTaskProps:
         ``desired_count`` (0-100). Default 100 (zero downtime; the original's was 50).
     :param max_healthy_percent: tasks allowed during a rolling deployment, percent of
         ``desired_count`` (100-2000, above ``min_healthy_percent``). Default 200.
+    :param protocol: the listener protocol behind a :class:`DualNlbFargateService` (NLB only):
+        ``elbv2.Protocol.TCP`` or ``elbv2.Protocol.TLS`` (TLS terminates at the NLB with the
+        listener's certificate; the targets get TCP either way). Default: TLS where the listener
+        has a certificate, else TCP.
+    :param deployment: this service's deployment strategy (:class:`DeploymentOptions`: rolling,
+        blue_green, linear or canary). Default: the construct's ``deployment``, else rolling.
     """
 
     task: ecs.FargateTaskDefinition
@@ -112,6 +120,8 @@ class FargateTaskProps:
     health_check_grace_period: Duration | None = None
     min_healthy_percent: int = 100
     max_healthy_percent: int = 200
+    protocol: elbv2.Protocol | None = None
+    deployment: DeploymentOptions | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,61 +2,43 @@
 
 from __future__ import annotations
 
-import inspect
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token
-from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import validation
 from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
-from ..validation import SIDES
+from .base import (
+    BaseFargateService,
+    _Listener,
+    check_route53,
+    listener_certificate,
+    service_rules,
+    task_names,
+)
+from .deployment import DeploymentOptions, TrafficShifting, check_catch_all_priority
 from .findings import acknowledge
-from .monitoring import AlarmThresholds, MonitoredService, ServiceMonitoring
-from .network import resolve_subnets, resolve_vpc, vpc_cidr
+from .monitoring import AlarmThresholds
+from .network import vpc_cidr
 from .props import (
-    Certificate,
     FargateTaskProps,
     LoadBalancerAccessibility,
     Route53Options,
     ServiceScalingPolicy,
 )
-from .spot_termination import SpotTerminationHandler
 
 RULE_PRIORITY_MAX = 50000
 """ALB's highest listener-rule priority."""
 
 
-@dataclass(frozen=True)
-class _Listener:
-    """One task's listener on one side, before it exists."""
-
-    side: str
-    task_index: int
-    access: LoadBalancerAccessibility
-
-    @property
-    def key(self) -> tuple[str, int]:
-        """The ALB listener it is on: side and port."""
-        return self.side, self.access.port
-
-    @property
-    def conditional(self) -> bool:
-        """Whether it has a listener rule of its own (forward conditions) rather than the default."""
-        return bool(self.access.forward_conditions)
-
-
-class DualAlbFargateService(Construct):
+class DualAlbFargateService(BaseFargateService):
     """One or many Fargate services behind an internet-facing ALB, an internal ALB, or both.
 
     :param tasks: the services, in order (at least one).
@@ -83,10 +65,16 @@ class DualAlbFargateService(Construct):
     :param access_logs: ALB access logs into a new bucket (SSE-S3, as ELB requires; public access
         blocked, TLS only, objects expire after ``access_log_retention_days``). Default ``False``.
     :param access_log_retention_days: days the bucket keeps a log object. Default 90.
+    :param deployment: the deployment strategy of tasks without their own
+        (:class:`DeploymentOptions`): rolling, or ECS's blue_green, linear or canary, which give a
+        task per listener an alternate target group and a production listener rule (a listener's
+        default task gets one matching every path, at priority 50000) and roll back on the task's
+        alarms with ``alarms``. Default: rolling.
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
-    ``target_groups`` (``{(task name, side): target group}``), ``spot_termination_handler``
+    ``target_groups`` (``{(task name, side): target group}``), ``alternate_target_groups``
+    (the same for blue_green/linear/canary tasks), ``spot_termination_handler``
     (``None`` unless created), ``monitoring`` (``None`` without ``alarms``),
     ``access_log_bucket`` (``None`` without ``access_logs``).
     """
@@ -111,15 +99,13 @@ class DualAlbFargateService(Construct):
         alarms: bool | AlarmThresholds = False,
         access_logs: bool = False,
         access_log_retention_days: int = 90,
+        deployment: DeploymentOptions | None = None,
     ) -> None:
-        route53_ops = route53_ops or Route53Options()
-        names = _validate(tasks, route53_ops)
-        idle_timeouts = {"external": external_alb_idle_timeout, "internal": internal_alb_idle_timeout}
-        for side, timeout in idle_timeouts.items():
+        _validate(tasks, route53_ops or Route53Options(), deployment, bool(alarms))
+        self._idle_timeouts = {"external": external_alb_idle_timeout, "internal": internal_alb_idle_timeout}
+        for side, timeout in self._idle_timeouts.items():
             if timeout is not None:
                 validation.check_idle_timeout(f"{side}_alb_idle_timeout", timeout.to_seconds())
-        if cluster is not None and cluster_props is not None:
-            raise ValidationError("cluster_props", "cannot be combined with an existing cluster")
         if access_log_retention_days < 1:
             raise ValidationError(
                 "access_log_retention_days", f"{access_log_retention_days} must be at least 1"
@@ -130,85 +116,64 @@ class DualAlbFargateService(Construct):
                 "needs the stack's region (Stack(env=Environment(region=...))): "
                 "ELB delivers the logs from an account of that region",
             )
-        super().__init__(scope, id)
-
-        given_cluster_props = _struct_values(cluster_props)
-        self.vpc = resolve_vpc(self, vpc or (cluster.vpc if cluster else given_cluster_props.get("vpc")))
-        subnets, public_ip = resolve_subnets(self.vpc, vpc_subnets)
-        self.cluster = cluster or ecs.Cluster(
-            self,
-            "Cluster",
-            **{
-                "vpc": self.vpc,
-                "enable_fargate_capacity_providers": True,
-                "container_insights_v2": ecs.ContainerInsights.ENABLED,
-                **given_cluster_props,
-            },
-        )
-        listeners = [
-            _Listener(side, index, access)
-            for index, props in enumerate(tasks)
-            for side, access in ((s, getattr(props, s)) for s in SIDES)
-            if access is not None
-        ]
-        self.access_log_bucket = self._access_log_bucket(access_log_retention_days) if access_logs else None
-        self.external_alb = (
-            self._alb("external", external_alb_idle_timeout)
-            if any(lst.side == "external" for lst in listeners)
-            else None
-        )
-        self.internal_alb = (
-            self._alb("internal", internal_alb_idle_timeout)
-            if any(lst.side == "internal" for lst in listeners)
-            else None
+        self._access_logs = (access_logs, access_log_retention_days)
+        super().__init__(
+            scope,
+            id,
+            tasks=tasks,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            spot=spot,
+            enable_execute_command=enable_execute_command,
+            circuit_breaker=circuit_breaker,
+            route53_ops=route53_ops,
+            cluster=cluster,
+            cluster_props=cluster_props,
+            spot_termination_handler=spot_termination_handler,
+            alarms=alarms,
+            deployment=deployment,
         )
 
-        self.services: list[ecs.FargateService] = []
-        self.target_groups: dict[tuple[str, str], elbv2.ApplicationTargetGroup] = {}
+    @property
+    def external_alb(self) -> elbv2.ApplicationLoadBalancer | None:
+        return self.load_balancers.get("external")  # type: ignore[return-value]
+
+    @property
+    def internal_alb(self) -> elbv2.ApplicationLoadBalancer | None:
+        return self.load_balancers.get("internal")  # type: ignore[return-value]
+
+    # -- load balancers -------------------------------------------------------------------------
+
+    def _create_load_balancers(self, listeners: list[_Listener], names: list[str]) -> None:
+        access_logs, retention_days = self._access_logs
+        self.access_log_bucket = self._access_log_bucket(retention_days) if access_logs else None
+        for side in ("external", "internal"):
+            if any(lst.side == side for lst in listeners):
+                self.load_balancers[side] = self._alb(side, self._idle_timeouts[side])
         self._alb_listeners: dict[tuple[str, int], elbv2.ApplicationListener] = {}
-        priorities = {
+        self._priorities = {
             (side, port): _rule_priorities(
                 [names[lst.task_index] for lst in listeners if lst.key == (side, port) and lst.conditional]
             )
             for side, port in {lst.key for lst in listeners}
         }
-        for index, props in enumerate(tasks):
-            service = self._service(
-                names[index], props, subnets, public_ip, spot, enable_execute_command, circuit_breaker
-            )
-            self.services.append(service)
-            own = [lst for lst in listeners if lst.task_index == index]
-            groups = [
-                self._listen(names[index], props, service, lst, priorities[lst.key].get(names[index]))
-                for lst in own
-            ]
-            self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
+        for lst in listeners:
+            if lst.shifts_traffic and not lst.conditional:
+                check_catch_all_priority(f"tasks[{lst.task_index}].{lst.side}", self._priorities[lst.key])
+        self._traffic_shifting = TrafficShifting(self)
 
+    def _attach(
+        self, name: str, props: FargateTaskProps, service: ecs.FargateService, listener: _Listener
+    ) -> elbv2.ApplicationTargetGroup:
+        return self._listen(name, props, service, listener, self._priorities[listener.key].get(name))
+
+    def _complete_load_balancers(self, listeners: list[_Listener]) -> None:
         self._answer_unmatched_requests(listeners)
-        self.spot_termination_handler = (
-            self._spot_termination_handler(tasks, names, spot) if spot_termination_handler else None
-        )
-        self.monitoring = (
-            ServiceMonitoring(
-                self,
-                "Monitoring",
-                services={
-                    name: MonitoredService(
-                        service,
-                        {side: group for (owner, side), group in self.target_groups.items() if owner == name},
-                    )
-                    for name, service in zip(names, self.services, strict=True)
-                },
-                thresholds=alarms if isinstance(alarms, AlarmThresholds) else None,
-            )
-            if alarms
-            else None
-        )
         self._redirect_http_to_https(listeners)
-        self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
-        self._outputs(listeners, route53_ops)
 
-    # -- load balancers -------------------------------------------------------------------------
+    def _endpoint(self, access: LoadBalancerAccessibility) -> tuple[str, int | None]:
+        scheme = "https" if access.certificates else "http"
+        return scheme, None if (scheme, access.port) in (("http", 80), ("https", 443)) else access.port
 
     def _access_log_bucket(self, retention_days: int) -> s3.Bucket:
         bucket = s3.Bucket(
@@ -228,20 +193,12 @@ class DualAlbFargateService(Construct):
         return bucket
 
     def _alb(self, side: str, idle_timeout: Duration | None) -> elbv2.ApplicationLoadBalancer:
-        internet_facing = side == "external"
-        security_group = ec2.SecurityGroup(
-            self,
-            f"{side.title()}AlbSecurityGroup",
-            vpc=self.vpc,
-            allow_all_outbound=False,
-            description=f"{side} ALB of {self.node.path}",
-        )
         alb = elbv2.ApplicationLoadBalancer(
             self,
             f"{side.title()}Alb",
             vpc=self.vpc,
-            internet_facing=internet_facing,
-            security_group=security_group,
+            internet_facing=side == "external",
+            security_group=self._security_group(side),
             drop_invalid_header_fields=True,
             idle_timeout=idle_timeout,
         )
@@ -252,12 +209,6 @@ class DualAlbFargateService(Construct):
                 alb,
                 "AwsSolutions-ELB2",
                 "access logs need a regional log bucket; opt-in for this pattern (access_logs=True)",
-            )
-        if internet_facing:
-            acknowledge(
-                security_group,
-                "AwsSolutions-EC23",
-                "the public ALB serves the internet on its listener ports only",
             )
         return alb
 
@@ -303,10 +254,12 @@ class DualAlbFargateService(Construct):
         priority: int | None,
     ) -> elbv2.ApplicationTargetGroup:
         access = listener.access
-        certificates = [_listener_certificate(c) for c in access.certificates]
+        certificates = [listener_certificate(c) for c in access.certificates]
         alb_listener = self._alb_listener(listener, certificates, name)
         container = props.task.default_container
         assert container is not None
+        if listener.shifts_traffic:
+            return self._shift_traffic(name, props, service, listener, alb_listener, priority)
         target_group = alb_listener.add_targets(
             f"{name}Target",
             port=container.container_port,
@@ -327,10 +280,44 @@ class DualAlbFargateService(Construct):
         self.target_groups[(name, listener.side)] = target_group
         return target_group
 
+    def _shift_traffic(
+        self,
+        name: str,
+        props: FargateTaskProps,
+        service: ecs.FargateService,
+        listener: _Listener,
+        alb_listener: elbv2.ApplicationListener,
+        priority: int | None,
+    ) -> elbv2.ApplicationTargetGroup:
+        """``_listen`` for a blue_green/linear/canary task: two target groups and a production rule."""
+        container = props.task.default_container
+        assert container is not None
+        targets = self._traffic_shifting.listen(
+            name=name,
+            side=listener.side,
+            listener=alb_listener,
+            vpc=self.vpc,
+            service=service,
+            container=container,
+            group_props={
+                "port": container.container_port,
+                "protocol": elbv2.ApplicationProtocol.HTTP,
+                "protocol_version": props.protocol_version,
+                "health_check": props.health_check,
+                "deregistration_delay": Duration.seconds(30),
+            },
+            conditions=listener.access.forward_conditions,
+            priority=priority,
+        )
+        Tags.of(targets.production).add(ALB_TAG, listener.side)
+        self.target_groups[(name, listener.side)] = targets.production
+        self.alternate_target_groups[(name, listener.side)] = targets.alternate
+        return targets.production
+
     def _answer_unmatched_requests(self, listeners: list[_Listener]) -> None:
-        """A 404 on each listener where every task has forward conditions (no default task)."""
+        """A 404 on each listener where every task has a rule of its own (no default action)."""
         for key, alb_listener in self._alb_listeners.items():
-            if all(lst.conditional for lst in listeners if lst.key == key):
+            if all(lst.conditional or lst.shifts_traffic for lst in listeners if lst.key == key):
                 alb_listener.add_action(
                     "NoRuleMatches",
                     action=elbv2.ListenerAction.fixed_response(
@@ -344,148 +331,18 @@ class DualAlbFargateService(Construct):
         if self.external_alb is not None and https_443 and all(a.port != 80 for a in external):
             self.external_alb.add_redirect(source_port=80, target_port=443)
 
-    # -- services -------------------------------------------------------------------------------
-
-    def _spot_termination_handler(
-        self, tasks: Sequence[FargateTaskProps], names: list[str], spot: bool
-    ) -> SpotTerminationHandler | None:
-        """The handler for the services that run on FARGATE_SPOT; ``None`` if none does."""
-        on_spot = [
-            index
-            for index, props in enumerate(tasks)
-            if any(
-                s.capacity_provider == "FARGATE_SPOT" and (s.weight or s.base)
-                for s in _capacity_strategy(props, spot)
-            )
-        ]
-        if not on_spot:
-            return None
-        spot_names = {names[index] for index in on_spot}
-        return SpotTerminationHandler(
-            self,
-            "SpotTerminationHandler",
-            cluster=self.cluster,
-            services=[self.services[index] for index in on_spot],
-            target_groups=[group for (name, _), group in self.target_groups.items() if name in spot_names],
-        )
-
-    def _service(
+    def _scale_on_load_balancer(
         self,
-        name: str,
-        props: FargateTaskProps,
-        subnets: ec2.SubnetSelection,
-        public_ip: bool,
-        spot: bool,
-        enable_execute_command: bool,
-        circuit_breaker: bool,
-    ) -> ecs.FargateService:
-        strategy = _capacity_strategy(props, spot)
-        service = ecs.FargateService(
-            self,
-            f"{name}Service",
-            cluster=self.cluster,
-            task_definition=props.task,
-            desired_count=props.desired_count,
-            service_name=props.service_name,
-            capacity_provider_strategies=strategy,
-            enable_execute_command=enable_execute_command,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
-            if circuit_breaker
-            else None,
-            min_healthy_percent=props.min_healthy_percent,
-            max_healthy_percent=props.max_healthy_percent,
-            health_check_grace_period=props.health_check_grace_period,
-            vpc_subnets=subnets,
-            assign_public_ip=public_ip,
-        )
-        Tags.of(service).add(SERVICE_TAG, name)
-        exec_policy = props.task.task_role.node.try_find_child("DefaultPolicy")
-        if enable_execute_command and exec_policy is not None:
-            acknowledge(
-                exec_policy,
-                "AwsSolutions-IAM5[Resource::*]",
-                "ECS Exec's ssmmessages actions take no resource-level permissions",
-            )
-        return service
-
-    def _autoscale(
-        self,
-        service: ecs.FargateService,
+        scaling: ecs.ScalableTaskCount,
         policy: ServiceScalingPolicy,
         target_groups: list[elbv2.ApplicationTargetGroup],
     ) -> None:
-        scaling = service.auto_scale_task_count(
-            min_capacity=policy.min_capacity, max_capacity=policy.max_capacity
-        )
-        scaling.scale_on_cpu_utilization(
-            "CpuScaling", target_utilization_percent=policy.target_cpu_utilization
-        )
         for index, target_group in enumerate(target_groups):
             scaling.scale_on_request_count(
                 f"RequestScaling{index}",
                 requests_per_target=policy.request_per_target,
                 target_group=target_group,
             )
-        if policy.target_memory_utilization is not None:
-            scaling.scale_on_memory_utilization(
-                "MemoryScaling", target_utilization_percent=policy.target_memory_utilization
-            )
-        for index, action in enumerate(policy.scheduled):
-            scaling.scale_on_schedule(
-                f"Scheduled{index}",
-                schedule=appscaling.Schedule.expression(f"cron({action.cron})"),
-                min_capacity=action.min_capacity,
-                max_capacity=action.max_capacity,
-            )
-
-    # -- names and outputs ----------------------------------------------------------------------
-
-    def _zone(self, ops: Route53Options) -> route53.PrivateHostedZone:
-        zone = route53.PrivateHostedZone(self, "HostedZone", zone_name=ops.zone_name, vpc=self.vpc)
-        for side, alb, record in (
-            ("External", self.external_alb, ops.external_alb_record_name),
-            ("Internal", self.internal_alb, ops.internal_alb_record_name),
-        ):
-            if alb is not None:
-                route53.ARecord(
-                    self,
-                    f"{side}AlbAlias",
-                    zone=zone,
-                    record_name=record,
-                    target=route53.RecordTarget.from_alias(route53_targets.LoadBalancerTarget(alb)),
-                )
-        return zone
-
-    def _outputs(self, listeners: list[_Listener], ops: Route53Options) -> None:
-        for side, alb, record in (
-            ("external", self.external_alb, ops.external_alb_record_name),
-            ("internal", self.internal_alb, ops.internal_alb_record_name),
-        ):
-            if alb is None:
-                continue
-            first = next(lst.access for lst in listeners if lst.side == side)
-            scheme = "https" if first.certificates else "http"
-            port = "" if (scheme, first.port) in (("http", 80), ("https", 443)) else f":{first.port}"
-            self._output(f"{side.title()}Endpoint", f"{scheme}://{alb.load_balancer_dns_name}{port}")
-            if self.zone is not None:
-                self._output(f"{side.title()}EndpointPrivate", f"{scheme}://{record}.{ops.zone_name}{port}")
-
-    def _output(self, name: str, value: str) -> None:
-        output = CfnOutput(self, name, value=value)
-        output.override_logical_id(name)
-
-
-def _listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:
-    if hasattr(cert, "metric_days_to_expiry"):  # an ACM certificate rather than a listener certificate
-        return elbv2.ListenerCertificate.from_certificate_manager(cert)  # type: ignore[arg-type]
-    return cert  # type: ignore[return-value]
-
-
-def _capacity_strategy(props: FargateTaskProps, spot: bool) -> list[ecs.CapacityProviderStrategy]:
-    """The task's own strategy, else 100% FARGATE_SPOT with ``spot``, else 100% FARGATE."""
-    return list(props.capacity_provider_strategy or []) or [
-        ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)
-    ]
 
 
 def _rule_priorities(names: Sequence[str]) -> dict[str, int]:
@@ -503,74 +360,19 @@ def _rule_priorities(names: Sequence[str]) -> dict[str, int]:
     return priorities
 
 
-def _plain_conditions(conditions: Sequence[elbv2.ListenerCondition] | None) -> list[validation.Condition]:
-    """Listener conditions as the plain ``(field, values)`` pairs the shared rules check."""
-    plain: list[validation.Condition] = []
-    for condition in conditions or ():
-        raw = condition.render_raw_condition()
-        config = next((value for key, value in raw.items() if key.endswith("Config")), {})
-        plain.append((raw.get("field", "?"), tuple(str(v) for v in config.get("values", []))))
-    return plain
-
-
-def _struct_values(struct: object | None) -> dict[str, object]:
-    """The fields a jsii struct (``ecs.ClusterProps``) sets, by keyword name."""
-    if struct is None:
-        return {}
-    names = inspect.signature(type(struct)).parameters
-    return {name: value for name in names if (value := getattr(struct, name)) is not None}
-
-
-def _validate(tasks: Sequence[FargateTaskProps], route53_ops: Route53Options) -> list[str]:
-    """Check the props before anything reaches jsii; return each task's name."""
-    names: list[str] = []
+def _validate(
+    tasks: Sequence[FargateTaskProps],
+    route53_ops: Route53Options,
+    deployment: DeploymentOptions | None,
+    alarms: bool,
+) -> None:
+    """Check the props before anything reaches jsii."""
+    task_names(tasks)
     for index, props in enumerate(tasks):
-        field = f"tasks[{index}]"
-        container = props.task.default_container
-        if container is None:
-            raise ValidationError(f"{field}.task", "has no container; add one before building the service")
-        if not container.port_mappings:
-            raise ValidationError(f"{field}.task", f"container {container.container_name!r} maps no port")
-        if container.container_name in names:
+        if props.protocol is not None:
             raise ValidationError(
-                f"{field}.task", f"container name {container.container_name!r} is used by another task"
+                f"tasks[{index}].protocol",
+                "is for DualNlbFargateService; an ALB listener is HTTP, or HTTPS with a certificate",
             )
-        names.append(container.container_name)
-    validation.check_services(
-        [
-            validation.ServiceRules(
-                field=f"tasks[{index}]",
-                listener_ports={
-                    side: access.port for side in SIDES if (access := getattr(props, side)) is not None
-                },
-                desired_count=props.desired_count,
-                scaling=props.scaling_policy or ServiceScalingPolicy(),
-                strategy_field=f"tasks[{index}].capacity_provider_strategy",
-                min_healthy_percent=props.min_healthy_percent,
-                max_healthy_percent=props.max_healthy_percent,
-                forward_conditions={
-                    side: _plain_conditions(access.forward_conditions)
-                    for side in SIDES
-                    if (access := getattr(props, side)) is not None
-                },
-                https_sides=frozenset(
-                    side for side in SIDES if (access := getattr(props, side)) is not None and access.cert
-                ),
-                strategy=None
-                if props.capacity_provider_strategy is None
-                else [
-                    (s.capacity_provider, s.base or 0, s.weight or 0)
-                    for s in props.capacity_provider_strategy
-                ],
-            )
-            for index, props in enumerate(tasks)
-        ]
-    )
-    validation.check_dns_name("route53_ops.zone_name", route53_ops.zone_name)
-    validation.check_dns_name(
-        "route53_ops.external_alb_record_name", route53_ops.external_alb_record_name, single_label=True
-    )
-    validation.check_dns_name(
-        "route53_ops.internal_alb_record_name", route53_ops.internal_alb_record_name, single_label=True
-    )
-    return names
+    validation.check_services(service_rules(tasks, deployment=deployment, alarms=alarms))
+    check_route53(route53_ops)
