@@ -14,18 +14,21 @@ from aws_cdk import aws_logs as logs
 
 from .constructs import (
     DualAlbFargateService,
+    DualNlbFargateService,
     FargateTaskProps,
     LoadBalancerAccessibility,
     Route53Options,
     ScheduledScaling,
     ServiceScalingPolicy,
 )
+from .constructs.deployment import DeploymentOptions
 from .constructs.findings import acknowledge
 from .spec import (
     SAMPLE_IMAGE_PREFIX,
     AlbSpec,
     DatabaseOptionsSpec,
     DeploymentSpec,
+    DeploymentStrategySpec,
     ForwardConditionSpec,
     TaskSpec,
     WordPressSpec,
@@ -62,33 +65,48 @@ def build_stack(
     if spec.pattern == "laravel":
         _laravel(stack, spec)
         return app, stack
+    if spec.load_balancer == "nlb":
+        DualNlbFargateService(stack, "Service", **_service_options(stack, spec))
+        return app, stack
     DualAlbFargateService(
         stack,
         "Service",
-        tasks=[_task_props(stack, spec, task) for task in spec.tasks],
-        vpc=_vpc(stack, spec),
-        vpc_subnets=_subnets(stack, spec),
-        spot=spec.spot,
-        enable_execute_command=spec.enable_execute_command,
-        circuit_breaker=spec.circuit_breaker,
-        spot_termination_handler=spec.spot_termination_handler,
-        alarms=spec.alarms,
+        **_service_options(stack, spec),
         access_logs=spec.access_logs,
-        route53_ops=Route53Options(
+        external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
+        internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
+        deployment=_deployment(spec.deployment),
+    )
+    return app, stack
+
+
+def _service_options(stack: Stack, spec: DeploymentSpec) -> dict[str, Any]:
+    """The keyword arguments both dual patterns take (:class:`BaseFargateService`'s)."""
+    return {
+        "tasks": [_task_props(stack, spec, task) for task in spec.tasks],
+        "vpc": _vpc(stack, spec),
+        "vpc_subnets": _subnets(stack, spec),
+        "spot": spec.spot,
+        "enable_execute_command": spec.enable_execute_command,
+        "circuit_breaker": spec.circuit_breaker,
+        "spot_termination_handler": spec.spot_termination_handler,
+        "alarms": spec.alarms,
+        "route53_ops": Route53Options(
             zone_name=spec.route53.zone_name,
             external_alb_record_name=spec.route53.external_record,
             internal_alb_record_name=spec.route53.internal_record,
             enable_load_balancer_alias=spec.route53.alias,
         ),
-        cluster_props=ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
-        external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
-        internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
-    )
-    return app, stack
+        "cluster_props": ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
+    }
 
 
 def _seconds(seconds: int | None) -> Duration | None:
     return None if seconds is None else Duration.seconds(seconds)
+
+
+def _deployment(deployment: DeploymentStrategySpec | None) -> DeploymentOptions | None:
+    return None if deployment is None else DeploymentOptions.from_rules(deployment.rules())
 
 
 def _wordpress(stack: Stack, spec: DeploymentSpec) -> WordPress:
@@ -186,8 +204,10 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
         protocol_version=elbv2.ApplicationProtocolVersion[task.protocol_version]
         if task.protocol_version
         else None,
+        protocol=elbv2.Protocol[task.protocol] if task.protocol else None,
         health_check_grace_period=_seconds(task.health_check_grace_period_seconds),
         **task.deployment_percents(),
+        deployment=_deployment(task.deployment),
     )
 
 

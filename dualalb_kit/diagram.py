@@ -1,4 +1,5 @@
-"""The ALB -> listener -> service picture of a synthesized template, as a table and as SVG.
+"""The load balancer (ALB or NLB) -> listener -> service picture of a synthesized template, as a
+table and as SVG.
 
 ``topology(template)`` reads the CloudFormation template (no CDK, no AWS) into one row per
 listener action, ``spec_topology(spec)`` makes the same table from a spec before synthesis;
@@ -28,7 +29,17 @@ _RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 _TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
 _SERVICE = "AWS::ECS::Service"
 
-TOPOLOGY_COLUMNS = ["alb", "scheme", "port", "protocol", "action", "service", "desired_count", "capacity"]
+TOPOLOGY_COLUMNS = [
+    "alb",
+    "scheme",
+    "port",
+    "protocol",
+    "action",
+    "service",
+    "desired_count",
+    "capacity",
+    "load_balancer",
+]
 
 _BOX_WIDTH, _BOX_HEIGHT, _ROW_GAP, _COLUMN_GAP, _MARGIN = 190, 44, 14, 90, 16
 _COLORS = {"internet-facing": "#ffe2b8", "internal": "#d6e8ff", "listener": "#eeeeee", "service": "#d9f2d9"}
@@ -37,9 +48,10 @@ _COLORS = {"internet-facing": "#ffe2b8", "internal": "#d6e8ff", "listener": "#ee
 def topology(template: dict[str, Any]) -> pd.DataFrame:
     """One row per listener action, ALBs in template order, listeners by port.
 
-    Columns: ``alb`` (``external``/``internal``), ``scheme``, ``port``, ``protocol``, ``action``
-    (``forward`` or ``redirect to HTTPS:443``), ``service`` (task name; None for a redirect),
-    ``desired_count`` and ``capacity`` (``FARGATE_SPOT x1`` style) of that service.
+    Columns: ``alb`` (the side: ``external``/``internal``), ``scheme``, ``port``, ``protocol``,
+    ``action`` (``forward`` or ``redirect to HTTPS:443``), ``service`` (task name; None for a
+    redirect), ``desired_count`` and ``capacity`` (``FARGATE_SPOT x1`` style) of that service,
+    ``load_balancer`` (``ALB``, or ``NLB`` for a Network Load Balancer).
     """
     resources = template.get("Resources", {})
     of_type = {
@@ -61,6 +73,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     for alb_id, alb in of_type[_ALB].items():
         scheme = alb.get("Scheme", "internet-facing")
         side = "external" if scheme == "internet-facing" else "internal"
+        kind = "NLB" if alb.get("Type") == "network" else "ALB"
         listeners = [
             (listener_id, props)
             for listener_id, props in of_type[_LISTENER].items()
@@ -83,6 +96,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                     "scheme": scheme,
                     "port": listener.get("Port"),
                     "protocol": listener.get("Protocol", "HTTP"),
+                    "load_balancer": kind,
                 }
                 if action.get("Type") == "redirect":
                     config = action.get("RedirectConfig", {})
@@ -151,9 +165,12 @@ def service_placement(template: dict[str, Any]) -> pd.DataFrame:
 def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
     """:func:`topology`'s table for a spec, without synthesis: the listeners the construct makes.
 
-    External ALB first, listeners by port; a listener with a certificate is HTTPS, and an external
-    HTTPS listener on 443 gets a port-80 redirect when no task listens on external port 80.
+    External load balancer first, listeners by port; a listener with a certificate is HTTPS (TLS
+    behind an NLB, or the task's ``protocol``), and an external HTTPS listener on 443 of an ALB
+    gets a port-80 redirect when no task listens on external port 80.
     """
+    nlb = spec.load_balancer == "nlb"
+    kind = spec.load_balancer.upper()
     rows = []
     for side in SIDES:
         listening = sorted(
@@ -163,24 +180,30 @@ def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
         ports = {alb.port for alb, _ in listening}
         scheme = "internet-facing" if side == "external" else "internal"
         redirect = (
-            side == "external"
+            not nlb
+            and side == "external"
             and 80 not in ports
             and any(a.port == 443 and a.cert_arns for a, _ in listening)
         )
         if redirect:
-            rows.append((side, scheme, 80, "HTTP", "redirect to HTTPS:443", None, None, None))
+            rows.append((side, scheme, 80, "HTTP", "redirect to HTTPS:443", None, None, None, kind))
         for alb, task in listening:
             strategy = task.capacity_strategy(spec.spot)
+            if nlb:
+                protocol = task.protocol or ("TLS" if alb.cert_arns else "TCP")
+            else:
+                protocol = "HTTPS" if alb.cert_arns else "HTTP"
             rows.append(
                 (
                     side,
                     scheme,
                     alb.port,
-                    "HTTPS" if alb.cert_arns else "HTTP",
+                    protocol,
                     "forward",
                     task.name,
                     task.desired_count,
                     capacity_label((item.provider, item.base, item.weight) for item in strategy),
+                    kind,
                 )
             )
     return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
@@ -256,7 +279,9 @@ class Diagram:
         edges: list[tuple[str, str]] = []
         for row in self.table.itertuples(index=False):
             alb_key, listener_key = f"alb:{row.alb}", f"listener:{row.alb}:{row.port}"
-            boxes.setdefault(alb_key, _Box(alb_key, 0, (f"{row.alb} ALB", row.scheme), _COLORS[row.scheme]))
+            boxes.setdefault(
+                alb_key, _Box(alb_key, 0, (f"{row.alb} {row.load_balancer}", row.scheme), _COLORS[row.scheme])
+            )
             boxes.setdefault(
                 listener_key,
                 _Box(listener_key, 1, (f"{row.protocol} :{row.port}", row.action), _COLORS["listener"]),

@@ -43,7 +43,6 @@ LARAVEL_SAMPLE_CODE = "sample:laravel"
 APP_PATTERNS = ("wordpress", "laravel")
 """The patterns of one web app with its database; each has its own section of options."""
 """The sample's params file: the order/customer/product services, on Fargate Spot."""
-"""The sample's params file: the order/customer/product services, on Fargate Spot."""
 
 
 class _Model(BaseModel):
@@ -154,6 +153,32 @@ class HealthCheckSpec(_Model):
     unhealthy_threshold: int = 2
 
 
+class DeploymentStrategySpec(_Model):
+    """How ECS deploys a new revision of a service (ECS's built-in strategies; times in minutes).
+
+    ``strategy``: ``rolling`` (default: tasks replaced in place, today's templates), ``blue_green``
+    (all traffic at once to the new revision, started beside the old one behind a second target
+    group), ``linear`` (``linear_step_percent`` per step, default 10, every
+    ``linear_step_bake_time_minutes``, default 6) or ``canary`` (``canary_percent`` first,
+    default 5, the rest after ``canary_bake_time_minutes``, default 10). ``bake_time_minutes``:
+    both revisions run this long after the last shift (0-1440; default 15 except for rolling).
+    ``rollback_on_alarms``: the service's alarms (``alarms: true``) roll a deployment back;
+    default on for blue_green, linear and canary with alarms, off for rolling.
+    """
+
+    strategy: Literal["rolling", "blue_green", "linear", "canary"] = "rolling"
+    bake_time_minutes: int | None = None
+    linear_step_percent: float | None = None
+    linear_step_bake_time_minutes: int | None = None
+    canary_percent: float | None = None
+    canary_bake_time_minutes: int | None = None
+    rollback_on_alarms: bool | None = None
+
+    def rules(self) -> validation.DeploymentRules:
+        """As the plain values the shared rules check."""
+        return validation.DeploymentRules(**self.model_dump())
+
+
 class TaskSpec(_Model):
     """One Fargate service: its container, size, listeners, scaling and capacity strategy.
 
@@ -175,9 +200,14 @@ class TaskSpec(_Model):
     capacity: list[CapacitySpec] | None = None
     health_check: HealthCheckSpec | None = None
     protocol_version: Literal["HTTP1", "HTTP2", "GRPC"] | None = None
+    protocol: Literal["TCP", "TLS"] | None = None
+    """``load_balancer: nlb`` only: the listeners' protocol. Default: TLS where the listener has a
+    certificate (``cert_arn``), else TCP."""
     health_check_grace_period_seconds: int | None = Field(None, ge=0, le=2147483647)
     min_healthy_percent: int | None = None
     max_healthy_percent: int | None = None
+    deployment: DeploymentStrategySpec | None = None
+    """This task's deployment strategy, instead of the stack's ``deployment``. Default: the stack's."""
 
     def deployment_percents(self) -> dict[str, int]:
         """``min_healthy_percent`` and ``max_healthy_percent`` where the task sets them."""
@@ -275,6 +305,10 @@ class DeploymentSpec(_Model):
     region: str = "us-east-1"
     account: str | None = None
     pattern: Literal["dualalb", "wordpress", "laravel"] = "dualalb"
+    load_balancer: Literal["alb", "nlb"] = "alb"
+    """``alb``: Application Load Balancers (HTTP/HTTPS). ``nlb``: Network Load Balancers (TCP/TLS
+    listeners, CPU/memory scaling only; no forward_conditions, request_per_target other than its
+    default, idle timeouts, access logs or deployment strategies). Default ``alb``."""
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
@@ -300,6 +334,8 @@ class DeploymentSpec(_Model):
     """The internet-facing ALB's idle timeout. Default: ALB's, 60 s."""
     internal_alb_idle_timeout_seconds: int | None = Field(None, ge=1, le=4000)
     """The internal ALB's idle timeout. Default: ALB's, 60 s."""
+    deployment: DeploymentStrategySpec | None = None
+    """Every task's deployment strategy unless the task has its own. Default: rolling."""
 
     @field_validator("stack_name")
     @classmethod
@@ -353,7 +389,11 @@ class DeploymentSpec(_Model):
         elif self.pattern == "laravel":
             check_laravel(self)
         else:
-            check_tasks(self.tasks)
+            if self.load_balancer == "nlb":
+                check_nlb_stack(self)
+            check_tasks(
+                self.tasks, deployment=self.deployment, alarms=self.alarms, load_balancer=self.load_balancer
+            )
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
         validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
         validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
@@ -368,6 +408,10 @@ class DeploymentSpec(_Model):
                 "subnets", "specific subnet ids need vpc: default or vpc-..., not a new VPC"
             )
         return self
+
+    def deployment_of(self, task: TaskSpec) -> DeploymentStrategySpec:
+        """``task``'s deployment strategy: its own, else the stack's, else rolling."""
+        return task.deployment or self.deployment or DeploymentStrategySpec()
 
     @property
     def warnings(self) -> list[str]:
@@ -387,9 +431,16 @@ class DeploymentSpec(_Model):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def check_tasks(tasks: list[TaskSpec]) -> None:
+def check_tasks(
+    tasks: list[TaskSpec],
+    *,
+    deployment: DeploymentStrategySpec | None = None,
+    alarms: bool = False,
+    load_balancer: str = "alb",
+) -> None:
     """The cross-field rules on a task list (names, sizes, images, then the rules the construct
-    shares: listeners, ports, scaling, capacity)."""
+    shares: listeners, ports, scaling, capacity, deployment strategy); ``deployment`` is the
+    stack's default strategy, ``alarms`` whether the stack has alarms."""
     names: set[str] = set()
     for index, task in enumerate(tasks):
         field = f"tasks[{index}]"
@@ -418,33 +469,66 @@ def check_tasks(tasks: list[TaskSpec]) -> None:
             raise ValidationError(
                 f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
             )
-    validation.check_services(
-        [
-            validation.ServiceRules(
-                field=f"tasks[{index}]",
-                label=f"task {task.name!r} ",
-                listener_ports={
-                    side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
-                },
-                desired_count=task.desired_count,
-                scaling=task.scaling,
-                strategy_field=f"tasks[{index}].capacity",
-                strategy=None
-                if task.capacity is None
-                else [(c.provider, c.base, c.weight) for c in task.capacity],
-                **task.deployment_percents(),
-                forward_conditions={
-                    side: [c.condition() for c in alb.forward_conditions or ()]
-                    for side in validation.SIDES
-                    if (alb := getattr(task, side)) is not None
-                },
-                https_sides=frozenset(
-                    side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
-                ),
-            )
-            for index, task in enumerate(tasks)
-        ]
-    )
+        if task.protocol is not None and load_balancer == "alb":
+            raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
+    rules = [
+        validation.ServiceRules(
+            field=f"tasks[{index}]",
+            label=f"task {task.name!r} ",
+            listener_ports={
+                side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
+            },
+            desired_count=task.desired_count,
+            scaling=task.scaling,
+            strategy_field=f"tasks[{index}].capacity",
+            strategy=None
+            if task.capacity is None
+            else [(c.provider, c.base, c.weight) for c in task.capacity],
+            **task.deployment_percents(),
+            forward_conditions={
+                side: [c.condition() for c in alb.forward_conditions or ()]
+                for side in validation.SIDES
+                if (alb := getattr(task, side)) is not None
+            },
+            https_sides=frozenset(
+                side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
+            ),
+            deployment=(task.deployment or deployment or DeploymentStrategySpec()).rules(),
+            deployment_field=f"tasks[{index}].deployment" if task.deployment else "deployment",
+            alarms=alarms,
+        )
+        for index, task in enumerate(tasks)
+    ]
+    if load_balancer == "nlb":
+        validation.check_nlb_services(
+            rules,
+            [
+                validation.NlbRules(protocol=task.protocol, protocol_version=task.protocol_version)
+                for task in tasks
+            ],
+            cert_key="cert_arn",
+        )
+        for index, task in enumerate(tasks):
+            if task.deployment is not None:
+                raise ValidationError(f"tasks[{index}].deployment", NLB_DEPLOYMENT)
+    validation.check_services(rules)
+
+
+NLB_ONLY_ALB_OPTIONS = (
+    "external_alb_idle_timeout_seconds",
+    "internal_alb_idle_timeout_seconds",
+    "access_logs",
+)
+NLB_DEPLOYMENT = "deployment strategies are for load_balancer: alb; NLB services deploy rolling"
+
+
+def check_nlb_stack(spec: DeploymentSpec) -> None:
+    """``load_balancer: nlb``: the ALB-only stack options are left unset."""
+    for name in NLB_ONLY_ALB_OPTIONS:
+        if getattr(spec, name):
+            raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
+    if spec.deployment is not None:
+        raise ValidationError("deployment", NLB_DEPLOYMENT)
 
 
 def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
@@ -453,10 +537,14 @@ def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
     pattern = spec.pattern
     if spec.subnets != "private":
         raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
+    if spec.load_balancer != "alb":
+        raise ValidationError("load_balancer", f"the {pattern} pattern runs behind an ALB")
     if not spec.circuit_breaker:
         raise ValidationError(
             "circuit_breaker", f"the {pattern} pattern always rolls back failed deployments"
         )
+    if spec.deployment is not None:
+        raise ValidationError("deployment", f"is for pattern: dualalb ({label} deploys rolling)")
     options = getattr(spec, pattern)
     if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
         raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)
@@ -470,6 +558,8 @@ def check_wordpress(spec: DeploymentSpec) -> None:
         return
     if len(spec.tasks) > 1:
         raise ValidationError("tasks", "the wordpress pattern takes at most one task (its WordPress service)")
+    if spec.tasks[0].deployment is not None:
+        raise ValidationError("tasks[0].deployment", "is for pattern: dualalb (WordPress deploys rolling)")
     check_tasks(spec.tasks)
     if spec.tasks[0].internal is not None:
         raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")

@@ -42,6 +42,7 @@ from .spec import (
     WordPressSpec,
 )
 from .target import KINDS, Target, TargetError
+from .validation import DEPLOYMENT_STRATEGIES
 
 SPECIFIC_SUBNETS = "specific ids"
 """The subnets dropdown choice that enables the comma-separated subnet id field."""
@@ -563,6 +564,11 @@ class SpecDesigner(_Form):
             description="subnet ids",
             placeholder="subnet-..., subnet-...",
         )
+        self.deployment_choice = widgets.Dropdown(
+            options=DEPLOYMENT_STRATEGIES,
+            value=spec.deployment.strategy if spec.deployment else "rolling",
+            description="deployment",
+        )
         route53 = spec.route53
         fields = [
             _field("stack_name", widgets.Text(value=spec.stack_name, description="stack name")),
@@ -571,6 +577,15 @@ class SpecDesigner(_Form):
             _field("vpc", widgets.Text(value=spec.vpc, description="vpc (new|default|vpc-…)")),
             _field("subnets", self.subnet_choice, self._subnets),
             _field("subnet_ids", self.subnet_ids, lambda: None),
+            _field(
+                "load_balancer",
+                widgets.Dropdown(
+                    options=list(get_args(DeploymentSpec.model_fields["load_balancer"].annotation)),
+                    value=spec.load_balancer,
+                    description="load balancer",
+                    tooltip="alb: HTTP/HTTPS listeners; nlb: TCP/TLS listeners, CPU scaling only",
+                ),
+            ),
             _field("spot", widgets.Checkbox(value=spec.spot, description="spot by default")),
             _field(
                 "enable_execute_command",
@@ -579,6 +594,7 @@ class SpecDesigner(_Form):
             _field(
                 "circuit_breaker", widgets.Checkbox(value=spec.circuit_breaker, description="circuit breaker")
             ),
+            _field("deployment", self.deployment_choice, self._deployment),
             _field("route53.zone_name", widgets.Text(value=route53.zone_name, description="zone name")),
             _field(
                 "route53.external_record",
@@ -701,6 +717,17 @@ class SpecDesigner(_Form):
         if data["pattern"] == "laravel":
             data["tasks"] = []  # its service is built from laravel.code; the task editors wait hidden
         return data
+
+    def _deployment(self) -> dict[str, Any] | None:
+        """The stack's deployment with the chosen strategy; the other strategies' options dropped
+        (``None``: rolling in a design that had no ``deployment``, so none is written)."""
+        strategy = self.deployment_choice.value
+        given = self._base.get("deployment") or {}
+        if strategy == "rolling" and not given:
+            return None
+        own = ("linear_", "canary_")
+        kept = {k: v for k, v in given.items() if not k.startswith(own) or k.startswith(f"{strategy}_")}
+        return {**kept, "strategy": strategy}
 
     def _subnets(self) -> str | list[str]:
         self.subnet_ids.disabled = self.subnet_choice.value != SPECIFIC_SUBNETS

@@ -565,13 +565,15 @@ def test_params_file_deploys_with_every_resource_and_output(params, params_deplo
 
 
 LISTENER_PORTS = {
+    "canary-with-alarms": {"external": {80}, "internal": {80, 8080, 9090}},
     "internal-only": {"internal": {80, 8443}},
     "mixed-spot": {"external": {80}, "internal": {80, 8080, 9090}},
+    "nlb": {"external": {443}, "internal": {80, 8080, 9090}},
     "public-one-per-az": {"external": {80, 8080}, "internal": {80}},
     "sample": {"external": {80}, "internal": {80, 8080, 9090}},
     "shared-port-by-host": {"external": {80, 443}, "internal": {80}},  # 80 redirects to 443
 }
-"""Every listener port of each dual-ALB params file's ALBs, written out by hand."""
+"""Every listener port of each dual-ALB (or dual-NLB) params file's load balancers, written out by hand."""
 
 
 @pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
@@ -623,9 +625,14 @@ def test_params_file_services_scaling_and_listeners_match_the_spec(params, param
             for policy in policies
         )
         sides = [alb for alb in (task.external, task.internal) if alb is not None]
-        assert targets == [("ALBRequestCountPerTarget", task.scaling.request_per_target)] * len(sides) + [
+        # A blue/green, linear or canary task tracks requests on its alternate target groups too.
+        groups = len(sides) * (2 if spec.deployment_of(task).strategy != "rolling" else 1)
+        if spec.load_balancer == "nlb":
+            groups = 0  # an NLB counts no requests: CPU (and memory) tracking only
+        memory = task.scaling.target_memory_utilization
+        assert targets == [("ALBRequestCountPerTarget", task.scaling.request_per_target)] * groups + [
             ("ECSServiceAverageCPUUtilization", task.scaling.target_cpu_utilization)
-        ]
+        ] + ([("ECSServiceAverageMemoryUtilization", memory)] if memory is not None else [])
     elbv2 = client("elbv2")
     listener_ports: dict[str, set[int]] = {}
     for arn in physical_ids(client, "AWS::ElasticLoadBalancingV2::LoadBalancer", spec.stack_name).values():
@@ -633,6 +640,134 @@ def test_params_file_services_scaling_and_listeners_match_the_spec(params, param
         ports = {item["Port"] for item in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]}
         listener_ports["external" if balancer["Scheme"] == "internet-facing" else "internal"] = ports
     assert listener_ports == LISTENER_PORTS[params]
+
+
+@pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
+def test_params_file_deployment_configuration_matches_the_spec(params, params_deploys, deployed):
+    """Strategy, bake times, traffic shifting and rollback alarms as DescribeServices reports them;
+    a traffic-shifting service's alternate target group, production rule and ECS's role exist."""
+    spec, _ = params_deploys[params]
+    if spec.pattern != "dualalb":
+        return
+    _, client = deployed
+    (cluster_name,) = physical_ids(client, "AWS::ECS::Cluster", spec.stack_name).values()
+    service_arns = list(physical_ids(client, "AWS::ECS::Service", spec.stack_name).values())
+    described = client("ecs").describe_services(cluster=cluster_name, services=service_arns, include=["TAGS"])
+    services = {
+        next(tag["value"] for tag in service["tags"] if tag["key"] == "dualalb:service"): service
+        for service in described["services"]
+    }
+    elbv2, iam, cloudwatch = client("elbv2"), client("iam"), client("cloudwatch")
+    for task in spec.tasks:
+        options = spec.deployment_of(task)
+        rules = options.rules()
+        service = services[task.name]
+        configuration = service["deploymentConfiguration"]
+        assert configuration.get("strategy", "ROLLING") == options.strategy.upper()
+        if rules.shifts_traffic or options.bake_time_minutes is not None:
+            assert configuration["bakeTimeInMinutes"] == rules.value("bake_time_minutes")
+        else:
+            assert "bakeTimeInMinutes" not in configuration
+        if options.strategy == "linear":
+            assert configuration["linearConfiguration"] == {
+                "stepPercent": rules.value("linear_step_percent"),
+                "stepBakeTimeInMinutes": rules.value("linear_step_bake_time_minutes"),
+            }
+        if options.strategy == "canary":
+            assert configuration["canaryConfiguration"] == {
+                "canaryPercent": rules.value("canary_percent"),
+                "canaryBakeTimeInMinutes": rules.value("canary_bake_time_minutes"),
+            }
+        alarms = configuration["alarms"]
+        rolls_back = rules.rolls_back_on_alarms(spec.alarms)
+        assert (alarms["enable"], alarms["rollback"]) == (rolls_back, rolls_back)
+        if rolls_back:
+            names = alarms["alarmNames"]
+            described_alarms = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+            assert sorted(a["AlarmName"] for a in described_alarms) == sorted(names)
+            assert len(names) == 1 + 3 * 2 * len(service["loadBalancers"])
+        for balancer in service["loadBalancers"]:
+            if not rules.shifts_traffic:
+                assert "advancedConfiguration" not in balancer
+                continue
+            advanced = balancer["advancedConfiguration"]
+            (alternate,) = elbv2.describe_target_groups(
+                TargetGroupArns=[advanced["alternateTargetGroupArn"]]
+            )["TargetGroups"]
+            assert (alternate["TargetType"], alternate["Port"]) == ("ip", task.container_port)
+            (rule,) = elbv2.describe_rules(RuleArns=[advanced["productionListenerRule"]])["Rules"]
+            (action,) = rule["Actions"]
+            assert [(g["TargetGroupArn"], g["Weight"]) for g in action["ForwardConfig"]["TargetGroups"]] == [
+                (balancer["targetGroupArn"], 100),
+                (alternate["TargetGroupArn"], 0),
+            ]
+            role_name = advanced["roleArn"].rsplit("/", 1)[1]
+            attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+            assert [p["PolicyName"] for p in attached] == [
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+            ]
+
+
+@pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
+def test_params_file_load_balancers_listeners_and_target_groups_match_the_template(
+    params, params_deploys, deployed
+):
+    """Type and scheme of every load balancer (ALB or NLB), protocol, port, certificates and TLS
+    policy of every listener, protocol, port and health check of every target group, as the
+    ELBv2 API describes them, against the template's values."""
+    spec, template = params_deploys[params]
+    _, client = deployed
+    elbv2 = client("elbv2")
+    ids = {
+        kind: physical_ids(client, f"AWS::ElasticLoadBalancingV2::{kind}", spec.stack_name)
+        for kind in ("LoadBalancer", "Listener", "TargetGroup")
+    }
+
+    def of(kind: str) -> dict[str, dict]:
+        return {
+            ids[kind][logical_id]: body.get("Properties", {})
+            for logical_id, body in template["Resources"].items()
+            if body["Type"] == f"AWS::ElasticLoadBalancingV2::{kind}"
+        }
+
+    balancers = elbv2.describe_load_balancers(LoadBalancerArns=list(ids["LoadBalancer"].values()))
+    assert {
+        b["LoadBalancerArn"]: (b["Type"], b["Scheme"], b["LoadBalancerArn"].split(":loadbalancer/")[1][:4])
+        for b in balancers["LoadBalancers"]
+    } == {
+        arn: (
+            props.get("Type", "application"),
+            props["Scheme"],
+            "net/" if props.get("Type") == "network" else "app/",
+        )
+        for arn, props in of("LoadBalancer").items()
+    }
+    listeners = {
+        item["ListenerArn"]: item
+        for arn in ids["LoadBalancer"].values()
+        for item in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    }
+    assert set(listeners) == set(ids["Listener"].values())
+    for arn, props in of("Listener").items():
+        described = listeners[arn]
+        assert (described["Port"], described["Protocol"]) == (props["Port"], props["Protocol"])
+        assert described.get("SslPolicy") == props.get("SslPolicy")
+        assert [c["CertificateArn"] for c in described.get("Certificates", [])] == [
+            c["CertificateArn"] for c in props.get("Certificates", [])
+        ]
+    groups = elbv2.describe_target_groups(TargetGroupArns=list(ids["TargetGroup"].values()))["TargetGroups"]
+    described_groups = {g["TargetGroupArn"]: g for g in groups}
+    for arn, props in of("TargetGroup").items():
+        group = described_groups[arn]
+        assert (group["Protocol"], group["Port"], group["TargetType"]) == (
+            props["Protocol"],
+            props["Port"],
+            props["TargetType"],
+        )
+        health_check = props.get("HealthCheckProtocol", props["Protocol"])
+        assert group["HealthCheckProtocol"] == health_check
+        if "HealthCheckPath" in props:
+            assert group["HealthCheckPath"] == props["HealthCheckPath"]
 
 
 @pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
