@@ -40,9 +40,12 @@ def fleet() -> pd.DataFrame:
     return metrics
 
 
-def test_simulate_grid_on_the_cluster_equals_the_single_process_grid(client, fleet):
+@pytest.mark.parametrize("labels", ["str", "category"])
+def test_simulate_grid_on_the_cluster_equals_the_single_process_grid(client, fleet, labels):
     scaling = {"max_capacity": 10, "request_per_target": 1000, "target_cpu_utilization": 50}
     sizes = {service: TaskSize(cpu=256, memory=512) for service in SERVICES}
+    if labels == "category":  # as load_metrics returns them; split over workers by their codes
+        fleet = fleet.astype({column: "category" for column in ("service", "alb", "metric", "stat")})
     arguments = (fleet, scaling, [600, 1000, None], [4, 8])
     local = simulate_grid(*arguments, sizes=sizes)
     distributed = simulate_grid(*arguments, sizes=sizes, client=client)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dualalb_kit import ValidationError
+from dualalb_kit import ValidationError, scaling
 from dualalb_kit.cost import compare_mixes as cost_compare_mixes
 from dualalb_kit.scaling import (
     TaskSize,
@@ -513,3 +513,83 @@ def test_bad_grids_are_validation_errors():
         simulate_grid(TWO_SERVICES, PER_SERVICE, [1000], [])
     with pytest.raises(ValidationError, match=r"^request_per_target: give a list"):
         simulate_grid(TWO_SERVICES, PER_SERVICE, 1000, [4])
+
+
+# -- long windows: minutes replayed in blocks, frames read in row chunks, a grid in one replay ------
+
+
+def test_alarm_runs_and_cooldowns_carry_across_replay_blocks(monkeypatch):
+    # Blocks of 10 minutes. Breaches at minutes 9, 10, 11 straddle a boundary: minute 12 runs
+    # ceil(2 x 2250 / 1000) = 5. From minute 20, 500 req = 0.5 tasks' worth: the 15 datapoints of the
+    # scale-in run (minutes 20-34) cross two boundaries, so minute 35 runs max(1, min 1) = 1.
+    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 10)
+    metrics = tidy(requests([1900] * 9 + [4500] * 11 + [500] * 20))
+    result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
+    assert tasks_of(result) == [2] * 12 + [5] * 23 + [1] * 5
+    assert result.activities[["from_tasks", "to_tasks"]].values.tolist() == [[2, 5], [5, 1]]
+
+
+def test_frames_read_in_row_chunks_replay_as_a_whole(monkeypatch):
+    whole = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
+    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 7)
+    chunked = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
+    pd.testing.assert_frame_equal(chunked.tasks, whole.tasks)
+    pd.testing.assert_frame_equal(chunked.policy_metrics, whole.policy_metrics)
+    # Every chunk is checked: 2-minute spacing seen chunk by chunk, half a minute off in the last row.
+    two_minutes = tidy(requests([1000] * 20)).assign(timestamp=lambda m: START + (m["timestamp"] - START) * 2)
+    with pytest.raises(ValidationError, match="datapoints are 2 minutes apart"):
+        simulate_target_tracking(two_minutes, REQUESTS_ONLY, desired_count=1)
+    late = tidy(requests([1000] * 20))
+    late.loc[19, "timestamp"] += pd.Timedelta(seconds=30)
+    with pytest.raises(ValidationError, match="replays 1-minute datapoints"):
+        simulate_target_tracking(late, REQUESTS_ONLY, desired_count=1)
+
+
+def test_categorical_labels_replay_as_plain_strings():
+    # Categories out of order, one unused and one (zzz) with no metric the replay reads.
+    other = tidy({("zzz", None, "MemoryUtilization", "Average"): [50.0] * 70})
+    metrics = pd.concat([TWO_SERVICES, other], ignore_index=True)
+    labels = {"service": pd.CategoricalDtype(["web", "zzz", "unused", "api"])}
+    labels |= {column: "category" for column in ("alb", "metric", "stat")}
+    plain = simulate_target_tracking(metrics, PER_SERVICE, desired_count={"web": 5, "api": 1})
+    categorical = simulate_target_tracking(metrics.astype(labels), PER_SERVICE, {"web": 5, "api": 1})
+    assert categorical.tasks["service"].cat.categories.tolist() == ["api", "web"]
+    pd.testing.assert_frame_equal(categorical.tasks, plain.tasks)
+    pd.testing.assert_frame_equal(categorical.activities, plain.activities)
+
+
+def test_grid_in_one_replay_equals_each_grid_point_replayed_alone(monkeypatch):
+    # simulate_grid replays all grid points side by side and sums the counts itself; here against
+    # simulate_target_tracking(...).summary() per grid point, with costs, a disabled request
+    # policy, changed alarm options, a gap in the data, and blocks and chunks smaller than the frame.
+    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 16)
+    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 50)
+    cpu = tidy({("web", None, "CPUUtilization", "Average"): [30.0] * 20 + [90.0] * 30 + [20.0] * 20})
+    running = tidy({("web", None, "RunningTaskCount", "Average"): [4.0] * 70})
+    metrics = pd.concat([TWO_SERVICES, cpu, running], ignore_index=True)
+    metrics.loc[[5, 6, 100], "value"] = np.nan
+    options = {"scale_in_cooldown": 120, "scale_out_datapoints": 2, "scale_in_datapoints": 10}
+    desired = {"web": 5, "api": 1}
+    pricing = {"regions": PRICES}
+    grid = simulate_grid(
+        metrics, PER_SERVICE, [500, None, 1000], [3, 10], desired, sizes=SIZES, pricing=pricing, **options
+    )
+    own = {"web": (4, 50), "api": (1, None)}  # min capacity and CPU target of PER_SERVICE
+    expected = []
+    for target in (500, None, 1000):
+        for capacity in (3, 10):
+            at_point = {
+                service: {
+                    "max_capacity": capacity,
+                    "min_capacity": min(low, capacity),
+                    "request_per_target": target,
+                    "target_cpu_utilization": cpu_target,
+                }
+                for service, (low, cpu_target) in own.items()
+            }
+            result = simulate_target_tracking(metrics, at_point, desired, **options)
+            summary = result.summary(SIZES, pricing=pricing).reset_index()
+            expected.append(summary.assign(request_per_target=target, max_capacity=capacity))
+    expected = pd.concat(expected, ignore_index=True).astype({"service": str})
+    pd.testing.assert_frame_equal(grid, expected[list(grid.columns)], check_exact=True)
+    assert grid["capped_minutes"].sum() > 0 and grid["scale_ins"].sum() > 0
