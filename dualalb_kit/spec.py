@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import validation
 from .errors import ValidationError
@@ -272,7 +272,7 @@ class LaravelSpec(DatabaseOptionsSpec):
 
     @field_validator("code")
     @classmethod
-    def _code(cls, value: str, info: ValidationInfo) -> str:
+    def _code(cls, value: str) -> str:
         if value.startswith(SAMPLE_IMAGE_PREFIX):
             if value != LARAVEL_SAMPLE_CODE:
                 raise ValidationError(
@@ -280,9 +280,7 @@ class LaravelSpec(DatabaseOptionsSpec):
                 )
             return value
         path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = Path((info.context or {}).get("base_dir") or Path.cwd()) / path
-        validation.check_code_directory("", path)
+        validation.check_code_directory("", path.absolute())
         return str(path.resolve())
 
     @model_validator(mode="after")
@@ -508,9 +506,6 @@ def check_tasks(
             ],
             cert_key="cert_arn",
         )
-        for index, task in enumerate(tasks):
-            if task.deployment is not None:
-                raise ValidationError(f"tasks[{index}].deployment", NLB_DEPLOYMENT)
     validation.check_services(rules)
 
 
@@ -519,7 +514,6 @@ NLB_ONLY_ALB_OPTIONS = (
     "internal_alb_idle_timeout_seconds",
     "access_logs",
 )
-NLB_DEPLOYMENT = "deployment strategies are for load_balancer: alb; NLB services deploy rolling"
 
 
 def check_nlb_stack(spec: DeploymentSpec) -> None:
@@ -527,8 +521,6 @@ def check_nlb_stack(spec: DeploymentSpec) -> None:
     for name in NLB_ONLY_ALB_OPTIONS:
         if getattr(spec, name):
             raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
-    if spec.deployment is not None:
-        raise ValidationError("deployment", NLB_DEPLOYMENT)
 
 
 def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
@@ -588,17 +580,28 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
     Paths in the spec (``laravel.code``) are relative to the params file's folder, else to the
     working directory; the spec holds them resolved.
     """
-    base_dir = None
     if isinstance(source, Mapping):
         data: Any = dict(source)
     elif _looks_like_path(source):
-        data = read_params_file(Path(source))
-        base_dir = Path(source).resolve().parent
+        data = _paths_relative_to(read_params_file(Path(source)), Path(source).resolve().parent)
     else:
         data = parse_params(str(source))
     if not isinstance(data, Mapping):
         raise ValidationError("params", "the top level must be a mapping of spec fields")
-    return DeploymentSpec.model_validate(data, context={"base_dir": base_dir})
+    return DeploymentSpec.model_validate(data)
+
+
+def _paths_relative_to(data: Any, base_dir: Path) -> Any:
+    """A params file's mapping with its relative ``laravel.code`` directory joined to ``base_dir``
+    (samples and absolute paths as they are)."""
+    laravel = data.get("laravel") if isinstance(data, Mapping) else None
+    code = laravel.get("code") if isinstance(laravel, Mapping) else None
+    if not isinstance(code, str) or code.startswith(SAMPLE_IMAGE_PREFIX):
+        return data
+    path = Path(code).expanduser()
+    if path.is_absolute():
+        return data
+    return {**data, "laravel": {**laravel, "code": str(base_dir / path)}}
 
 
 def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:

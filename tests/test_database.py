@@ -54,6 +54,14 @@ def database_ingress(template: Template) -> list[dict]:
     ]
 
 
+def cluster_port(template: Template) -> dict:
+    """The Aurora cluster's port as its security-group rules name it: the cluster's endpoint port
+    (MySQL's 3306, which the cluster's template leaves to the engine's default)."""
+    [(cluster, resource)] = template.find_resources("AWS::RDS::DBCluster").items()
+    assert "Port" not in resource["Properties"]
+    return {"Fn::GetAtt": [cluster, "Endpoint.Port"]}
+
+
 # -- allow_from -----------------------------------------------------------------------------------
 
 
@@ -70,7 +78,8 @@ def test_allow_from_admits_each_peer_on_the_mysql_port_only():
         if r["Properties"]["GroupDescription"] == "clients"
     )
     rules = database_ingress(template)
-    assert sorted((r["FromPort"], r["ToPort"], r["IpProtocol"]) for r in rules) == [(3306, 3306, "tcp")] * 2
+    port = cluster_port(template)
+    assert [(r["FromPort"], r["ToPort"], r["IpProtocol"]) for r in rules] == [(port, port, "tcp")] * 2
     sources = [r.get("SourceSecurityGroupId") or r.get("CidrIp") for r in rules]
     assert sorted(map(str, sources)) == sorted(map(str, [{"Fn::GetAtt": [clients, "GroupId"]}, CIDR]))
     assert {r["Description"] for r in rules} == {"MySQL from allow_from[0]", "MySQL from allow_from[1]"}
@@ -80,8 +89,9 @@ def test_peers_can_be_admitted_later_through_connections():
     stack, vpc = new_stack()
     db = Database(stack, "Db", vpc=vpc)
     db.connections.allow_default_port_from(ec2.Peer.ipv4(CIDR), "reporting")
-    [rule] = database_ingress(Template.from_stack(stack))
-    assert (rule["CidrIp"], rule["FromPort"], rule["Description"]) == (CIDR, 3306, "reporting")
+    template = Template.from_stack(stack)
+    [rule] = database_ingress(template)
+    assert (rule["CidrIp"], rule["FromPort"], rule["Description"]) == (CIDR, cluster_port(template), "reporting")
 
 
 # -- the variants ---------------------------------------------------------------------------------

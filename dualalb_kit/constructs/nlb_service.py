@@ -10,7 +10,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
 from .. import validation
-from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
 from ..validation import SIDES
 from .base import (
@@ -29,7 +28,6 @@ from .props import FargateTaskProps, LoadBalancerAccessibility, Route53Options
 
 DEREGISTRATION_DELAY = Duration.seconds(30)
 """How long an NLB keeps sending a deregistered task its open connections."""
-NLB_DEPLOYMENT = "deployment strategies are for DualAlbFargateService; NLB services deploy rolling"
 
 
 class DualNlbFargateService(BaseFargateService):
@@ -57,7 +55,8 @@ class DualNlbFargateService(BaseFargateService):
     metric), and the dashboard.
 
     Keyword arguments: :class:`BaseFargateService`'s, as :class:`DualAlbFargateService`'s of the
-    same names (``deployment`` other than ``None`` is an error). Outputs:
+    same names (``deployment`` rolling only: ``blue_green``, ``linear`` and ``canary`` are a
+    ValidationError). Outputs:
     ``ExternalEndpoint``/``InternalEndpoint`` as ``tcp://`` or ``tls://`` URLs with the first
     listener's port, and ``...EndpointPrivate`` with the alias names.
 
@@ -76,13 +75,8 @@ class DualNlbFargateService(BaseFargateService):
         alarms: bool,
     ) -> None:
         """The shared rules and the NLB's own, before anything reaches jsii."""
-        if deployment is not None:
-            raise ValidationError("deployment", NLB_DEPLOYMENT)
         task_names(tasks)
-        for index, props in enumerate(tasks):
-            if props.deployment is not None:
-                raise ValidationError(f"tasks[{index}].deployment", NLB_DEPLOYMENT)
-        rules = service_rules(tasks, alarms=alarms)
+        rules = service_rules(tasks, deployment=deployment, alarms=alarms)
         validation.check_nlb_services(
             rules,
             [
