@@ -664,6 +664,7 @@ def credential_warnings(field: str, environment: Mapping[str, str]) -> list[str]
         if value and (_CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.search(value))
     ]
 
+
 # The database of WordPress and Laravel (the Database construct) and Laravel's code directory.
 
 SERVERLESS_CAPACITY_ACU = (0.0, 256.0)

@@ -91,7 +91,11 @@ def test_peers_can_be_admitted_later_through_connections():
     db.connections.allow_default_port_from(ec2.Peer.ipv4(CIDR), "reporting")
     template = Template.from_stack(stack)
     [rule] = database_ingress(template)
-    assert (rule["CidrIp"], rule["FromPort"], rule["Description"]) == (CIDR, cluster_port(template), "reporting")
+    assert (rule["CidrIp"], rule["FromPort"], rule["Description"]) == (
+        CIDR,
+        cluster_port(template),
+        "reporting",
+    )
 
 
 # -- the variants ---------------------------------------------------------------------------------

@@ -68,7 +68,9 @@ def variant(name: str) -> Template:
 def app_key(template: Template) -> tuple[str, dict]:
     secrets = template.find_resources("AWS::SecretsManager::Secret")
     [(logical_id, secret)] = [
-        (lid, s) for lid, s in secrets.items() if str(s["Properties"].get("Description", "")).startswith("APP_KEY")
+        (lid, s)
+        for lid, s in secrets.items()
+        if str(s["Properties"].get("Description", "")).startswith("APP_KEY")
     ]
     return logical_id, secret
 
