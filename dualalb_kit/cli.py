@@ -283,43 +283,53 @@ def _params_files(arguments: Sequence[str]) -> list[Path]:
 
 def _synth_each(files: list[Path], args: argparse.Namespace) -> int:
     """Synthesize several params files in this process (imports and jsii's Node paid once), one
-    summary line each; a file that fails fails alone. Exit 1 if any synthesis failed, else 2 if
-    any file was bad input, else 0."""
+    summary line each; a file that fails fails alone. cfn-lint checks each template in one warm
+    worker process while the next file synthesizes. Exit 1 if any synthesis failed, else 2 if any
+    file was bad input, else 0."""
     import time
 
     from .synth import DEFAULT_OUTDIR, synth
 
-    rows, assembly_of = [], {}
-    for path in files:
-        started = time.perf_counter()
-        try:
-            spec = _load_spec(path)
-            outdir = (args.outdir or DEFAULT_OUTDIR) / spec.stack_name
-            if outdir in assembly_of:
-                raise ValidationError(
-                    "stack_name", f"{spec.stack_name!r} is also the stack of {assembly_of[outdir]}"
-                )
-            assembly_of[outdir] = path
-            result = synth(spec, outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
-            findings = _findings(result, None if args.no_lint else spec.region)
-        except ValidationError as exc:
-            rows.append({"params": str(path), "status": "invalid", "error": str(exc)})
-            continue
-        except Exception as exc:  # a construct or the CDK failed on this file: report it, go on
-            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-            rows.append({"params": str(path), "status": "failed", "error": error})
-            continue
-        rows.append(
-            {
-                "params": str(path),
-                "status": "synthesized",
-                "stack_name": result.stack_name,
-                "resources": len(result.template.get("Resources", {})),
-                "findings": len(findings),
-                "seconds": round(time.perf_counter() - started, 2),
-                "assembly_dir": str(result.assembly_dir),
-            }
-        )
+    rows: list[dict[str, Any]] = []
+    assembly_of: dict[Path, Path] = {}
+    linting = []  # (row, synthesis, future of the lint worker's (seconds, rows) or None)
+    with _lint_worker(args) as lint_worker:
+        for path in files:
+            started = time.perf_counter()
+            row: dict[str, Any] = {"params": str(path)}
+            rows.append(row)
+            try:
+                spec = _load_spec(path)
+                outdir = (args.outdir or DEFAULT_OUTDIR) / spec.stack_name
+                if outdir in assembly_of:
+                    raise ValidationError(
+                        "stack_name", f"{spec.stack_name!r} is also the stack of {assembly_of[outdir]}"
+                    )
+                assembly_of[outdir] = path
+                result = synth(spec, outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+            except ValidationError as exc:
+                row.update(status="invalid", error=str(exc))
+                continue
+            except Exception as exc:  # a construct or the CDK failed on this file: report it, go on
+                row.update(status="failed", error=_one_line(exc))
+                continue
+            row.update(
+                status="synthesized",
+                stack_name=result.stack_name,
+                resources=len(result.template.get("Resources", {})),
+                seconds=time.perf_counter() - started,
+                assembly_dir=str(result.assembly_dir),
+            )
+            lint = lint_worker and lint_worker.submit(result.template_path, result.lint_region(spec.region))
+            linting.append((row, result, lint))
+        for row, result, lint in linting:
+            try:
+                lint_seconds, lint_rows = lint.result() if lint else (0.0, None)
+            except Exception as exc:  # cfn-lint itself failed on this template
+                row.update(status="failed", error=f"cfn-lint: {_one_line(exc)}")
+                continue
+            findings = _findings(result, None if lint_rows is None else result.lint_table(lint_rows))
+            row.update(findings=len(findings), seconds=round(row["seconds"] + lint_seconds, 2))
     if not _emit(rows, args):
         width = max(len(row["params"]) for row in rows)
         for row in rows:
@@ -335,17 +345,35 @@ def _synth_each(files: list[Path], args: argparse.Namespace) -> int:
     return 1 if "failed" in statuses else 2 if "invalid" in statuses else 0
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as ``Type: first line of its message``."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message.splitlines()[0] if message else ''}"
+
+
+def _lint_worker(args: argparse.Namespace) -> Any:
+    """A :class:`~dualalb_kit.lint.LintWorker` started now (its cfn-lint import overlaps the
+    synthesis), or a context of ``None`` with ``--no-lint``."""
+    import contextlib
+
+    from .lint import LintWorker
+
+    return contextlib.nullcontext() if args.no_lint else LintWorker()
+
+
 def _synth_report(params: Path, args: argparse.Namespace) -> int:
     """One params file: its synthesis as tables (or one JSON document with ``--json``)."""
     from .diagram import service_placement, topology
     from .synth import synth
 
     spec = _load_spec(params)
-    result = synth(spec, args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
-    counts = result.resource_counts()
-    listeners = topology(result.template)[["alb", "port", "protocol", "action", "service"]]
-    placement = service_placement(result.template)
-    findings = _findings(result, None if args.no_lint else spec.region)
+    with _lint_worker(args) as lint_worker:
+        result = synth(spec, args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
+        lint = lint_worker and lint_worker.submit(result.template_path, result.lint_region(spec.region))
+        counts = result.resource_counts()
+        listeners = topology(result.template)[["alb", "port", "protocol", "action", "service"]]
+        placement = service_placement(result.template)
+        findings = _findings(result, lint and result.lint_table(lint.result()[1]))
     if _emit(
         {
             "stack_name": result.stack_name,
@@ -390,17 +418,14 @@ def _synth_report(params: Path, args: argparse.Namespace) -> int:
 FINDING_COLUMNS = ["checker", "level", "rule", "path", "message"]
 
 
-def _findings(result: Any, lint_region: str | None) -> Any:
-    """cfn-lint's findings (when ``lint_region`` is given) and cdk-nag's unacknowledged ones (level
-    ``error``: they fail the synthesis) as one table of :data:`FINDING_COLUMNS`."""
+def _findings(result: Any, lint: Any) -> Any:
+    """cfn-lint's findings (``lint``, :meth:`Synthesis.lint`'s table, or ``None`` when not
+    checked) and cdk-nag's unacknowledged ones (level ``error``: they fail the synthesis) as one
+    table of :data:`FINDING_COLUMNS`."""
     import pandas as pd
 
     nag = result.findings.assign(checker="cdk-nag", level="error")
-    lint = (
-        result.lint(region=lint_region).assign(checker="cfn-lint")
-        if lint_region
-        else pd.DataFrame(columns=FINDING_COLUMNS)
-    )
+    lint = pd.DataFrame(columns=FINDING_COLUMNS) if lint is None else lint.assign(checker="cfn-lint")
     frames = [frame[FINDING_COLUMNS] for frame in (lint, nag) if not frame.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .assembly import read_assembly
 from .errors import ValidationError
+from .lint import DEFAULT_REGION, lint_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,20 +89,15 @@ class Synthesis:
         Properties/...``), ``construct`` (the CDK construct path of that resource, empty outside
         ``Resources``), ``line`` (in the template file), ``message``.
         """
-        from cfnlint.api import ManualArgs, lint_file
+        return self.lint_table(lint_template(self.template_path, self.lint_region(region)))
 
-        matches = lint_file(self.template_path, ManualArgs(regions=[region or self.region or "us-east-1"]))
-        rows = [
-            {
-                "rule": match.rule.id,
-                "level": match.rule.severity.lower(),
-                "path": match.path_string,
-                "construct": self._construct_at(match.path),
-                "line": match.linenumber,
-                "message": match.message,
-            }
-            for match in matches
-        ]
+    def lint_region(self, region: str | None = None) -> str:
+        """The region cfn-lint checks against: ``region``, else the stack's, else ``us-east-1``."""
+        return region or self.region or DEFAULT_REGION
+
+    def lint_table(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """:func:`lint_template`'s rows (run here or in a worker process) as :meth:`lint`'s table."""
+        rows = [{**row, "construct": self._construct_at(row["template_path"])} for row in rows]
         frame = _frame(rows, ["rule", "level", "path", "construct", "line", "message"])
         return frame.sort_values("line", kind="stable", ignore_index=True)
 

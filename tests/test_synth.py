@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dualalb_kit.lint import LintWorker, lint_template
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
 
@@ -158,6 +159,38 @@ def test_cfn_lint_reports_no_errors(synthesized, name, tmp_path):
         ["E3012", f"Resources/{service_id}/Properties/DesiredCount", result.paths[service_id]]
     ]
     assert "'many' is not of type 'integer'" in errors["message"].iloc[0]
+
+
+def test_the_lint_worker_finds_in_its_process_what_cfn_lint_finds_here(synthesized, tmp_path):
+    result = synthesized["sample.yaml"]
+    service_id = next(i for i, r in result.template["Resources"].items() if r["Type"] == "AWS::ECS::Service")
+    broken = json.loads(json.dumps(result.template))
+    broken["Resources"][service_id]["Properties"]["DesiredCount"] = "many"
+    path = tmp_path / result.template_path.name
+    path.write_text(json.dumps(broken, indent=1))
+    with LintWorker() as worker:
+        seconds, rows = worker.submit(path, "eu-west-1").result()
+    assert rows == lint_template(path, "eu-west-1") and seconds > 0
+    assert [row["rule"] for row in rows if row["level"] == "error"] == ["E3012"]
+    table = result.lint_table(rows)
+    assert table.query("rule == 'E3012'")["construct"].tolist() == [result.paths[service_id]]
+
+
+def test_cli_synth_of_several_files_lints_each_as_one_file_would(synthesized, tmp_path):
+    names = ["internal-only.yaml", "sample.yaml"]
+    result = subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", "synth", *(f"params/{n}" for n in names)]
+        + ["-o", str(tmp_path), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    expected = [len(synthesized[name].lint()) + len(synthesized[name].findings) for name in names]
+    assert [(row["status"], row["findings"]) for row in rows] == [("synthesized", n) for n in expected]
+    assert expected[1] > 0  # the sample has cfn-lint warnings: the worker's findings arrive
 
 
 @pytest.mark.parametrize("name", DUAL_ALB_PARAMS)

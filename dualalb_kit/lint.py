@@ -1,0 +1,66 @@
+"""cfn-lint on synthesized templates, here or in one warm worker process beside the synthesis."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+"""The region whose resource specification an environment-agnostic template is checked against."""
+
+
+def lint_template(template_path: Path, region: str) -> list[dict[str, Any]]:
+    """cfn-lint's findings on the template file at ``template_path``, checked against ``region``'s
+    resource specification: one row of plain values per finding (``rule``, ``level``, ``path``,
+    ``template_path`` as a list, ``line``, ``message``; cfn-lint's own string nodes do not
+    pickle), so a worker process can run it."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    return [
+        {
+            "rule": str(match.rule.id),
+            "level": str(match.rule.severity).lower(),
+            "path": str(match.path_string),
+            "template_path": [part if isinstance(part, int) else str(part) for part in match.path],
+            "line": int(match.linenumber),
+            "message": str(match.message),
+        }
+        for match in lint_file(template_path, ManualArgs(regions=[region]))
+    ]
+
+
+class LintWorker:
+    """cfn-lint in one worker process that imports it as soon as it starts, so the import runs on
+    another core while the caller synthesizes, and template N is checked while file N+1
+    synthesizes. Same :func:`lint_template` call, same findings as in-process.
+
+    ``with LintWorker() as worker: future = worker.submit(path, region)``; the future's result is
+    ``(seconds, rows)``: the seconds cfn-lint took in the worker and :func:`lint_template`'s rows.
+    The worker is spawned (not forked: the caller runs jsii's Node and its threads).
+    """
+
+    def __init__(self) -> None:
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self._pool.submit(_import_cfn_lint)
+
+    def submit(self, template_path: Path, region: str) -> Future[tuple[float, list[dict[str, Any]]]]:
+        return self._pool.submit(_timed_lint, template_path, region)
+
+    def __enter__(self) -> LintWorker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def _import_cfn_lint() -> None:
+    import cfnlint.api  # noqa: F401
+
+
+def _timed_lint(template_path: Path, region: str) -> tuple[float, list[dict[str, Any]]]:
+    started = time.perf_counter()
+    rows = lint_template(template_path, region)
+    return time.perf_counter() - started, rows
