@@ -46,7 +46,9 @@ _COLORS = {"internet-facing": "#ffe2b8", "internal": "#d6e8ff", "listener": "#ee
 
 
 def topology(template: dict[str, Any]) -> pd.DataFrame:
-    """One row per listener action, ALBs in template order, listeners by port.
+    """One row per listener action, ALBs in template order, listeners by port; a service that a
+    listener forwards to through several groups or rules (blue/green's alternate target group, a
+    rule and the default action) is one row.
 
     Columns: ``alb`` (the side: ``external``/``internal``), ``scheme``, ``port``, ``protocol``,
     ``action`` (``forward`` or ``redirect to HTTPS:443``), ``service`` (task name; None for a
@@ -61,7 +63,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
     services_by_group: dict[str, dict[str, Any]] = {}
     for logical_id, props in of_type[_SERVICE].items():
         for binding in props.get("LoadBalancers", []):
-            services_by_group[referenced_id(binding.get("TargetGroupArn"))] = {
+            service = {
                 "service": _tag(props, SERVICE_TAG) or binding.get("ContainerName") or logical_id,
                 "desired_count": props.get("DesiredCount"),
                 "capacity": capacity_label(
@@ -69,6 +71,9 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                     for item in props.get("CapacityProviderStrategy", [])
                 ),
             }
+            alternate = binding.get("AdvancedConfiguration", {}).get("AlternateTargetGroupArn")
+            for group in filter(None, (binding.get("TargetGroupArn"), alternate)):
+                services_by_group[referenced_id(group)] = service
     rows = []
     for alb_id, alb in of_type[_ALB].items():
         scheme = alb.get("Scheme", "internet-facing")
@@ -80,6 +85,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
             if referenced_id(props.get("LoadBalancerArn")) == alb_id
         ]
         for listener_id, listener in sorted(listeners, key=lambda item: item[1].get("Port", 0)):
+            forwarded = set()  # one row per service and listener (blue/green groups, rule and default)
             rules = sorted(
                 (
                     rule
@@ -117,6 +123,9 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                 ]
                 for group in filter(None, groups):
                     service = services_by_group.get(referenced_id(group), {"service": referenced_id(group)})
+                    if service["service"] in forwarded:
+                        continue
+                    forwarded.add(service["service"])
                     rows.append(
                         {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
                     )

@@ -297,8 +297,9 @@ def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_dest
     assert (cpu["MetricName"], cpu["Threshold"], cpu["EvaluationPeriods"]) == ("CPUUtilization", 90, 3)
     rate = alarms["blog external-5xx-rate: target 5xx percent beyond 5 for 3 minutes"]
     assert [m.get("Expression") for m in rate["Metrics"]] == ["100 * errors / requests", None, None]
-    (dashboard,) = cloudwatch.list_dashboards()["DashboardEntries"]
-    body = json.loads(cloudwatch.get_dashboard(DashboardName=dashboard["DashboardName"])["DashboardBody"])
+    dashboard = resources["AWS::CloudWatch::Dashboard"]  # this stack's: the sandbox is shared
+    assert dashboard in {entry["DashboardName"] for entry in cloudwatch.list_dashboards()["DashboardEntries"]}
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=dashboard)["DashboardBody"])
     assert sorted(w["properties"]["title"] for w in body["widgets"])[:2] == [
         "Alarms",
         "blog: CPU and memory (%)",
@@ -330,7 +331,12 @@ def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_dest
     ]
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
-    assert client("lambda").list_functions()["Functions"] == []
-    assert client("events").list_rules()["Rules"] == []
+    # Gone, this stack's; other tests' stacks may still stand in the session's sandbox.
+    assert function["FunctionName"] not in {
+        f["FunctionName"] for f in client("lambda").list_functions()["Functions"]
+    }
+    assert resources["AWS::Events::Rule"] not in {r["Name"] for r in events.list_rules()["Rules"]}
     assert cloudwatch.describe_alarms(AlarmNames=alarm_names)["MetricAlarms"] == []
-    assert cloudwatch.list_dashboards()["DashboardEntries"] == []
+    assert dashboard not in {
+        entry["DashboardName"] for entry in cloudwatch.list_dashboards()["DashboardEntries"]
+    }

@@ -15,7 +15,8 @@ from dualalb_kit.spec import load_spec
 from dualalb_kit.target import SandboxNotRunning
 from dualalb_kit.widgets import SPECIFIC_SUBNETS, SpecDesigner, default_spec
 
-PARAMS = sorted(Path(__file__).parents[1].joinpath("params").glob("*.yaml"))
+PARAMS_DIR = Path(__file__).parents[1] / "params"
+PARAMS = sorted(PARAMS_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=lambda path: path.name)
@@ -267,7 +268,7 @@ def test_topology_reads_listeners_redirects_and_services():
 
 @pytest.mark.sandbox
 def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
-    spec = load_spec(PARAMS[0]).model_copy(update={"stack_name": "designer-buttons"})
+    spec = load_spec(PARAMS_DIR / "internal-only.yaml").model_copy(update={"stack_name": "designer-buttons"})
     designer = SpecDesigner(spec, outdir=tmp_path / "assembly", nag=False, endpoint_url=sandbox.endpoint_url)
     designer.deploy_button.click()
     assert designer.last_action_error is None, designer.last_action_error

@@ -1,15 +1,14 @@
 """CloudFormation models that fill moto's gaps; :func:`install` registers them.
 
 Each module covers one AWS service. A model either adds a resource type moto lacks
-(Application Auto Scaling, ECS capacity provider associations, security group egress,
-S3 bucket policies, Lambda permissions, CloudWatch alarms, RDS clusters, Secrets Manager, ELBv2
-listener certificates) or replaces
-moto's model for a type whose properties or physical id moto drops (ECS, ELBv2, Route 53
-zones, RDS instances and subnet groups, EFS access points, security group ingress) or that
-moto cannot update or delete (a VPC's subnets, route tables, routes, gateways, Elastic IPs and
-flow logs; log groups). Every
-model calls moto's own service backend, so the service APIs describe what CloudFormation
-created; no state is kept here.
+(Application Auto Scaling, ECS capacity provider associations, security group egress, S3 bucket
+policies, Lambda permissions, CloudWatch alarms, RDS clusters, Secrets Manager, ELBv2 listener
+certificates) or replaces moto's model for a type whose properties or physical id moto drops
+(ECS, ELBv2, IAM roles' managed policies, Route 53 zones, RDS instances and subnet groups, EFS
+access points, security group ingress) or that moto cannot update or delete (a VPC's subnets,
+route tables, routes, gateways, Elastic IPs and flow logs; log groups). Every model calls moto's
+own service backend, so the service APIs describe what CloudFormation created; no state is kept
+here.
 """
 
 from importlib import import_module
@@ -21,6 +20,7 @@ SERVICES = (
     "ecs",
     "efs",
     "elbv2",
+    "iam",
     "lambda_",
     "logs",
     "rds",

@@ -4,7 +4,9 @@ moto's models drop tags, attributes, the load balancer type, target-group health
 switches, an NLB's own ARN and DNS name, and the attributes CDK reads with ``Fn::GetAtt``
 (``CanonicalHostedZoneID`` for Route 53 aliases, ``LoadBalancerFullName`` and
 ``TargetGroupFullName`` for request-count scaling). The CloudFormation resource here is a
-handle on moto's backend object; the state stays in moto's ELBv2 backend.
+handle on moto's backend object; the state stays in moto's ELBv2 backend. ``DescribeListeners``
+lists a listener's default certificate only, as ELBv2 does (moto lists its SNI certificates too;
+``DescribeListenerCertificates`` has them all).
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from moto.acm.models import CertBundle, acm_backends
 from moto.core.common_models import CloudFormationModel
 from moto.elbv2.exceptions import ListenerNotFoundError
 from moto.elbv2.models import elbv2_backends
+from moto.elbv2.responses import ELBV2Response, transform_certificates
 from moto.iam import iam_backends
 from moto.utilities.utils import get_partition
 
 from ._base import BackendHandle, Properties, StandaloneModel, tag_dict
+
+ELBV2Response.RESPONSE_KEY_PATH_TO_TRANSFORMER["DescribeListenersOutput.Listeners.Listener.Certificates"] = (
+    lambda arns: transform_certificates(arns[:1])  # the default certificate comes first
+)
 
 SANDBOX_CERTIFICATE_DOMAIN = "sandbox.dualalb.local"
 """Domain of the stand-in certificate the sandbox issues for a certificate ARN it does not hold."""
