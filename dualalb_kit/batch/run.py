@@ -32,8 +32,10 @@ SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "exec
 """``status`` is ``passed``, ``failed`` (the notebook raised) or ``invalid`` (the params file);
 ``worker`` is the Dask worker's address (None for a run that never reached one)."""
 IOPUB_TIMEOUT_S = 60
-"""How long a cell's output may trail its reply (papermill fails the run after nbclient's 4 s
-default, which a busy or remote worker can exceed)."""
+"""How long a cell's output may trail its reply (nbclient's default, 4 s, a busy or remote worker
+can exceed). After that the run goes on with a warning in the log instead of failing, as nbclient
+does by default (papermill fails it): the cell's reply already said whether it passed, and only
+trailing output, such as the kernel's idle message, is missing."""
 OUTPUT_SUFFIXES = (".ipynb", ".html", ".json")
 """What each run leaves in its destination: the executed notebook, its HTML, its results."""
 
@@ -125,6 +127,7 @@ def execute(run: Run) -> dict[str, Any]:
                 cwd=str(REPO_ROOT if REPO_ROOT.is_dir() else scratch),
                 progress_bar=False,
                 iopub_timeout=IOPUB_TIMEOUT_S,
+                raise_on_iopub_timeout=False,
             )
         except papermill.PapermillExecutionError as error:
             status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
