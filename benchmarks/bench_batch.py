@@ -7,7 +7,9 @@ its own name, until there are ``--runs`` of them. Each configuration runs ``run_
 fresh LocalCluster of that many worker processes (start-up included, as a user sees it)
 ``--repeats`` times; the table shows the median wall clock, the speed-up over the first
 configuration (the baseline, measured in the same run) and the parallel efficiency (speed-up /
-workers). The load average at start and end is printed, since the machine may be shared.
+workers). The load average at start and end is printed, since the machine may be shared, and
+per batch how many of the machine's cores were busy on average (all processes: kernels, jsii's
+Node, the workers), which shows how much of the second core one worker already uses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import psutil
 
 from dualalb_kit.batch import NOTEBOOKS_DIR, REPO_ROOT, ensure_kernel, run_batch
 
@@ -38,6 +43,12 @@ def params_copies(runs: int, folder: Path) -> list[Path]:
     return copies
 
 
+def busy_seconds(before: Any, after: Any) -> float:
+    """CPU seconds the machine spent not idle between two ``psutil.cpu_times()``, all cores."""
+    idle = (after.idle + after.iowait) - (before.idle + before.iowait)
+    return sum(after) - sum(before) - idle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="notebook runs per batch (default 20)")
@@ -52,7 +63,7 @@ def main() -> None:
         for workers in args.workers:
             times = []
             for repeat in range(args.repeats):
-                started = time.perf_counter()
+                started, cpu_before = time.perf_counter(), psutil.cpu_times()
                 summary = run_batch(
                     params,
                     NOTEBOOK,
@@ -62,11 +73,15 @@ def main() -> None:
                     progress=False,
                 )
                 times.append(time.perf_counter() - started)
+                cores_busy = busy_seconds(cpu_before, psutil.cpu_times()) / times[-1]
                 failed = summary[summary["status"] != "passed"]
                 if not failed.empty:
                     raise SystemExit(f"runs failed:\n{failed[['params', 'result']].to_string(index=False)}")
                 used = summary["worker"].nunique()
-                print(f"  {workers} worker(s), batch {repeat + 1}: {times[-1]:.1f} s on {used} worker(s)")
+                print(
+                    f"  {workers} worker(s), batch {repeat + 1}: {times[-1]:.1f} s on {used} worker(s), "
+                    f"{cores_busy:.2f} of {psutil.cpu_count()} cores busy on average"
+                )
             medians[workers] = statistics.median(times)
     baseline_workers = args.workers[0]
     baseline = medians[baseline_workers]

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -533,7 +534,7 @@ def test_bootstrap_bucket_policy_is_stored(deployed):
 def params_deploys(deployed, sandbox, tmp_path_factory):
     """Every ``params/*.yaml`` synthesized by the kit and deployed through the CDK CLI by
     ``dualalb_kit.deploy`` (which records image assets in the sandbox: the sample's images cannot
-    be built here); maps file stem -> (spec, template)."""
+    be built here); maps file stem -> :class:`ParamsDeploy`."""
     from dualalb_kit.deploy import deploy
     from dualalb_kit.spec import load_spec
     from dualalb_kit.synth import synth
@@ -544,13 +545,21 @@ def params_deploys(deployed, sandbox, tmp_path_factory):
         spec = load_spec(path)
         synthesis = synth(spec, workdir / path.stem, endpoint_url=sandbox.endpoint_url)
         deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
-        deploys[path.stem] = (spec, synthesis.template)
+        deploys[path.stem] = ParamsDeploy(spec, synthesis.template, synthesis.assembly_dir)
     return deploys
+
+
+class ParamsDeploy(NamedTuple):
+    """A shipped params file as deployed: its spec, template and assembly."""
+
+    spec: Any
+    template: dict
+    assembly_dir: Path
 
 
 @pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
 def test_params_file_deploys_with_every_resource_and_output(params, params_deploys, deployed):
-    spec, template = params_deploys[params]
+    spec, template, _ = params_deploys[params]
     _, client = deployed
     rows = stack_resources(client, spec.stack_name)
     assert all(row["PhysicalResourceId"] for row in rows), [
@@ -578,7 +587,7 @@ LISTENER_PORTS = {
 
 @pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
 def test_params_file_services_scaling_and_listeners_match_the_spec(params, params_deploys, deployed):
-    spec, _ = params_deploys[params]
+    spec, _, _ = params_deploys[params]
     _, client = deployed
     ecs = client("ecs")
     (cluster_name,) = physical_ids(client, "AWS::ECS::Cluster", spec.stack_name).values()
@@ -646,7 +655,7 @@ def test_params_file_services_scaling_and_listeners_match_the_spec(params, param
 def test_params_file_deployment_configuration_matches_the_spec(params, params_deploys, deployed):
     """Strategy, bake times, traffic shifting and rollback alarms as DescribeServices reports them;
     a traffic-shifting service's alternate target group, production rule and ECS's role exist."""
-    spec, _ = params_deploys[params]
+    spec, _, _ = params_deploys[params]
     if spec.pattern != "dualalb":
         return
     _, client = deployed
@@ -715,7 +724,7 @@ def test_params_file_load_balancers_listeners_and_target_groups_match_the_templa
     """Type and scheme of every load balancer (ALB or NLB), protocol, port, certificates and TLS
     policy of every listener, protocol, port and health check of every target group, as the
     ELBv2 API describes them, against the template's values."""
-    spec, template = params_deploys[params]
+    spec, template, _ = params_deploys[params]
     _, client = deployed
     elbv2 = client("elbv2")
     ids = {
@@ -772,7 +781,7 @@ def test_params_file_load_balancers_listeners_and_target_groups_match_the_templa
 
 @pytest.mark.parametrize("params", [path.stem for path in PARAMS_FILES])
 def test_params_file_private_zone_and_records(params, params_deploys, deployed):
-    spec, template = params_deploys[params]
+    spec, template, _ = params_deploys[params]
     _, client = deployed
     zones = physical_ids(client, "AWS::Route53::HostedZone", spec.stack_name)
     if not zones:
@@ -933,3 +942,22 @@ def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path)
         resource_type: held[resource_type] & listed(client) for resource_type, listed in LISTED.items()
     }
     assert still_listed == {resource_type: set() for resource_type in LISTED}
+
+
+def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, deployed, sandbox):
+    """Last in this module, after the tests above read them: each shipped params file's stack is
+    destroyed, and nothing it held is listed by its service any more."""
+    from dualalb_kit.deploy import destroy
+
+    _, client = deployed
+    cloudformation = client("cloudformation")
+    for stem, deployment in params_deploys.items():
+        stack_name = deployment.spec.stack_name
+        stack_id = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackId"]
+        held: dict[str, set[str]] = {}
+        for row in stack_resources(client, stack_name):
+            held.setdefault(row["ResourceType"], set()).add(row["PhysicalResourceId"])
+        destroy(deployment.assembly_dir, endpoint_url=sandbox.endpoint_url, progress=False)
+        status = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        still_listed = {kind: held.get(kind, set()) & listed(client) for kind, listed in LISTED.items()}
+        assert (status, still_listed) == ("DELETE_COMPLETE", {kind: set() for kind in LISTED}), stem

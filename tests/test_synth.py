@@ -171,6 +171,13 @@ def test_the_lint_worker_finds_in_its_process_what_cfn_lint_finds_here(synthesiz
     with LintWorker() as worker:
         seconds, rows = worker.submit(path, "eu-west-1").result()
     assert rows == lint_template(path, "eu-west-1") and seconds > 0
+    # The rule set loaded once per process finds what cfn-lint's own API finds.
+    from cfnlint.api import ManualArgs, lint_file
+
+    found = lint_file(path, ManualArgs(regions=["eu-west-1"]))
+    assert [(r["rule"], r["path"], r["line"], r["message"]) for r in rows] == [
+        (m.rule.id, m.path_string, m.linenumber, m.message) for m in found
+    ]
     assert [row["rule"] for row in rows if row["level"] == "error"] == ["E3012"]
     table = result.lint_table(rows)
     assert table.query("rule == 'E3012'")["construct"].tolist() == [result.paths[service_id]]
