@@ -283,8 +283,8 @@ def _params_files(arguments: Sequence[str]) -> list[Path]:
 
 def _synth_each(files: list[Path], args: argparse.Namespace) -> int:
     """Synthesize several params files in this process (imports and jsii's Node paid once), one
-    summary line each; a file that fails fails alone. cfn-lint checks each template in one warm
-    worker process while the next file synthesizes. Exit 1 if any synthesis failed, else 2 if any
+    summary line each; a file that fails fails alone. cfn-lint checks the templates in warm worker
+    processes (one per core) while the next files synthesize. Exit 1 if any synthesis failed, else 2 if any
     file was bad input, else 0."""
     import time
 
@@ -293,7 +293,7 @@ def _synth_each(files: list[Path], args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     assembly_of: dict[Path, Path] = {}
     linting = []  # (row, synthesis, future of the lint worker's (seconds, rows) or None)
-    with _lint_worker(args) as lint_worker:
+    with _lint_worker(args, processes=min(len(files), os.cpu_count() or 1)) as lint_worker:
         for path in files:
             started = time.perf_counter()
             row: dict[str, Any] = {"params": str(path)}
@@ -351,14 +351,12 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message.splitlines()[0] if message else ''}"
 
 
-def _lint_worker(args: argparse.Namespace) -> Any:
-    """A :class:`~dualalb_kit.lint.LintWorker` started now (its cfn-lint import overlaps the
-    synthesis), or a context of ``None`` with ``--no-lint``."""
-    import contextlib
-
+def _lint_worker(args: argparse.Namespace, processes: int = 1) -> Any:
+    """A :class:`~dualalb_kit.lint.LintWorker` of ``processes`` started now (its cfn-lint import
+    overlaps the synthesis), or a context of ``None`` with ``--no-lint``."""
     from .lint import LintWorker
 
-    return contextlib.nullcontext() if args.no_lint else LintWorker()
+    return contextlib.nullcontext() if args.no_lint else LintWorker(processes)
 
 
 def _synth_report(params: Path, args: argparse.Namespace) -> int:

@@ -47,18 +47,20 @@ def _default_rules(region: str) -> tuple[Any, Any]:
 
 
 class LintWorker:
-    """cfn-lint in one worker process that imports it as soon as it starts, so the import runs on
-    another core while the caller synthesizes, and template N is checked while file N+1
-    synthesizes. Same :func:`lint_template` call, same findings as in-process.
+    """cfn-lint in worker processes that import it as soon as they start, so the import runs on
+    another core while the caller synthesizes, and templates are checked while the next files
+    synthesize. Same :func:`lint_template` call, same findings as in-process.
 
     ``with LintWorker() as worker: future = worker.submit(path, region)``; the future's result is
-    ``(seconds, rows)``: the seconds cfn-lint took in the worker and :func:`lint_template`'s rows.
-    The worker is spawned (not forked: the caller runs jsii's Node and its threads).
+    ``(seconds, rows)``: the seconds cfn-lint took in its worker and :func:`lint_template`'s rows.
+    ``processes`` (default 1) workers check templates side by side. They are spawned (not forked:
+    the caller runs jsii's Node and its threads).
     """
 
-    def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self._pool.submit(_import_cfn_lint)
+    def __init__(self, processes: int = 1) -> None:
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(processes):  # each submit while none is idle starts one more process
+            self._pool.submit(_import_cfn_lint)
 
     def submit(self, template_path: Path, region: str) -> Future[tuple[float, list[dict[str, Any]]]]:
         return self._pool.submit(_timed_lint, template_path, region)
