@@ -124,12 +124,12 @@ template = read_assembly(sys.argv[2]).template
 topology(template), service_placement(template)
 mark("read the assembly, import pandas, the CLI's tables")
 if sys.argv[4] == "lint":
-    from cfnlint.api import ManualArgs, lint_file
+    from dualalb_kit.lint import lint_template
     template_path = Path(sys.argv[2]) / f"{spec.stack_name}.template.json"
-    lint_file(template_path, ManualArgs(regions=[spec.region]))
-    mark("cfn-lint (import and one template)")
-    lint_file(template_path, ManualArgs(regions=[spec.region]))
-    mark("cfn-lint, the same template again")
+    lint_template(template_path, spec.region)
+    mark("cfn-lint (import, its rules and one template)")
+    lint_template(template_path, spec.region)
+    mark("cfn-lint, the same template again (rules loaded)")
 print(json.dumps(rows))
 """
 

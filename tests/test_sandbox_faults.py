@@ -379,7 +379,15 @@ def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_e
     while not (log_path.exists() and log_path.stat().st_size) and process.poll() is None:
         assert time.monotonic() < deadline, "the CDK CLI never started"
         time.sleep(0.05)
-    (cdk_cli,) = [child for child in psutil.Process(process.pid).children() if "deploy" in child.cmdline()]
+
+    def cdk_clis() -> list[psutil.Process]:
+        children = psutil.Process(process.pid).children(recursive=True)
+        return [child for child in children if "deploy" in child.cmdline()]
+
+    while not cdk_clis():  # the log can appear a moment before the CLI's process shows its command line
+        assert process.poll() is None and time.monotonic() < deadline, "the CDK CLI never started"
+        time.sleep(0.01)
+    cdk_cli = cdk_clis()[0]
     cli_processes = [cdk_cli, *cdk_cli.children(recursive=True)]
     # Hold the CDK CLI still, so the deploy cannot finish before the signal lands however
     # loaded the machine is; let it go once the kit has asked it to stop (SIGINT pending).
