@@ -11,6 +11,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
+from test_construct import task as construct_task
 
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
 from dualalb_kit import DualAlbFargateService, ValidationError
@@ -40,13 +41,8 @@ def make_stack() -> Stack:
 
 
 def task(stack: Stack, name: str, port: int = 8080) -> ecs.FargateTaskDefinition:
-    definition = ecs.FargateTaskDefinition(stack, f"{name}Task")
-    definition.add_container(
-        name,
-        image=ecs.ContainerImage.from_registry("nginx"),
-        port_mappings=[ecs.PortMapping(container_port=port)],
-    )
-    return definition
+    """test_construct's nginx task definition, on these tests' default container port 8080."""
+    return construct_task(stack, name, port)
 
 
 def two_services(stack: Stack, **kwargs) -> DualNlbFargateService:
