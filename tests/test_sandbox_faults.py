@@ -381,8 +381,14 @@ def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_e
         time.sleep(0.05)
 
     def cdk_clis() -> list[psutil.Process]:
-        children = psutil.Process(process.pid).children(recursive=True)
-        return [child for child in children if "deploy" in child.cmdline()]
+        found = []
+        for child in psutil.Process(process.pid).children(recursive=True):
+            try:
+                if "deploy" in child.cmdline():
+                    found.append(child)
+            except psutil.NoSuchProcess:  # a short-lived helper that has exited (or is a zombie)
+                continue
+        return found
 
     while not cdk_clis():  # the log can appear a moment before the CLI's process shows its command line
         assert process.poll() is None and time.monotonic() < deadline, "the CDK CLI never started"
