@@ -140,9 +140,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def external_cluster():
-    """A ``dask scheduler`` and two ``dask worker`` processes on loopback; yields (address, workers)."""
+def external_cluster(tmp_path_factory):
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback, working in a folder of
+    their own (as on other machines); yields (address, workers)."""
     from distributed import Client
+
+    elsewhere = tmp_path_factory.mktemp("workers-cwd")
 
     dask = Path(sys.executable).with_name("dask")
     address = f"tcp://127.0.0.1:{_free_port()}"
@@ -150,7 +153,9 @@ def external_cluster():
     processes = [
         subprocess.Popen([dask, "scheduler", *common, "--port", address.rsplit(":", 1)[1]]),
         *(
-            subprocess.Popen([dask, "worker", address, *common, "--nthreads", "1", "--name", name])
+            subprocess.Popen(
+                [dask, "worker", address, *common, "--nthreads", "1", "--name", name], cwd=elsewhere
+            )
             for name in ("w1", "w2")
         ),
     ]
@@ -166,10 +171,13 @@ def external_cluster():
             process.wait(timeout=30)
 
 
-def test_the_cli_runs_every_params_file_on_the_clusters_workers(tmp_path, notebook, external_cluster, capsys):
+def test_the_cli_runs_every_params_file_on_the_clusters_workers(
+    tmp_path, notebook, external_cluster, capsys, monkeypatch
+):
     address, workers = external_cluster
     other = _params(tmp_path, "other", SAMPLE.read_text().replace("dualalb-sample", "other"))
-    out = tmp_path / "b"
+    monkeypatch.chdir(tmp_path)  # -o is relative to the caller's folder, not the workers'
+    out = Path("b")
     code = cli.main(
         [
             "batch",
@@ -188,8 +196,8 @@ def test_the_cli_runs_every_params_file_on_the_clusters_workers(tmp_path, notebo
     assert len(workers) == 2
     for worker in workers:
         assert worker.startswith("tcp://127.0.0.1:")
-    assert sorted((out / "tiny").iterdir()) == [
-        out / "tiny" / f"{name}{suffix}"
+    assert sorted((tmp_path / out / "tiny").iterdir()) == [
+        tmp_path / out / "tiny" / f"{name}{suffix}"
         for name in ("other", "sample")
         for suffix in (".html", ".ipynb", ".json")
     ]

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import nbformat
 import pandas as pd
 from distributed import Client, as_completed, get_worker
@@ -54,7 +55,7 @@ def run_batch(
     if workers is not None and workers < 1:
         raise ValidationError("workers", f"{workers} must be at least 1")
     node = nbformat.read(notebook, as_version=4)
-    destination = f"{str(out_dir).rstrip('/')}/{notebook.stem}"
+    destination = f"{_as_workers_see_it(out_dir)}/{notebook.stem}"
     rows: dict[int, dict[str, Any]] = {}
     runs: dict[int, Run] = {}
     for index, path in enumerate(map(Path, params)):
@@ -66,6 +67,15 @@ def run_batch(
         with _client(client, min(workers or os.cpu_count() or 1, len(runs))) as active:
             rows.update(_gather(active, runs, progress))
     return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
+
+
+def _as_workers_see_it(out_dir: str | Path) -> str:
+    """``out_dir`` made absolute when it is a local folder: workers resolve a relative path in their
+    own working directory, not the caller's. URLs (``s3://...``, ``file://...``) pass unchanged."""
+    protocol, _ = fsspec.core.split_protocol(str(out_dir))
+    if protocol is None:
+        return str(Path(out_dir).expanduser().resolve())
+    return str(out_dir).rstrip("/")
 
 
 def execute_on_worker(run: Run) -> dict[str, Any]:
