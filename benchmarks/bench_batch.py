@@ -9,7 +9,10 @@ fresh LocalCluster of that many worker processes (start-up included, as a user s
 configuration (the baseline, measured in the same run) and the parallel efficiency (speed-up /
 workers). The load average at start and end is printed, since the machine may be shared, and
 per batch how many of the machine's cores were busy on average (all processes: kernels, jsii's
-Node, the workers), which shows how much of the second core one worker already uses.
+Node, the workers) and the CPU seconds each run cost, which show whether one worker already
+uses the second core and whether runs cost more CPU side by side. Before the batches, the
+machine's own speed-up is measured the same way: identical pure-Python CPU work in 1 and in N
+processes at once (no I/O, no shared state), the most any batch can gain from N workers here.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +53,28 @@ def busy_seconds(before: Any, after: Any) -> float:
     return sum(after) - sum(before) - idle
 
 
+def spin(iterations: int) -> int:
+    """Pure-Python CPU work: a sum of squares."""
+    total = 0
+    for value in range(iterations):
+        total += value * value
+    return total
+
+
+def machine_speedup(processes: int, tasks: int = 4, iterations: int = 20_000_000) -> float:
+    """Throughput of ``processes`` processes doing ``tasks`` equal :func:`spin` tasks, over one
+    process doing the same: what this machine's cores give in parallel (1.0 means no gain)."""
+
+    def seconds(workers: int) -> float:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(spin, [1_000] * workers))  # the processes start before the clock does
+            started = time.perf_counter()
+            list(pool.map(spin, [iterations] * tasks))
+            return time.perf_counter() - started
+
+    return seconds(1) / seconds(processes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="notebook runs per batch (default 20)")
@@ -57,6 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     ensure_kernel()
     print(f"load average at start: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
+    for workers in args.workers[1:]:
+        gain = machine_speedup(workers)
+        print(f"machine: pure-Python CPU work in {workers} processes at once: {gain:.2f}x one process")
     medians = {}
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
         params = params_copies(args.runs, Path(folder))
@@ -73,14 +102,15 @@ def main() -> None:
                     progress=False,
                 )
                 times.append(time.perf_counter() - started)
-                cores_busy = busy_seconds(cpu_before, psutil.cpu_times()) / times[-1]
+                busy = busy_seconds(cpu_before, psutil.cpu_times())
                 failed = summary[summary["status"] != "passed"]
                 if not failed.empty:
                     raise SystemExit(f"runs failed:\n{failed[['params', 'result']].to_string(index=False)}")
                 used = summary["worker"].nunique()
                 print(
                     f"  {workers} worker(s), batch {repeat + 1}: {times[-1]:.1f} s on {used} worker(s), "
-                    f"{cores_busy:.2f} of {psutil.cpu_count()} cores busy on average"
+                    f"{busy / times[-1]:.2f} of {psutil.cpu_count()} cores busy on average, "
+                    f"{busy / args.runs:.1f} CPU s a run"
                 )
             medians[workers] = statistics.median(times)
     baseline_workers = args.workers[0]

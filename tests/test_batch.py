@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -119,6 +121,35 @@ def test_the_kernel_spec_is_installed():
     assert batch.ensure_kernel() == "dualalb-kit"
     spec = KernelSpecManager().get_kernel_spec("dualalb-kit")
     assert Path(spec.argv[0]).parent == Path(sys.executable).parent
+    assert spec.argv[spec.argv.index("-m") + 1] == "dualalb_kit.kernel_app"
+
+
+def test_the_kernel_publishes_every_message_of_a_burst_to_a_slow_reader(tmp_path):
+    """A burst larger than ZeroMQ's high-water marks (1,000 messages a side) reaches a client
+    that reads nothing until the cell is over: the kit's kernel queues instead of dropping."""
+    from jupyter_client.manager import KernelManager
+
+    burst = 5_000
+    manager = KernelManager(kernel_name=batch.ensure_kernel(), transport="ipc", ip=str(tmp_path / "kernel"))
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        msg_id = client.execute(f"from IPython.display import display\nfor i in range({burst}): display(i)")
+        client.get_shell_msg(timeout=60)  # the reply: the whole burst has been published
+        time.sleep(2)  # and is queued somewhere between kernel and client
+        displayed, state = 0, "busy"
+        with contextlib.suppress(queue.Empty):  # nothing more came: the rest was dropped
+            while state != "idle":
+                message = client.get_iopub_msg(timeout=10)
+                if message["parent_header"].get("msg_id") == msg_id:
+                    displayed += message["msg_type"] == "display_data"
+                    state = message["content"].get("execution_state", state)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert (displayed, state) == (burst, "idle")
 
 
 def test_the_summary_shows_outputs_or_else_the_runs_plain_values():

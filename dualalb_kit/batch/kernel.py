@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -28,14 +29,32 @@ class LocalKernelManager(AsyncKernelManager):
         return os.path.join(tempfile.gettempdir(), f"dualalb-kernel-{uuid.uuid4().hex}")
 
 
+KERNEL_ARGV = [
+    sys.executable,
+    "-Xfrozen_modules=off",  # as ipykernel's own spec: lets the debugger see every module
+    "-m",
+    "dualalb_kit.kernel_app",
+    "-f",
+    "{connection_file}",
+]
+"""How the kit's kernel starts: this environment's Python running :mod:`dualalb_kit.kernel_app`."""
+
+
 def ensure_kernel() -> str:
-    """Install the kit's kernel spec into this environment unless it is there; returns its name."""
+    """Install the kit's kernel spec into this environment unless it is there as ``KERNEL_ARGV``
+    says (an older spec is replaced); returns its name."""
+    from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+    specs = KernelSpecManager()
     try:
-        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        installed = specs.get_kernel_spec(KERNEL_NAME).argv
     except NoSuchKernel:
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=KERNEL_NAME, display_name="Python (dualalb-kit)", prefix=sys.prefix)
+        installed = None
+    if installed != KERNEL_ARGV:
+        source = write_kernel_spec(overrides={"argv": KERNEL_ARGV, "display_name": "Python (dualalb-kit)"})
+        try:
+            specs.install_kernel_spec(str(source), KERNEL_NAME, prefix=sys.prefix)
+        finally:
+            shutil.rmtree(source)
     return KERNEL_NAME
