@@ -1,10 +1,29 @@
-"""Shared fixtures: one real sandbox server per test session, on a free loopback port."""
+"""Shared fixtures: one real sandbox server per test session, on a free loopback port; and
+``stop_tree`` for tests that start the kit's commands as processes."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+
+import psutil
 import pytest
 
 from dualalb_kit.sandbox import Sandbox
+
+
+def stop_tree(process: subprocess.Popen) -> None:
+    """Kill ``process`` and every process it started, if still running: a test that failed before
+    its own Ctrl-C stopped them leaves no server behind. Nothing to do once it has exited."""
+    try:
+        family = [*psutil.Process(process.pid).children(recursive=True), psutil.Process(process.pid)]
+    except psutil.NoSuchProcess:
+        return
+    for member in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(family, timeout=10)
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

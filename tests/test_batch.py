@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from conftest import stop_tree
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dualalb_kit import batch, cli
@@ -300,7 +301,7 @@ def test_ctrl_c_cancels_the_runs_not_finished_and_says_so(tmp_path, notebook):
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=120)
     finally:
-        process.kill()
+        stop_tree(process)
         shutil.rmtree(scratch, ignore_errors=True)
     assert process.returncode == 130
     assert "interrupted: cancelled 3 of 3 runs that had not finished" in err

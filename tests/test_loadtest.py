@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import psutil
 import pytest
+from conftest import stop_tree
 
 from dualalb_kit import ValidationError
 from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO
@@ -84,7 +85,10 @@ def sample_up():
         yield up, line.split()[1]
     finally:
         up.send_signal(signal.SIGINT)
-        up.communicate(timeout=30)
+        try:
+            up.communicate(timeout=30)
+        finally:
+            stop_tree(up)
 
 
 def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capacity(sample_up, capsys):

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import stop_tree
 
 from dualalb_kit import ValidationError
 from dualalb_kit.aws import aws_client
@@ -155,9 +156,12 @@ def test_sample_up_prints_the_order_url_and_stops_its_services_on_ctrl_c():
     urls = {words[0]: words[1] for words in printed if len(words) == 2 and words[0] in SAMPLE_ROLES}
     order_url = printed[-1][1]
 
-    answer = get(order_url)
-    up.send_signal(signal.SIGINT)
-    _, errors = up.communicate(timeout=30)
+    try:
+        answer = get(order_url)
+        up.send_signal(signal.SIGINT)
+        _, errors = up.communicate(timeout=30)
+    finally:
+        stop_tree(up)
 
     assert order_url == urls["order"] + "/"
     assert answer[0] == 200

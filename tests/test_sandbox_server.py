@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import boto3
+from conftest import stop_tree
 
 from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, Sandbox, free_port, running_sandbox_url
 
@@ -40,8 +41,7 @@ def test_serve_prints_url_and_environment_answers_and_stops_on_interrupt():
         stdout = first_line + process.stdout.read()
         stderr = process.stderr.read()
     finally:
-        if process.poll() is None:
-            process.kill()
+        stop_tree(process)
     assert process.returncode == 0
     assert f"export AWS_ENDPOINT_URL=http://localhost:{port}" in stdout
     assert f"export {SANDBOX_URL_ENV}=http://localhost:{port}" in stdout
