@@ -8,7 +8,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from conftest import stop_tree
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dualalb_kit import batch, cli
+from dualalb_kit.sandbox.server import free_port
 
 SAMPLE = Path(__file__).parents[1] / "params" / "sample.yaml"
 
@@ -165,12 +165,6 @@ def test_the_summary_shows_outputs_or_else_the_runs_plain_values():
     assert summarize_results(analysed) == "recommended={'max_capacity': 4}; destroyed=True"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def external_cluster(tmp_path_factory):
     """A ``dask scheduler`` and two ``dask worker`` processes on loopback, working in a folder of
@@ -178,9 +172,8 @@ def external_cluster(tmp_path_factory):
     from distributed import Client
 
     elsewhere = tmp_path_factory.mktemp("workers-cwd")
-
     dask = Path(sys.executable).with_name("dask")
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     common = ["--no-dashboard", "--host", "127.0.0.1"]
     processes = [
         subprocess.Popen([dask, "scheduler", *common, "--port", address.rsplit(":", 1)[1]]),
