@@ -11,7 +11,7 @@ BROWSER_STAMP := $(VENV)/.stamp-browser
 WIDGETS_JS := node_modules/.widget-manager/embed.js
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup test demo lab lint bench clean
+.PHONY: setup test test-slow demo lab lint bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(BROWSER_STAMP)
 
@@ -40,7 +40,7 @@ $(LAB_SETTINGS): dualalb_kit/data/lab/overrides.json $(PY_STAMP)
 
 # Debian's Chromium for the JupyterLab browser test: installed when missing and we are root
 # (as in CI). The step counts as done only once /usr/bin/chromium is there; without it setup
-# says what to install, and `make test` fails in the browser test with the same message.
+# says what to install, and `make test-slow` fails in the browser test with the same message.
 $(BROWSER_STAMP): $(PY_STAMP)
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser test"; \
@@ -48,12 +48,17 @@ $(BROWSER_STAMP): $(PY_STAMP)
 	fi
 	@if [ -x /usr/bin/chromium ]; then touch $@; else \
 		echo "warning: the browser test needs Chromium at /usr/bin/chromium: install Debian's package" \
-			"\`chromium\` (as root: apt-get install chromium); \`make test\` fails until then" >&2; \
+			"\`chromium\` (as root: apt-get install chromium); \`make test-slow\` fails until then" >&2; \
 	fi
 
-# -rs prints the reason of every skip; the README lists the only allowed ones.
+# -rs prints the reason of every skip; the README lists the only allowed ones. `make test` runs
+# every test but the end-to-end scenarios marked slow (under 15 minutes on 2 cores);
+# `make test-slow` runs those. CI (.ci/run) runs both.
 test: setup
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -rs -m slow
 
 demo: setup
 	$(BIN)/dualalb-kit demo

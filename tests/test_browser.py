@@ -23,7 +23,7 @@ import pytest
 from dualalb_kit import batch
 from dualalb_kit.sandbox.server import free_port
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING_CHROMIUM = (

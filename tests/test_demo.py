@@ -14,7 +14,7 @@ import pytest
 from dualalb_kit.demo import STEPS, run_demo
 from dualalb_kit.sandbox import sandbox_environment
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 KEY = r"(?:password|secret|token)"
 PASSWORD_WITH_PUNCTUATION = (

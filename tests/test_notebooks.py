@@ -87,6 +87,7 @@ def executed(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("params", PARAMS, ids=lambda path: path.name)
 def test_the_template_reflects_the_params_file(executed, params):
     spec = load_spec(params)
@@ -136,6 +137,7 @@ def test_the_template_reflects_the_params_file(executed, params):
     assert records == sorted(expected_records)
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_wordpress_notebook_deploys_and_shows_the_secret_arn_never_its_value(sandbox, tmp_path):
     batch.ensure_kernel()
