@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from html import escape
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 import ipywidgets as widgets
 import pandas as pd
@@ -33,10 +33,13 @@ from .spec import (
     APP_PATTERNS,
     FARGATE_MEMORY_BY_CPU,
     LARAVEL_SAMPLE_CODE,
+    NLB_ONLY_ALB_OPTIONS,
     SUBNET_CHOICES,
     DeploymentSpec,
+    DeploymentStrategySpec,
     HealthCheckSpec,
     LaravelSpec,
+    Route53Spec,
     ScalingSpec,
     TaskSpec,
     WordPressSpec,
@@ -52,6 +55,34 @@ _WIDE = "440px"
 _ERROR_STYLE = "color:#b00020"
 
 
+class _Look:
+    """The layouts and styles a form's widgets share: each is one widget model (one IOPub message)
+    instead of one per widget. Never change a shared one in place."""
+
+    def __init__(self) -> None:
+        self._layouts: dict[str | None, widgets.Layout] = {}
+        self._styles: dict[type, widgets.Widget] = {}
+
+    def layout(self, width: str | None = None) -> widgets.Layout:
+        if width not in self._layouts:
+            self._layouts[width] = widgets.Layout(width=width)
+        return self._layouts[width]
+
+    def style(self, widget_class: type[widgets.Widget]) -> widgets.Widget:
+        """The labelled style of ``widget_class`` (its description ``_LABEL_WIDTH`` wide)."""
+        style_class = widget_class.class_traits()["style"].klass
+        if style_class not in self._styles:
+            self._styles[style_class] = style_class(description_width=_LABEL_WIDTH)
+        return self._styles[style_class]
+
+    def make(self, widget_class: type[widgets.Widget], width: str | None = None, **kwargs: Any) -> Any:
+        """A ``widget_class`` with the shared layout of ``width`` and the shared labelled style."""
+        return widget_class(layout=self.layout(width), style=self.style(widget_class), **kwargs)
+
+    def error(self) -> widgets.HTML:
+        return self.make(widgets.HTML, value="")
+
+
 @dataclass
 class _Field:
     """One editable value: its spec path (relative to its form), widget and error label."""
@@ -60,15 +91,19 @@ class _Field:
     widget: widgets.ValueWidget
     error: widgets.HTML
     read: Callable[[], Any]
+    row_layout: widgets.Layout
 
     @property
     def row(self) -> widgets.HBox:
-        return widgets.HBox([self.widget, self.error])
+        return widgets.HBox([self.widget, self.error], layout=self.row_layout)
 
 
-def _field(path: str, widget: widgets.ValueWidget, read: Callable[[], Any] | None = None) -> _Field:
-    widget.style = {"description_width": _LABEL_WIDTH}
-    return _Field(path, widget, widgets.HTML(""), read or (lambda: widget.value))
+def _field(
+    path: str, widget: widgets.ValueWidget, read: Callable[[], Any] | None = None, *, look: _Look
+) -> _Field:
+    if widget.style is not look.style(type(widget)):
+        widget.style = look.style(type(widget))
+    return _Field(path, widget, look.error(), read or (lambda: widget.value), look.layout())
 
 
 def _comma_list(text: str) -> list[str]:
@@ -123,41 +158,61 @@ class TaskEditor(_Form):
         *,
         on_remove: Callable[[TaskEditor], None],
         stack_spot: Callable[[], bool] = lambda: False,
+        load_balancer: Callable[[], str] = lambda: "alb",
     ) -> None:
         data = task.model_dump(mode="json", exclude_none=True) if isinstance(task, TaskSpec) else dict(task)
         self._base = copy.deepcopy(data)
         self._stack_spot = stack_spot
+        self._load_balancer = load_balancer
+        look = self._look = _Look()
         external, internal = data.get("external"), data.get("internal")
         cpu = data.get("cpu", 256)
         capacity = {item["provider"]: item for item in data.get("capacity") or []}
         on_demand, spot = capacity.get("FARGATE", {}), capacity.get("FARGATE_SPOT", {})
 
-        self.has_external = widgets.Checkbox(value=external is not None, description="external ALB")
-        self.has_internal = widgets.Checkbox(value=internal is not None, description="internal ALB")
-        self.custom_mix = widgets.Checkbox(value=bool(capacity), description="own capacity mix")
+        self.has_external = look.make(
+            widgets.Checkbox, value=external is not None, description="external ALB"
+        )
+        self.has_internal = look.make(
+            widgets.Checkbox, value=internal is not None, description="internal ALB"
+        )
+        self.custom_mix = look.make(widgets.Checkbox, value=bool(capacity), description="own capacity mix")
         self.custom_mix.observe(self._mix_toggled, names="value")
-        self.external_port = widgets.IntText(
-            value=(external or {}).get("port", 80), description="external port"
+        self.external_port = look.make(
+            widgets.IntText, value=(external or {}).get("port", 80), description="external port"
         )
-        self.internal_port = widgets.IntText(
-            value=(internal or {}).get("port", 80), description="internal port"
+        self.internal_port = look.make(
+            widgets.IntText, value=(internal or {}).get("port", 80), description="internal port"
         )
-        self.external_cert = widgets.Text(value=_cert_text(external), description="external cert ARN")
-        self.internal_cert = widgets.Text(value=_cert_text(internal), description="internal cert ARN")
-        self.memory = widgets.Dropdown(
+        self.external_cert = look.make(
+            widgets.Text, value=_cert_text(external), description="external cert ARN"
+        )
+        self.internal_cert = look.make(
+            widgets.Text, value=_cert_text(internal), description="internal cert ARN"
+        )
+        self.memory = look.make(
+            widgets.Dropdown,
             options=FARGATE_MEMORY_BY_CPU.get(cpu, ()),
             value=data.get("memory", 512),
             description="memory (MiB)",
         )
-        wide = widgets.Layout(width=_WIDE)
-        self.fargate_base = widgets.IntText(value=on_demand.get("base", 0), description="FARGATE base")
-        self.fargate_weight = widgets.IntSlider(
-            value=on_demand.get("weight", 0), min=0, max=10, description="FARGATE weight", layout=wide
+        self.fargate_base = look.make(
+            widgets.IntText, value=on_demand.get("base", 0), description="FARGATE base"
         )
-        self.spot_weight = widgets.IntSlider(
-            value=spot.get("weight", 0), min=0, max=10, description="FARGATE_SPOT weight", layout=wide
+        self.fargate_weight, self.spot_weight = (
+            look.make(
+                widgets.IntSlider,
+                _WIDE,
+                value=item.get("weight", 0),
+                min=0,
+                max=10,
+                description=f"{name} weight",
+            )
+            for name, item in (("FARGATE", on_demand), ("FARGATE_SPOT", spot))
         )
-        self.has_health_check = widgets.Checkbox(value="health_check" in data, description="own health check")
+        self.has_health_check = look.make(
+            widgets.Checkbox, value="health_check" in data, description="own health check"
+        )
         compact = {
             "name": widgets.Text(value=data.get("name", ""), placeholder="name", layout=_layout("110px")),
             "image": widgets.Text(value=data.get("image", ""), placeholder="image", layout=_layout("190px")),
@@ -168,41 +223,76 @@ class TaskEditor(_Form):
         for widget in compact.values():
             widget.style = {"description_width": "36px"}
         self._summary_fields = [
-            _Field(path, widget, widgets.HTML(""), lambda w=widget: w.value)
+            _Field(path, widget, look.error(), lambda w=widget: w.value, look.layout())
             for path, widget in compact.items()
         ]
+        conditions = {
+            side: look.make(
+                widgets.Text,
+                _WIDE,
+                value=_conditions_text(alb),
+                description=f"{side} conditions",
+                placeholder="host: a.example.com, b.example.com; path: /api/*",
+            )
+            for side, alb in (("external", external), ("internal", internal))
+        }
+        self.external_conditions, self.internal_conditions = conditions.values()
+        scheduled = look.make(
+            widgets.Textarea,
+            _WIDE,
+            value=_scheduled_text(data.get("scaling", {}).get("scheduled")),
+            description="scheduled",
+            placeholder="0 8 ? * MON-FRI * min=2 max=10 (cron in UTC), one a line",
+        )
         fields = [
             *self._summary_fields,
             _field(
-                "container_port", widgets.IntText(value=data.get("container_port", 80), description="port")
+                "container_port",
+                look.make(widgets.IntText, value=data.get("container_port", 80), description="port"),
+                look=look,
             ),
             _field(
-                "cpu", widgets.Dropdown(options=list(FARGATE_MEMORY_BY_CPU), value=cpu, description="cpu")
+                "cpu",
+                look.make(
+                    widgets.Dropdown, options=list(FARGATE_MEMORY_BY_CPU), value=cpu, description="cpu"
+                ),
+                look=look,
             ),
-            _field("memory", self.memory),
-            _field("external", self.has_external, lambda: None),
-            _field("external.port", self.external_port),
-            _field("external.cert_arn", self.external_cert),
-            _field("internal", self.has_internal, lambda: None),
-            _field("internal.port", self.internal_port),
-            _field("internal.cert_arn", self.internal_cert),
-            _field("capacity", self.custom_mix, lambda: None),
-            _field("capacity[0].base", self.fargate_base),
-            _field("capacity[0].weight", self.fargate_weight),
-            _field("capacity[1].weight", self.spot_weight),
-            *_model_fields("scaling", ScalingSpec, data.get("scaling", {})),
+            _field("memory", self.memory, look=look),
+            _field("external", self.has_external, lambda: None, look=look),
+            _field("external.port", self.external_port, look=look),
+            _field("external.cert_arn", self.external_cert, look=look),
+            *(
+                _field(
+                    f"{side}.forward_conditions", text, lambda text=text: _conditions(text.value), look=look
+                )
+                for side, text in conditions.items()
+            ),
+            _field("internal", self.has_internal, lambda: None, look=look),
+            _field("internal.port", self.internal_port, look=look),
+            _field("internal.cert_arn", self.internal_cert, look=look),
+            *_model_fields("", TaskSpec, data, look, TASK_LABELS),
+            _field("capacity", self.custom_mix, lambda: None, look=look),
+            _field("capacity[0].base", self.fargate_base, look=look),
+            _field("capacity[0].weight", self.fargate_weight, look=look),
+            _field("capacity[1].weight", self.spot_weight, look=look),
+            *_model_fields("scaling", ScalingSpec, data.get("scaling", {}), look),
+            _field("scaling.scheduled", scheduled, lambda: _scheduled(scheduled.value), look=look),
             _field(
                 "environment",
-                widgets.Textarea(
+                look.make(
+                    widgets.Textarea,
+                    _WIDE,
                     value="\n".join(f"{key}={value}" for key, value in data.get("environment", {}).items()),
                     description="environment",
                     placeholder="KEY=value, one a line",
-                    layout=wide,
                 ),
                 lambda: _environment(self.fields["environment"].widget.value),
+                look=look,
             ),
-            _field("health_check", self.has_health_check, lambda: None),
-            *_model_fields("health_check", HealthCheckSpec, data.get("health_check", {})),
+            _field("health_check", self.has_health_check, lambda: None, look=look),
+            *_model_fields("health_check", HealthCheckSpec, data.get("health_check", {}), look),
+            *_deployment_fields(data.get("deployment"), look, inherit=True),
         ]
         super().__init__(fields)
         self.fields["cpu"].widget.observe(self._cpu_changed, names="value")
@@ -239,20 +329,28 @@ class TaskEditor(_Form):
                 "external",
                 "external.port",
                 "external.cert_arn",
+                "external.forward_conditions",
                 "internal",
                 "internal.port",
                 "internal.cert_arn",
+                "internal.forward_conditions",
+                "protocol",
             ),
             "capacity": ("capacity", "capacity[0].base", "capacity[0].weight", "capacity[1].weight"),
             "scaling": tuple(path for path in self.fields if path.startswith("scaling.")),
             "environment": ("environment",),
             "health check": tuple(path for path in self.fields if path.startswith("health_check")),
+            "deployment": (
+                *(path for path in self.fields if path.startswith("deployment")),
+                *(name for name in TASK_LABELS if name != "protocol"),
+            ),
         }
         self.details = widgets.VBox(
             [
                 *(
                     widgets.VBox(
-                        [widgets.HTML(f"<b>{title}</b>"), *(self.fields[path].row for path in paths)]
+                        [widgets.HTML(f"<b>{title}</b>"), *(self.fields[path].row for path in paths)],
+                        layout=look.layout(),
                     )
                     for title, paths in sections.items()
                 ),
@@ -287,7 +385,17 @@ class TaskEditor(_Form):
     def data(self) -> dict[str, Any]:
         """This task as spec data (the original task's other keys kept)."""
         data = copy.deepcopy(self._base)
-        for path in ("name", "image", "container_port", "cpu", "memory", "desired_count", "environment"):
+        for path in (
+            "name",
+            "image",
+            "container_port",
+            "cpu",
+            "memory",
+            "desired_count",
+            "environment",
+            *TASK_LABELS,
+            "deployment",
+        ):
             data[path] = self.fields[path].read()
         for side, enabled, port, cert in (
             ("external", self.has_external, self.external_port, self.external_cert),
@@ -296,9 +404,10 @@ class TaskEditor(_Form):
             certs = _comma_list(cert.value)
             data[side] = (
                 {
-                    **(data.get(side) or {}),  # keys the form does not show (forward_conditions, ...)
+                    **(data.get(side) or {}),  # keys the form does not show
                     "port": port.value,
                     "cert_arn": certs[0] if len(certs) == 1 else certs or None,
+                    "forward_conditions": self.fields[f"{side}.forward_conditions"].read(),
                 }
                 if enabled.value
                 else None
@@ -357,8 +466,17 @@ class TaskEditor(_Form):
         for path, field in self.fields.items():
             if path.startswith("health_check."):
                 field.widget.disabled = not self.has_health_check.value
-        self.external_port.disabled = self.external_cert.disabled = not self.has_external.value
-        self.internal_port.disabled = self.internal_cert.disabled = not self.has_internal.value
+        balancer = self._load_balancer()
+        for side, enabled, *options in (
+            ("external", self.has_external, self.external_port, self.external_cert),
+            ("internal", self.has_internal, self.internal_port, self.internal_cert),
+        ):
+            enabled.description = f"{side} {balancer.upper()}"
+            for widget in options:
+                widget.disabled = not enabled.value
+            _lock(self.fields[f"{side}.forward_conditions"].widget, not enabled.value or balancer == "nlb")
+        _lock(self.fields["protocol"].widget, balancer != "nlb")
+        _enable_deployment(self.fields)
         self.listeners.value = " · ".join(
             f"{side[:3]} :{port.value}"
             for side, enabled, port in (
@@ -385,37 +503,215 @@ def _layout(width: str) -> widgets.Layout:
     return widgets.Layout(width=width)
 
 
-def _model_fields(prefix: str, model: type[BaseModel], values: dict[str, Any]) -> list[_Field]:
-    """One field per plain key (a number or text) of a spec section (``scaling``, ``health_check``),
-    typed by its annotation; an optional key is a text box where empty means unset. Other keys
-    (lists, sections) are not shown and stay as they were."""
+def _model_fields(
+    prefix: str,
+    model: type[BaseModel],
+    values: dict[str, Any],
+    look: _Look,
+    labels: dict[str, str] | None = None,
+) -> list[_Field]:
+    """One field per plain key of a spec section (``scaling``, ``health_check``; with ``labels``:
+    only those keys, so labelled and in that order), typed by its annotation: a checkbox, a number
+    or text box, or a dropdown of a ``Literal``'s choices; an optional key's box is empty when unset,
+    its dropdown starts with "default". Other keys (lists, sections) are not shown and stay as they were."""
     fields = []
-    for name, info in model.model_fields.items():
-        kinds = [kind for kind in get_args(info.annotation) or (info.annotation,) if kind is not type(None)]
-        if len(kinds) != 1 or kinds[0] not in (int, float, str):
+    for name in labels or model.model_fields:
+        info = model.model_fields[name]
+        args = get_args(info.annotation) if get_origin(info.annotation) is not Literal else ()
+        kinds = [kind for kind in args or (info.annotation,) if kind is not type(None)]
+        optional = len(kinds) < len(args)
+        if len(kinds) != 1 or not (kinds[0] in (int, float, str, bool) or get_origin(kinds[0]) is Literal):
             continue
-        kind, value, label = kinds[0], values.get(name, info.default), name.replace("_", " ")
-        if kind is not str and (value is None or type(None) in get_args(info.annotation)):
-            text = widgets.Text(
-                value="" if value is None else str(value), description=label, placeholder="unset"
+        kind, value = kinds[0], values.get(name, info.default)
+        path, label = f"{prefix}.{name}" if prefix else name, (labels or {}).get(name, name.replace("_", " "))
+        if kind is bool and not optional:
+            fields.append(
+                _field(path, look.make(widgets.Checkbox, value=value, description=label), look=look)
+            )
+        elif get_origin(kind) is Literal and not optional:
+            menu = look.make(widgets.Dropdown, options=get_args(kind), value=value, description=label)
+            fields.append(_field(path, menu, look=look))
+        elif kind is bool or get_origin(kind) is Literal:
+            choices = (
+                {True: "on", False: "off"} if kind is bool else {choice: choice for choice in get_args(kind)}
+            )
+            menu = look.make(
+                widgets.Dropdown,
+                options=[("default", ""), *((text, choice) for choice, text in choices.items())],
+                value="" if value is None else value,
+                description=label,
             )
             fields.append(
-                _field(f"{prefix}.{name}", text, lambda text=text, kind=kind: _optional(text.value, kind))
+                _field(path, menu, lambda menu=menu: None if menu.value == "" else menu.value, look=look)
+            )
+        elif optional or value is None:
+            text = look.make(
+                widgets.Text,
+                value="" if value is None else str(value),
+                description=label,
+                placeholder="unset",
+            )
+            fields.append(
+                _field(path, text, lambda text=text, kind=kind: _optional(text.value, kind), look=look)
             )
         else:
             widget = {int: widgets.IntText, float: widgets.FloatText}.get(kind, widgets.Text)
-            fields.append(_field(f"{prefix}.{name}", widget(value=value, description=label)))
+            fields.append(_field(path, look.make(widget, value=value, description=label), look=look))
     return fields
 
 
 def _optional(text: str, kind: type) -> Any:
-    """An optional number's box: empty is ``None``; text that is not a ``kind`` goes to validation as is."""
+    """An optional value's box: empty is ``None``; text that is not a ``kind`` goes to validation as is."""
     if not text.strip():
         return None
     try:
-        return kind(text)
+        return kind(text.strip())
     except ValueError:
         return text
+
+
+def _scheduled(text: str) -> list[dict[str, Any]] | None:
+    """Scheduled actions, one a line: the six cron fields, then ``min=N`` and/or ``max=N``
+    (a bound that is not a whole number goes to validation as is, which names it)."""
+    actions = []
+    for line in filter(str.strip, text.splitlines()):
+        cron, bounds = [], {}
+        for token in line.split():
+            key, equals, value = token.partition("=")
+            if equals and key in ("min", "max"):
+                bounds[f"{key}_capacity"] = _optional(value, int)
+            else:
+                cron.append(token)
+        actions.append({"cron": " ".join(cron), **bounds})
+    return actions or None
+
+
+def _scheduled_text(actions: list[dict[str, Any]] | None) -> str:
+    return "\n".join(
+        " ".join(
+            [
+                action["cron"],
+                *(
+                    f"{key}={action[f'{key}_capacity']}"
+                    for key in ("min", "max")
+                    if action.get(f"{key}_capacity") is not None
+                ),
+            ]
+        )
+        for action in actions or ()
+    )
+
+
+CONDITION_KEYS = {"host": "host_header", "path": "path_pattern"}
+"""The forward conditions' text form: ``host: a.example.com, b.example.com; path: /api/*``."""
+
+
+def _conditions(text: str) -> list[dict[str, list[str]]] | None:
+    """Forward conditions, one per ``;`` part (a part without ``host:`` or ``path:`` is a condition
+    without a field, which validation names)."""
+    conditions = []
+    for part in filter(str.strip, text.split(";")):
+        kind, _, values = part.partition(":")
+        key = CONDITION_KEYS.get(kind.strip().lower())
+        conditions.append({key: _comma_list(values)} if key else {})
+    return conditions or None
+
+
+def _conditions_text(alb: dict[str, Any] | None) -> str:
+    short = {key: name for name, key in CONDITION_KEYS.items()}
+    return "; ".join(
+        f"{short[key]}: {', '.join(values)}"
+        for condition in (alb or {}).get("forward_conditions") or ()
+        for key, values in condition.items()
+    )
+
+
+STACK_LABELS = {
+    "stack_name": "stack name",
+    "region": "region",
+    "pattern": "pattern",
+    "vpc": "vpc (new|default|vpc-…)",
+    "cluster_name": "cluster name",
+    "load_balancer": "load balancer",
+    "external_alb_idle_timeout_seconds": "external idle (s)",
+    "internal_alb_idle_timeout_seconds": "internal idle (s)",
+    "access_logs": "ALB access logs",
+    "spot": "spot by default",
+    "spot_termination_handler": "Spot interruption handler",
+    "enable_execute_command": "ECS exec",
+    "circuit_breaker": "circuit breaker",
+    "alarms": "alarms + dashboard",
+}
+"""The stack's plain options, in the form's order (the subnets and deployment have their own)."""
+ROUTE53_LABELS = {
+    "zone_name": "zone name",
+    "external_record": "external record",
+    "internal_record": "internal record",
+    "alias": "alias records",
+}
+TASK_LABELS = {
+    "protocol": "NLB protocol",
+    "health_check_grace_period_seconds": "grace period (s)",
+    "min_healthy_percent": "min healthy %",
+    "max_healthy_percent": "max healthy %",
+}
+"""The task's own options shown in its details (listeners: protocol; deployment: the rest)."""
+DEPLOYMENT_LABELS = {
+    "bake_time_minutes": "bake time (min)",
+    "linear_step_percent": "linear step %",
+    "linear_step_bake_time_minutes": "linear step bake (min)",
+    "canary_percent": "canary %",
+    "canary_bake_time_minutes": "canary bake (min)",
+    "rollback_on_alarms": "roll back on alarms",
+}
+"""The deployment options the designer shows beside the strategy (stack and task)."""
+
+
+def _deployment_fields(given: dict[str, Any] | None, look: _Look, *, inherit: bool) -> list[_Field]:
+    """The strategy (``deployment``) and its options (``deployment.*``). The strategy's field reads
+    the whole section: the strategy with its own options set, the other strategies' dropped;
+    ``None`` with ``inherit`` and "stack's" chosen, or for rolling with nothing set or given."""
+    given = given or {}
+    choice = look.make(
+        widgets.Dropdown,
+        options=[("stack's", ""), *((name, name) for name in DEPLOYMENT_STRATEGIES)]
+        if inherit
+        else DEPLOYMENT_STRATEGIES,
+        value=given.get("strategy", "" if inherit else "rolling"),
+        description="deployment",
+    )
+    options = _model_fields("deployment", DeploymentStrategySpec, given, look, DEPLOYMENT_LABELS)
+
+    def read() -> dict[str, Any] | None:
+        chosen = {
+            field.path.removeprefix("deployment."): value
+            for field in options
+            if _applies(choice.value, field.path) and (value := field.read()) is not None
+        }
+        if not choice.value or (choice.value == "rolling" and not (chosen or given or inherit)):
+            return None
+        return {"strategy": choice.value, **chosen}
+
+    return [_field("deployment", choice, read, look=look), *options]
+
+
+def _applies(strategy: str, path: str) -> bool:
+    """Whether deployment option ``path`` is one of ``strategy``'s ("": the stack's, none)."""
+    name = path.removeprefix("deployment.")
+    return bool(strategy) and (not name.startswith(("linear_", "canary_")) or name.startswith(f"{strategy}_"))
+
+
+def _enable_deployment(fields: dict[str, _Field]) -> None:
+    """Enable the deployment options of the chosen strategy only."""
+    strategy = fields["deployment"].widget.value
+    for path, field in fields.items():
+        if path.startswith("deployment."):
+            field.widget.disabled = not _applies(strategy, path)
+
+
+def _lock(widget: widgets.ValueWidget, unused: bool) -> None:
+    """Disable an option that does not apply, unless it holds a value (which the error names)."""
+    widget.disabled = unused and not widget.value
 
 
 def _environment(text: str) -> dict[str, str]:
@@ -440,12 +736,14 @@ class AppOptionsEditor(_Form):
 
     def __init__(self, pattern: str, section: BaseModel | None) -> None:
         self.pattern = pattern
+        look = _Look()
         model = APP_OPTIONS[pattern]
         self._base = section.model_dump(mode="json", exclude_none=True) if section is not None else {}
         self._given = set(_flat(self._base)) | set(APP_DEFAULTS[pattern])  # required keys always go in
         self._defaults = _flat(model(**APP_DEFAULTS[pattern]).model_dump(mode="json"))
         values = {**self._defaults, **_flat(self._base)}
-        removal = widgets.Dropdown(
+        removal = look.make(
+            widgets.Dropdown,
             options=[
                 ("keep (final snapshot)", ""),
                 *((policy, policy) for policy in ("snapshot", "retain", "destroy")),
@@ -454,9 +752,12 @@ class AppOptionsEditor(_Form):
             description="on stack delete",
         )
         fields = [
-            *(_app_field(pattern, name, values[name], label) for name, label in APP_FIELDS.get(pattern, ())),
-            *(_app_field(pattern, name, values[name], label) for name, label in DATABASE_FIELDS),
-            _field(f"{pattern}.removal_policy", removal, lambda: removal.value or None),
+            *(
+                _app_field(pattern, name, values[name], label, look)
+                for name, label in APP_FIELDS.get(pattern, ())
+            ),
+            *(_app_field(pattern, name, values[name], label, look) for name, label in DATABASE_FIELDS),
+            _field(f"{pattern}.removal_policy", removal, lambda: removal.value or None, look=look),
         ]
         super().__init__(fields)
         self.box = widgets.VBox(
@@ -502,15 +803,15 @@ DATABASE_FIELDS = (
 )
 
 
-def _app_field(pattern: str, name: str, value: Any, label: str) -> _Field:
+def _app_field(pattern: str, name: str, value: Any, label: str, look: _Look) -> _Field:
     """A checkbox, number or text box by the value's type; an empty text box is ``None``."""
     if isinstance(value, bool):
-        return _field(f"{pattern}.{name}", widgets.Checkbox(value=value, description=label))
+        return _field(f"{pattern}.{name}", widgets.Checkbox(value=value, description=label), look=look)
     if isinstance(value, int | float):
         widget = widgets.IntText if isinstance(value, int) else widgets.FloatText
-        return _field(f"{pattern}.{name}", widget(value=value, description=label))
+        return _field(f"{pattern}.{name}", widget(value=value, description=label), look=look)
     text = widgets.Text(value=value or "", description=label, placeholder="default")
-    return _field(f"{pattern}.{name}", text, lambda: text.value.strip() or None)
+    return _field(f"{pattern}.{name}", text, lambda: text.value.strip() or None, look=look)
 
 
 def _flat(data: dict[str, Any]) -> dict[str, Any]:
@@ -553,58 +854,32 @@ class SpecDesigner(_Form):
         self.endpoint_url = endpoint_url
         self._given_target = target if isinstance(target, Target) else None
         self._destroy_armed = False
+        look = _Look()
         subnets = spec.subnets
-        self.subnet_choice = widgets.Dropdown(
+        self.subnet_choice = look.make(
+            widgets.Dropdown,
             options=[*SUBNET_CHOICES, SPECIFIC_SUBNETS],
             value=subnets if isinstance(subnets, str) else SPECIFIC_SUBNETS,
             description="subnets",
         )
-        self.subnet_ids = widgets.Text(
+        self.subnet_ids = look.make(
+            widgets.Text,
             value="" if isinstance(subnets, str) else ", ".join(subnets),
             description="subnet ids",
             placeholder="subnet-..., subnet-...",
         )
-        self.deployment_choice = widgets.Dropdown(
-            options=DEPLOYMENT_STRATEGIES,
-            value=spec.deployment.strategy if spec.deployment else "rolling",
-            description="deployment",
-        )
-        route53 = spec.route53
+        deployment = _deployment_fields(self._base.get("deployment"), look, inherit=False)
+        self.deployment_choice = deployment[0].widget
+        stack = _model_fields("", DeploymentSpec, self._base, look, STACK_LABELS)
+        at = [field.path for field in stack].index("load_balancer")  # the subnets go before it
+        stack[at].widget.tooltip = "alb: HTTP/HTTPS listeners; nlb: TCP/TLS listeners, CPU scaling only"
         fields = [
-            _field("stack_name", widgets.Text(value=spec.stack_name, description="stack name")),
-            _field("region", widgets.Text(value=spec.region, description="region")),
-            _field("pattern", widgets.Dropdown(options=PATTERNS, value=spec.pattern, description="pattern")),
-            _field("vpc", widgets.Text(value=spec.vpc, description="vpc (new|default|vpc-…)")),
-            _field("subnets", self.subnet_choice, self._subnets),
-            _field("subnet_ids", self.subnet_ids, lambda: None),
-            _field(
-                "load_balancer",
-                widgets.Dropdown(
-                    options=list(get_args(DeploymentSpec.model_fields["load_balancer"].annotation)),
-                    value=spec.load_balancer,
-                    description="load balancer",
-                    tooltip="alb: HTTP/HTTPS listeners; nlb: TCP/TLS listeners, CPU scaling only",
-                ),
-            ),
-            _field("spot", widgets.Checkbox(value=spec.spot, description="spot by default")),
-            _field(
-                "enable_execute_command",
-                widgets.Checkbox(value=spec.enable_execute_command, description="ECS exec"),
-            ),
-            _field(
-                "circuit_breaker", widgets.Checkbox(value=spec.circuit_breaker, description="circuit breaker")
-            ),
-            _field("deployment", self.deployment_choice, self._deployment),
-            _field("route53.zone_name", widgets.Text(value=route53.zone_name, description="zone name")),
-            _field(
-                "route53.external_record",
-                widgets.Text(value=route53.external_record, description="external record"),
-            ),
-            _field(
-                "route53.internal_record",
-                widgets.Text(value=route53.internal_record, description="internal record"),
-            ),
-            _field("route53.alias", widgets.Checkbox(value=route53.alias, description="alias records")),
+            *stack[:at],
+            _field("subnets", self.subnet_choice, self._subnets, look=look),
+            _field("subnet_ids", self.subnet_ids, lambda: None, look=look),
+            *stack[at:],
+            *deployment,
+            *_model_fields("route53", Route53Spec, self._base["route53"], look, ROUTE53_LABELS),
         ]
         super().__init__(fields)
         self.observe(self._changed)
@@ -704,9 +979,8 @@ class SpecDesigner(_Form):
         """The current input as spec data (before validation)."""
         data = copy.deepcopy(self._base)
         for path, field in self.fields.items():
-            value = field.read()
-            if value is not None or path == "subnets":
-                _set_path(data, path, value)
+            if path != "subnet_ids" and not path.startswith("deployment."):  # read by subnets, deployment
+                _set_path(data, path, field.read())
         data["tasks"] = [editor.data() for editor in self.tasks]
         for pattern, app in self.apps.items():
             section = app.data() if data["pattern"] == pattern else None
@@ -717,17 +991,6 @@ class SpecDesigner(_Form):
         if data["pattern"] == "laravel":
             data["tasks"] = []  # its service is built from laravel.code; the task editors wait hidden
         return data
-
-    def _deployment(self) -> dict[str, Any] | None:
-        """The stack's deployment with the chosen strategy; the other strategies' options dropped
-        (``None``: rolling in a design that had no ``deployment``, so none is written)."""
-        strategy = self.deployment_choice.value
-        given = self._base.get("deployment") or {}
-        if strategy == "rolling" and not given:
-            return None
-        own = ("linear_", "canary_")
-        kept = {k: v for k, v in given.items() if not k.startswith(own) or k.startswith(f"{strategy}_")}
-        return {**kept, "strategy": strategy}
 
     def _subnets(self) -> str | list[str]:
         self.subnet_ids.disabled = self.subnet_choice.value != SPECIFIC_SUBNETS
@@ -747,7 +1010,12 @@ class SpecDesigner(_Form):
         return {"name": f"task{number}", "image": DEFAULT_IMAGE, "internal": {"port": port}}
 
     def _append_task(self, task: TaskSpec | dict[str, Any]) -> TaskEditor:
-        editor = TaskEditor(task, on_remove=self.remove_task, stack_spot=lambda: self.fields["spot"].read())
+        editor = TaskEditor(
+            task,
+            on_remove=self.remove_task,
+            stack_spot=lambda: self.fields["spot"].read(),
+            load_balancer=lambda: self.fields["load_balancer"].read(),
+        )
         editor.observe(self._changed)
         self.tasks.append(editor)
         self.tasks_box.children = [task.box for task in self.tasks]
@@ -760,6 +1028,9 @@ class SpecDesigner(_Form):
         for form in (self, *self.tasks, *self.apps.values()):
             form.clear_errors()
         self._show_pattern()
+        _enable_deployment(self.fields)
+        for path in NLB_ONLY_ALB_OPTIONS:
+            _lock(self.fields[path].widget, self.fields["load_balancer"].read() == "nlb")
         try:
             self._spec, self._error = DeploymentSpec.model_validate(self.data()), None
         except ValidationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,232 @@ def test_a_button_pressed_on_an_invalid_form_says_why_instead_of_doing_nothing()
     designer.synth_button.click()
     assert designer.synthesis is None
     assert "must be at least 1" in str(designer.last_action_error)
+
+
+# -- issue 14's options: stack row and task details --------------------------------------------
+
+
+def test_the_stack_options_reach_the_spec_and_unset_boxes_change_nothing():
+    designer = SpecDesigner(default_spec(), preview_delay=0)
+    assert designer.to_yaml() == default_spec().to_yaml()
+    designer.widget("spot_termination_handler").value = True
+    designer.widget("alarms").value = True
+    designer.widget("access_logs").value = True
+    designer.widget("external_alb_idle_timeout_seconds").value = "120"
+    designer.widget("internal_alb_idle_timeout_seconds").value = " 300 "
+    designer.widget("cluster_name").value = "shop"
+    spec = designer.spec
+    assert (spec.spot_termination_handler, spec.alarms, spec.access_logs) == (True, True, True)
+    assert (spec.external_alb_idle_timeout_seconds, spec.internal_alb_idle_timeout_seconds) == (120, 300)
+    assert spec.cluster_name == "shop"
+    for path in ("spot_termination_handler", "alarms", "access_logs"):
+        designer.widget(path).value = False
+    for path in ("external_alb_idle_timeout_seconds", "internal_alb_idle_timeout_seconds", "cluster_name"):
+        designer.widget(path).value = ""
+    assert designer.spec == default_spec() and designer.to_yaml() == default_spec().to_yaml()
+
+
+def test_a_cleared_box_unsets_a_value_the_design_had():
+    spec = default_spec().model_copy(update={"cluster_name": "shop", "external_alb_idle_timeout_seconds": 90})
+    designer = SpecDesigner(spec, preview_delay=0)
+    assert designer.widget("external_alb_idle_timeout_seconds").value == "90"
+    designer.widget("external_alb_idle_timeout_seconds").value = ""
+    designer.widget("cluster_name").value = ""
+    assert designer.spec == default_spec()
+
+
+def test_the_stack_deployment_shows_its_options_and_enables_the_strategys_own():
+    spec = load_spec(PARAMS / "canary-with-alarms.yaml")
+    designer = SpecDesigner(spec, preview_delay=0)
+    shown = {
+        name: designer.widget(f"deployment.{name}").value
+        for name in ("canary_percent", "canary_bake_time_minutes", "bake_time_minutes", "rollback_on_alarms")
+    }
+    assert shown == {
+        "canary_percent": "10.0",
+        "canary_bake_time_minutes": "5",
+        "bake_time_minutes": "10",
+        "rollback_on_alarms": "",
+    }
+    assert designer.widget("deployment.linear_step_percent").disabled
+    assert not designer.widget("deployment.canary_percent").disabled
+    designer.widget("deployment.canary_percent").value = "20"
+    designer.widget("deployment.rollback_on_alarms").value = False
+    assert designer.spec.deployment.model_dump(exclude_none=True) == {
+        "strategy": "canary",
+        "bake_time_minutes": 10,
+        "canary_percent": 20.0,
+        "canary_bake_time_minutes": 5,
+        "rollback_on_alarms": False,
+    }
+    designer.deployment_choice.value = "linear"
+    assert designer.widget("deployment.canary_percent").disabled
+    designer.widget("deployment.linear_step_percent").value = "25"
+    assert designer.spec.deployment.model_dump(exclude_none=True) == {
+        "strategy": "linear",
+        "bake_time_minutes": 10,
+        "linear_step_percent": 25.0,
+        "rollback_on_alarms": False,
+    }
+
+
+def test_a_tasks_own_options_reach_the_spec_from_its_details():
+    designer = SpecDesigner(default_spec().model_copy(update={"alarms": True}), preview_delay=0)
+    editor = designer.tasks[0]
+    assert editor.fields["deployment"].widget.value == ""
+    assert editor.fields["deployment.canary_percent"].widget.disabled
+    designer.widget(
+        "tasks[0].external.forward_conditions"
+    ).value = "host: a.example.com, b.example.com; path: /api/*"
+    designer.widget("tasks[0].health_check_grace_period_seconds").value = "120"
+    designer.widget("tasks[0].min_healthy_percent").value = "50"
+    designer.widget("tasks[0].max_healthy_percent").value = "150"
+    designer.widget("tasks[0].deployment").value = "canary"
+    designer.widget("tasks[0].deployment.canary_percent").value = "20"
+    designer.widget("tasks[0].deployment.rollback_on_alarms").value = True
+    designer.widget(
+        "tasks[0].scaling.scheduled"
+    ).value = "0 8 ? * MON-FRI * min=2 max=10\n\n0 20 ? * MON-FRI * min=1\n"
+    task = designer.spec.tasks[0]
+    assert [c.model_dump(exclude_none=True) for c in task.external.forward_conditions] == [
+        {"host_header": ["a.example.com", "b.example.com"]},
+        {"path_pattern": ["/api/*"]},
+    ]
+    assert (task.health_check_grace_period_seconds, task.min_healthy_percent, task.max_healthy_percent) == (
+        120,
+        50,
+        150,
+    )
+    assert task.deployment.model_dump(exclude_none=True) == {
+        "strategy": "canary",
+        "canary_percent": 20.0,
+        "rollback_on_alarms": True,
+    }
+    assert [a.model_dump(exclude_none=True) for a in task.scaling.scheduled] == [
+        {"cron": "0 8 ? * MON-FRI *", "min_capacity": 2, "max_capacity": 10},
+        {"cron": "0 20 ? * MON-FRI *", "min_capacity": 1},
+    ]
+    assert load_spec(designer.to_yaml()) == designer.spec
+    designer.widget("tasks[0].deployment").value = ""  # the stack's again
+    assert designer.spec.tasks[0].deployment is None
+
+
+def test_the_nlb_protocol_and_the_rows_follow_the_load_balancer():
+    designer = SpecDesigner(load_spec(PARAMS / "nlb.yaml"), preview_delay=0)
+    order, customer = designer.tasks[0], designer.tasks[1]
+    assert (order.has_external.description, order.has_internal.description) == (
+        "external NLB",
+        "internal NLB",
+    )
+    assert customer.fields["protocol"].widget.value == "TCP"
+    assert order.fields["protocol"].widget.value == "" and not order.fields["protocol"].widget.disabled
+    assert order.fields["external.forward_conditions"].widget.disabled
+    customer.fields["protocol"].widget.value = ""
+    assert designer.spec.tasks[1].protocol is None
+    customer.fields["protocol"].widget.value = "TCP"
+    designer.widget("load_balancer").value = "alb"
+    assert order.has_external.description == "external ALB"
+    assert "is for load_balancer: nlb" in customer.fields["protocol"].error.value
+    assert not customer.fields["protocol"].widget.disabled and order.fields["protocol"].widget.disabled
+    customer.fields["protocol"].widget.value = ""
+    assert designer.error is None and customer.fields["protocol"].widget.disabled
+
+
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        (
+            "shared-port-by-host.yaml",
+            {
+                "spot_termination_handler": True,
+                "alarms": True,
+                "access_logs": True,
+                "tasks[0].external.forward_conditions": "host: shop.example.com",
+                "tasks[0].internal.forward_conditions": "path: /shop/*",
+                "tasks[1].external.forward_conditions": "host: blog.example.com, www.blog.example.com",
+                "tasks[1].internal.forward_conditions": "",
+            },
+        ),
+        (
+            "canary-with-alarms.yaml",
+            {
+                "deployment": "canary",
+                "tasks[0].deployment": "",
+                "tasks[1].deployment": "blue_green",
+                "tasks[1].deployment.bake_time_minutes": "5",
+            },
+        ),
+        (
+            "nlb.yaml",
+            {
+                "spot_termination_handler": True,
+                "tasks[1].protocol": "TCP",
+                "tasks[0].scaling.target_memory_utilization": "70.0",
+            },
+        ),
+    ],
+)
+def test_a_params_file_shows_its_options_and_round_trips(params, shown):
+    spec = load_spec(PARAMS / params)
+    designer = SpecDesigner(spec, preview_delay=0)
+    assert {path: designer.widget(path).value for path in shown} == shown
+    assert designer.spec == spec and designer.to_yaml() == spec.to_yaml()
+
+
+def test_scheduled_actions_are_shown_one_a_line_and_round_trip():
+    scheduled = [
+        {"cron": "0 8 ? * MON-FRI *", "min_capacity": 2, "max_capacity": 10},
+        {"cron": "0 20 * * ? *", "max_capacity": 4},
+    ]
+    data = default_spec().to_params()
+    data["tasks"][0]["scaling"] = {"scheduled": scheduled}
+    spec = load_spec(data)
+    designer = SpecDesigner(spec, preview_delay=0)
+    assert (
+        designer.widget("tasks[0].scaling.scheduled").value
+        == "0 8 ? * MON-FRI * min=2 max=10\n0 20 * * ? * max=4"
+    )
+    assert designer.spec == spec and designer.to_yaml() == spec.to_yaml()
+
+
+@pytest.mark.parametrize(
+    ("params", "path", "value", "message"),
+    [
+        (None, "external_alb_idle_timeout_seconds", "0", "greater than or equal to 1, got 0"),
+        (None, "internal_alb_idle_timeout_seconds", "abc", "valid integer, got 'abc'"),
+        ("nlb.yaml", "access_logs", True, "is an ALB option"),
+        ("canary-with-alarms.yaml", "deployment.canary_percent", "0.05", "0.05 is not a multiple of 0.1"),
+        (None, "deployment.rollback_on_alarms", True, "needs alarms"),
+        (None, "tasks[0].protocol", "TLS", "is for load_balancer: nlb"),
+        (None, "tasks[0].external.forward_conditions", "hots: a.example.com", "exactly one of host_header"),
+        (None, "tasks[0].health_check_grace_period_seconds", "-1", "greater than or equal to 0"),
+        (None, "tasks[0].min_healthy_percent", "150", "150 is outside 0-100"),
+        (None, "tasks[0].max_healthy_percent", "50", "50 is outside 100-2000"),
+        ("canary-with-alarms.yaml", "tasks[1].deployment.bake_time_minutes", "2000", "not whole minutes"),
+        (None, "tasks[0].scaling.scheduled", "0 8 ? * MON-FRI * min=two", "valid integer, got 'two'"),
+        (None, "tasks[0].scaling.scheduled", "0 8 * *", "is not six cron fields"),
+    ],
+)
+def test_a_bad_value_in_a_new_widget_shows_its_message_beside_it(params, path, value, message):
+    designer = SpecDesigner(load_spec(PARAMS / params) if params else default_spec(), preview_delay=0)
+    designer.widget(path).value = value
+    if path.startswith("tasks["):
+        index, relative = int(path[len("tasks[")]), path.split(".", 1)[1]
+        form = designer.tasks[index]
+        assert form.expanded
+    else:
+        form, relative = designer, path
+    assert escape(message) in form.fields[relative].error.value
+    assert designer.error.field.startswith(path) and designer.synth_button.disabled
+    assert all(field.error.value == "" for other, field in form.fields.items() if other != relative)
+
+
+def test_the_new_options_keep_the_designer_s_widget_count_down():
+    """Each widget model is one IOPub message: forms share their layouts and styles (1261 models
+    for params/sample.yaml before the issue-14 options, which added 13 stack and 14 task fields)."""
+    from ipywidgets.widgets.widget import _instances  # Widget.widgets, without its deprecation
+
+    spec = load_spec(PARAMS / "sample.yaml")
+    before = len(_instances)
+    SpecDesigner(spec, preview_delay=0)
+    assert len(_instances) - before < 1000
