@@ -75,22 +75,23 @@ def build_stack(
         access_logs=spec.access_logs,
         external_alb_idle_timeout=_seconds(spec.external_alb_idle_timeout_seconds),
         internal_alb_idle_timeout=_seconds(spec.internal_alb_idle_timeout_seconds),
-        deployment=_deployment(spec.deployment),
     )
     return app, stack
 
 
 def _service_options(stack: Stack, spec: DeploymentSpec) -> dict[str, Any]:
     """The keyword arguments both dual patterns take (:class:`BaseFargateService`'s)."""
+    vpc = _vpc(stack, spec)
     return {
         "tasks": [_task_props(stack, spec, task) for task in spec.tasks],
-        "vpc": _vpc(stack, spec),
+        "vpc": vpc,
         "vpc_subnets": _subnets(stack, spec),
         "spot": spec.spot,
         "enable_execute_command": spec.enable_execute_command,
         "circuit_breaker": spec.circuit_breaker,
         "spot_termination_handler": spec.spot_termination_handler,
         "alarms": spec.alarms,
+        "deployment": _deployment(spec.deployment),
         "route53_ops": Route53Options(
             zone_name=spec.route53.zone_name,
             external_alb_record_name=spec.route53.external_record,
@@ -98,6 +99,11 @@ def _service_options(stack: Stack, spec: DeploymentSpec) -> dict[str, Any]:
             enable_load_balancer_alias=spec.route53.alias,
         ),
         "cluster_props": ecs.ClusterProps(cluster_name=spec.cluster_name) if spec.cluster_name else None,
+        "cluster": ecs.Cluster.from_cluster_attributes(
+            stack, "ExistingCluster", cluster_name=spec.existing_cluster, vpc=vpc
+        )
+        if spec.existing_cluster
+        else None,
     }
 
 

@@ -525,6 +525,7 @@ STACK_NAME_MAX = 128
 """CloudFormation's limit on a stack name, in characters."""
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _ACCOUNT = re.compile(r"\d{12}")
+_CLUSTER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _RESOURCE_ID = {
     "vpc": re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
     "subnet": re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
@@ -551,6 +552,14 @@ def check_stack_name(field: str, name: str) -> None:
     if not _STACK_NAME.fullmatch(name):
         raise ValidationError(
             field, f"{name!r} is not a stack name (an ASCII letter, then ASCII letters, digits, hyphens)"
+        )
+
+
+def check_cluster_name(field: str, name: str) -> None:
+    """ECS's rule for a cluster name: 1-255 ASCII letters, digits, hyphens and underscores."""
+    if not _CLUSTER_NAME.fullmatch(name):
+        raise ValidationError(
+            field, f"{name!r} is not an ECS cluster name (1-255 letters, digits, hyphens, underscores)"
         )
 
 

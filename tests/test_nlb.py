@@ -416,6 +416,20 @@ def test_build_stack_makes_nlbs_and_the_same_tasks_on_alb_make_albs():
     ]
 
 
+def test_the_stacks_rolling_deployment_reaches_every_nlb_service():
+    data = {
+        **load_spec(NLB_PARAMS).to_params(),
+        "deployment": {"strategy": "rolling", "bake_time_minutes": 7, "rollback_on_alarms": True},
+    }
+    _, stack = build_stack(load_spec(data))
+    services = Template.from_stack(stack).find_resources("AWS::ECS::Service").values()
+    deployments = [service["Properties"]["DeploymentConfiguration"] for service in services]
+    assert len(deployments) == 3
+    assert [d["BakeTimeInMinutes"] for d in deployments] == [7, 7, 7]
+    assert [(d["Alarms"]["Enable"], d["Alarms"]["Rollback"]) for d in deployments] == [(True, True)] * 3
+    assert all(len(d["Alarms"]["AlarmNames"]) >= 2 for d in deployments)
+
+
 # -- reading an NLB stack ------------------------------------------------------------------------
 
 

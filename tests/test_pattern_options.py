@@ -87,6 +87,51 @@ def test_params_option_errors_name_the_field(task, fields, message):
     assert str(caught.value) == message
 
 
+def test_params_existing_cluster_runs_the_services_there_and_makes_no_cluster():
+    spec = spec_with(existing_cluster="shared", vpc="default", account="123456789012")
+    template = template_of(spec)
+    template.resource_count_is("AWS::ECS::Cluster", 0)
+    template.resource_count_is("AWS::ECS::ClusterCapacityProviderAssociations", 0)
+    assert [service["Cluster"] for service in resources(template, "AWS::ECS::Service")] == ["shared"]
+    assert spec.to_params()["existing_cluster"] == "shared"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"existing_cluster": "shared", "cluster_name": "shop", "vpc": "default"},
+            "cluster_name: names a new cluster; with existing_cluster there is none to name",
+        ),
+        (
+            {"existing_cluster": "shared"},
+            "existing_cluster: needs vpc: default or vpc-..., the VPC its services run in",
+        ),
+        (
+            {"existing_cluster": "my cluster", "vpc": "default"},
+            "existing_cluster: 'my cluster' is not an ECS cluster name "
+            "(1-255 letters, digits, hyphens, underscores)",
+        ),
+        (
+            {"cluster_name": "x" * 256},
+            f"cluster_name: '{'x' * 256}' is not an ECS cluster name "
+            "(1-255 letters, digits, hyphens, underscores)",
+        ),
+    ],
+    ids=["both", "new vpc", "bad name", "long name"],
+)
+def test_params_cluster_errors_name_the_field(fields, message):
+    with pytest.raises(ValidationError) as caught:
+        spec_with(**fields)
+    assert str(caught.value) == message
+
+
+def test_the_app_patterns_refuse_cluster_options():
+    with pytest.raises(ValidationError) as caught:
+        load_spec({"stack_name": "wp", "pattern": "wordpress", "cluster_name": "shop"})
+    assert str(caught.value) == "cluster_name: is for pattern: dualalb (WordPress makes its own cluster)"
+
+
 def two_on_port_80(first: dict, second: dict):
     return load_spec(
         {

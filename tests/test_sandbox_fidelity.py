@@ -642,6 +642,12 @@ def test_params_file_services_scaling_and_listeners_match_the_spec(params, param
         assert targets == [("ALBRequestCountPerTarget", task.scaling.request_per_target)] * groups + [
             ("ECSServiceAverageCPUUtilization", task.scaling.target_cpu_utilization)
         ] + ([("ECSServiceAverageMemoryUtilization", memory)] if memory is not None else [])
+        actions = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource_id)
+        assert sorted(
+            (a["Schedule"], a["ScalableTargetAction"]) for a in actions["ScheduledActions"]
+        ) == sorted(
+            (f"cron({action.cron})", scheduled_bounds(action)) for action in task.scaling.scheduled or ()
+        )
     elbv2 = client("elbv2")
     listener_ports: dict[str, set[int]] = {}
     for arn in physical_ids(client, "AWS::ElasticLoadBalancingV2::LoadBalancer", spec.stack_name).values():
@@ -855,6 +861,12 @@ def check_aurora_cluster(client, spec, options) -> None:
         assert writer["DBInstanceClass"] == "db.serverless" and writer["DBClusterIdentifier"] == cluster_id
 
 
+def scheduled_bounds(action) -> dict[str, int]:
+    """The ``ScalableTargetAction`` Application Auto Scaling describes for a spec's action."""
+    bounds = {"MinCapacity": action.min_capacity, "MaxCapacity": action.max_capacity}
+    return {key: value for key, value in bounds.items() if value is not None}
+
+
 def _ecs_services(client) -> set[str]:
     ecs = client("ecs")
     return {
@@ -899,6 +911,14 @@ LISTINGS = {
     "AWS::Logs::LogGroup": ("logs", "describe_log_groups", "logGroups", "logGroupName"),
     "AWS::IAM::Role": ("iam", "list_roles", "Roles", "RoleName"),
 }
+OPTIONAL_LISTINGS = {
+    # the resources of issue 14's options, which not every stack has
+    "AWS::Lambda::Function": ("lambda", "list_functions", "Functions", "FunctionName"),
+    "AWS::Events::Rule": ("events", "list_rules", "Rules", "Name"),
+    "AWS::CloudWatch::Alarm": ("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName"),
+    "AWS::CloudWatch::Dashboard": ("cloudwatch", "list_dashboards", "DashboardEntries", "DashboardName"),
+    "AWS::S3::Bucket": ("s3", "list_buckets", "Buckets", "Name"),
+}
 
 
 def _listed_by(service: str, operation: str, result_key: str, id_key: str):
@@ -909,7 +929,9 @@ def _listed_by(service: str, operation: str, result_key: str, id_key: str):
     return listed
 
 
-LISTED = {resource_type: _listed_by(*listing) for resource_type, listing in LISTINGS.items()} | {
+LISTED = {
+    resource_type: _listed_by(*listing) for resource_type, listing in (LISTINGS | OPTIONAL_LISTINGS).items()
+} | {
     "AWS::ECS::Service": _ecs_services,
     "AWS::ECS::TaskDefinition": lambda client: set(
         client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
@@ -931,22 +953,26 @@ def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path)
     held: dict[str, set[str]] = {}
     for row in stack_resources(client, spec.stack_name):
         held.setdefault(row["ResourceType"], set()).add(row["PhysicalResourceId"])
-    assert set(LISTED) <= set(held)
-    assert all(held[resource_type] <= LISTED[resource_type](client) for resource_type in LISTED)
+    assert set(LISTINGS) <= set(held)
+    assert all(
+        held[resource_type] <= LISTED[resource_type](client) for resource_type in set(LISTED) & set(held)
+    )
 
     run_cdk(["destroy", *cli_args, "--force"], sandbox.environment, tmp_path)
 
     stack = client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0]
     assert stack["StackStatus"] == "DELETE_COMPLETE"
     still_listed = {
-        resource_type: held[resource_type] & listed(client) for resource_type, listed in LISTED.items()
+        resource_type: held.get(resource_type, set()) & listed(client)
+        for resource_type, listed in LISTED.items()
     }
     assert still_listed == {resource_type: set() for resource_type in LISTED}
 
 
 def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, deployed, sandbox):
     """Last in this module, after the tests above read them: each shipped params file's stack is
-    destroyed, and nothing it held is listed by its service any more."""
+    destroyed, nothing it held is listed by its service any more, except what the template
+    retains (``DeletionPolicy: Retain``, such as the access-log bucket), which still is."""
     from dualalb_kit.deploy import destroy
 
     _, client = deployed
@@ -954,10 +980,27 @@ def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, d
     for stem, deployment in params_deploys.items():
         stack_name = deployment.spec.stack_name
         stack_id = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackId"]
+        resources = deployment.template["Resources"]
         held: dict[str, set[str]] = {}
+        retained: dict[str, set[str]] = {}
         for row in stack_resources(client, stack_name):
-            held.setdefault(row["ResourceType"], set()).add(row["PhysicalResourceId"])
+            is_retained = resources[row["LogicalResourceId"]].get("DeletionPolicy") == "Retain"
+            (retained if is_retained else held).setdefault(row["ResourceType"], set()).add(
+                row["PhysicalResourceId"]
+            )
+        listed_types = set(LISTED) & (set(held) | set(retained))
+        before = {kind: LISTED[kind](client) for kind in listed_types}
+        not_listed = {
+            kind: (held.get(kind, set()) | retained.get(kind, set())) - before[kind] for kind in listed_types
+        }
+        assert not_listed == {kind: set() for kind in listed_types}, stem  # the ids are what the APIs list
         destroy(deployment.assembly_dir, endpoint_url=sandbox.endpoint_url, progress=False)
         status = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
-        still_listed = {kind: held.get(kind, set()) & listed(client) for kind, listed in LISTED.items()}
-        assert (status, still_listed) == ("DELETE_COMPLETE", {kind: set() for kind in LISTED}), stem
+        after = {kind: LISTED[kind](client) for kind in listed_types}
+        still_listed = {kind: held.get(kind, set()) & after[kind] for kind in listed_types}
+        gone = {kind: retained[kind] - after[kind] for kind in retained if kind in LISTED}
+        assert (status, still_listed, gone) == (
+            "DELETE_COMPLETE",
+            {kind: set() for kind in listed_types},
+            {kind: set() for kind in gone},
+        ), stem

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_ecs as ecs
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 from botocore.stub import Stubber
 
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
@@ -148,6 +148,33 @@ def test_interruption_deregisters_exactly_the_tasks_ip_from_both_target_groups(c
         stub.assert_no_pending_responses()
 
 
+def test_a_blue_green_services_task_leaves_the_alternate_target_group_too(clients):
+    alternate = (
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dualal-Servi-3C/2c3d4e5f6a7b8c9d"
+    )
+    external, internal = copy.deepcopy(ORDER_SERVICE["loadBalancers"])
+    external["advancedConfiguration"] = {
+        "alternateTargetGroupArn": alternate,
+        "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/"
+        "dualal-Servi-4D/3d4e5f6a7b8c9d0e/4e5f6a7b8c9d0e1f/5f6a7b8c9d0e1f2a",
+        "roleArn": "arn:aws:iam::123456789012:role/dualalb-sample-EcsTrafficShifting",
+    }
+    service = {**ORDER_SERVICE, "loadBalancers": [external, internal]}
+    clients["ecs"].add_response(
+        "describe_services",
+        {"services": [service], "failures": []},
+        {"cluster": CLUSTER_ARN, "services": ["dualalb-sample-ServiceorderService-Xy9"]},
+    )
+    for group in (EXTERNAL_GROUP, alternate, INTERNAL_GROUP):
+        clients["elbv2"].add_response(
+            "deregister_targets", {}, {"TargetGroupArn": group, "Targets": [{"Id": TASK_IP, "Port": 8080}]}
+        )
+    calls = spot_termination.handler(copy.deepcopy(INTERRUPTION), None)
+    assert [call["TargetGroupArn"] for call in calls] == [EXTERNAL_GROUP, alternate, INTERNAL_GROUP]
+    for stub in clients.values():
+        stub.assert_no_pending_responses()
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -174,8 +201,10 @@ def test_task_addresses_read_the_eni_attachment():
 # -- the construct ------------------------------------------------------------------------------
 
 
-def build(spot: bool, handler: bool, strategies: dict[str, list] | None = None) -> Template:
-    stack = Stack(App(), "Test")
+def build(
+    spot: bool, handler: bool, strategies: dict[str, list] | None = None, stack: Stack | None = None
+) -> Template:
+    stack = stack or Stack(App(), "Test")
     tasks = []
     for name, sides in (("order", ("external", "internal")), ("customer", ("internal",))):
         definition = ecs.FargateTaskDefinition(stack, f"{name}Task")
@@ -204,6 +233,18 @@ def test_no_handler_by_default_or_without_spot_tasks(spot, handler):
     template = build(spot, handler)
     for kind in HANDLER_TYPES:
         template.resource_count_is(kind, 0)
+
+
+def test_a_handler_asked_for_without_spot_tasks_is_a_synthesis_warning():
+    quiet, asked = Stack(App(), "Quiet"), Stack(App(), "Asked")
+    build(False, False, stack=quiet)
+    build(False, True, stack=asked)
+    assert Annotations.from_stack(quiet).find_warning("*", Match.any_value()) == []
+    (warning,) = Annotations.from_stack(asked).find_warning("*", Match.any_value())
+    assert warning.entry.data == (
+        "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created "
+        "[ack: dualalb-kit:spotTerminationHandlerUnused]"
+    )
 
 
 def test_handler_watches_the_cluster_and_may_touch_only_its_spot_services():

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Tags
+from aws_cdk import Annotations, CfnOutput, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -150,6 +150,11 @@ class BaseFargateService(Construct):
         self.spot_termination_handler = (
             self._spot_termination_handler(tasks, names, spot) if spot_termination_handler else None
         )
+        if spot_termination_handler and self.spot_termination_handler is None:
+            Annotations.of(self).add_warning_v2(
+                "dualalb-kit:spotTerminationHandlerUnused",
+                "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created",
+            )
         self.monitoring = (
             ServiceMonitoring(
                 self,

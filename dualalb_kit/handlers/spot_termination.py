@@ -2,7 +2,8 @@
 
 EventBridge delivers ECS's "ECS Task State Change" event when Spot reclaims a task
 (``stopCode: SpotInterruption``, about two minutes before it stops). The service's load
-balancers (from ``ecs:DescribeServices``) name each target group and container port; the task's
+balancers (from ``ecs:DescribeServices``) name each target group (and a blue/green deployment's
+alternate) and container port; the task's
 private IPs (from its ENI attachment) are the targets. Deregistering them at once lets the ALB
 drain the task's connections while it still runs, instead of failing requests when it stops.
 """
@@ -39,15 +40,24 @@ def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> 
     calls = []
     for service in services["services"]:
         for balancer in service.get("loadBalancers", []):
-            if "targetGroupArn" not in balancer:
-                continue
-            call = {
-                "TargetGroupArn": balancer["targetGroupArn"],
-                "Targets": [{"Id": ip, "Port": balancer["containerPort"]} for ip in addresses],
-            }
-            elbv2.deregister_targets(**call)
-            calls.append(call)
+            for group in target_groups(balancer):
+                call = {
+                    "TargetGroupArn": group,
+                    "Targets": [{"Id": ip, "Port": balancer["containerPort"]} for ip in addresses],
+                }
+                elbv2.deregister_targets(**call)
+                calls.append(call)
     return calls
+
+
+def target_groups(balancer: dict[str, Any]) -> list[str]:
+    """A service load balancer's target group, then its blue/green alternate if it has one.
+
+    During an ECS blue/green, linear or canary deployment a task may be registered in either
+    group; deregistering a target a group does not have is a no-op for ELB.
+    """
+    alternate = balancer.get("advancedConfiguration", {}).get("alternateTargetGroupArn")
+    return [group for group in (balancer.get("targetGroupArn"), alternate) if group]
 
 
 def task_addresses(detail: dict[str, Any]) -> list[str]:
