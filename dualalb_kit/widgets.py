@@ -101,8 +101,7 @@ class _Field:
 def _field(
     path: str, widget: widgets.ValueWidget, read: Callable[[], Any] | None = None, *, look: _Look
 ) -> _Field:
-    if widget.style is not look.style(type(widget)):
-        widget.style = look.style(type(widget))
+    widget.style = look.style(type(widget))
     return _Field(path, widget, look.error(), read or (lambda: widget.value), look.layout())
 
 
@@ -145,11 +144,13 @@ class _Form:
 
 class TaskEditor(_Form):
     """One task as a compact row (name, image, desired count, listeners, placement) with its details
-    (container, listeners, capacity, scaling, environment, health check) on expand.
+    (container, listeners with their forward conditions and NLB protocol, capacity, scaling with
+    scheduled actions, environment, health check, deployment) on expand.
 
     ``stack_spot`` tells the stack's ``spot`` flag, the capacity a task without its own mix gets;
     ticking "own capacity mix" starts from that same placement, so opening it changes nothing.
-    Keys the form does not show are kept as they were.
+    ``load_balancer`` tells the stack's ``alb`` or ``nlb``: the listener labels and the options that
+    apply follow it. Keys the form does not show are kept as they were.
     """
 
     def __init__(
