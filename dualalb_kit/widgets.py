@@ -633,6 +633,7 @@ STACK_LABELS = {
     "pattern": "pattern",
     "vpc": "vpc (new|default|vpc-…)",
     "cluster_name": "cluster name",
+    "existing_cluster": "existing cluster",
     "load_balancer": "load balancer",
     "external_alb_idle_timeout_seconds": "external idle (s)",
     "internal_alb_idle_timeout_seconds": "internal idle (s)",

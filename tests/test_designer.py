@@ -147,9 +147,18 @@ def test_the_stack_options_reach_the_spec_and_unset_boxes_change_nothing():
     assert (spec.spot_termination_handler, spec.alarms, spec.access_logs) == (True, True, True)
     assert (spec.external_alb_idle_timeout_seconds, spec.internal_alb_idle_timeout_seconds) == (120, 300)
     assert spec.cluster_name == "shop"
+    designer.widget("cluster_name").value = ""
+    designer.widget("existing_cluster").value = "shared"
+    designer.widget("vpc").value = "default"
+    assert designer.spec.existing_cluster == "shared"
+    designer.widget("vpc").value = "new"
     for path in ("spot_termination_handler", "alarms", "access_logs"):
         designer.widget(path).value = False
-    for path in ("external_alb_idle_timeout_seconds", "internal_alb_idle_timeout_seconds", "cluster_name"):
+    for path in (
+        "external_alb_idle_timeout_seconds",
+        "internal_alb_idle_timeout_seconds",
+        "existing_cluster",
+    ):
         designer.widget(path).value = ""
     assert designer.spec == default_spec() and designer.to_yaml() == default_spec().to_yaml()
 
@@ -273,6 +282,7 @@ def test_the_nlb_protocol_and_the_rows_follow_the_load_balancer():
                 "tasks[0].internal.forward_conditions": "path: /shop/*",
                 "tasks[1].external.forward_conditions": "host: blog.example.com, www.blog.example.com",
                 "tasks[1].internal.forward_conditions": "",
+                "tasks[0].scaling.scheduled": "0 8 ? * MON-FRI * min=4\n0 20 ? * MON-FRI * min=2",
             },
         ),
         (
@@ -322,6 +332,8 @@ def test_scheduled_actions_are_shown_one_a_line_and_round_trip():
     [
         (None, "external_alb_idle_timeout_seconds", "0", "greater than or equal to 1, got 0"),
         (None, "internal_alb_idle_timeout_seconds", "abc", "valid integer, got 'abc'"),
+        (None, "cluster_name", "my cluster", "is not an ECS cluster name"),
+        (None, "existing_cluster", "shared", "needs vpc: default or vpc-..."),
         ("nlb.yaml", "access_logs", True, "is an ALB option"),
         ("canary-with-alarms.yaml", "deployment.canary_percent", "0.05", "0.05 is not a multiple of 0.1"),
         (None, "deployment.rollback_on_alarms", True, "needs alarms"),
