@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -571,19 +572,17 @@ def _optional(text: str, kind: type) -> Any:
         return text
 
 
+_BOUND = re.compile(r"(?:^|\s+)(min|max)=(\S*)")
+"""A scheduled action's ``min=N`` / ``max=N`` token; the rest of its line is the cron text as typed."""
+
+
 def _scheduled(text: str) -> list[dict[str, Any]] | None:
     """Scheduled actions, one a line: the six cron fields, then ``min=N`` and/or ``max=N``
     (a bound that is not a whole number goes to validation as is, which names it)."""
     actions = []
     for line in filter(str.strip, text.splitlines()):
-        cron, bounds = [], {}
-        for token in line.split():
-            key, equals, value = token.partition("=")
-            if equals and key in ("min", "max"):
-                bounds[f"{key}_capacity"] = _optional(value, int)
-            else:
-                cron.append(token)
-        actions.append({"cron": " ".join(cron), **bounds})
+        bounds = {f"{key}_capacity": _optional(value, int) for key, value in _BOUND.findall(line)}
+        actions.append({"cron": _BOUND.sub("", line).strip(), **bounds})
     return actions or None
 
 

@@ -14,7 +14,7 @@ import pytest
 from dualalb_kit.demo import STEPS, run_demo
 from dualalb_kit.sandbox import sandbox_environment
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+pytestmark = pytest.mark.sandbox
 
 KEY = r"(?:password|secret|token)"
 PASSWORD_WITH_PUNCTUATION = (
@@ -56,6 +56,7 @@ def demo(tmp_path_factory):
     return code, out
 
 
+@pytest.mark.slow
 def test_the_demo_exits_0_with_every_notebook_free_of_errors(demo):
     code, out = demo
     assert code == 0
@@ -72,6 +73,7 @@ def test_the_demo_exits_0_with_every_notebook_free_of_errors(demo):
         assert (out / Path(notebook).stem / "sample.html").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_design_outputs_metrics_capacity_and_recommendations_in_order(demo):
     _, out = demo
     report = (out / "report.html").read_text()
@@ -111,6 +113,7 @@ def test_the_report_shows_the_design_outputs_metrics_capacity_and_recommendation
     assert [row["service"] for row in analysis["recommendations"]] == ["customer", "order", "product"]
 
 
+@pytest.mark.slow
 def test_no_credential_or_secret_in_any_output(demo):
     _, out = demo
     dummy = {

@@ -314,7 +314,7 @@ def test_a_params_file_shows_its_options_and_round_trips(params, shown):
 def test_scheduled_actions_are_shown_one_a_line_and_round_trip():
     scheduled = [
         {"cron": "0 8 ? * MON-FRI *", "min_capacity": 2, "max_capacity": 10},
-        {"cron": "0 20 * * ? *", "max_capacity": 4},
+        {"cron": "0 20 * * ?  *", "max_capacity": 4},  # the cron text as typed, spaces and all
     ]
     data = default_spec().to_params()
     data["tasks"][0]["scaling"] = {"scheduled": scheduled}
@@ -322,7 +322,7 @@ def test_scheduled_actions_are_shown_one_a_line_and_round_trip():
     designer = SpecDesigner(spec, preview_delay=0)
     assert (
         designer.widget("tasks[0].scaling.scheduled").value
-        == "0 8 ? * MON-FRI * min=2 max=10\n0 20 * * ? * max=4"
+        == "0 8 ? * MON-FRI * min=2 max=10\n0 20 * * ?  * max=4"
     )
     assert designer.spec == spec and designer.to_yaml() == spec.to_yaml()
 
@@ -369,4 +369,4 @@ def test_the_new_options_keep_the_designer_s_widget_count_down():
     spec = load_spec(PARAMS / "sample.yaml")
     before = len(_instances)
     SpecDesigner(spec, preview_delay=0)
-    assert len(_instances) - before < 1000
+    assert len(_instances) - before <= 850  # 811 when written

@@ -126,10 +126,26 @@ def test_params_cluster_errors_name_the_field(fields, message):
     assert str(caught.value) == message
 
 
-def test_the_app_patterns_refuse_cluster_options():
+@pytest.mark.parametrize(
+    ("pattern", "fields", "message"),
+    [
+        (
+            "wordpress",
+            {"cluster_name": "shop"},
+            "cluster_name: is for pattern: dualalb (WordPress makes its own cluster)",
+        ),
+        (
+            "laravel",
+            {"existing_cluster": "shared", "vpc": "default"},
+            "existing_cluster: is for pattern: dualalb (Laravel makes its own cluster)",
+        ),
+    ],
+)
+def test_the_app_patterns_refuse_cluster_options(pattern, fields, message):
+    sections = {"laravel": {"code": "sample:laravel"}} if pattern == "laravel" else {}
     with pytest.raises(ValidationError) as caught:
-        load_spec({"stack_name": "wp", "pattern": "wordpress", "cluster_name": "shop"})
-    assert str(caught.value) == "cluster_name: is for pattern: dualalb (WordPress makes its own cluster)"
+        load_spec({"stack_name": "app", "pattern": pattern, **sections, **fields})
+    assert str(caught.value) == message
 
 
 def two_on_port_80(first: dict, second: dict):
@@ -201,7 +217,7 @@ SCALED = {
         "target_memory_utilization": 70,
         "scheduled": [
             {"cron": "0 7 ? * MON-FRI *", "min_capacity": 4, "max_capacity": 20},
-            {"cron": "0 19 ? * MON-FRI *", "min_capacity": 1},
+            {"cron": "0  19 ? * MON-FRI *", "min_capacity": 1},  # as typed: one space in the template
         ],
     }
 }

@@ -923,7 +923,11 @@ OPTIONAL_LISTINGS = {
 
 def _listed_by(service: str, operation: str, result_key: str, id_key: str):
     def listed(client) -> set[str]:
-        items = getattr(client(service), operation)()[result_key]
+        api = client(service)
+        if api.can_paginate(operation):
+            items = api.get_paginator(operation).paginate().build_full_result()[result_key]
+        else:  # ec2's describe_addresses returns every address in one page
+            items = getattr(api, operation)()[result_key]
         return {item[id_key] for item in items if item.get("State") != "deleted"}
 
     return listed

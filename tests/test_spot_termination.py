@@ -175,6 +175,30 @@ def test_a_blue_green_services_task_leaves_the_alternate_target_group_too(client
         stub.assert_no_pending_responses()
 
 
+def test_a_refused_group_does_not_keep_the_task_in_the_others(clients):
+    clients["ecs"].add_response(
+        "describe_services",
+        {"services": [ORDER_SERVICE], "failures": []},
+        {"cluster": CLUSTER_ARN, "services": ["dualalb-sample-ServiceorderService-Xy9"]},
+    )
+    targets = [{"Id": TASK_IP, "Port": 8080}]
+    clients["elbv2"].add_client_error(
+        "deregister_targets",
+        service_error_code="Throttling",
+        service_message="Rate exceeded",
+        expected_params={"TargetGroupArn": EXTERNAL_GROUP, "Targets": targets},
+    )
+    clients["elbv2"].add_response(
+        "deregister_targets", {}, {"TargetGroupArn": INTERNAL_GROUP, "Targets": targets}
+    )
+    with pytest.raises(RuntimeError) as caught:
+        spot_termination.handler(copy.deepcopy(INTERRUPTION), None)
+    assert str(caught.value).startswith(f"the task is still in 1 target group(s): {EXTERNAL_GROUP}: ")
+    assert "Rate exceeded" in str(caught.value)
+    for stub in clients.values():
+        stub.assert_no_pending_responses()  # the internal group was still asked
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -236,10 +260,12 @@ def test_no_handler_by_default_or_without_spot_tasks(spot, handler):
 
 
 def test_a_handler_asked_for_without_spot_tasks_is_a_synthesis_warning():
-    quiet, asked = Stack(App(), "Quiet"), Stack(App(), "Asked")
+    quiet, on_spot, asked = Stack(App(), "Quiet"), Stack(App(), "OnSpot"), Stack(App(), "Asked")
     build(False, False, stack=quiet)
     build(False, True, stack=asked)
+    build(True, True, stack=on_spot)
     assert Annotations.from_stack(quiet).find_warning("*", Match.any_value()) == []
+    assert Annotations.from_stack(on_spot).find_warning("*", Match.any_value()) == []
     (warning,) = Annotations.from_stack(asked).find_warning("*", Match.any_value())
     assert warning.entry.data == (
         "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created "

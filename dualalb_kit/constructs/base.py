@@ -335,7 +335,7 @@ class BaseFargateService(Construct):
         for index, action in enumerate(policy.scheduled):
             scaling.scale_on_schedule(
                 f"Scheduled{index}",
-                schedule=appscaling.Schedule.expression(f"cron({action.cron})"),
+                schedule=appscaling.Schedule.expression(f"cron({' '.join(action.cron.split())})"),
                 min_capacity=action.min_capacity,
                 max_capacity=action.max_capacity,
             )

@@ -27,7 +27,8 @@ def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> 
     """Deregister the task of ``event`` from each target group of its service.
 
     Returns one ``{"TargetGroupArn", "Targets"}`` per call made; nothing for a task that was not
-    interrupted by Spot, belongs to no service, or has no private IP.
+    interrupted by Spot, belongs to no service, or has no private IP. A group that refuses does
+    not stop the others: the error naming every such group is raised after them all.
     """
     detail = event.get("detail", {})
     group = detail.get("group", "")
@@ -37,7 +38,7 @@ def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> 
     if not addresses:
         return []
     services = ecs.describe_services(cluster=detail["clusterArn"], services=[group.removeprefix("service:")])
-    calls = []
+    calls, failures = [], []
     for service in services["services"]:
         for balancer in service.get("loadBalancers", []):
             for group in target_groups(balancer):
@@ -45,8 +46,14 @@ def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> 
                     "TargetGroupArn": group,
                     "Targets": [{"Id": ip, "Port": balancer["containerPort"]} for ip in addresses],
                 }
-                elbv2.deregister_targets(**call)
+                try:
+                    elbv2.deregister_targets(**call)
+                except elbv2.exceptions.ClientError as error:
+                    failures.append(f"{group}: {error}")
+                    continue
                 calls.append(call)
+    if failures:  # after trying every group; Lambda retries the event, and a repeat is harmless
+        raise RuntimeError(f"the task is still in {len(failures)} target group(s): {'; '.join(failures)}")
     return calls
 
 
