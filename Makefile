@@ -19,7 +19,7 @@ $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name dualalb-kit --display-name "Python (dualalb-kit)" >/dev/null
+	$(BIN)/python -c 'from dualalb_kit.batch import ensure_kernel; ensure_kernel()'
 	@touch $@
 
 # The pinned CDK CLI, installed from package-lock.json by the npm that ships with the kit's Node.

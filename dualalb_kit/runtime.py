@@ -34,6 +34,22 @@ def configure_jsii() -> None:
     os.environ.setdefault("JSII_NODE", str(node_executable()))
 
 
+def stop_jsii() -> None:
+    """Stop jsii's Node process now, as jsii itself does at interpreter exit; nothing if
+    aws-cdk-lib was never imported here.
+
+    Node then exits on its own and removes its ``/tmp/jsii-kernel-*`` folder, and jsii removes
+    its runtime's temporary folder. For a process that is about to be signalled (a Jupyter
+    kernel's children get SIGTERM at shutdown) this is the difference between a clean exit and
+    2.4 MB left in ``/tmp``.
+    """
+    import sys
+
+    runtime = sys.modules.get("jsii._runtime")
+    if runtime is not None and "aws_cdk" in sys.modules:
+        runtime.kernel.provider._process.stop()  # jsii has no public stop; this is its atexit hook
+
+
 def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """A copy of ``base`` (default ``os.environ``) with the kit's Node first on ``PATH``.
 

@@ -123,20 +123,46 @@ def test_the_kernel_spec_is_installed():
     spec = KernelSpecManager().get_kernel_spec("dualalb-kit")
     assert Path(spec.argv[0]).parent == Path(sys.executable).parent
     assert spec.argv[spec.argv.index("-m") + 1] == "dualalb_kit.kernel_app"
+    assert spec.interrupt_mode == "message"
+
+
+@contextlib.contextmanager
+def kit_kernel(tmp_path, **environment):
+    """The kit's kernel on IPC sockets under ``tmp_path``, with ``environment`` added to its own;
+    yields (manager, ready client); shut down at once at the end unless the test did."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name=batch.ensure_kernel(), transport="ipc", ip=str(tmp_path / "kernel"))
+    manager.start_kernel(env={**os.environ, **environment})
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+
+
+def run_cell(client, code: str) -> tuple[dict, list[str]]:
+    """Execute ``code``; returns its reply's content and the text it printed."""
+    printed = []
+    reply = client.execute_interactive(
+        code,
+        timeout=120,
+        output_hook=lambda message: (
+            printed.append(message["content"]["text"]) if message["msg_type"] == "stream" else None
+        ),
+    )
+    return reply["content"], printed
 
 
 def test_the_kernel_publishes_every_message_of_a_burst_to_a_slow_reader(tmp_path):
     """A burst larger than ZeroMQ's high-water marks (1,000 messages a side) reaches a client
     that reads nothing until the cell is over: the kit's kernel queues instead of dropping."""
-    from jupyter_client.manager import KernelManager
-
     burst = 5_000
-    manager = KernelManager(kernel_name=batch.ensure_kernel(), transport="ipc", ip=str(tmp_path / "kernel"))
-    manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with kit_kernel(tmp_path) as (_, client):
         msg_id = client.execute(f"from IPython.display import display\nfor i in range({burst}): display(i)")
         client.get_shell_msg(timeout=60)  # the reply: the whole burst has been published
         time.sleep(2)  # and is queued somewhere between kernel and client
@@ -147,10 +173,34 @@ def test_the_kernel_publishes_every_message_of_a_burst_to_a_slow_reader(tmp_path
                 if message["parent_header"].get("msg_id") == msg_id:
                     displayed += message["msg_type"] == "display_data"
                     state = message["content"].get("execution_state", state)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
     assert (displayed, state) == (burst, "idle")
+
+
+def test_an_interrupt_stops_the_cell_and_leaves_the_cdk_working(tmp_path):
+    """JupyterLab's stop button: the running cell ends with KeyboardInterrupt, and jsii's Node
+    process (which a process-group SIGINT used to kill: "Broken pipe" on every later CDK call)
+    still answers."""
+    with kit_kernel(tmp_path) as (manager, client):
+        assert run_cell(client, "import dualalb_kit, aws_cdk; aws_cdk.App()")[0]["status"] == "ok"
+        msg_id = client.execute("import time; time.sleep(60)")
+        time.sleep(1)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=30)
+        assert (reply["parent_header"]["msg_id"], reply["content"]["ename"]) == (msg_id, "KeyboardInterrupt")
+        content, printed = run_cell(client, "print(aws_cdk.Stack(aws_cdk.App(), 'After').stack_name)")
+    assert (content["status"], printed) == ("ok", ["After\n"])
+
+
+def test_a_graceful_shutdown_leaves_no_jsii_folder_behind(tmp_path):
+    """As papermill ends a run: jsii's runtime folder and Node's package folder are removed."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with kit_kernel(tmp_path, TMPDIR=str(temporary)) as (manager, client):
+        assert run_cell(client, "import dualalb_kit, aws_cdk")[0]["status"] == "ok"  # jsii's Node starts
+        node_folder, runtime_folder = sorted(path.name for path in temporary.iterdir())
+        assert node_folder.startswith("jsii-kernel-") and runtime_folder.startswith("tmp")
+        manager.shutdown_kernel(now=False)
+    assert list(temporary.iterdir()) == []
 
 
 def test_the_summary_shows_outputs_or_else_the_runs_plain_values():

@@ -39,20 +39,24 @@ KERNEL_ARGV = [
 ]
 """How the kit's kernel starts: this environment's Python running :mod:`dualalb_kit.kernel_app`."""
 
+KERNEL_SPEC = {"argv": KERNEL_ARGV, "display_name": "Python (dualalb-kit)", "interrupt_mode": "message"}
+"""The kit's kernel spec: interrupted by message, so the signal reaches the kernel and not jsii's
+Node (see :mod:`dualalb_kit.kernel_app`)."""
+
 
 def ensure_kernel() -> str:
-    """Install the kit's kernel spec into this environment unless it is there as ``KERNEL_ARGV``
+    """Install the kit's kernel spec into this environment unless it is there as ``KERNEL_SPEC``
     says (an older spec is replaced); returns its name."""
     from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     specs = KernelSpecManager()
     try:
-        installed = specs.get_kernel_spec(KERNEL_NAME).argv
+        installed = specs.get_kernel_spec(KERNEL_NAME).to_dict()
     except NoSuchKernel:
-        installed = None
-    if installed != KERNEL_ARGV:
-        source = write_kernel_spec(overrides={"argv": KERNEL_ARGV, "display_name": "Python (dualalb-kit)"})
+        installed = {}
+    if any(installed.get(key) != value for key, value in KERNEL_SPEC.items()):
+        source = write_kernel_spec(overrides=KERNEL_SPEC)
         try:
             specs.install_kernel_spec(str(source), KERNEL_NAME, prefix=sys.prefix)
         finally:
