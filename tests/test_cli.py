@@ -39,6 +39,7 @@ def params_file(tmp_path: Path, name: str, **changes) -> Path:
 
 
 @pytest.mark.sandbox
+@pytest.mark.slow
 def test_deploy_diff_traffic_metrics_and_destroy_commands(sandbox, tmp_path):
     url = sandbox.endpoint_url
     original = params_file(tmp_path, "original.yaml")

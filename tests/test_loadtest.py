@@ -91,6 +91,7 @@ def sample_up():
             stop_tree(up)
 
 
+@pytest.mark.slow
 def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capacity(sample_up, capsys):
     up, order_url = sample_up
     code = main(

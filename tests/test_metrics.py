@@ -374,6 +374,7 @@ def test_requests_per_service_sums_both_albs():
 
 
 @pytest.mark.sandbox
+@pytest.mark.slow
 def test_the_deployed_sample_with_a_week_of_traffic(sandbox):
     """params/sample.yaml through the CDK CLI: order on both ALBs, customer and product internal."""
     from dualalb_kit.deploy import deploy

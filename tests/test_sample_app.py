@@ -140,6 +140,7 @@ def test_dockerfile_runs_the_service_as_non_root_with_a_healthcheck():
     assert f'{healthcheck} CMD ["python", "service.py", "healthcheck"]' in instructions
 
 
+@pytest.mark.slow
 def test_sample_up_prints_the_order_url_and_stops_its_services_on_ctrl_c():
     """``dualalb-kit sample up``: curl the printed URL, then Ctrl-C stops all three services."""
     up = subprocess.Popen(
