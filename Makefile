@@ -55,10 +55,10 @@ $(BROWSER_STAMP): $(PY_STAMP)
 # every test but the end-to-end scenarios marked slow (under 15 minutes on 2 cores);
 # `make test-slow` runs those. CI (.ci/run) runs both.
 test: setup
-	$(BIN)/python -m pytest -q -rs -m "not slow"
+	$(BIN)/python -m pytest -q -rs --durations=15 -m "not slow"
 
 test-slow: setup
-	$(BIN)/python -m pytest -q -rs -m slow
+	$(BIN)/python -m pytest -q -rs --durations=15 -m slow
 
 demo: setup
 	$(BIN)/dualalb-kit demo

@@ -360,6 +360,7 @@ def _signal_pending(pid: int, signum: int) -> bool:
 
 
 @pytest.mark.sandbox
+@pytest.mark.slow
 def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_exits_130(sandbox, tmp_path):
     name = "sigterm"
     params = tmp_path / "params.yaml"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 from conftest import stop_tree
 
 from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, Sandbox, free_port, running_sandbox_url
@@ -23,6 +24,7 @@ def sts_account(endpoint_url: str) -> str:
     return client.get_caller_identity()["Account"]
 
 
+@pytest.mark.slow
 def test_serve_prints_url_and_environment_answers_and_stops_on_interrupt():
     port = free_port()
     process = subprocess.Popen(

@@ -328,6 +328,7 @@ def test_importing_the_sandbox_installs_nothing():
 
 
 @pytest.mark.sandbox
+@pytest.mark.slow
 def test_a_params_file_in_eu_west_1_lives_in_the_sandboxs_eu_west_1(sandbox, tmp_path):
     url = sandbox.endpoint_url
     params = params_file(tmp_path, "target-eu", "eu-west-1")
