@@ -129,12 +129,23 @@ def clients(monkeypatch):
         stub.deactivate()
 
 
-def test_interruption_deregisters_exactly_the_tasks_ip_from_both_target_groups(clients):
+def expect_describe_services(clients, service: dict) -> None:
+    """ECS answers the handler's DescribeServices for the interrupted task's service with ``service``."""
     clients["ecs"].add_response(
         "describe_services",
-        {"services": [ORDER_SERVICE], "failures": []},
+        {"services": [service], "failures": []},
         {"cluster": CLUSTER_ARN, "services": ["dualalb-sample-ServiceorderService-Xy9"]},
     )
+
+
+def assert_every_call_made(clients) -> None:
+    """Every stubbed response was asked for."""
+    for stub in clients.values():
+        stub.assert_no_pending_responses()
+
+
+def test_interruption_deregisters_exactly_the_tasks_ip_from_both_target_groups(clients):
+    expect_describe_services(clients, ORDER_SERVICE)
     for group in (EXTERNAL_GROUP, INTERNAL_GROUP):
         clients["elbv2"].add_response(
             "deregister_targets", {}, {"TargetGroupArn": group, "Targets": [{"Id": TASK_IP, "Port": 8080}]}
@@ -144,8 +155,7 @@ def test_interruption_deregisters_exactly_the_tasks_ip_from_both_target_groups(c
         {"TargetGroupArn": EXTERNAL_GROUP, "Targets": [{"Id": TASK_IP, "Port": 8080}]},
         {"TargetGroupArn": INTERNAL_GROUP, "Targets": [{"Id": TASK_IP, "Port": 8080}]},
     ]
-    for stub in clients.values():
-        stub.assert_no_pending_responses()
+    assert_every_call_made(clients)
 
 
 def test_a_blue_green_services_task_leaves_the_alternate_target_group_too(clients):
@@ -160,27 +170,18 @@ def test_a_blue_green_services_task_leaves_the_alternate_target_group_too(client
         "roleArn": "arn:aws:iam::123456789012:role/dualalb-sample-EcsTrafficShifting",
     }
     service = {**ORDER_SERVICE, "loadBalancers": [external, internal]}
-    clients["ecs"].add_response(
-        "describe_services",
-        {"services": [service], "failures": []},
-        {"cluster": CLUSTER_ARN, "services": ["dualalb-sample-ServiceorderService-Xy9"]},
-    )
+    expect_describe_services(clients, service)
     for group in (EXTERNAL_GROUP, alternate, INTERNAL_GROUP):
         clients["elbv2"].add_response(
             "deregister_targets", {}, {"TargetGroupArn": group, "Targets": [{"Id": TASK_IP, "Port": 8080}]}
         )
     calls = spot_termination.handler(copy.deepcopy(INTERRUPTION), None)
     assert [call["TargetGroupArn"] for call in calls] == [EXTERNAL_GROUP, alternate, INTERNAL_GROUP]
-    for stub in clients.values():
-        stub.assert_no_pending_responses()
+    assert_every_call_made(clients)
 
 
 def test_a_refused_group_does_not_keep_the_task_in_the_others(clients):
-    clients["ecs"].add_response(
-        "describe_services",
-        {"services": [ORDER_SERVICE], "failures": []},
-        {"cluster": CLUSTER_ARN, "services": ["dualalb-sample-ServiceorderService-Xy9"]},
-    )
+    expect_describe_services(clients, ORDER_SERVICE)
     targets = [{"Id": TASK_IP, "Port": 8080}]
     clients["elbv2"].add_client_error(
         "deregister_targets",
@@ -195,8 +196,7 @@ def test_a_refused_group_does_not_keep_the_task_in_the_others(clients):
         spot_termination.handler(copy.deepcopy(INTERRUPTION), None)
     assert str(caught.value).startswith(f"the task is still in 1 target group(s): {EXTERNAL_GROUP}: ")
     assert "Rate exceeded" in str(caught.value)
-    for stub in clients.values():
-        stub.assert_no_pending_responses()  # the internal group was still asked
+    assert_every_call_made(clients)  # the internal group was still asked
 
 
 @pytest.mark.parametrize(
