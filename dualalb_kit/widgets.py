@@ -216,10 +216,12 @@ class TaskEditor(_Form):
             widgets.Checkbox, value="health_check" in data, description="own health check"
         )
         compact = {
-            "name": widgets.Text(value=data.get("name", ""), placeholder="name", layout=_layout("110px")),
-            "image": widgets.Text(value=data.get("image", ""), placeholder="image", layout=_layout("190px")),
+            "name": widgets.Text(value=data.get("name", ""), placeholder="name", layout=look.layout("110px")),
+            "image": widgets.Text(
+                value=data.get("image", ""), placeholder="image", layout=look.layout("190px")
+            ),
             "desired_count": widgets.IntText(
-                value=data.get("desired_count", 1), description="tasks", layout=_layout("130px")
+                value=data.get("desired_count", 1), description="tasks", layout=look.layout("130px")
             ),
         }
         for widget in compact.values():
@@ -301,11 +303,11 @@ class TaskEditor(_Form):
         self.split = widgets.HTML("")
         self.listeners = widgets.HTML("")
         self.expand_button = widgets.ToggleButton(
-            value=False, description="▸", tooltip="details", layout=_layout("36px")
+            value=False, description="▸", tooltip="details", layout=look.layout("36px")
         )
         self.expand_button.observe(lambda change: self.expand(change["new"]), names="value")
         self.remove_button = widgets.Button(
-            description="Remove task", button_style="warning", layout=_layout("120px")
+            description="Remove task", button_style="warning", layout=look.layout("120px")
         )
         self.remove_button.on_click(lambda _: on_remove(self))
         self.observe(lambda _: self.refresh())
@@ -499,10 +501,6 @@ class TaskEditor(_Form):
         share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
         source = "" if self.custom_mix.value else ", stack default"
         return f"{desired} tasks: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
-
-
-def _layout(width: str) -> widgets.Layout:
-    return widgets.Layout(width=width)
 
 
 def _model_fields(
@@ -807,11 +805,13 @@ DATABASE_FIELDS = (
 def _app_field(pattern: str, name: str, value: Any, label: str, look: _Look) -> _Field:
     """A checkbox, number or text box by the value's type; an empty text box is ``None``."""
     if isinstance(value, bool):
-        return _field(f"{pattern}.{name}", widgets.Checkbox(value=value, description=label), look=look)
+        return _field(
+            f"{pattern}.{name}", look.make(widgets.Checkbox, value=value, description=label), look=look
+        )
     if isinstance(value, int | float):
         widget = widgets.IntText if isinstance(value, int) else widgets.FloatText
-        return _field(f"{pattern}.{name}", widget(value=value, description=label), look=look)
-    text = widgets.Text(value=value or "", description=label, placeholder="default")
+        return _field(f"{pattern}.{name}", look.make(widget, value=value, description=label), look=look)
+    text = look.make(widgets.Text, value=value or "", description=label, placeholder="default")
     return _field(f"{pattern}.{name}", text, lambda: text.value.strip() or None, look=look)
 
 
