@@ -974,13 +974,15 @@ def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path)
 
 
 def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, deployed, sandbox):
-    """Last in this module, after the tests above read them: each shipped params file's stack is
+    """Last in this module, after the tests above read them: every shipped params file's stack is
     destroyed, nothing it held is listed by its service any more, except what the template
-    retains (``DeletionPolicy: Retain``, such as the access-log bucket), which still is."""
+    retains (``DeletionPolicy: Retain``, such as the access-log bucket), which still is. The
+    services are listed once before and once after all the destroys."""
     from dualalb_kit.deploy import destroy
 
     _, client = deployed
     cloudformation = client("cloudformation")
+    holdings = {}  # stem -> (stack id, held, retained): physical ids by resource type
     for stem, deployment in params_deploys.items():
         stack_name = deployment.spec.stack_name
         stack_id = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackId"]
@@ -992,15 +994,18 @@ def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, d
             (retained if is_retained else held).setdefault(row["ResourceType"], set()).add(
                 row["PhysicalResourceId"]
             )
+        holdings[stem] = stack_id, held, retained
+    before = {kind: listed(client) for kind, listed in LISTED.items()}  # one listing for every stack
+    for deployment in params_deploys.values():
+        destroy(deployment.assembly_dir, endpoint_url=sandbox.endpoint_url, progress=False)
+    after = {kind: listed(client) for kind, listed in LISTED.items()}
+    for stem, (stack_id, held, retained) in holdings.items():
         listed_types = set(LISTED) & (set(held) | set(retained))
-        before = {kind: LISTED[kind](client) for kind in listed_types}
         not_listed = {
             kind: (held.get(kind, set()) | retained.get(kind, set())) - before[kind] for kind in listed_types
         }
         assert not_listed == {kind: set() for kind in listed_types}, stem  # the ids are what the APIs list
-        destroy(deployment.assembly_dir, endpoint_url=sandbox.endpoint_url, progress=False)
         status = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
-        after = {kind: LISTED[kind](client) for kind in listed_types}
         still_listed = {kind: held.get(kind, set()) & after[kind] for kind in listed_types}
         gone = {kind: retained[kind] - after[kind] for kind in retained if kind in LISTED}
         assert (status, still_listed, gone) == (
