@@ -1,9 +1,10 @@
 """The kit's Jupyter kernel: ipykernel whose IOPub publisher queues messages instead of dropping them.
 
 ZeroMQ's publisher drops what exceeds its high-water mark (1,000 messages by default) while the
-kernel's I/O thread has not yet passed them on. A cell that builds the designer publishes 1,150
-to 1,500 IOPub messages at once (a comm_open per widget, its layout and its style); on busy
-cores some were dropped, and when the dropped ones were the cell's display or its idle status,
+kernel's I/O thread has not yet passed them on. A cell that built the designer published 1,150
+to 1,500 IOPub messages at once (a comm_open per widget, its layout and its style; 700-920 since
+the designer's forms share layouts and styles, still close to the mark); on busy cores some were
+dropped, and when the dropped ones were the cell's display or its idle status,
 the notebook lost that output and a batch run waited out the IOPub timeout. With no mark, the
 queue holds every message until the subscriber has it.
 
