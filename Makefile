@@ -11,16 +11,30 @@ BROWSER_STAMP := $(VENV)/.stamp-browser
 WIDGETS_JS := node_modules/.widget-manager/embed.js
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup test test-slow demo lab lint bench clean
+.PHONY: setup lock test test-slow demo lab lint bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(BROWSER_STAMP)
 
-$(PY_STAMP): pyproject.toml
+# uv installs exactly uv.lock (every extra and the dev group) into .venv; uv itself comes from
+# PyPI at the version the lock's dev group pins, so the tool that reads the lock is pinned too.
+UV := $(BIN)/uv
+UV_VERSION := $(shell sed -n 's/^ *"uv==\(.*\)",*$$/\1/p' pyproject.toml)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_LINK_MODE := copy
+
+$(PY_STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(UV) --version 2>/dev/null | grep -qE "^uv $(UV_VERSION)( |$$)" || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --extra all --group dev --python $(BIN)/python --quiet
 	$(BIN)/python -c 'from dualalb_kit.batch import ensure_kernel; ensure_kernel()'
 	@touch $@
+
+# Refresh the lock on purpose: newest releases within pyproject.toml's ranges (moto stays pinned),
+# then environment.yml from it, so conda users get the same pins.
+lock: $(PY_STAMP)
+	$(UV) lock --upgrade
+	$(BIN)/python tools/environment_yml.py > environment.yml
 
 # The pinned CDK CLI, installed from package-lock.json by the npm that ships with the kit's Node.
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)

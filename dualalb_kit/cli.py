@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ValidationError
+from .errors import DualAlbKitError, ValidationError
 from .json_output import emit as _emit
 from .json_output import json_option as _json_option
 from .scaffold import Answers
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_as_interrupt():
             return args.run(args)
-    except ValidationError as exc:
+    except DualAlbKitError as exc:  # bad input, a missing extra, an unsupported moto: one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -121,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("-d", "--directory", type=Path, default=Path("."), help="where to write (default .)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    examples = _command(
+        commands,
+        "examples",
+        _examples,
+        "write the kit's notebooks and example params files into DIRECTORY (notebooks/ and params/), "
+        "to start from outside a checkout",
+    )
+    examples.add_argument("directory", type=Path, help="folder to write into (created if missing)")
+    examples.add_argument("--force", action="store_true", help="overwrite example files already there")
 
     completion = _command(
         commands,
@@ -353,9 +363,17 @@ def _one_line(exc: BaseException) -> str:
 
 def _lint_worker(args: argparse.Namespace, processes: int = 1) -> Any:
     """A :class:`~dualalb_kit.lint.LintWorker` of ``processes`` started now (its cfn-lint import
-    overlaps the synthesis), or a context of ``None`` with ``--no-lint``."""
+    overlaps the synthesis), or a context of ``None`` with ``--no-lint`` or without the [lint]
+    extra (then as if ``--no-lint`` was given, with a note saying how to get cfn-lint)."""
+    from .extras import available
     from .lint import LintWorker
 
+    if not args.no_lint and not available("cfnlint"):
+        print(
+            "note: cfn-lint is not installed, so templates are not linted: pip install 'dualalb-kit[lint]'",
+            file=sys.stderr,
+        )
+        args.no_lint = True
     return contextlib.nullcontext() if args.no_lint else LintWorker(processes)
 
 
@@ -453,6 +471,15 @@ def _init(args: argparse.Namespace) -> int:
     text = params_text(answers, path.name)
     path.write_text(text)
     print(f"wrote {path}; next: dualalb-kit synth {path}")
+    return 0
+
+
+def _examples(args: argparse.Namespace) -> int:
+    from .examples import write_examples
+
+    written = write_examples(args.directory, force=args.force)
+    print(f"wrote {len(written)} files into {args.directory}: notebooks/ and params/")
+    print(f"next: dualalb-kit synth {args.directory / 'params' / 'sample.yaml'}")
     return 0
 
 

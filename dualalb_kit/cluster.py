@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from distributed import LocalCluster
+from .extras import missing_extra
+
+try:
+    from distributed import LocalCluster
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "a Dask cluster") from None
 
 
 def local_cluster(n_workers: int) -> LocalCluster:

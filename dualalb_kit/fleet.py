@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from distributed import Client, as_completed
+
+from .extras import missing_extra
+
+try:
+    from distributed import Client, as_completed
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "the fleet simulation") from None
+
 
 PARTITIONS_PER_THREAD = 4
 """Default partitions per worker thread for :func:`map_services`: small enough to balance load."""

@@ -26,9 +26,14 @@ from __future__ import annotations
 import os
 import signal
 
-import zmq
-from ipykernel.ipkernel import IPythonKernel
-from ipykernel.kernelapp import IPKernelApp
+from .extras import missing_extra
+
+try:
+    import zmq
+    from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.kernelapp import IPKernelApp
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "the kit's Jupyter kernel") from None
 
 from .runtime import stop_jsii
 

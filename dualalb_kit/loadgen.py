@@ -19,11 +19,17 @@ import random
 import sys
 from time import perf_counter
 
-import gevent
+from .extras import missing_extra
+
+try:
+    import gevent
+    from locust import task
+    from locust.contrib.fasthttp import FastHttpUser
+    from locust.env import Environment
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "the load generator") from None
+
 import psutil
-from locust import task
-from locust.contrib.fasthttp import FastHttpUser
-from locust.env import Environment
 
 SPAWN_RATE = 100
 """Users started per second when a step adds users (Locust warns above 100)."""

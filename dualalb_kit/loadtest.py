@@ -43,6 +43,7 @@ import psutil
 
 from .capacity import CAPACITY_COLUMNS, MIN_POINTS, SLO, capacity_from_points
 from .errors import ValidationError
+from .extras import require
 from .loopback import is_loopback_host
 
 LOADGEN_SCRIPT = Path(__file__).with_name("loadgen.py")
@@ -171,6 +172,7 @@ def run_loadtest(
         raise ValidationError("tasks", f"{tasks!r} is not a positive whole number of tasks")
     if not request_timeout > 0:
         raise ValidationError("request_timeout", f"{request_timeout} must be positive")
+    require("the load test", "locust")
     cpu_pid, cpu_source = _cpu_process(target)
     plan = {
         "host": f"{target.scheme}://{target.netloc}",

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+from .extras import missing_extra
+
+try:
+    import nbformat
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "notebook HTML export") from None
 
 from .runtime import widget_manager_js
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+
+from .extras import missing_extra
+
+try:
+    import matplotlib.dates as mdates
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "plots") from None
 
 from .errors import ValidationError
 from .scaling import SimulationResult

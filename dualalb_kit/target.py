@@ -22,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-from .errors import ValidationError
+from .errors import DualAlbKitError, ValidationError
 
 TargetKind = Literal["sandbox", "aws"]
 KINDS: tuple[TargetKind, ...] = ("sandbox", "aws")
@@ -70,7 +70,16 @@ _START_SANDBOX = (
 )
 
 
-class TargetError(RuntimeError):
+def _start_sandbox_advice() -> str:
+    """How to get a sandbox: start one, after installing the [sandbox] extra where it is missing."""
+    from .extras import available
+
+    if available("moto"):
+        return _START_SANDBOX
+    return f"The sandbox needs the [sandbox] extra (pip install 'dualalb-kit[sandbox]'). {_START_SANDBOX}"
+
+
+class TargetError(DualAlbKitError, RuntimeError):
     """The target cannot be used as asked (no sandbox answers, no or expired credentials, access
     denied, AWS not bootstrapped). Nothing was changed; the one-line message says what to do.
     The CLI exits 2."""
@@ -109,12 +118,13 @@ class Target:
         url = url or os.environ.get(SANDBOX_URL_ENV)
         if not url:
             raise SandboxNotRunning(
-                f"no sandbox URL: no endpoint_url given and {SANDBOX_URL_ENV} is not set. {_START_SANDBOX}"
+                f"no sandbox URL: no endpoint_url given and {SANDBOX_URL_ENV} is not set. "
+                + _start_sandbox_advice()
             )
         # moto finds an uploaded template by the URL's host, which must read ``localhost``.
         url = url.rstrip("/").replace("://127.0.0.1:", "://localhost:")
         if not sandbox_answers(url):
-            raise SandboxNotRunning(f"no sandbox answers at {url}. {_START_SANDBOX}")
+            raise SandboxNotRunning(f"no sandbox answers at {url}. {_start_sandbox_advice()}")
         default = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         return cls("sandbox", region or default, url, explicit_region=region is not None)
 

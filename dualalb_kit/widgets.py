@@ -23,9 +23,15 @@ from html import escape
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-import ipywidgets as widgets
 import pandas as pd
 from pydantic import BaseModel
+
+from .extras import missing_extra
+
+try:
+    import ipywidgets as widgets
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "the notebook designer") from None
 
 from .cost import load_pricing, monthly_cost, split_tasks
 from .diagram import Diagram

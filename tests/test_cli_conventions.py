@@ -228,10 +228,30 @@ for stage, total in (("bootstrap", 2), ("deploy shop", 3)):
     assert result.stderr == "bootstrap: 2/2 resources\ndeploy shop: 3/3 resources\n"
 
 
+def test_examples_writes_the_notebooks_and_params_files_and_keeps_existing_ones(tmp_path):
+    first = dualalb_kit_cli("examples", str(tmp_path / "kit"))
+    assert first.returncode == 0, first.stderr
+    written = sorted(str(p.relative_to(tmp_path / "kit")) for p in (tmp_path / "kit").rglob("*.*"))
+    assert written == sorted(
+        [f"params/{p.name}" for p in (ROOT / "params").glob("*.yaml")]
+        + [f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")]
+    )
+    assert (tmp_path / "kit" / "params" / "sample.yaml").read_text() == (
+        ROOT / "params" / "sample.yaml"
+    ).read_text()
+    (tmp_path / "kit" / "params" / "sample.yaml").write_text("mine")
+    again = dualalb_kit_cli("examples", str(tmp_path / "kit"))
+    assert again.returncode == 2 and "--force" in again.stderr and len(again.stderr.splitlines()) == 1
+    assert (tmp_path / "kit" / "params" / "sample.yaml").read_text() == "mine"
+    forced = dualalb_kit_cli("examples", str(tmp_path / "kit"), "--force")
+    assert forced.returncode == 0
+    assert (tmp_path / "kit" / "params" / "sample.yaml").read_text() != "mine"
+
+
 def test_every_command_has_help_written_for_users():
     top = dualalb_kit_cli("--help")
     assert top.returncode == 0
-    for command in ("synth", "init", "completion", "deploy", "diff", "metrics", "traffic"):
+    for command in ("synth", "init", "examples", "completion", "deploy", "diff", "metrics", "traffic"):
         assert f"    {command}" in top.stdout
     sample = dualalb_kit_cli("sample", "--help")
     assert sample.returncode == 0
@@ -258,6 +278,7 @@ def test_the_readme_command_line_block_runs_as_written(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "shop.yaml").exists()
+    assert (tmp_path / "mykit" / "params" / "sample.yaml").is_file()
     assert f"dualalb-kit {dualalb_kit.__version__}\n" in result.stdout
     document = json.loads(result.stdout[result.stdout.index("{\n") :])
     assert document["stack_name"] == "shop" and document["listeners"]

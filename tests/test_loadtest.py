@@ -108,7 +108,7 @@ def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capa
     )
     cpu_pid = int(first.split("CPU pid ")[1].split()[0])
     assert cpu_pid in [child.pid for child in psutil.Process(up.pid).children()]
-    assert first.endswith("/sample_app/service.py), percent of one core")
+    assert first.endswith("/samples/app/service.py), percent of one core")
     header = rest.splitlines()[1].split(")")
     assert [column.split(" (")[0].strip() for column in header[:-1]] == CURVE
     assert len(rest.splitlines()) == 1 + 1 + 10 + 1 + 1 + len(CAPACITY_COLUMNS) - 1

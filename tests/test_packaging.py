@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tomllib
@@ -14,18 +13,37 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _normalized(requirement: str) -> str:
-    name, _, rest = re.match(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?(.*)", requirement).groups()
-    return f"{name.lower().replace('_', '-')}{_ or ''}{rest.replace(' ', '')}"
+def test_the_lock_agrees_with_pyproject():
+    """``uv lock --check`` fails when pyproject.toml changed without ``make lock``."""
+    uv = Path(sys.executable).with_name("uv")
+    result = subprocess.run(
+        [str(uv), "lock", "--check", "--offline"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
-def test_environment_yml_lists_the_same_dependencies_as_pyproject():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def test_setup_installs_exactly_the_lock_with_the_pinned_uv():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(UV) sync --frozen --extra all --group dev" in makefile
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    (uv_pin,) = [requirement for requirement in dev if requirement.startswith("uv==")]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    locked = {package["name"]: package["version"] for package in lock["package"]}
+    assert uv_pin == f"uv=={locked['uv']}"
+    assert locked["moto"] == "5.2.5", "the sandbox's gap-fills are tested with moto 5.2.5"
+
+
+def test_environment_yml_pins_what_the_lock_pins():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from environment_yml import environment_yml, pinned_requirements
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    assert (ROOT / "environment.yml").read_text() == environment_yml(), "run `make lock`"
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    conda_pins = [p for p in pip_section if not p.startswith("-e")]
-    assert sorted(map(_normalized, conda_pins)) == sorted(map(_normalized, pyproject))
-    assert all(re.search(r">=\d", p) for p in pyproject), "every dependency has a lower bound"
+    assert "moto==5.2.5 ; sys_platform == 'darwin' or sys_platform == 'linux'" in pip_section
+    assert all("==" in requirement for requirement in pinned_requirements())
 
 
 def test_jsii_runs_on_the_kits_node_24():

@@ -18,18 +18,18 @@ files, parsed once), :mod:`.run` (one papermill run and where its files go), :mo
 :mod:`.command` (the command line).
 """
 
+from ..examples import NOTEBOOKS_DIR
 from .command import main
 from .kernel import KERNEL_NAME, LocalKernelManager, ensure_kernel
 from .orchestrate import DEFAULT_NOTEBOOK, execute_on_worker, run_batch
 from .params import read_params
 from .render import render_html, summarize_results
-from .run import NOTEBOOKS_DIR, REPO_ROOT, SUMMARY_COLUMNS, Run, execute, prepare_run, run_one
+from .run import SUMMARY_COLUMNS, Run, execute, prepare_run, run_one
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
     "KERNEL_NAME",
     "NOTEBOOKS_DIR",
-    "REPO_ROOT",
     "SUMMARY_COLUMNS",
     "LocalKernelManager",
     "Run",

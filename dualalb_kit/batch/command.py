@@ -13,10 +13,10 @@ import pandas as pd
 import yaml
 
 from ..errors import ValidationError
+from ..examples import PARAMS_DIR
 from ..json_output import emit as _emit
 from ..json_output import json_option as _json_option
 from .orchestrate import DEFAULT_NOTEBOOK, run_batch
-from .run import REPO_ROOT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 every run passed, 1 some run failed or was invalid, 2 bad usage.
     """
     args = _parser().parse_args(argv)
-    params = args.params or sorted(str(path) for path in (REPO_ROOT / "params").glob("*.yaml"))
+    params = args.params or sorted(str(path) for path in PARAMS_DIR.glob("*.yaml"))
     try:
         extra = dict(_option(item) for item in args.set)
         if args.workers is not None and args.workers < 1:

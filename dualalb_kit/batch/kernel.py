@@ -8,8 +8,14 @@ import sys
 import tempfile
 import uuid
 
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import CaselessStrEnum, default
+from ..extras import missing_extra
+
+try:
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "notebook batches") from None
+
 
 KERNEL_NAME = "dualalb-kit"
 """The Jupyter kernel the kit's notebooks run on (this environment's Python)."""

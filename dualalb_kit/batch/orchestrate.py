@@ -16,14 +16,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import fsspec
-import nbformat
+from ..extras import missing_extra
+
+try:
+    import fsspec
+    import nbformat
+    from distributed import Client, as_completed, get_worker
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "notebook batches") from None
+
 import pandas as pd
-from distributed import Client, as_completed, get_worker
 
 from ..cluster import local_cluster
 from ..errors import ValidationError
-from .run import NOTEBOOKS_DIR, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
+from ..examples import NOTEBOOKS_DIR
+from .run import SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
 
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
 

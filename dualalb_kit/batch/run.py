@@ -17,17 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fsspec
-import nbformat
-from fsspec.implementations.local import LocalFileSystem
+from ..extras import missing_extra
+
+try:
+    import fsspec
+    import nbformat
+    from fsspec.implementations.local import LocalFileSystem
+except ModuleNotFoundError as error:
+    raise missing_extra(error, "notebook batches") from None
+
 
 from ..errors import ValidationError
+from ..runtime import PROJECT_ROOT, in_checkout
 from .kernel import LocalKernelManager, ensure_kernel
 from .params import read_params
 from .render import render_html, summarize_results
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "executed", "html", "worker"]
 """``status`` is ``passed``, ``failed`` (the notebook raised) or ``invalid`` (the params file);
 ``worker`` is the Dask worker's address (None for a run that never reached one)."""
@@ -124,7 +129,7 @@ def execute(run: Run) -> dict[str, Any]:
                 },
                 kernel_name=ensure_kernel(),
                 kernel_manager_class=LocalKernelManager,
-                cwd=str(REPO_ROOT if REPO_ROOT.is_dir() else scratch),
+                cwd=str(PROJECT_ROOT if in_checkout() else Path.cwd()),
                 progress_bar=False,
                 iopub_timeout=IOPUB_TIMEOUT_S,
                 raise_on_iopub_timeout=False,

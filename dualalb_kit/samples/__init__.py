@@ -1,4 +1,4 @@
-"""The bundled sample application (``sample_app/``): order, customer and product.
+"""The bundled sample application (``samples/app/``; ``sample_app/`` in a checkout): order, customer, product.
 
 ``local`` runs the three services as local processes, ``default`` is the CDK app that deploys
 them behind the dual ALBs, ``images`` turns a role into its Docker image asset. This module
@@ -7,12 +7,12 @@ holds the plain facts they share and imports no CDK.
 
 from __future__ import annotations
 
-from ..runtime import PROJECT_ROOT
+from pathlib import Path
 
-SAMPLE_APP_DIR = PROJECT_ROOT / "sample_app"
+SAMPLE_APP_DIR = Path(__file__).resolve().parent / "app"
 """The service's source and Dockerfile; the Docker build context of every sample image."""
 
-SAMPLE_LARAVEL_DIR = PROJECT_ROOT / "sample_laravel"
+SAMPLE_LARAVEL_DIR = Path(__file__).resolve().parent / "laravel"
 """The Laravel sample's code directory (a Dockerfile and ``public/index.php``): ``code: sample:laravel``."""
 
 SAMPLE_ROLES = ("order", "customer", "product")
