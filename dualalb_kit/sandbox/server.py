@@ -7,9 +7,9 @@ import os
 import socket
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from moto.server import ThreadedMotoServer
-
+from ..extras import missing_extra
 from ..target import (
     DEFAULT_REGION,
     SANDBOX_ACCOUNT,
@@ -20,6 +20,12 @@ from ..target import (
     sandbox_answers,
     sandbox_environment,
 )
+from .moto_surface import check_moto_version
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+    from .live import DataPlane
 
 __all__ = [
     "SANDBOX_ACCOUNT",
@@ -59,11 +65,16 @@ class Sandbox:
     Use as a context manager or with ``start()``/``stop()``. ``port`` defaults to a free one.
     The URL names ``localhost`` rather than ``127.0.0.1``: moto's CloudFormation reads the
     template URL's host to find S3 buckets, and only ``localhost`` resolves to its S3.
+
+    ``live=True`` also runs the data plane (:class:`~dualalb_kit.sandbox.live.DataPlane`, in
+    :attr:`live`): deployed services run as local processes behind HAProxy.
     """
 
-    def __init__(self, port: int | None = None, region: str = DEFAULT_REGION) -> None:
+    def __init__(self, port: int | None = None, region: str = DEFAULT_REGION, *, live: bool = False) -> None:
         self.port = port or free_port()
         self.region = region
+        self.want_live = live
+        self.live: DataPlane | None = None
         self._server: ThreadedMotoServer | None = None
 
     @property
@@ -81,14 +92,35 @@ class Sandbox:
         return Target("sandbox", self.region, self.endpoint_url)
 
     def start(self) -> Sandbox:
+        """Start listening (unless started already): first check that the installed moto is one
+        the gap-fills support (:func:`~dualalb_kit.sandbox.moto_surface.check_moto_version`),
+        then install them and start moto's server."""
         if self._server is None:
+            check_moto_version()
+            try:
+                from moto.server import ThreadedMotoServer
+            except ModuleNotFoundError as error:
+                raise missing_extra(error, "the sandbox") from None
+
             install_gap_fills()
             quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
+            if self.want_live:
+                from .live import DataPlane
+
+                try:
+                    self.live = DataPlane(self.target).start()
+                except BaseException:
+                    self.stop()
+                    raise
         return self
 
     def stop(self) -> None:
+        """Stop the data plane (every task process and HAProxy), then the endpoint."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -110,14 +142,15 @@ def quiet_request_log() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def serve(port: int | None = None) -> None:
-    """Run a sandbox on 127.0.0.1 until interrupted (Ctrl-C), then stop it.
+def serve(port: int | None = None, *, live: bool = False) -> None:
+    """Run a sandbox on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM), then stop it.
 
     Prints the URL and the environment another shell or notebook exports to use it.
-    ``port`` defaults to a free one. The credentials printed are moto's dummy pair.
+    ``port`` defaults to a free one. The credentials printed are moto's dummy pair. ``live``
+    runs the data plane too (deployed services run locally; its events print on stderr).
     """
-    sandbox = Sandbox(port).start()
-    print(f"dualalb-kit sandbox listening on {sandbox.endpoint_url} (Ctrl-C stops it)")
+    sandbox = Sandbox(port, live=live).start()
+    print(f"dualalb-kit sandbox listening on {sandbox.endpoint_url} (Ctrl-C stops it)", flush=True)
     print("To use it from another shell (dummy credentials, valid only here):")
     for name, value in sandbox.environment.items():
         print(f"  export {name}={value}")
