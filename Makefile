@@ -7,13 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.stamp-python
 NODE_STAMP := node_modules/.stamp-cdk-cli
-BROWSER_STAMP := $(VENV)/.stamp-browser
+DEBIAN_STAMP := $(VENV)/.stamp-debian
 WIDGETS_JS := node_modules/.widget-manager/embed.js
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: setup lock test test-slow demo lab lint bench clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(BROWSER_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(DEBIAN_STAMP)
 
 # uv installs exactly uv.lock (every extra and the dev group) into .venv; uv itself comes from
 # PyPI at the version the lock's dev group pins, so the tool that reads the lock is pinned too.
@@ -52,17 +52,21 @@ $(WIDGETS_JS): $(NODE_STAMP) dualalb_kit/runtime.py
 $(LAB_SETTINGS): dualalb_kit/data/lab/overrides.json $(PY_STAMP)
 	install -D -m 644 $< $@
 
-# Debian's Chromium for the JupyterLab browser test: installed when missing and we are root
-# (as in CI). The step counts as done only once /usr/bin/chromium is there; without it setup
-# says what to install, and `make test-slow` fails in the browser test with the same message.
-$(BROWSER_STAMP): $(PY_STAMP)
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for the browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+# Debian's packages the tests and the live sandbox run: Chromium for the JupyterLab browser test,
+# HAProxy for the live sandbox's load balancers. Installed when missing and we are root (as in
+# CI). The step counts as done only once both are there; without them setup says what to install,
+# and the tests that need them fail with the same message.
+DEBIAN_PACKAGES := chromium:/usr/bin/chromium haproxy:/usr/sbin/haproxy
+$(DEBIAN_STAMP): $(PY_STAMP)
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do [ -x "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@if [ -x /usr/bin/chromium ]; then touch $@; else \
-		echo "warning: the browser test needs Chromium at /usr/bin/chromium: install Debian's package" \
-			"\`chromium\` (as root: apt-get install chromium); \`make test-slow\` fails until then" >&2; \
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do [ -x "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; done; \
+	if [ -z "$$missing" ]; then touch $@; else \
+		echo "warning: install Debian's$$missing (as root: apt-get install$$missing): the browser test needs" \
+			"chromium, the live sandbox haproxy; \`make test-slow\` fails until then" >&2; \
 	fi
 
 # -rs prints the reason of every skip; the README lists the only allowed ones. `make test` runs
