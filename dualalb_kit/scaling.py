@@ -995,12 +995,17 @@ def recommend_policies(
     * ``request_per_target``: the request policies track each target group's requests per task, so
       a service behind both ALBs carries its total load at the target / (its busiest ALB's share
       of its requests). The target is C x (1 - ``headroom``, default 0.3) x that share, rounded
-      down to 10. With ``low`` confidence the current target stays and ``why`` asks for a load test.
+      down to 10. Unless the capacity's confidence is ``high``, the current target stays and ``why``
+      names the load test that would settle it (``dualalb-kit loadtest URL --max-rps N``), and
+      says so when that target lets a task carry more than the capacity estimated.
     * ``target_cpu_utilization``: the SLO's CPU limit less the headroom (70 % -> 49 %), or, if
       higher, the CPU a task runs at when it carries the request target (from the CPU fit), so
       that the CPU policy does not scale out before the request policy; never above the limit.
-    * If the replay (:func:`simulate_target_tracking` over the same minutes) puts more than 1 % of
-      minutes above C (scale-out lags a ramp), both targets go down in 10 % steps until it does not.
+    * The replay (:func:`simulate_target_tracking` over the same minutes) predicts each minute's
+      requests per task under the policy; a minute above C breaks the SLO, any other with the share
+      of input minutes measured breaking it at that load (:func:`dualalb_kit.capacity.slo_bands`).
+      If more than 1 % of minutes are expected to break it (scale-out lags a ramp), both targets go
+      down in 10 % steps until they are not.
     * ``min_capacity``: the tasks the quietest minutes (1st percentile) need at that target, and at
       least 2 behind the internet-facing ALB (a task in a second Availability Zone);
       ``max_capacity``: the busiest minute's tasks x (1 + ``growth``, default 1.0: room to double).
@@ -1008,17 +1013,22 @@ def recommend_policies(
       SLO and costs less, it stays (its margin to capacity is then the ``headroom`` shown).
 
     Columns: :data:`RECOMMENDATION_COLUMNS` (``headroom``: how far the request target keeps a task
-    below C, a fraction; ``minutes_over_slo``: replayed minutes whose requests per task exceed C;
+    below C, a fraction; ``minutes_over_slo``: replayed minutes expected to break the SLO, as above,
+    NaN without a capacity; ``confidence``: the capacity's, ``high``/``medium``/``low``;
     ``peak_tasks``: the replay's most tasks of that service at once; costs: USD per month of 730
     hours at the window's average, priced with the service's capacity mix and region), then
     ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
     ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
-    (replayed), ``meets_slo`` (the replay keeps 99 % of minutes within C; False: even the lowest
-    targets tried do not, and ``why`` says so; None without a capacity), ``scheduled_actions`` (a
-    list of ``cron`` (six fields, UTC), ``min_capacity``, ``max_capacity`` where the load has a
-    daily or weekly pattern, see :func:`_scheduled_actions`), ``scheduled_cost_per_month_usd`` (the
-    policy with its schedule: what applying the recommendation costs) and
-    ``scheduled_saving_per_month_usd``. ``attrs``: ``slo``, ``window_hours``, ``synthetic``.
+    (replayed), ``meets_slo`` (the replay keeps 99 % of minutes within the SLO; False: even the
+    lowest targets tried do not, and ``why`` says so; None without a capacity or with ``low``
+    confidence), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
+    ``max_capacity`` where the load has a daily or weekly pattern, see :func:`_scheduled_actions`),
+    ``scheduled_cost_per_month_usd`` (the policy with its schedule: what applying the
+    recommendation costs),
+    ``scheduled_saving_per_month_usd``, ``observed_minutes_over_slo`` (minutes of the input whose
+    measured p99, CPU or 5xx already break the SLO), and the capacity's ``capacity_low``,
+    ``capacity_high`` (its 90 % interval), ``extrapolated_by`` and ``change_at``. ``attrs``: ``slo``,
+    ``window_hours``, ``synthetic``.
 
     ``max_capacity`` goes below the current one only with ``high`` confidence and a week of data.
     Scheduled actions already in the spec are not replayed (the current cost leaves them out).
@@ -1027,7 +1037,7 @@ def recommend_policies(
     (:func:`dualalb_kit.fleet.map_services`; services are independent here) and only the rows
     come back: the same table as without it.
     """
-    from .capacity import CAPACITY_COLUMNS, SLO, fit_capacity
+    from .capacity import CAPACITY_COLUMNS, SLO, _fit
 
     slo = slo or SLO()
     if client is not None:
@@ -1046,7 +1056,9 @@ def recommend_policies(
         raise ValidationError("headroom", f"{headroom} is not a fraction in [0, 1)")
     if not growth >= 0:
         raise ValidationError("growth", f"{growth} is negative")
-    known = fit_capacity(metrics, slo).set_index("service")
+    fitted, bands_of = _fit(metrics, slo)
+    known = fitted.set_index("service")
+    observed_over = known["observed_minutes_over_slo"]
     measured: set[str] = set()
     if capacity is not None:
         missing = {"service", "requests_per_task_at_slo", "limited_by", "confidence"} - set(capacity.columns)
@@ -1073,7 +1085,9 @@ def recommend_policies(
     grid_start = pd.Timestamp(metrics["timestamp"].min())
     fits = known.reindex(services)
     at_slo = fits["requests_per_task_at_slo"].to_numpy(dtype=float)
-    trusted = (fits["confidence"] == "high").to_numpy() & np.isfinite(at_slo)
+    confidence = [value if value in ("high", "medium") else "low" for value in fits["confidence"]]
+    trusted = (np.array(confidence) == "high") & np.isfinite(at_slo)
+    bands = [bands_of[bands_of["service"] == service] for service in services]
     allowed_over = (1 - SLO_MINUTES) * minutes
     sizes = task_sizes(spec)
     prices = _pricing(pricing)
@@ -1081,7 +1095,7 @@ def recommend_policies(
     def replay_with(policies: dict[str, dict[str, Any]]) -> _Outcome:
         result = simulate_target_tracking(metrics, policies, {s: tasks[s].desired_count for s in services})
         counts = result.tasks.pivot(index="timestamp", columns="service", values="tasks")[services]
-        return _outcome(counts.to_numpy(), load, at_slo, sizes, services, spec.region, prices)
+        return _outcome(counts.to_numpy(), load, at_slo, bands, sizes, services, spec.region, prices)
 
     current = {s: _policy(tasks[s].scaling) for s in services}
     current_outcome = replay_with(current)
@@ -1121,7 +1135,11 @@ def recommend_policies(
         actions, saving, scheduled_cost = _scheduled_actions(
             final, index, policy, load, grid_start, sizes[service], spec.region, prices
         )
-        meets_slo = bool(final.over[index] <= allowed_over) if np.isfinite(at_slo[index]) else None
+        meets_slo = (
+            bool(final.over[index] <= allowed_over)
+            if np.isfinite(at_slo[index]) and confidence[index] != "low"
+            else None
+        )
         rows.append(
             {
                 "service": service,
@@ -1136,7 +1154,7 @@ def recommend_policies(
                 "peak_tasks": int(final.peak[index]),
                 "current_cost_per_month_usd": round(float(current_outcome.cost[index]), 2),
                 "cost_per_month_usd": round(float(final.cost[index]), 2),
-                "confidence": "high" if trusted[index] else "low",
+                "confidence": confidence[index],
                 "why": _why(fits.iloc[index], policy, load, index, final, keep[index], chosen[service][1])
                 + _floor_note(policy, current[service], tasks[service])
                 + ("" if meets_slo is not False else _missed_note(final, index))
@@ -1158,6 +1176,11 @@ def recommend_policies(
                 "requests_per_task_at_slo": at_slo[index],
                 "limited_by": fits.iloc[index]["limited_by"],
                 "minutes": minutes,
+                "observed_minutes_over_slo": int(observed_over.get(service, 0)),
+                "capacity_low": fits.iloc[index]["capacity_low"],
+                "capacity_high": fits.iloc[index]["capacity_high"],
+                "extrapolated_by": fits.iloc[index]["extrapolated_by"],
+                "change_at": fits.iloc[index]["change_at"],
             }
         )
     table = pd.DataFrame(rows)
@@ -1185,7 +1208,7 @@ class _Outcome:
     """A replayed policy, per service: its task counts and what they mean for the SLO and the bill."""
 
     counts: np.ndarray  # (T, S) tasks in force each minute
-    over: np.ndarray  # (S,) minutes whose requests per task exceed the capacity
+    over: np.ndarray  # (S,) minutes expected to break the SLO (see _outcome)
     peak: np.ndarray  # (S,) most tasks at once
     cost: np.ndarray  # (S,) USD per month
 
@@ -1194,13 +1217,30 @@ def _outcome(
     counts: np.ndarray,
     load: _ServiceLoad,
     at_slo: np.ndarray,
+    bands: Sequence[pd.DataFrame],
     sizes: Mapping[str, TaskSize],
     services: list[str],
     region: str,
     prices: Pricing,
 ) -> _Outcome:
+    """Judge each replayed minute by the data: a minute whose requests per task exceed the capacity
+    breaks the SLO; any other breaks it with the share of minutes the input measured breaking it at
+    that load (the service's :func:`dualalb_kit.capacity.slo_bands`, made monotone). ``over`` is the
+    expected number of such minutes, rounded."""
+    from .capacity import breaking_share
+
     with np.errstate(all="ignore"):
-        over = (load.total / counts > at_slo[None, :]).sum(axis=0)
+        per_task = load.total / counts
+    over = np.array(
+        [
+            round(
+                float(
+                    np.where(per_task[:, i] > at_slo[i], 1.0, breaking_share(bands[i], per_task[:, i])).sum()
+                )
+            )
+            for i in range(len(services))
+        ]
+    )
     return _Outcome(
         counts,
         over,
@@ -1317,10 +1357,20 @@ def _why(
     if not (fit["confidence"] == "high" and math.isfinite(at_slo)):
         note = fit.get("note")
         reason = note if isinstance(note, str) and note else "no fit"
-        return (
-            f"capacity not known with confidence ({reason}), so the request target stays at "
-            f"{policy['request_per_target']}: measure what a task serves with `dualalb-kit loadtest`"
+        confidence = fit["confidence"] if fit["confidence"] in ("high", "medium") else "low"
+        sentence = (
+            f"capacity not known with confidence ({confidence}: {reason}), so the request target stays "
+            f"at {policy['request_per_target']}; a load test of one task would settle it: "
+            f"{_loadtest_command(fit)}"
         )
+        target = policy["request_per_target"]
+        carried = target / load.largest_share[index] if target is not None else math.nan
+        if math.isfinite(at_slo) and carried > at_slo:
+            sentence += (
+                f"; that target lets a task carry {carried:,.0f} requests/min, above the {at_slo:,.0f} "
+                "estimated: settle it soon"
+            )
+        return sentence
     share = load.largest_share[index]
     within = 1 - outcome.over[index] / len(outcome.counts)
     sentence = f"{fit['limited_by']} reaches the SLO at {at_slo:,.0f} requests/min per task; "
@@ -1340,6 +1390,31 @@ def _why(
         f"{sentence}; the replay keeps {within:.1%} of minutes within the SLO with "
         f"{policy['min_capacity']}-{policy['max_capacity']} tasks (peak {int(outcome.peak[index])})"
     )
+
+
+LOADTEST_REACH = 1.5
+"""A suggested load test ramps one task to 1.5 times the best estimate of its capacity."""
+
+
+def _loadtest_command(fit: pd.Series) -> str:
+    """The ``dualalb-kit loadtest`` command that would measure a service's capacity: one task (its
+    URL on AWS with ``--allow-remote``), ramped to 1.5 x the largest of the capacity, its interval's
+    top, the held load and the busiest minute (requests/min per task / 60 = requests/s), at most the
+    load test's 2,000 requests/s (``loadtest.MAX_RPS_LIMIT``)."""
+    estimates = [
+        fit.get(name, math.nan)
+        for name in (
+            "requests_per_task_at_slo",
+            "capacity_high",
+            "held_requests_per_task",
+            "observed_max_requests_per_task",
+        )
+    ]
+    known = [float(value) for value in estimates if isinstance(value, (int, float)) and math.isfinite(value)]
+    if not known:
+        return f"`dualalb-kit loadtest URL --service {fit.name}` (start low: nothing is known yet)"
+    max_rps = min(2000, math.ceil(LOADTEST_REACH * max(known) / 60.0))
+    return f"`dualalb-kit loadtest URL --max-rps {max_rps} --service {fit.name}`"
 
 
 def _missed_note(outcome: _Outcome, index: int) -> str:

@@ -79,6 +79,9 @@ def test_recommend_json_has_the_recommendations_and_the_changes(sandbox, busy_st
         field = f"tasks[{task}].scaling.request_per_target"
         assert (field in changed) == (row["request_per_target"] != row["current_request_per_target"]), index
     assert all(row["limited_by"] == "latency" for row in document["recommendations"])
+    for row in document["recommendations"]:  # the capacity's interval and the input's own breaches
+        assert row["capacity_low"] <= row["requests_per_task_at_slo"] <= row["capacity_high"], row["why"]
+        assert row["observed_minutes_over_slo"] > 0 and row["change_at"] is None
 
 
 @pytest.mark.sandbox
