@@ -9,12 +9,20 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import (
+    App,
+    Stack,
+    cloud_assembly_schema,  # noqa: F401  (see below)
+)
 from aws_cdk import aws_ecs as ecs
 from aws_cdk.assertions import Annotations, Match, Template
 from botocore.stub import Stubber
 
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
+
+# jsii 1.142 loads modules lazily and resolves a struct it has not seen as an interface: unless
+# aws_cdk.cloud_assembly_schema is imported, Annotations.find_warning's MetadataEntry fails with
+# "Unknown interface" depending on which tests ran before. Importing it above registers the struct.
 from dualalb_kit import DualAlbFargateService, FargateTaskProps, LoadBalancerAccessibility
 from dualalb_kit.handlers import spot_termination
 
