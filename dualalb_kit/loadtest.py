@@ -1,24 +1,59 @@
-"""What one task can serve, measured: a stepped Locust load test against a URL you name.
+"""What one task can serve, measured: a stepped, open-loop Locust load test against a URL you name.
 
 :func:`run_loadtest` sends ``GET`` requests to exactly the URL it is given, nowhere else: the local
 sample app (``dualalb-kit sample up``) or, with ``allow_remote=True``, a deployed endpoint you name
 (for example a stack's ``ExternalEndpoint``); it never discovers or picks a target itself, and never
-follows a redirect (a 3xx counts as an answer). The rate steps up linearly from ``start_rps`` to
-``max_rps``, one step every ``step_seconds``, for at most ``duration`` seconds, and stops once two
-steps in a row break the SLO (p99 above ``slo.p99_ms``, 5xx per 1,000 above ``slo.max_5xx_per_1k``,
-or CPU above ``slo.max_cpu``; one short step's p99 is often noise), or at once when a step completes
-no request. So a test lasts at most ``duration`` plus Locust's start (about 2 s) and its spawning of
-users (one per request/s, 100 a second), and sends at most the sum of its step rates times
-``step_seconds`` requests: each simulated user paces itself and never catches up after a slow
-answer.
+follows a redirect (a 3xx counts as an answer).
+
+**Open loop.** Each step sends requests at a constant arrival rate: request ``k`` of a step at ``R``
+requests/s is due ``k / R`` seconds after the step began, whether or not the earlier ones were
+answered, and its response time is measured from when it was due (:mod:`dualalb_kit.loadgen`: one
+Locust ``FastHttpUser`` whose requests each run in their own gevent greenlet, timed through Locust's
+request event and counted in Locust's statistics). A server slower than the rate therefore builds a
+queue that shows in p50 and p99, as it would with independent clients; a closed-loop client (Locust's
+users, whatever their ``wait_time``, or a ``LoadTestShape``, which sets users rather than arrivals)
+waits for each answer and so sends less exactly when the server slows down, hiding the queue
+(coordinated omission). Limits: the rate is kept by one Locust process on one core (at most
+:data:`MAX_RPS_LIMIT` requests/s; a busy machine sends late, and that lateness counts as latency: the
+capacity's note says when it was more than a tenth of the SLO's p99); at most
+:data:`MAX_IN_FLIGHT` requests are outstanding at once (a request due beyond that is not sent and
+counts as unanswered); arrivals are evenly spaced, not random (Poisson arrivals would queue a little
+below capacity too).
+
+**Steps.** The rate steps up linearly from ``start_rps`` to ``max_rps``, ``duration //
+step_seconds`` steps of ``step_seconds`` (default 10 steps of 20 s: long enough for a queue to show
+and for p99 to rest on a few hundred requests or more). A repeat begins with a warm-up of
+:data:`WARMUP_SECONDS` (at most one step) at the first step's rate that is not measured. After each
+step the test waits until the step's requests are answered or time out, so a step's line reports
+all of them and the next step starts on a drained client. **One breaking step decides nothing:** a
+step that breaks the SLO (p99 above ``slo.p99_ms``, more 5xx than ``slo.max_5xx_per_1k`` allows by
+:func:`~dualalb_kit.capacity.slo_breaches`' count test, or CPU above ``slo.max_cpu``) is measured
+again at once at the same rate, and the second measurement counts (the first stays in the curve with
+``counted`` False in ``steps``). When it breaks too, the repeat stops; when it holds, the ramp goes
+on. A step that completes no request stops the repeat at once.
+
+**Repeats.** The ramp runs ``repeats`` times (default 3). Each repeat's capacity comes from
+:func:`dualalb_kit.capacity.capacity_from_points` on its counted steps: the busiest step within the
+SLO, a measured lower bound (``held_requests_per_task``), bracketed by the first step that broke it
+(``capacity_high``); never extrapolated, and never NaN because the ramp stopped early (only when the
+very first step already broke the SLO: then the note says to start lower). The capacity row is the
+median repeat's (the lower middle one for an even count; a repeat without a capacity counts as the
+lowest), its note lists every repeat's capacity and their spread, ``(max - min) / median`` in
+percent (NaN with one repeat or when one found no capacity). The confidence is at most ``medium``
+when the spread is above 15 % and ``low`` above 30 % (:data:`~dualalb_kit.capacity.NARROW`,
+:data:`~dualalb_kit.capacity.MEDIUM`).
+
+**Bounds.** A test lasts at most ``repeats`` x (a warm-up + twice ``duration``, each rate being
+measured at most twice) plus Locust's start (about 2 s) plus, per step, the wait for its answers
+(none for a healthy server; at most ``request_timeout`` + 5 s), and sends at most ``repeats`` x (the
+warm-up's requests + twice the sum of the step rates x ``step_seconds``) requests.
 
 Locust runs in a child process (:mod:`dualalb_kit.loadgen`): its gevent monkey-patching never
 reaches the caller (a notebook kernel, the CLI). CPU is measured when the URL is on loopback and a
 process of this user listens on its port (the sample's order service): CPU time of that process
 and its children per step, in percent of one core (a 1-vCPU task's ``CPUUtilization``). Otherwise
 ``cpu_percent`` is NaN and the capacity note says why (on AWS, read the service's
-``CPUUtilization``). The capacity comes from :func:`dualalb_kit.capacity.capacity_from_points`,
-the model that :func:`~dualalb_kit.capacity.fit_capacity` fits to metrics, with one point per step.
+``CPUUtilization``).
 """
 
 from __future__ import annotations
@@ -31,7 +66,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
@@ -41,7 +76,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from .capacity import CAPACITY_COLUMNS, MIN_POINTS, SLO, capacity_from_points
+from .capacity import CAPACITY_COLUMNS, MEDIUM, NARROW, SLO, capacity_from_points, slo_breaches
 from .errors import ValidationError
 from .extras import require
 from .loopback import is_loopback_host
@@ -59,6 +94,18 @@ CURVE_COLUMNS = (
     "failures",
 )
 """The columns of :attr:`LoadTestResult.curve`, one row per step (units in :func:`run_loadtest`)."""
+STEP_COLUMNS = ("repeat", *CURVE_COLUMNS, "late_ms", "counted")
+"""The columns of :attr:`LoadTestResult.steps`: every step of every repeat."""
+REPEAT_COLUMNS = (
+    "repeat",
+    "requests_per_task_at_slo",
+    "capacity_high",
+    "limited_by",
+    "confidence",
+    "steps",
+    "stop_reason",
+)
+"""The columns of :attr:`LoadTestResult.repeats`, one row per repeat."""
 UNITS = {
     "target_rps": "requests/s",
     "achieved_rps": "requests/s",
@@ -69,45 +116,76 @@ UNITS = {
     "cpu_percent": "% of one core",
     "errors_per_1k": "per 1,000 requests",
     "failures": "in the step",
+    "late_ms": "ms (99th percentile)",
     "requests_per_task_at_slo": "requests/min per task",
     "observed_max_requests_per_task": "requests/min per task",
     "cpu_per_1k_requests": "CPU % per 1,000 requests/min per task",
     "idle_cpu_percent": "CPU % without load",
     "p99_at_no_load_ms": "ms",
     "saturation_requests_per_task": "requests/min per task",
+    "capacity_low": "requests/min per task",
+    "capacity_high": "requests/min per task",
+    "extrapolated_by": "fraction of the held load",
+    "held_requests_per_task": "requests/min per task",
+    "capacity_before_change": "requests/min per task",
+    "observed_minutes_over_slo": "steps over the SLO",
+    "spread_percent": "% of the median",
 }
-"""The unit of each numeric column of the curve and the capacity row."""
+"""The unit of each numeric column of the curve, the steps and the capacity row."""
 MAX_RPS_LIMIT = 2000.0
 """The highest ``max_rps`` accepted: about what one Locust process sends from one core."""
 MAX_DURATION_SECONDS = 3600.0
+MAX_REPEATS = 10
 BREACH_STEPS = 2
-"""Steps in a row that must break the SLO to stop the test: one short step's p99 is often noise."""
+"""Steps in a row at the same rate that must break the SLO to stop a repeat (a breaking step is
+measured again at once): one step's p99 is often noise."""
+WARMUP_SECONDS = 5.0
+"""The unmeasured warm-up at the start of each repeat (at most ``step_seconds``)."""
+MAX_IN_FLIGHT = 1000
+"""Requests outstanding at once; one due beyond that is not sent and counts as unanswered."""
+LATE_SHARE = 0.1
+"""The client sending later than this share of the SLO's p99 (99th percentile) gets a note."""
+DRAIN_SLACK_SECONDS = 5.0
+"""Beyond ``request_timeout``, how long a step may wait for its last answers (loadgen's own)."""
 GRACE_SECONDS = 30.0
-"""Beyond ``step_seconds``, how long the Locust process may take for a step (starting, spawning
-users) before it counts as stuck and the test fails."""
+"""Beyond a step's length and its wait for answers, how long the Locust process may take (starting,
+a busy machine) before it counts as stuck and the test fails."""
 
 
 @dataclass(frozen=True)
 class LoadTestResult:
-    """A load test's ``curve`` (one row per step, :data:`CURVE_COLUMNS`), its one-row
-    ``capacity`` (:data:`~dualalb_kit.capacity.CAPACITY_COLUMNS`), why it stopped, and where its CPU
-    figures come from (or why there are none)."""
+    """A load test: the median repeat's ``curve`` (one row per step, :data:`CURVE_COLUMNS`), the
+    one-row ``capacity`` (:data:`~dualalb_kit.capacity.CAPACITY_COLUMNS`, the median repeat's), why
+    that repeat stopped, where the CPU figures come from (or why there are none), every repeat's
+    ``steps`` (:data:`STEP_COLUMNS`), one row per repeat in ``repeats`` (:data:`REPEAT_COLUMNS`),
+    the repeats' ``spread_percent`` ((max - min) / median of their capacities, NaN with one repeat
+    or when one found none) and which repeat is the median (``median_repeat``, from 1)."""
 
     url: str
     curve: pd.DataFrame
     capacity: pd.DataFrame
     stop_reason: str
     cpu_source: str
+    steps: pd.DataFrame
+    repeats: pd.DataFrame
+    spread_percent: float
+    median_repeat: int
 
     def report(self) -> str:
-        """The curve and the capacity as text with units, for a terminal."""
+        """The median repeat's curve, every repeat's capacity and the capacity, as text with units."""
         curve = self.curve.round({"achieved_rps": 1, "requests_per_task": 0, "cpu_percent": 1})
         curve = curve.round({"errors_per_1k": 1}).rename(columns=lambda name: f"{name} ({UNITS[name]})")
+        repeats = self.repeats.round({"requests_per_task_at_slo": 0, "capacity_high": 0})
         capacity = self.capacity.iloc[0]
         lines = [
             f"Load test of {self.url}: {self.stop_reason}; CPU {self.cpu_source}",
             "",
+            f"Repeat {self.median_repeat} of {len(self.repeats)} (the median):",
             curve.to_string(index=False),
+            "",
+            "Repeats (capacity and capacity_high in requests/min per task):",
+            repeats.to_string(index=False),
+            f"Spread: {_percent(self.spread_percent)} ((max - min) / median of the repeats' capacities)",
             "",
             f"Capacity of {capacity['service']} within the SLO ({_describe(self.curve.attrs['slo'])}):",
         ]
@@ -127,8 +205,19 @@ def step_line(row: dict) -> str:
     )
 
 
+def repeat_line(row: dict) -> str:
+    """One row of :attr:`LoadTestResult.repeats` as a progress line."""
+    capacity = row["requests_per_task_at_slo"]
+    shown = "no capacity" if not np.isfinite(capacity) else f"{capacity:,.0f} requests/min per task"
+    return f"repeat {row['repeat']}: {shown} ({row['limited_by']}); {row['stop_reason']}"
+
+
 def _describe(slo: SLO) -> str:
     return f"p99 <= {slo.p99_ms:g} ms, CPU <= {slo.max_cpu:g} %, 5xx <= {slo.max_5xx_per_1k:g} per 1,000"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f} %" if np.isfinite(value) else "n/a"
 
 
 def run_loadtest(
@@ -137,72 +226,172 @@ def run_loadtest(
     slo: SLO | None = None,
     max_rps: float = 200.0,
     start_rps: float | None = None,
-    step_seconds: float = 5.0,
-    duration: float = 60.0,
+    step_seconds: float = 20.0,
+    duration: float = 200.0,
     service: str | None = None,
     tasks: int = 1,
     allow_remote: bool = False,
     request_timeout: float = 10.0,
     on_step: Callable[[dict], None] | None = None,
+    repeats: int = 3,
+    on_repeat: Callable[[dict], None] | None = None,
 ) -> LoadTestResult:
-    """Step the request rate on ``url`` up until the SLO breaks or the ramp ends; measure each step.
+    """Step an open-loop request rate on ``url`` up until the SLO breaks or the ramp ends, ``repeats``
+    times; measure each step (the method is in the module docstring).
 
     :param url: what to ``GET``; on loopback unless ``allow_remote`` (then it is your deployed endpoint).
     :param slo: the limits that stop the test and set the capacity. Default :class:`SLO`.
     :param max_rps: requests per second of the last step (default 200, at most 2,000).
     :param start_rps: requests per second of the first step (default ``max_rps`` / number of steps).
-    :param step_seconds: length of one step in seconds (default 5, at least 1).
-    :param duration: the whole ramp in seconds (default 60): ``duration // step_seconds`` steps.
+    :param step_seconds: length of one step in seconds (default 20, at least 1).
+    :param duration: the ramp in seconds (default 200): ``duration // step_seconds`` steps.
     :param service: the ``service`` of the capacity row, e.g. a spec task's name (default: ``url``).
     :param tasks: tasks serving ``url`` (1 locally; on AWS the service's running count).
     :param allow_remote: permit a URL that is not on loopback.
     :param request_timeout: seconds before one request counts as unanswered (default 10).
     :param on_step: called with each step's curve row as it completes (progress).
+    :param repeats: how many times the ramp runs (default 3, at most 10); the capacity is the median's.
+    :param on_repeat: called with each repeat's row of ``repeats`` as it completes (progress).
 
-    ``curve`` columns: ``target_rps`` and ``achieved_rps`` (requests per second), ``requests`` (in
-    the step), ``requests_per_task`` (per minute per task), ``p50_ms`` and ``p99_ms`` (response
-    time), ``cpu_percent`` (of one core, NaN when not measured), ``errors_per_1k`` (5xx answers and
-    unanswered requests per 1,000 requests), ``failures`` (requests Locust counted as failed: those
-    plus any other non-2xx/3xx answer). A capacity fit needs at least 10 steps.
+    ``curve`` columns: ``target_rps`` (requests per second sent, on schedule) and ``achieved_rps``
+    (requests due in the step per second of it: the target unless requests were not sent),
+    ``requests`` (due in the step, answered or not), ``requests_per_task`` (per minute per task),
+    ``p50_ms`` and ``p99_ms`` (response time from when the request was due), ``cpu_percent`` (of
+    one core, NaN when not measured), ``errors_per_1k`` (5xx answers and unanswered requests per
+    1,000 requests), ``failures`` (requests Locust counted as failed: those plus any other
+    non-2xx/3xx answer). ``steps`` adds ``repeat``, ``late_ms`` (99th percentile of how late the
+    client sent) and ``counted`` (False for a breaking step that was measured again).
     """
     slo = slo or SLO()
     target = _check_url(url, allow_remote)
     rates = _ramp(max_rps, start_rps, step_seconds, duration)
     if not isinstance(tasks, int) or tasks < 1:
         raise ValidationError("tasks", f"{tasks!r} is not a positive whole number of tasks")
+    if not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
+        raise ValidationError(
+            "repeats", f"{repeats!r} is not a whole number of repeats in [1, {MAX_REPEATS}]"
+        )
     if not request_timeout > 0:
         raise ValidationError("request_timeout", f"{request_timeout} must be positive")
     require("the load test", "locust")
     cpu_pid, cpu_source = _cpu_process(target)
     plan = {
         "host": f"{target.scheme}://{target.netloc}",
-        "path": target.path or "/",
-        "rates": rates,
-        "step_seconds": step_seconds,
+        "path": (target.path or "/") + (f"?{target.query}" if target.query else ""),
         "timeout_seconds": request_timeout,
+        "max_in_flight": MAX_IN_FLIGHT,
         "cpu_pid": cpu_pid,
     }
-    if target.query:
-        plan["path"] += f"?{target.query}"
-    rows: list[dict] = []
-    breaches = 0
-    stop_reason = f"the ramp reached {rates[-1]:g} requests/s after {len(rates)} steps"
-    with closing(_run_steps(plan, step_seconds)) as steps:
-        for step in steps:
-            row = _curve_row(step, tasks)
-            rows.append(row)
-            if on_step:
-                on_step(row)
-            broken = _slo_breach(row, slo)
-            breaches = breaches + 1 if broken else 0
-            if breaches == BREACH_STEPS or row["requests"] == 0:
-                stop_reason = f"SLO broken at {row['target_rps']:g} requests/s: {broken}"
-                break
-    curve = pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
-    capacity = _capacity(curve, slo, service or url, cpu_pid is not None, cpu_source)
-    for frame in (curve, capacity):
+    service = service or url
+    warmup = min(WARMUP_SECONDS, step_seconds)
+    all_steps: list[dict] = []
+    summaries: list[dict] = []
+    capacities: list[dict] = []
+    with _locust(plan, request_timeout) as measure:
+        for repeat in range(1, repeats + 1):
+            measure(rates[0], warmup)  # not measured: connections, caches, a queue left behind
+            steps, stop_reason = _one_ramp(measure, rates, step_seconds, slo, tasks, on_step)
+            all_steps += [{"repeat": repeat, **step} for step in steps]
+            counted = pd.DataFrame(
+                [step for step in steps if step["counted"]], columns=list(STEP_COLUMNS[1:])
+            )
+            row = _capacity(counted, slo, service, cpu_pid is not None, cpu_source)
+            capacities.append(row)
+            summary = {
+                "repeat": repeat,
+                **{name: row[name] for name in REPEAT_COLUMNS[1:-2]},
+                "steps": len(steps),
+                "stop_reason": stop_reason,
+            }
+            summaries.append(summary)
+            if on_repeat:
+                on_repeat(summary)
+    steps_frame = pd.DataFrame(all_steps, columns=list(STEP_COLUMNS))
+    repeats_frame = pd.DataFrame(summaries, columns=list(REPEAT_COLUMNS))
+    median, spread = _median_and_spread(repeats_frame["requests_per_task_at_slo"].to_numpy(float))
+    capacity = pd.DataFrame(
+        [_with_repeats(capacities[median], repeats_frame, median, spread)], columns=list(CAPACITY_COLUMNS)
+    )
+    curve = steps_frame.loc[steps_frame["repeat"] == median + 1, list(CURVE_COLUMNS)].reset_index(drop=True)
+    for frame in (curve, capacity, steps_frame, repeats_frame):
         frame.attrs.update(url=url, slo=slo, synthetic=False)
-    return LoadTestResult(url, curve, capacity, stop_reason, cpu_source)
+    return LoadTestResult(
+        url,
+        curve,
+        capacity,
+        summaries[median]["stop_reason"],
+        cpu_source,
+        steps_frame,
+        repeats_frame,
+        spread,
+        median + 1,
+    )
+
+
+def _one_ramp(
+    measure: Callable[[float, float], dict],
+    rates: list[float],
+    step_seconds: float,
+    slo: SLO,
+    tasks: int,
+    on_step: Callable[[dict], None] | None,
+) -> tuple[list[dict], str]:
+    """One repeat's steps (curve rows with ``late_ms`` and ``counted``) and why it stopped."""
+    steps: list[dict] = []
+    index, again = 0, False
+    while index < len(rates):
+        rate = rates[index]
+        step = _curve_row(measure(rate, step_seconds), tasks)
+        steps.append(step)
+        if on_step:
+            on_step({name: step[name] for name in CURVE_COLUMNS})
+        broken = _slo_breach(step, slo)
+        if step["requests"] == 0:
+            return steps, f"SLO broken at {rate:g} requests/s: {broken}"
+        if broken and again:
+            return steps, f"SLO broken at {rate:g} requests/s in {BREACH_STEPS} steps in a row: {broken}"
+        if broken:
+            step["counted"] = False  # measured again at once; the second measurement counts
+            again = True
+            continue
+        index, again = index + 1, False
+    return steps, f"the ramp reached {rates[-1]:g} requests/s after {len(steps)} steps"
+
+
+def _median_and_spread(capacities: np.ndarray) -> tuple[int, float]:
+    """The median repeat's index (the lower middle one; no capacity counts as the lowest) and the
+    spread (max - min) / median in percent (NaN with one repeat or a repeat without a capacity)."""
+    order = np.argsort(np.where(np.isfinite(capacities), capacities, -np.inf), kind="stable")
+    median = int(order[(len(order) - 1) // 2])
+    if len(capacities) < 2 or not np.isfinite(capacities).all():
+        return median, math.nan
+    middle = float(np.median(capacities))
+    spread = (capacities.max() - capacities.min()) / middle * 100.0 if middle > 0 else math.nan
+    return median, float(spread)
+
+
+def _with_repeats(row: dict, repeats: pd.DataFrame, median: int, spread: float) -> dict:
+    """The median repeat's capacity row, its note and confidence completed with the repeats'."""
+    count = len(repeats)
+    if count == 1:
+        return row
+    shown = ", ".join(
+        "none" if not np.isfinite(value) else f"{value:,.0f}" for value in repeats["requests_per_task_at_slo"]
+    )
+    note = f"repeat {median + 1}, the median of {count} repeats ({shown} requests/min per task; "
+    if np.isfinite(spread):
+        note += f"spread {spread:.0f} %)"
+    else:
+        missing = int((~np.isfinite(repeats["requests_per_task_at_slo"].to_numpy(float))).sum())
+        note += f"{missing} found no capacity)"
+    confidence = row["confidence"]
+    if not np.isfinite(spread) or spread > 100 * MEDIUM:
+        confidence = "low"
+    elif spread > 100 * NARROW and confidence == "high":
+        confidence = "medium"
+    if confidence != row["confidence"]:
+        note += f"; confidence {confidence}: the repeats disagree"
+    return row | {"note": "; ".join(filter(None, [row["note"], note])), "confidence": confidence}
 
 
 def _check_url(url: str, allow_remote: bool):
@@ -259,30 +448,42 @@ def _reaches_loopback(listen_ip: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def _run_steps(plan: dict, step_seconds: float) -> Iterator[dict]:
-    """Run the Locust child on ``plan``; yield each step's JSON line as a dict; stop it on exit."""
+@contextmanager
+def _locust(plan: dict, request_timeout: float) -> Iterator[Callable[[float, float], dict]]:
+    """Start the Locust child on ``plan``; yield ``measure(rate, seconds)``, which runs one step and
+    returns its JSON line as a dict; stop the child on exit."""
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(
             [sys.executable, str(LOADGEN_SCRIPT), json.dumps(plan)],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             bufsize=0,  # unbuffered: select() sees every line that is not read yet
         )
+
+        def failed(why: str) -> RuntimeError:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
+            return RuntimeError(f"the Locust process {why}: " + " | ".join(tail))
+
+        def measure(rate: float, seconds: float) -> dict:
+            try:
+                child.stdin.write((json.dumps({"rate": rate, "seconds": seconds}) + "\n").encode())
+            except BrokenPipeError:
+                raise failed("has stopped") from None
+            deadline = monotonic() + seconds + request_timeout + DRAIN_SLACK_SECONDS + GRACE_SECONDS
+            readable, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - monotonic()))
+            line = child.stdout.readline() if readable else b""
+            if not line:
+                raise failed("stopped answering")
+            return json.loads(line)
+
         try:
-            deadline = monotonic() + GRACE_SECONDS + step_seconds
-            for _ in plan["rates"]:
-                readable, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - monotonic()))
-                line = child.stdout.readline() if readable else ""
-                if not line:
-                    log.seek(0)
-                    tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
-                    raise RuntimeError("the Locust process stopped answering: " + " | ".join(tail))
-                deadline = monotonic() + step_seconds + GRACE_SECONDS
-                yield json.loads(line)
+            yield measure
         finally:
             child.terminate()
             child.wait()
+            child.stdin.close()
             child.stdout.close()
 
 
@@ -299,31 +500,39 @@ def _curve_row(step: dict, tasks: int) -> dict:
         "cpu_percent": math.nan if step["cpu_percent"] is None else step["cpu_percent"],
         "errors_per_1k": step["errors"] / requests * 1000.0 if requests else math.nan,
         "failures": step["failures"],
+        "late_ms": math.nan if step.get("late_ms") is None else float(step["late_ms"]),
+        "counted": True,
     }
 
 
 def _slo_breach(row: dict, slo: SLO) -> str:
-    """What in a step's row breaks the SLO, in words; empty when nothing does."""
+    """What in a step's row breaks the SLO, in words (as :func:`~dualalb_kit.capacity.slo_breaches`
+    judges it, so the ramp stops where the capacity sees the break); empty when nothing does."""
     if row["requests"] == 0:
         return "no request completed"
-    if row["p99_ms"] > slo.p99_ms:
+    broken = slo_breaches(pd.DataFrame([row]), slo).iloc[0]
+    if broken["latency"]:
         return f"p99 {row['p99_ms']:,.0f} ms above {slo.p99_ms:g} ms"
-    if row["errors_per_1k"] > slo.max_5xx_per_1k:
+    if broken["errors"]:
         return f"{row['errors_per_1k']:.1f} errors per 1,000 requests above {slo.max_5xx_per_1k:g}"
-    if row["cpu_percent"] > slo.max_cpu:
+    if broken["cpu"]:
         return f"CPU {row['cpu_percent']:.0f} % above {slo.max_cpu:g} %"
     return ""
 
 
-def _capacity(
-    curve: pd.DataFrame, slo: SLO, service: str, cpu_measured: bool, cpu_source: str
-) -> pd.DataFrame:
-    """The one-row capacity frame of a curve, its note completed with what the test could not see."""
-    row = {"service": service, **capacity_from_points(curve, slo)}
+def _capacity(steps: pd.DataFrame, slo: SLO, service: str, cpu_measured: bool, cpu_source: str) -> dict:
+    """One repeat's capacity row from its counted steps, its note completed with what the test could
+    not see."""
+    row = {"service": service, **capacity_from_points(steps[list(CURVE_COLUMNS)], slo)}
     extra = []
-    if len(curve) < MIN_POINTS:
-        extra.append(f"{len(curve)} steps ran, a fit needs at least {MIN_POINTS}")
+    late = steps["late_ms"].to_numpy(float)
+    if np.isfinite(late).any() and np.nanmax(late) > LATE_SHARE * slo.p99_ms:
+        worst = int(np.nanargmax(late))
+        extra.append(
+            f"the load generator sent up to {late[worst]:,.0f} ms late (99th percentile) at "
+            f"{steps['target_rps'].iloc[worst]:g} requests/s: this machine was busy, the latencies include it"
+        )
     if not cpu_measured:
         extra.append(f"CPU {cpu_source}")
     row["note"] = "; ".join(filter(None, [row["note"], *extra]))
-    return pd.DataFrame([row], columns=list(CAPACITY_COLUMNS))
+    return row

@@ -1495,7 +1495,12 @@ def _before_after(recommendations: pd.DataFrame, column: str) -> list[str]:
 
 def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
     """A :func:`recommend_policies` frame for people: one row per service, units in the headers,
-    current -> recommended side by side, costs rounded to cents (the reasons stay in ``why``)."""
+    current -> recommended side by side, costs rounded to cents (the reasons stay in ``why``).
+
+    When the frame has them, ``capacity interval`` shows ``capacity_low``-``capacity_high`` after the
+    capacity (requests/min per task; ``?`` where a bound is unknown) and ``measured minutes over SLO``
+    (``observed_minutes_over_slo``: minutes whose measured p99, CPU or 5xx broke the SLO) after the
+    replay's ``minutes over SLO``."""
     table = pd.DataFrame(
         {
             "service": recommendations["service"],
@@ -1521,6 +1526,18 @@ def recommendation_table(recommendations: pd.DataFrame) -> pd.DataFrame:
             "confidence": recommendations["confidence"],
         }
     )
+    if {"capacity_low", "capacity_high"} <= set(recommendations.columns):
+
+        def rounded(load: object) -> str:
+            known = isinstance(load, (int, float, np.number)) and math.isfinite(load)
+            return f"{load:,.0f}" if known else "?"
+
+        lows, highs = recommendations["capacity_low"], recommendations["capacity_high"]
+        interval = [f"{rounded(low)}-{rounded(high)}" for low, high in zip(lows, highs, strict=True)]
+        table.insert(table.columns.get_loc("limited by"), "capacity interval", interval)
+    if "observed_minutes_over_slo" in recommendations.columns:
+        measured = recommendations["observed_minutes_over_slo"]
+        table.insert(table.columns.get_loc("minutes over SLO") + 1, "measured minutes over SLO", measured)
     return table
 
 

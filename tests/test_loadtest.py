@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import signal
 import socket
@@ -19,7 +20,7 @@ from conftest import stop_tree
 from dualalb_kit import ValidationError
 from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO
 from dualalb_kit.cli import main
-from dualalb_kit.loadtest import run_loadtest
+from dualalb_kit.loadtest import REPEAT_COLUMNS, _capacity, _one_ramp, run_loadtest
 from dualalb_kit.samples.local import run_local
 
 CURVE = (
@@ -46,6 +47,7 @@ def test_run_loadtest_steps_up_to_max_rps_and_measures_a_capacity(sample):
         duration=15,
         service="order",
         on_step=seen.append,
+        repeats=1,
     )
     curve = result.curve
     assert list(curve.columns) == CURVE
@@ -54,6 +56,10 @@ def test_run_loadtest_steps_up_to_max_rps_and_measures_a_capacity(sample):
     assert seen == curve.to_dict("records")
     planned = curve["target_rps"] * 1.5
     assert ((curve["requests"] - planned).abs() <= 0.15 * planned + 2).all(), curve
+    assert list(result.steps.columns) == ["repeat", *CURVE, "late_ms", "counted"]
+    assert result.steps["counted"].all() and (result.steps["repeat"] == 1).all()
+    assert result.steps[CURVE].equals(curve)
+    assert len(result.repeats) == 1 and result.median_repeat == 1 and math.isnan(result.spread_percent)
     assert (curve["requests_per_task"] == curve["achieved_rps"] * 60).all()
     assert (curve["errors_per_1k"] == 0).all() and (curve["failures"] == 0).all()
     assert (curve["p50_ms"] <= curve["p99_ms"]).all() and (curve["p50_ms"] > 0).all()
@@ -96,12 +102,15 @@ def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capa
     up, order_url = sample_up
     code = main(
         ["loadtest", order_url, "--max-rps", "20", "--step-seconds", "1", "--duration", "10"]
-        + ["--service", "order", "--p99-ms", "3000"]
+        + ["--service", "order", "--p99-ms", "3000", "--repeats", "2"]
     )
     out, err = capsys.readouterr()
     assert code == 0, err
     progress = err.splitlines()
-    assert [line.split(" requests/s:")[0] for line in progress] == [str(rate) for rate in range(2, 21, 2)]
+    steps = [line.split(" requests/s:")[0] for line in progress if not line.startswith("repeat ")]
+    assert steps == [str(rate) for rate in range(2, 21, 2)] * 2
+    assert [line.split(":")[0] for line in progress if line.startswith("repeat ")] == ["repeat 1", "repeat 2"]
+    assert progress[10].startswith("repeat 1: ") and progress[21].startswith("repeat 2: ")
     first, rest = out.split("\n", 1)
     assert first.startswith(
         f"Load test of {order_url}: the ramp reached 20 requests/s after 10 steps; CPU pid "
@@ -109,13 +118,24 @@ def test_cli_against_sample_up_prints_progress_the_curve_with_units_and_the_capa
     cpu_pid = int(first.split("CPU pid ")[1].split()[0])
     assert cpu_pid in [child.pid for child in psutil.Process(up.pid).children()]
     assert first.endswith("/samples/app/service.py), percent of one core")
-    header = rest.splitlines()[1].split(")")
+    lines = rest.splitlines()
+    assert re.fullmatch(r"Repeat [12] of 2 \(the median\):", lines[1])
+    header = lines[2].split(")")
     assert [column.split(" (")[0].strip() for column in header[:-1]] == CURVE
-    assert len(rest.splitlines()) == 1 + 1 + 10 + 1 + 1 + len(CAPACITY_COLUMNS) - 1
+    assert lines[14] == "Repeats (capacity and capacity_high in requests/min per task):"
+    assert lines[15].split() == ["repeat", *REPEAT_COLUMNS[1:]]
+    assert [line.split()[0] for line in lines[16:18]] == ["1", "2"]
+    assert lines[18].startswith("Spread: ") and lines[18].endswith(
+        " % ((max - min) / median of the repeats' capacities)"
+    )
+    # blank, the curve's title, header and 10 steps, blank, the repeats' title, header and 2 rows,
+    # the spread, blank, the capacity's title and its columns
+    assert len(lines) == 1 + 1 + 1 + 10 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + len(CAPACITY_COLUMNS) - 1
     assert "Capacity of order within the SLO (p99 <= 3000 ms, CPU <= 70 %, 5xx <= 1 per 1,000):" in out
     capacity = re.search(r"\n  requests_per_task_at_slo: (\S+) requests/min per task\n", out).group(1)
-    note = re.search(r"\n  note: (.*)\n$", out).group(1)
+    note = re.search(r"\n  note: (.*)\n", out).group(1)
     assert float(capacity.replace(",", "")) > 0 or (capacity == "nan" and note)
+    assert "the median of 2 repeats" in note
 
 
 def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a_note(capsys):
@@ -126,20 +146,27 @@ def test_a_dead_loopback_port_stops_after_two_failed_steps_and_cpu_is_nan_with_a
     code = main(["loadtest", url, "--max-rps", "10", "--step-seconds", "1", "--duration", "10", "--json"])
     document = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert document["stop_reason"] == "SLO broken at 2 requests/s: 1000.0 errors per 1,000 requests above 1"
+    assert document["stop_reason"] == (
+        "SLO broken at 1 requests/s in 2 steps in a row: 1000.0 errors per 1,000 requests above 1"
+    )
     assert document["cpu_source"] == f"not measured: no process of this user listens on port {port}"
     curve = pd.DataFrame(document["curve"])
     assert list(curve.columns) == CURVE
-    assert curve["target_rps"].tolist() == [1.0, 2.0]
+    assert curve["target_rps"].tolist() == [1.0, 1.0]  # the breaking step, measured again
     assert (curve["errors_per_1k"] == 1000).all() and (curve["failures"] == curve["requests"]).all()
     assert curve["cpu_percent"].isna().all()
     [capacity] = document["capacity"]
     assert list(capacity) == list(CAPACITY_COLUMNS)
     assert (capacity["service"], capacity["requests_per_task_at_slo"]) == (url, None)
-    assert capacity["note"].endswith(
-        "2 steps ran, a fit needs at least 10; "
-        f"CPU not measured: no process of this user listens on port {port}"
-    )
+    assert "the SLO is broken at the lowest load measured" in capacity["note"]
+    assert f"; CPU not measured: no process of this user listens on port {port}; " in capacity["note"]
+    assert capacity["note"].endswith("3 found no capacity)")
+    repeats = pd.DataFrame(document["repeats"])  # --repeats defaults to 3
+    assert list(repeats.columns) == list(REPEAT_COLUMNS) and repeats["repeat"].tolist() == [1, 2, 3]
+    assert repeats["requests_per_task_at_slo"].isna().all() and (repeats["steps"] == 2).all()
+    assert document["spread_percent"] is None and document["median_repeat"] in (1, 2, 3)
+    steps = pd.DataFrame(document["steps"])
+    assert steps["counted"].tolist() == [False, True] * 3
 
 
 class RedirectEverywhere(BaseHTTPRequestHandler):
@@ -164,7 +191,7 @@ def test_redirects_are_not_followed():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         result = run_loadtest(
-            f"http://127.0.0.1:{server.server_port}/", max_rps=5, step_seconds=1, duration=1
+            f"http://127.0.0.1:{server.server_port}/", max_rps=5, step_seconds=1, duration=1, repeats=1
         )
     finally:
         server.shutdown()
@@ -201,9 +228,11 @@ def test_a_url_off_loopback_is_refused_before_any_traffic(url, message):
     [
         ({"max_rps": 0}, "max_rps: 0 is not a rate in (0, 2000] requests/s"),
         ({"step_seconds": 0.5}, "step_seconds: 0.5 is shorter than 1 s"),
-        ({"duration": 3}, "duration: 3 is not between step_seconds (5) and 3600 s"),
+        ({"duration": 3}, "duration: 3 is not between step_seconds (20) and 3600 s"),
         ({"start_rps": 500}, "start_rps: 500 is not a rate in (0, max_rps=200]"),
         ({"tasks": 0}, "tasks: 0 is not a positive whole number of tasks"),
+        ({"repeats": 0}, "repeats: 0 is not a whole number of repeats in [1, 10]"),
+        ({"repeats": 11}, "repeats: 11 is not a whole number of repeats in [1, 10]"),
     ],
 )
 def test_bad_options_are_one_line_errors(options, message):
@@ -218,3 +247,146 @@ def test_cli_refuses_a_remote_url_with_exit_2(capsys):
         "error: url: example.com is not on loopback; to load-test a deployed endpoint you name, "
         "pass allow_remote=True (--allow-remote)\n"
     )
+
+
+SLOW_SERVER = """
+import sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+worker = threading.Lock()  # one request at a time, 100 ms each: 10 requests/s
+
+
+class Slow(BaseHTTPRequestHandler):
+    def do_GET(self):
+        with worker:
+            time.sleep(0.1)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *_):
+        pass
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+server = Server(("127.0.0.1", 0), Slow)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+"""A server with a fixed service time of 100 ms and one worker: it serves 10 requests/s, and
+requests beyond that wait in its queue. Its own process, so that its CPU is its own."""
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    server = subprocess.Popen([sys.executable, "-c", SLOW_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        yield f"http://127.0.0.1:{int(server.stdout.readline())}/"
+    finally:
+        stop_tree(server)
+        server.stdout.close()
+
+
+def test_open_loop_load_shows_the_queue_of_a_server_slower_than_the_rate_and_repeats_agree(slow_server):
+    result = run_loadtest(
+        slow_server,
+        slo=SLO(p99_ms=1200),
+        max_rps=30,
+        start_rps=6,
+        step_seconds=2,
+        duration=10,
+        service="slow",
+        repeats=3,
+    )
+    steps = result.steps
+    assert len(result.repeats) == 3 and set(steps["repeat"]) == {1, 2, 3}
+    for _, ramp in steps.groupby("repeat"):
+        # 6 and 12 requests/s held (12 is 20 % past the server's 10: a queue of 4 after 2 s), 18
+        # broke and broke again when measured again: the ramp stopped before 24 and 30
+        assert ramp["target_rps"].tolist() == [6.0, 12.0, 18.0, 18.0], ramp
+        assert ramp["counted"].tolist() == [True, True, False, True]
+        # open loop: every request due was sent, also past what the server serves (a closed-loop
+        # client would have slowed down to about 10 requests/s and seen no queue)
+        assert (ramp["requests"] == ramp["target_rps"] * 2).all(), ramp
+        assert ((ramp["achieved_rps"] - ramp["target_rps"]).abs() <= 0.05 * ramp["target_rps"]).all()
+        # latency from the due time grows with the queue: 8 requests/s too many for 2 s leave 16
+        # waiting at the end (1.6 s), half that for the median request
+        p50, p99 = ramp["p50_ms"].tolist(), ramp["p99_ms"].tolist()
+        assert p50[0] < 400 and p99[0] < 600, ramp
+        assert p50[0] < p50[1] < p50[2] and p99[0] < p99[1] < p99[2], ramp
+        assert p50[2] >= 600 and p99[2] >= 1500 and p99[3] >= 1500, ramp
+        assert (ramp["errors_per_1k"] == 0).all()
+    repeats = result.repeats
+    assert (repeats["limited_by"] == "latency").all()
+    assert (
+        repeats["stop_reason"].str.startswith("SLO broken at 18 requests/s in 2 steps in a row: p99 ").all()
+    )
+    # each repeat's capacity is its busiest step within the SLO (12 requests/s = 720 a minute), a
+    # measured lower bound bracketed by the first that broke (18 requests/s)
+    assert repeats["requests_per_task_at_slo"].between(700, 740).all(), repeats
+    assert repeats["capacity_high"].between(1060, 1100).all(), repeats
+    assert result.spread_percent <= 15
+    [row] = result.capacity.to_dict("records")
+    median = repeats.iloc[result.median_repeat - 1]
+    assert row["requests_per_task_at_slo"] == median["requests_per_task_at_slo"]
+    assert row["held_requests_per_task"] == row["requests_per_task_at_slo"] and row["extrapolated_by"] == 0
+    assert (row["capacity_low"], row["capacity_high"]) == (
+        row["held_requests_per_task"],
+        median["capacity_high"],
+    )
+    assert row["note"].startswith("latency limit at ") and "the median of 3 repeats" in row["note"]
+    assert result.curve.equals(
+        steps.loc[steps["repeat"] == result.median_repeat, CURVE].reset_index(drop=True)
+    )
+
+
+def _step(rate: float, p99_ms: float) -> dict:
+    """A step's line as the Locust process prints it: 2 s at ``rate``, no errors, CPU unknown."""
+    return {
+        "target_rps": rate,
+        "seconds": 2.0,
+        "requests": int(rate * 2),
+        "failures": 0,
+        "errors": 0,
+        "p50_ms": p99_ms / 2,
+        "p99_ms": p99_ms,
+        "cpu_percent": None,
+        "late_ms": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("p99s", "measured", "counted", "stop"),
+    [
+        # one slow step in the middle, fine when measured again: the ramp goes on
+        ([100, 900, 100, 100, 100], [10, 20, 20, 30, 40], [1, 0, 1, 1, 1], "the ramp reached 40"),
+        # the last step breaks once only: measured again, it holds, the SLO held at every step
+        ([100, 100, 100, 900, 100], [10, 20, 30, 40, 40], [1, 1, 1, 0, 1], "the ramp reached 40"),
+        # two breaking steps in a row stop the ramp early
+        ([100, 100, 900, 900], [10, 20, 30, 30], [1, 1, 0, 1], "SLO broken at 30 requests/s in 2 steps"),
+    ],
+)
+def test_a_single_breaking_step_is_measured_again_and_decides_nothing_alone(p99s, measured, counted, stop):
+    answers = iter(p99s)
+    sent = []
+
+    def measure(rate: float, seconds: float) -> dict:
+        sent.append(rate)
+        return _step(rate, next(answers))
+
+    steps, stop_reason = _one_ramp(measure, [10.0, 20.0, 30.0, 40.0], 2.0, SLO(), 1, None)
+    assert sent == measured and [step["counted"] for step in steps] == [bool(flag) for flag in counted]
+    assert stop_reason.startswith(stop)
+    capacity = _capacity(pd.DataFrame([step for step in steps if step["counted"]]), SLO(), "x", False, "n/a")
+    assert capacity["requests_per_task_at_slo"] > 0  # never NaN when the ramp stops early
+    if stop.startswith("the ramp"):
+        assert (
+            capacity["requests_per_task_at_slo"] == 40 * 60 and "a measured lower bound" in capacity["note"]
+        )
+    else:
+        assert capacity["requests_per_task_at_slo"] == 20 * 60 and capacity["limited_by"] == "latency"

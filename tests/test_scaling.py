@@ -20,6 +20,7 @@ from dualalb_kit.scaling import (
     grid_totals,
     policies_from_spec,
     recommend,
+    recommendation_table,
     simulate_grid,
     simulate_target_tracking,
     task_sizes,
@@ -456,6 +457,47 @@ def test_grid_totals_and_the_recommendation():
         1000,
         10,
         2,
+    ]
+
+
+def test_recommendation_table_shows_the_capacity_interval_and_measured_minutes_over_slo():
+    recommendations = pd.DataFrame(
+        {
+            "service": ["api", "web"],
+            "requests_per_task_at_slo": [12003.4, np.nan],
+            "limited_by": ["latency", None],
+            "current_request_per_target": [1000, 500],
+            "request_per_target": [8402, 500],
+            "current_target_cpu_utilization": [70.0, 70.0],
+            "target_cpu_utilization": [49.0, 70.0],
+            "current_min_capacity": [1, 1],
+            "current_max_capacity": [4, 4],
+            "min_capacity": [2, 1],
+            "max_capacity": [8, 4],
+            "headroom": [0.3, np.nan],
+            "minutes_over_slo": [3, np.nan],
+            "peak_tasks": [5, 2],
+            "current_cost_per_month_usd": [30.111, 20.0],
+            "cost_per_month_usd": [40.0, 20.0],
+            "confidence": ["high", "low"],
+            "observed_minutes_over_slo": [12, 0],
+            "capacity_low": [10800.2, np.nan],
+            "capacity_high": [13250.0, 950.0],
+        }
+    )
+    table = recommendation_table(recommendations)
+    columns = table.columns.tolist()
+    assert columns[1:4] == ["requests/min per task at SLO", "capacity interval", "limited by"]
+    assert columns[columns.index("minutes over SLO") + 1] == "measured minutes over SLO"
+    assert table["capacity interval"].tolist() == ["10,800-13,250", "?-950"]
+    assert table["measured minutes over SLO"].tolist() == [12, 0]
+    # a frame without them (an older recommendation) keeps the table as it was
+    older = recommendation_table(
+        recommendations.drop(columns=["observed_minutes_over_slo", "capacity_low", "capacity_high"])
+    )
+    assert "capacity interval" not in older and "measured minutes over SLO" not in older
+    assert older.columns.tolist() == [
+        name for name in columns if name not in ("capacity interval", "measured minutes over SLO")
     ]
 
 
