@@ -233,13 +233,21 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--params", type=Path, help="params file (default params/sample.yaml)")
 
     loadtest = _command(
-        commands, "loadtest", _loadtest, "step up Locust load on a URL until the SLO breaks: its capacity"
+        commands,
+        "loadtest",
+        _loadtest,
+        "step up open-loop Locust load on a URL until the SLO breaks, a few times: its capacity",
     )
     loadtest.add_argument("url", help="what to GET: loopback (e.g. `sample up`'s order), or --allow-remote")
     loadtest.add_argument("--max-rps", type=float, default=200.0, help="last step's requests/s (default 200)")
     loadtest.add_argument("--start-rps", type=float, help="first step's requests/s (default max-rps / steps)")
-    loadtest.add_argument("--step-seconds", type=float, default=5.0, help="seconds per step (default 5)")
-    loadtest.add_argument("--duration", type=float, default=60.0, help="seconds of the ramp (default 60)")
+    loadtest.add_argument("--step-seconds", type=float, default=20.0, help="seconds per step (default 20)")
+    loadtest.add_argument(
+        "--duration", type=float, default=200.0, help="seconds of one ramp (default 200: 10 steps)"
+    )
+    loadtest.add_argument(
+        "--repeats", type=int, default=3, help="ramps run; the capacity is the median's (default 3)"
+    )
     loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
     loadtest.add_argument("--tasks", type=int, default=1, help="tasks serving the URL (default 1)")
     loadtest.add_argument("--p99-ms", type=float, help="SLO: p99 response time in ms (default 500)")
@@ -251,7 +259,22 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(loadtest)
 
     sandbox = _command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
+    sandbox.add_argument(
+        "action",
+        nargs="?",
+        choices=("urls",),
+        help="urls: list the local URL of every load balancer listener a live sandbox serves "
+        "(default: serve a sandbox)",
+    )
     sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+    sandbox.add_argument(
+        "--endpoint-url", help="with urls: the sandbox's URL (default: $DUALALB_SANDBOX_URL)"
+    )
+    sandbox.add_argument(
+        "--live",
+        action="store_true",
+        help="run what is deployed: tasks as local processes, HAProxy as every ALB/NLB (needs haproxy)",
+    )
 
     cdk = _command(commands, "cdk", _cdk, "run the pinned CDK CLI on the kit's Node (arguments pass through)")
     cdk.add_argument("args", nargs="*", help="CDK CLI arguments, e.g. `--app ... diff`")
@@ -572,14 +595,21 @@ def _spec_and_target(args: argparse.Namespace) -> tuple[Any, Any]:
 @_target_errors
 def _deploy(args: argparse.Namespace) -> int:
     from .deploy import deploy
+    from .sandbox.live.urls import stack_urls
 
     spec, target = _spec_and_target(args)
     outputs = deploy(spec, target, progress=not args.no_progress)
-    if _emit({"stack_name": spec.stack_name, "outputs": dict(outputs)}, args):
+    urls = stack_urls(target, spec.stack_name)
+    document = {"stack_name": spec.stack_name, "outputs": dict(outputs)}
+    if _emit({**document, "local_urls": [vars(url) for url in urls]} if urls else document, args):
         return 0
     print("Outputs:")
     for name, value in outputs.items():
         print(f"  {name}: {value}")
+    if urls:
+        print("Served on this machine (live sandbox):")
+        for url in urls:
+            print(f"  {url.load_balancer} :{url.port}  {url.url}")
     return 0
 
 
@@ -749,9 +779,29 @@ def _demo(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox.server import serve
 
+    if args.action == "urls":
+        return _sandbox_urls(args)
+
     if args.port is not None:
         _check_port_free("--port", args.port)
-    serve(args.port)
+    serve(args.port, live=args.live)
+    return 0
+
+
+@_target_errors
+def _sandbox_urls(args: argparse.Namespace) -> int:
+    from .sandbox.live.urls import is_live, local_urls
+    from .target import Target
+
+    target = Target.sandbox(args.endpoint_url)
+    if not is_live(target.client("ssm")):
+        print(
+            f"the sandbox at {target.endpoint_url} runs no data plane: "
+            "start one with `dualalb-kit sandbox --live`"
+        )
+        return 1
+    for url in local_urls(target.client("elbv2")):
+        print(f"{url.load_balancer} :{url.port}  {url.url}")
     return 0
 
 
@@ -797,7 +847,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _loadtest(args: argparse.Namespace) -> int:
     from .capacity import SLO
-    from .loadtest import run_loadtest, step_line
+    from .loadtest import repeat_line, run_loadtest, step_line
 
     limits = {"p99_ms": args.p99_ms, "max_cpu": args.max_cpu, "max_5xx_per_1k": args.max_5xx_per_1k}
     try:
@@ -811,13 +861,18 @@ def _loadtest(args: argparse.Namespace) -> int:
             service=args.service,
             tasks=args.tasks,
             allow_remote=args.allow_remote,
+            repeats=args.repeats,
             on_step=lambda row: print(step_line(row), file=sys.stderr, flush=True),
+            on_repeat=lambda row: print(repeat_line(row), file=sys.stderr, flush=True),
         )
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    fields = ("url", "stop_reason", "cpu_source", "curve", "capacity")
-    if not _emit({field: getattr(result, field) for field in fields}, args):
+    fields = ("url", "stop_reason", "cpu_source", "curve", "capacity", "repeats", "median_repeat", "steps")
+    document = {field: getattr(result, field) for field in fields}
+    spread = result.spread_percent
+    document["spread_percent"] = spread if spread == spread else None  # NaN is not JSON
+    if not _emit(document, args):
         print(result.report())
     return 0
 

@@ -37,3 +37,8 @@ class MissingExtraError(DualAlbKitError, ImportError):
 
 class UnsupportedMotoError(DualAlbKitError):
     """The installed moto is not a version the sandbox's gap-fills were tested with."""
+
+
+class DataPlaneError(DualAlbKitError):
+    """The sandbox's live data plane (HAProxy, the task processes) cannot do what was asked: HAProxy
+    is missing, a configuration it cannot serve, a reload it refused, or a process that died."""

@@ -1,9 +1,10 @@
 """Container image assets in the sandbox.
 
-No container runs in the sandbox, so an image asset needs no build: the kit records each one
-in the sandbox's ECR under the tag the CDK CLI looks for, and the CLI then finds it published
-and skips ``docker build`` (no Docker engine needed). The manifest it records names the
-asset's hash; it holds no layers.
+An image asset needs no build in the sandbox: the kit records each one in the sandbox's ECR
+under the tag the CDK CLI looks for, and the CLI then finds it published and skips ``docker
+build`` (no Docker engine needed). The manifest it records names the asset's hash and holds no
+layers; a sample image's manifest also names its role (annotation ``dualalb-kit.sample-role``),
+so the live data plane can run it as a local process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def register_image_assets(assembly_dir: Path, ecr: Any, *, account: str, region:
                 ecr.put_image(
                     repositoryName=repository,
                     imageTag=destination["imageTag"],
-                    imageManifest=_placeholder_manifest(asset_hash),
+                    imageManifest=_placeholder_manifest(
+                        asset_hash, _sample_role(manifest_path.parent, asset)
+                    ),
                 )
                 added.append(destination["imageTag"])
     return added
@@ -48,7 +51,19 @@ def _has_tag(ecr: Any, repository: str, tag: str) -> bool:
     return True
 
 
-def _placeholder_manifest(asset_hash: str) -> str:
+def _sample_role(assembly_dir: Path, asset: dict) -> str | None:
+    """The role of a sample image asset (its ``SERVICE_NAME`` build argument, on the sample's
+    staged code), else None."""
+    from ..samples import SAMPLE_ROLES
+
+    source = asset.get("source", {})
+    role = source.get("dockerBuildArgs", {}).get("SERVICE_NAME")
+    staged = assembly_dir / source.get("directory", "")
+    return role if role in SAMPLE_ROLES and (staged / "service.py").is_file() else None
+
+
+def _placeholder_manifest(asset_hash: str, sample_role: str | None) -> str:
+    annotations = {"dualalb-kit.sample-role": sample_role} if sample_role else {}
     return json.dumps(
         {
             "schemaVersion": 2,
@@ -59,5 +74,6 @@ def _placeholder_manifest(asset_hash: str) -> str:
                 "size": 0,
             },
             "layers": [],
+            **({"annotations": annotations} if annotations else {}),
         }
     )

@@ -651,6 +651,13 @@ SURFACE: tuple[MotoName, ...] = (
     MotoName("moto.iam.models.IAMBackend.get_certificate_by_arn", "(self, arn)"),
     # models/elbv2.py: caught
     MotoName("moto.elbv2.exceptions.ListenerNotFoundError", EXISTS),
+    # models/elbv2.py: raised with no arguments (deregistering a target that is not registered)
+    MotoName("moto.elbv2.exceptions.InvalidTargetError", EXISTS),
+    # models/elbv2.py: patched (targets keyed by Id and Port); the originals are called
+    MotoName("moto.elbv2.models.FakeTargetGroup.register", "(self, targets)"),
+    MotoName("moto.elbv2.models.FakeTargetGroup.deregister", "(self, targets)"),
+    MotoName("moto.elbv2.models.FakeTargetGroup.deregister_terminated_instances", "(self, instance_ids)"),
+    MotoName("moto.elbv2.models.FakeTargetGroup.health_for", "(self, target, ec2_backend)"),
     # models/elbv2.py: patched (DescribeListeners lists the default certificate only)
     MotoName("moto.elbv2.responses.ELBV2Response.RESPONSE_KEY_PATH_TO_TRANSFORMER", EXISTS),
     # models/elbv2.py: called by the patched transformer

@@ -25,7 +25,7 @@ from .moto_surface import check_moto_version
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
-    from .live import DataPlane
+    from .live.plane import DataPlane
 
 __all__ = [
     "SANDBOX_ACCOUNT",
@@ -107,7 +107,7 @@ class Sandbox:
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
             if self.want_live:
-                from .live import DataPlane
+                from .live.plane import DataPlane
 
                 try:
                     self.live = DataPlane(self.target).start()

@@ -12,13 +12,14 @@ lists a listener's default certificate only, as ELBv2 does (moto lists its SNI c
 from __future__ import annotations
 
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any, Self
 
 from botocore import xform_name
 from moto.acm.models import CertBundle, acm_backends
 from moto.core.common_models import CloudFormationModel
-from moto.elbv2.exceptions import ListenerNotFoundError
-from moto.elbv2.models import elbv2_backends
+from moto.elbv2.exceptions import InvalidTargetError, ListenerNotFoundError
+from moto.elbv2.models import FakeTargetGroup, elbv2_backends
 from moto.elbv2.responses import ELBV2Response, transform_certificates
 from moto.iam import iam_backends
 from moto.utilities.utils import get_partition
@@ -322,3 +323,63 @@ class ListenerCertificate(StandaloneModel, CloudFormationModel):
             )
         except ListenerNotFoundError:
             pass
+
+
+# Targets are registered by (Id, Port), as ELBv2 does: moto keys them by Id alone, so two tasks on
+# one IP (the live sandbox's tasks all listen on 127.0.0.1, each on its own port) would be one
+# target, and deregistering either would remove both. The patched methods key by "Id:Port".
+_moto_register = getattr(FakeTargetGroup.register, "__wrapped__", FakeTargetGroup.register)
+_moto_health_for = getattr(FakeTargetGroup.health_for, "__wrapped__", FakeTargetGroup.health_for)
+
+
+def _target_key(group: FakeTargetGroup, target: dict[str, Any]) -> str:
+    return f"{target['Id']}:{target.get('Port') or group.port}"
+
+
+def _register(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    for target in targets:
+        _moto_register(self, [target])  # moto's checks (an EC2 instance must be running)
+        key = _target_key(self, target)
+        self.targets[key] = self.targets.pop(target["Id"])
+        self.deregistered_targets.pop(key, None)
+
+
+def _deregister(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    for target in targets:
+        key = _target_key(self, target)
+        entry = self.targets.pop(key, None)
+        if entry is None:
+            raise InvalidTargetError()
+        self.deregistered_targets[key] = entry
+
+
+def _deregister_terminated_instances(self: FakeTargetGroup, instance_ids: list[str]) -> None:
+    for key in [key for key, entry in self.targets.items() if entry["Id"] in instance_ids]:
+        self.terminated_targets[key] = self.targets.pop(key)
+
+
+def _health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> Any:
+    """moto's health_for on a view of this group holding only ``target``'s (Id, Port) entries."""
+    key = _target_key(self, target)
+
+    def only_this(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {entry["Id"]: entry for found, entry in entries.items() if found == key}
+
+    view = SimpleNamespace(
+        port=self.port,
+        health_check_port=self.health_check_port,
+        targets=only_this(self.targets),
+        deregistered_targets=only_this(self.deregistered_targets),
+        terminated_targets=only_this(self.terminated_targets),
+    )
+    return _moto_health_for(view, target, ec2_backend)
+
+
+for _name, _method in (
+    ("register", _register),
+    ("deregister", _deregister),
+    ("deregister_terminated_instances", _deregister_terminated_instances),
+    ("health_for", _health_for),
+):
+    _method.__wrapped__ = getattr(FakeTargetGroup, _name)  # type: ignore[attr-defined]
+    setattr(FakeTargetGroup, _name, _method)

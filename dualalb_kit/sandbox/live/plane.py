@@ -1,0 +1,401 @@
+"""The sandbox's live data plane: what is deployed into the sandbox runs on this machine.
+
+A thread reads the sandbox's ECS, ELBv2 and Route 53 state through its own API every
+``interval_s`` seconds and makes it so: ``desiredCount`` tasks per service as local processes
+(:mod:`.tasks`), registered as targets of their service's target groups, and HAProxy serving
+every listener on a loopback port (:mod:`.haproxy`), reloaded when the state changes. Tasks find
+each other through the private Route 53 names: a URL naming ``internal.svc.local:8080`` in a
+task's environment is pointed at the loopback port of the internal ALB's listener 8080.
+
+Every minute it publishes what was measured into the sandbox's CloudWatch (:mod:`.metrics`:
+HAProxy's request log, the target groups' health, the tasks' CPU and memory from their
+processes) and then evaluates the target-tracking policies on it (:mod:`.autoscaling`).
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from ...target import Target
+from .autoscaling import Autoscaler, policy_series, read_policies
+from .haproxy import AccessLog, HAProxy, Record, check_installed
+from .metrics import LiveMetrics, Request
+from .model import DataPlaneConfig
+from .state import private_names, read_config, rewrite_private_urls
+from .tasks import LocalTask, ServiceState, free_port, read_services, refresh, start_task, stop_task
+from .urls import ListenerUrl, mark_live, publish_urls
+
+CRASH_LIMIT = 3
+"""Tasks of one service that stop before they ever run, in a row, before the plane stops replacing
+them and reports the service as crashing (ECS would keep retrying with a back-off)."""
+
+
+class DataPlane:
+    """Keeps the sandbox's deployed services running locally; see the module doc.
+
+    :param target: the sandbox (its endpoint and region).
+    :param interval_s: seconds between two reconciliations (default 2).
+    :param report: called with one line per event (task started, stopped, crashing; default: stderr).
+    """
+
+    def __init__(
+        self, target: Target, *, interval_s: float = 2.0, report: Callable[[str], None] | None = None
+    ) -> None:
+        self.target = target
+        self.interval_s = interval_s
+        self.report = report or (lambda line: print(f"live: {line}", file=sys.stderr, flush=True))
+        self._folder = tempfile.TemporaryDirectory(prefix="dualalb-live-")
+        self.log_dir = Path(self._folder.name)
+        services = ("ecs", "ecr", "elbv2", "route53", "secretsmanager", "ssm", "cloudwatch")
+        self._clients = {name: target.client(name) for name in (*services, "application-autoscaling")}
+        self._listener_ports: dict[str, int] = {}
+        self._tasks: dict[str, list[LocalTask]] = {}
+        self._crashes: dict[str, int] = {}
+        self._services: list[ServiceState] = []
+        self._ticks = 0
+        self._environments: dict[str, dict[str, str]] = {}
+        self._haproxy = HAProxy()
+        self._access_log: AccessLog | None = None
+        self._metrics = LiveMetrics()
+        self.recent_requests: collections.deque[tuple[str, int, Record]] = collections.deque(maxlen=10_000)
+        """The latest requests HAProxy logged: (load balancer name, listener port, record), oldest first."""
+        self._published_minutes = 0
+        self._processes: dict[str, psutil.Process] = {}
+        self.autoscaler = Autoscaler(
+            lambda policy, minutes: policy_series(
+                self._clients["cloudwatch"], policy, minutes, datetime.now(UTC)
+            ),
+            lambda resource_id, count: self._clients["ecs"].update_service(
+                cluster=resource_id.split("/")[1], service=resource_id.split("/")[2], desiredCount=count
+            ),
+            self.report,
+        )
+        self._config: DataPlaneConfig | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failure: str | None = None
+        """Why the data plane stopped working (HAProxy crashed, ...), else None."""
+
+    # -- life ------------------------------------------------------------------------------------
+    def start(self) -> DataPlane:
+        check_installed()
+        self._access_log = AccessLog()
+        mark_live(self._clients["ssm"])
+        self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the loop, every task process and HAProxy; nothing of the plane keeps running."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        with self._lock:
+            for tasks in self._tasks.values():
+                for task in tasks:
+                    stop_task(task, "The sandbox stopped", timeout=5)
+        self._haproxy.stop()
+        if self._access_log is not None:
+            self._access_log.close()
+        self._folder.cleanup()
+
+    def wait_settled(self, timeout: float = 60.0) -> bool:
+        """Wait until every runnable service runs its desired count of RUNNING tasks and HAProxy
+        serves them; False after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        first = self._ticks + 2  # a whole reconciliation that started after this call
+        while time.monotonic() < deadline:
+            if self._ticks >= first and self._settled():
+                return True
+            time.sleep(0.2)
+        return False
+
+    # -- what users see --------------------------------------------------------------------------
+    def urls(self) -> list[ListenerUrl]:
+        """Every listener's local URL, by load balancer and port."""
+        config = self._config
+        if config is None:
+            return []
+        return [
+            ListenerUrl(
+                listener.load_balancer,
+                listener.port,
+                f"{'https' if listener.protocol == 'HTTPS' else 'http'}://127.0.0.1:{listener.local_port}",
+            )
+            for listener in config.listeners
+        ]
+
+    def tasks(self) -> list[LocalTask]:
+        """Every task the plane started, running or stopped, oldest first."""
+        with self._lock:
+            return sorted((t for ts in self._tasks.values() for t in ts), key=lambda t: t.started_at)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._tick()
+            except Exception as error:  # the sandbox is stopping, or a state it cannot read yet
+                if self._stop.is_set():
+                    return
+                self.report(f"reconcile failed, retrying: {type(error).__name__}: {error}")
+            self._stop.wait(self.interval_s)
+
+    def _local_port(self, listener_arn: str) -> int:
+        if listener_arn not in self._listener_ports:
+            self._listener_ports[listener_arn] = free_port()
+        return self._listener_ports[listener_arn]
+
+    def _read_config(self) -> DataPlaneConfig:
+        assert self._access_log is not None, "start() opens the access log first"
+        return read_config(
+            self._clients["elbv2"], self._local_port, log_port=self._access_log.port, certificate_pem=None
+        )
+
+    def _tick(self) -> None:
+        with self._lock:
+            config = self._read_config()
+            names = private_names(self._clients["route53"], self._clients["elbv2"])
+            services = read_services(
+                self._clients["ecs"], self._clients["ecr"], self._clients["secretsmanager"]
+            )
+            states = self._haproxy.server_states() if self._haproxy.pid is not None else {}
+            for service in services:
+                self._reconcile(
+                    service, lambda env: rewrite_private_urls(env, names, config.listeners), states
+                )
+            live = {service.arn for service in services}
+            for arn in [arn for arn in self._tasks if arn not in live]:
+                for task in self._tasks[arn]:
+                    if task.status != "STOPPED":
+                        self._stop_task(task, "Service was deleted")
+            config = self._read_config()
+            failure = self._haproxy.failure()
+            if failure and not self.failure:  # reported once, never restarted behind the user's back
+                self.failure = f"HAProxy stopped: {failure}; restart the sandbox"
+                self.report(self.failure)
+            if config != self._config and not self.failure:
+                if self._haproxy.pid is not None:
+                    self._haproxy.reload(config)
+                else:
+                    self._haproxy.start(config)
+                self._config = config
+                publish_urls(self._clients["elbv2"], self._balancer_arns(), self.urls())
+            self._measure(services, config)
+            self._ticks += 1
+
+    # -- measurements, every tick; published and acted on once a minute -------------------------
+    def _measure(self, services: list[ServiceState], config: DataPlaneConfig) -> None:
+        now = datetime.now(UTC)
+        assert self._access_log is not None
+        records = self._access_log.drain()
+        served = {listener.arn: (listener.load_balancer, listener.port) for listener in config.listeners}
+        names = self._haproxy.names
+        for record in records:
+            listener = names.listener_arn(record.listener)
+            if listener in served:
+                self.recent_requests.append((*served[listener], record))
+        self._metrics.add_requests([r for r in map(self._request, records) if r])
+        states = self._haproxy.server_states() if self._haproxy.pid is not None else {}
+        balancer_of_group = _balancers_of_groups(config)
+        for group in config.target_groups:
+            found = [states.get((group.arn, f"{t.host}:{t.port}")) for t in group.targets]
+            for balancer in balancer_of_group.get(group.arn, ()):
+                self._metrics.sample_target_group(
+                    now, balancer, group.arn, healthy=found.count("UP"), unhealthy=found.count("DOWN")
+                )
+        for service in services:
+            running = [t for t in self._tasks.get(service.arn, []) if t.status == "RUNNING"]
+            usage = [self._usage(task) for task in running]
+            cpu = [c for c, _ in usage if c is not None]
+            memory = [m for _, m in usage if m is not None]
+            self._metrics.sample_service(
+                now,
+                service.cluster,
+                service.name,
+                cpu_percent=sum(cpu) / len(cpu) if cpu else None,
+                memory_percent=sum(memory) / len(memory) if memory else None,
+                running=len(running),
+                desired=service.desired_count,
+            )
+        published = self._metrics.complete_minutes(now)
+        for namespace, items in published.items():
+            for start in range(0, len(items), 500):
+                self._clients["cloudwatch"].put_metric_data(
+                    Namespace=namespace, MetricData=items[start : start + 500]
+                )
+        if published:
+            self._published_minutes += 1
+            desired = {f"service/{s.cluster}/{s.name}": s.desired_count for s in services}
+            self.autoscaler.evaluate(
+                read_policies(self._clients["application-autoscaling"]), desired, time.monotonic()
+            )
+
+    def _request(self, record: Record) -> Request | None:
+        """A logged request as the metrics count it (None for a listener that is gone)."""
+        names = self._haproxy.names
+        listener = names.listener_arn(record.listener)
+        if listener is None:
+            return None
+        group = names.target_group_arn(record.target_group) if record.target_group else None
+        return Request(
+            record.time,
+            _balancer_of_listener(listener),
+            group,
+            record.status or 0,
+            None if record.response_ms is None else record.response_ms / 1000,
+            record.from_haproxy,
+        )
+
+    def _usage(self, task: LocalTask) -> tuple[float | None, float | None]:
+        """The task's CPU and memory now, in percent of its task definition's (its process tree)."""
+        try:
+            process = self._processes.setdefault(task.task_id, psutil.Process(task.process.pid))
+            family = [process, *process.children(recursive=True)]
+            cpu = sum(member.cpu_percent(interval=None) for member in family)
+            rss = sum(member.memory_info().rss for member in family)
+        except psutil.NoSuchProcess:
+            return None, None
+        cores = task.service.cpu_units / 1024
+        return cpu / cores, 100 * rss / (task.service.memory_mib * 2**20)
+
+    def _reconcile(self, service: ServiceState, rewrite: Callable[[dict], dict], states: dict) -> None:
+        tasks = self._tasks.setdefault(service.arn, [])
+        for task in tasks:
+            was = task.status
+            refresh(task)
+            if task.status == "RUNNING" and was == "PROVISIONING":
+                self._register(task)
+                self._crashes[service.arn] = 0
+                self.report(f"{service.name} task {task.task_id[:8]} RUNNING on {self._where(task)}")
+            elif task.status == "STOPPED" and was != "STOPPED":
+                self._deregister(task)
+                if was == "PROVISIONING":
+                    self._crashes[service.arn] = self._crashes.get(service.arn, 0) + 1
+                self.report(f"{service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
+            elif task.status == "RUNNING" and self._failed_health_checks(task, states):
+                self._stop_task(
+                    task, f"Task failed ELB health checks in (target-group {self._groups(task)[0]})"
+                )
+        if not service.containers:
+            return
+        if self._crashes.get(service.arn, 0) >= CRASH_LIMIT:
+            if self._crashes[service.arn] == CRASH_LIMIT:
+                self._crashes[service.arn] += 1
+                self.report(
+                    f"{service.name}: {CRASH_LIMIT} tasks in a row stopped before running; "
+                    f"not replacing them (logs in {self.log_dir})"
+                )
+            return
+        environment = rewrite(dict(service.containers[0].environment))
+        self._environments[service.arn] = environment
+        active = [t for t in tasks if t.status != "STOPPED"]
+
+        def up_to_date(task: LocalTask) -> bool:
+            return self._up_to_date(task, service)
+
+        current = [t for t in active if up_to_date(t)]
+        for _ in range(service.desired_count - len(current)):
+            task = start_task(service, self.log_dir, environment)
+            tasks.append(task)
+            self.report(f"{service.name} task {task.task_id[:8]} PROVISIONING ({task.log_path.name})")
+        old = [t for t in active if not up_to_date(t)]
+        running_current = [t for t in current if t.status == "RUNNING"]
+        if old and len(running_current) >= min(service.desired_count, len(current)):
+            for task in old:
+                self._stop_task(task, "Deployment replaced this task")
+        for task in sorted(current, key=lambda t: t.started_at, reverse=True)[
+            : max(0, len(current) - service.desired_count)
+        ]:
+            self._stop_task(task, "Scaling activity initiated by (deployment or desired count change)")
+        self._tasks[service.arn] = [
+            t for t in tasks if t.status != "STOPPED" or time.time() - t.started_at < 3600
+        ]
+
+    def _balancer_arns(self) -> dict[str, str]:
+        pages = self._clients["elbv2"].get_paginator("describe_load_balancers").paginate()
+        return {b["LoadBalancerName"]: b["LoadBalancerArn"] for page in pages for b in page["LoadBalancers"]}
+
+    # -- targets ---------------------------------------------------------------------------------
+    def _groups(self, task: LocalTask) -> list[str]:
+        return [arn for arn, _, _ in task.service.load_balancers]
+
+    def _targets(self, task: LocalTask) -> dict[str, list[dict[str, Any]]]:
+        targets: dict[str, list[dict[str, Any]]] = {}
+        for group, _, container_port in task.service.load_balancers:
+            if container_port in task.ports:
+                targets.setdefault(group, []).append({"Id": "127.0.0.1", "Port": task.ports[container_port]})
+        return targets
+
+    def _register(self, task: LocalTask) -> None:
+        for group, targets in self._targets(task).items():
+            self._clients["elbv2"].register_targets(TargetGroupArn=group, Targets=targets)
+
+    def _deregister(self, task: LocalTask) -> None:
+        for group, targets in self._targets(task).items():
+            try:
+                self._clients["elbv2"].deregister_targets(TargetGroupArn=group, Targets=targets)
+            except self._clients["elbv2"].exceptions.TargetGroupNotFoundException:
+                pass  # the stack's delete took the target group first
+
+    def _stop_task(self, task: LocalTask, reason: str) -> None:
+        self._deregister(task)
+        stop_task(task, reason, timeout=5)
+        self.report(f"{task.service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
+
+    def _failed_health_checks(self, task: LocalTask, states: dict) -> bool:
+        grace = max(10.0, 2 * self.interval_s)
+        if time.time() - task.started_at < grace:
+            return False
+        keys = [(group, f"127.0.0.1:{t['Port']}") for group, ts in self._targets(task).items() for t in ts]
+        return any(states.get(key) == "DOWN" for key in keys)
+
+    def _where(self, task: LocalTask) -> str:
+        return ", ".join(f"127.0.0.1:{port}" for port in task.ports.values()) or "no port"
+
+    def _up_to_date(self, task: LocalTask, service: ServiceState) -> bool:
+        """Whether ``task`` runs ``service``'s task definition with the environment it needs now."""
+        return (
+            task.service.task_definition == service.task_definition
+            and task.environment == self._environments.get(service.arn)
+        )
+
+    def _settled(self) -> bool:
+        with self._lock:
+            if self._config is None:
+                return False
+            for service in self._services:
+                tasks = [t for t in self._tasks.get(service.arn, []) if t.status != "STOPPED"]
+                current = [t for t in tasks if self._up_to_date(t, service)]
+                if any(t.status != "RUNNING" for t in tasks) or len(current) != len(tasks):
+                    return False
+                if service.containers and len(current) != service.desired_count:
+                    return False
+            return True
+
+
+def _balancer_of_listener(listener_arn: str) -> str:
+    """``...:listener/app/<name>/<id>/<listener id>`` -> ``...:loadbalancer/app/<name>/<id>``."""
+    prefix, _, path = listener_arn.partition(":listener/")
+    return f"{prefix}:loadbalancer/{path.rsplit('/', 1)[0]}"
+
+
+def _balancers_of_groups(config: DataPlaneConfig) -> dict[str, set[str]]:
+    """Target group ARN -> the load balancers whose listeners forward to it."""
+    found: dict[str, set[str]] = {}
+    for listener in config.listeners:
+        for action in (listener.default_action, *(rule.action for rule in listener.rules)):
+            for group, _ in action.forwards:
+                found.setdefault(group, set()).add(_balancer_of_listener(listener.arn))
+    return found

@@ -1,0 +1,156 @@
+"""The live sandbox's pure parts on known inputs: target tracking's decisions (AWS's documented
+rules) and the per-minute metrics it publishes (AWS's names, dimensions and statistics)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dualalb_kit.sandbox.live.autoscaling import Autoscaler, Policy, decide
+from dualalb_kit.sandbox.live.metrics import LiveMetrics, Request
+from dualalb_kit.sandbox.live.model import Action, Listener
+from dualalb_kit.sandbox.live.state import rewrite_private_urls
+
+CPU_POLICY = Policy(
+    name="cpu",
+    resource_id="service/shop/order",
+    target_value=50.0,
+    metric="ECSServiceAverageCPUUtilization",
+    resource_label="",
+    scale_out_cooldown_s=60,
+    scale_in_cooldown_s=300,
+    disable_scale_in=False,
+    min_capacity=1,
+    max_capacity=6,
+)
+
+
+@pytest.mark.parametrize(
+    ("datapoints", "current", "expected"),
+    [
+        ([60, 70, 80], 2, 4),  # 3 above the target: ceil(2 x 80 / 50)
+        ([40, 70, 80], 2, 2),  # only 2 above: no alarm
+        ([51, 51, 51], 2, 3),  # proportional asks for 3 (ceil 2.04)
+        ([90, 95, 200], 4, 6),  # capped at max 6
+        ([20] * 15, 2, 1),  # 15 below 45: ceil(2 x 20 / 50) = 1
+        ([20] * 14, 2, 2),  # 14 are not enough
+        ([44] * 15, 4, 3),  # proportional asks for 4 (ceil 3.52): at least one less
+        ([10] * 15, 1, 1),  # min 1
+    ],
+)
+def test_target_tracking_decides_as_aws_documents(datapoints, current, expected):
+    wanted, why = decide(CPU_POLICY, current, datapoints, scale_in_after=15)
+    assert wanted == expected
+    assert bool(why) == (expected != current)
+
+
+def test_disabled_scale_in_and_a_shorter_sandbox_setting():
+    no_scale_in = Policy(**{**vars(CPU_POLICY), "disable_scale_in": True})
+    assert decide(no_scale_in, 3, [5] * 15, scale_in_after=15)[0] == 3
+    assert decide(CPU_POLICY, 3, [5] * 3, scale_in_after=3)[0] == 1
+
+
+def test_cooldowns_hold_back_a_second_scale_out_and_activities_say_why():
+    changes = []
+    scaler = Autoscaler(
+        lambda policy, minutes: [80.0, 80.0, 80.0], lambda rid, n: changes.append((rid, n)), print
+    )
+    desired = {"service/shop/order": 2}
+    scaler.evaluate([CPU_POLICY], desired, now=1000.0)
+    scaler.evaluate([CPU_POLICY], desired, now=1030.0)  # within the 60 s scale-out cooldown
+    scaler.evaluate([CPU_POLICY], desired, now=1061.0)
+    assert changes == [("service/shop/order", 4), ("service/shop/order", 6)]
+    (newest, first) = scaler.activities("service/shop/order")
+    assert first.cause.endswith("increasing the capacity from 2 to 4.")
+    assert (
+        "AlarmHigh in state ALARM" in first.cause and "CPUUtilization 80 > 50 for 3 datapoints" in first.cause
+    )
+    assert newest.description == "Setting desired count to 6."
+
+
+BALANCER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/ext/0123456789abcdef"
+GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/order/fedcba9876543210"
+
+
+def _by_metric(items):
+    return {(item["MetricName"], tuple(d["Value"] for d in item["Dimensions"])): item for item in items}
+
+
+def test_a_minute_of_requests_becomes_alb_metrics_in_aws_shapes():
+    minute = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    metrics = LiveMetrics()
+    times = [minute + timedelta(seconds=s) for s in (1, 20, 40, 50)]
+    metrics.add_requests(
+        [
+            Request(times[0], BALANCER, GROUP, 200, 0.1, False),
+            Request(times[1], BALANCER, GROUP, 200, 0.3, False),
+            Request(times[2], BALANCER, GROUP, 500, 0.2, False),
+            Request(times[3], BALANCER, GROUP, 503, None, True),
+        ]
+    )
+    for second in (0, 30):
+        metrics.sample_target_group(
+            minute + timedelta(seconds=second), BALANCER, GROUP, healthy=2, unhealthy=0
+        )
+    assert metrics.complete_minutes(minute + timedelta(seconds=64)) == {}  # not settled yet
+    published = metrics.complete_minutes(minute + timedelta(seconds=66))
+    items = _by_metric(published["AWS/ApplicationELB"])
+    pair = ("app/ext/0123456789abcdef", "targetgroup/order/fedcba9876543210")
+    assert items[("RequestCount", pair)]["Value"] == 4
+    assert items[("RequestCountPerTarget", pair)]["Value"] == 2
+    assert items[("HTTPCode_Target_2XX_Count", pair)]["Value"] == 2
+    assert items[("HTTPCode_Target_5XX_Count", pair)]["Value"] == 1
+    assert items[("HTTPCode_ELB_5XX_Count", ("app/ext/0123456789abcdef",))]["Value"] == 1
+    response = items[("TargetResponseTime", pair)]
+    assert sorted(zip(response["Values"], response["Counts"], strict=True)) == [(0.1, 1), (0.2, 1), (0.3, 1)]
+    assert response["Unit"] == "Seconds" and response["Timestamp"] == minute
+    assert items[("HealthyHostCount", pair)]["Values"] == [2.0]
+    assert metrics.complete_minutes(minute + timedelta(minutes=5)) == {}  # published once
+
+
+def test_service_samples_become_ecs_and_container_insights_metrics():
+    minute = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    metrics = LiveMetrics()
+    for second, cpu in ((0, 30.0), (20, 50.0), (40, 70.0)):
+        metrics.sample_service(
+            minute + timedelta(seconds=second),
+            "shop",
+            "order",
+            cpu_percent=cpu,
+            memory_percent=10.0,
+            running=2,
+            desired=3,
+        )
+    published = metrics.complete_minutes(minute + timedelta(minutes=2))
+    ecs = _by_metric(published["AWS/ECS"])
+    cpu = ecs[("CPUUtilization", ("shop", "order"))]
+    assert sorted(cpu["Values"]) == [30.0, 50.0, 70.0] and cpu["Unit"] == "Percent"
+    insights = _by_metric(published["ECS/ContainerInsights"])
+    assert insights[("RunningTaskCount", ("shop", "order"))]["Values"] == [2.0]
+    assert insights[("RunningTaskCount", ("shop", "order"))]["Counts"] == [3.0]
+    assert insights[("DesiredTaskCount", ("shop", "order"))]["Values"] == [3.0]
+
+
+def test_private_names_in_a_tasks_environment_point_at_the_local_listener():
+    listeners = (
+        Listener("l1", "internal-lb", 8080, "HTTP", 41001, Action("forward")),
+        Listener("l2", "internal-lb", 80, "HTTP", 41002, Action("forward")),
+    )
+    names = {"internal.svc.local": "internal-lb"}
+    rewritten = rewrite_private_urls(
+        {
+            "CUSTOMER_SVC_URL": "http://internal.svc.local:8080/customers?x=1",
+            "ROOT": "http://INTERNAL.svc.local",
+            "OTHER": "http://example.com:8080",
+            "UNSERVED": "http://internal.svc.local:9999",
+        },
+        names,
+        listeners,
+    )
+    assert rewritten == {
+        "CUSTOMER_SVC_URL": "http://127.0.0.1:41001/customers?x=1",
+        "ROOT": "http://127.0.0.1:41002",
+        "OTHER": "http://example.com:8080",
+        "UNSERVED": "http://internal.svc.local:9999",
+    }
