@@ -154,3 +154,26 @@ def test_private_names_in_a_tasks_environment_point_at_the_local_listener():
         "OTHER": "http://example.com:8080",
         "UNSERVED": "http://internal.svc.local:9999",
     }
+
+
+def test_several_policies_scale_out_on_any_and_in_only_when_all_agree():
+    requests = Policy(
+        **{
+            **vars(CPU_POLICY),
+            "name": "requests",
+            "metric": "ALBRequestCountPerTarget",
+            "target_value": 100.0,
+        }
+    )
+    series = {"cpu": [20.0] * 15, "requests": [300.0] * 15}
+    changes = []
+    scaler = Autoscaler(lambda policy, minutes: series[policy.name], lambda rid, n: changes.append(n), print)
+    desired = {"service/shop/order": 2}
+    scaler.evaluate([CPU_POLICY, requests], desired, now=0.0)
+    assert changes == [6]  # requests asks ceil(2 x 300 / 100) = 6; CPU's wish to scale in is ignored
+    series["requests"] = []  # no traffic: no datapoints, so the request policy never agrees to scale in
+    scaler.evaluate([CPU_POLICY, requests], desired, now=1000.0)
+    assert changes == [6]
+    series["requests"] = [10.0] * 15
+    scaler.evaluate([CPU_POLICY, requests], desired, now=2000.0)
+    assert changes == [6, 3]  # both in: CPU asks ceil(6 x 20 / 50) = 3, requests 1; the larger wins

@@ -9,7 +9,9 @@ Per policy, every minute, on the metric it tracks (the measured minutes the sand
   fewer) are all below 90 % of the target, unless the policy disables scale-in: new capacity =
   ceil(current x metric / target), at most current - 1;
 - within the scalable target's min and max, after the policy's cooldown since the last activity
-  in that direction (a scale-out cooldown does not hold back a scale-in, nor the reverse).
+  in that direction (a scale-out cooldown does not hold back a scale-in, nor the reverse);
+- with several policies on one service: out to the largest capacity any asks for; in only when
+  all ask to, to the largest of theirs (a policy whose metric has no recent datapoints never asks).
 
 Each change is recorded as a scaling activity with an AWS-like cause and applied with
 ``UpdateService``; the data plane then starts or stops tasks.
@@ -166,34 +168,46 @@ class Autoscaler:
         return sorted(found, key=lambda a: a.time, reverse=True)
 
     def evaluate(self, policies: list[Policy], desired: dict[str, int], now: float) -> None:
-        """Apply what each policy asks for; ``desired`` maps resource id -> current desired count."""
+        """Apply what the policies ask for; ``desired`` maps resource id -> current desired count.
+
+        With several policies on one service, as AWS does: it scales out to the largest capacity
+        any policy asks for, and scales in only when every policy asks to, to the largest of theirs.
+        """
         scale_in_after = scale_in_datapoints()
+        by_resource: dict[str, list[Policy]] = {}
         for policy in policies:
-            current = desired.get(policy.resource_id)
+            by_resource.setdefault(policy.resource_id, []).append(policy)
+        for resource_id, mine in by_resource.items():
+            current = desired.get(resource_id)
             if current is None:
                 continue
-            memory = self._memory.setdefault(policy.resource_id, _Memory())
-            wanted, cause = decide(
-                policy,
-                current,
-                self.series(policy, max(scale_in_after, SCALE_OUT_DATAPOINTS)),
-                scale_in_after=scale_in_after,
-            )
-            if wanted > current and now - memory.last_out < policy.scale_out_cooldown_s:
-                continue
-            if wanted < current and now - memory.last_in < policy.scale_in_cooldown_s:
-                continue
-            if wanted == current:
-                continue
-            if wanted > current:
+            minutes = max(scale_in_after, SCALE_OUT_DATAPOINTS)
+            asks = [
+                (
+                    *decide(policy, current, self.series(policy, minutes), scale_in_after=scale_in_after),
+                    policy,
+                )
+                for policy in mine
+            ]
+            memory = self._memory.setdefault(resource_id, _Memory())
+            out = [ask for ask in asks if ask[0] > current]
+            if out:
+                wanted, cause, policy = max(out, key=lambda ask: ask[0])
+                if now - memory.last_out < policy.scale_out_cooldown_s:
+                    continue
                 memory.last_out = now
-            else:
+            elif asks and all(ask[0] < current for ask in asks):
+                wanted, cause, policy = max(asks, key=lambda ask: ask[0])
+                if now - memory.last_in < policy.scale_in_cooldown_s:
+                    continue
                 memory.last_in = now
-            self.set_desired(policy.resource_id, wanted)
-            desired[policy.resource_id] = wanted
+            else:
+                continue
+            self.set_desired(resource_id, wanted)
+            desired[resource_id] = wanted
             verb = "increasing" if wanted > current else "decreasing"
             activity = Activity(
-                policy.resource_id,
+                resource_id,
                 datetime.now(UTC),
                 f"Setting desired count to {wanted}.",
                 f"At {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} a {cause}, "
@@ -202,7 +216,7 @@ class Autoscaler:
                 wanted,
             )
             memory.activities.append(activity)
-            self.report(f"{policy.resource_id}: {activity.cause}")
+            self.report(f"{resource_id}: {activity.cause}")
 
 
 def policy_series(cloudwatch: Any, policy: Policy, minutes: int, now: datetime) -> list[float]:
