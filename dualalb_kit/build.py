@@ -17,6 +17,7 @@ from .constructs import (
     DualNlbFargateService,
     FargateTaskProps,
     LoadBalancerAccessibility,
+    LocalCommand,
     Route53Options,
     ScheduledScaling,
     ServiceScalingPolicy,
@@ -214,6 +215,7 @@ def _task_props(stack: Stack, spec: DeploymentSpec, task: TaskSpec) -> FargateTa
         health_check_grace_period=_seconds(task.health_check_grace_period_seconds),
         **task.deployment_percents(),
         deployment=_deployment(task.deployment),
+        local=LocalCommand(command=task.local.command, cwd=task.local.cwd) if task.local else None,
     )
 
 

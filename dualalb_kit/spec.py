@@ -179,6 +179,36 @@ class DeploymentStrategySpec(_Model):
         return validation.DeploymentRules(**self.model_dump())
 
 
+class LocalCommandSpec(_Model):
+    """How the live sandbox (``sandbox --live``) runs this task's container on this machine instead
+    of its image: ``command`` is the program and its arguments (a list of 1-100 non-empty strings;
+    ``$PORT`` in an argument becomes the task's loopback port), run in ``cwd`` (an existing
+    directory; a relative path is relative to the params file's folder, else to the working
+    directory; default: the sandbox's working directory) with the container's ``environment``
+    plus ``PORT`` and ``HOST``. The construct puts it on the container definition as the Docker
+    label ``dualalb-kit.local``; AWS ignores it. Default: none (only the sample images run locally).
+    """
+
+    command: list[str]
+    cwd: str | None = None
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _command(cls, value: Any) -> Any:
+        validation.check_local_command("", value)
+        return value
+
+    @field_validator("cwd", mode="before")
+    @classmethod
+    def _cwd(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        validation.check_local_cwd("", value)
+        path = Path(value).expanduser()
+        validation.check_local_cwd("", str(path.absolute()), directory=True)
+        return str(path.resolve())
+
+
 class TaskSpec(_Model):
     """One Fargate service: its container, size, listeners, scaling and capacity strategy.
 
@@ -208,6 +238,9 @@ class TaskSpec(_Model):
     max_healthy_percent: int | None = None
     deployment: DeploymentStrategySpec | None = None
     """This task's deployment strategy, instead of the stack's ``deployment``. Default: the stack's."""
+    local: LocalCommandSpec | None = None
+    """The command that runs this task's container in the live sandbox (see
+    :class:`LocalCommandSpec`). Default: none."""
 
     def deployment_percents(self) -> dict[str, int]:
         """``min_healthy_percent`` and ``max_healthy_percent`` where the task sets them."""
@@ -600,8 +633,8 @@ def _memory_choices(cpu: int) -> str:
 def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
     """A spec from a params file path, YAML text, or a mapping of the spec's fields.
 
-    Paths in the spec (``laravel.code``) are relative to the params file's folder, else to the
-    working directory; the spec holds them resolved.
+    Paths in the spec (``laravel.code``, ``tasks[i].local.cwd``) are relative to the params file's
+    folder, else to the working directory; the spec holds them resolved.
     """
     if isinstance(source, Mapping):
         data: Any = dict(source)
@@ -615,16 +648,33 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> DeploymentSpec:
 
 
 def _paths_relative_to(data: Any, base_dir: Path) -> Any:
-    """A params file's mapping with its relative ``laravel.code`` directory joined to ``base_dir``
-    (samples and absolute paths as they are)."""
-    laravel = data.get("laravel") if isinstance(data, Mapping) else None
+    """A params file's mapping with its relative ``laravel.code`` and ``tasks[i].local.cwd``
+    directories joined to ``base_dir`` (samples, absolute paths and values of the wrong type as
+    they are, for the spec to report)."""
+    if not isinstance(data, Mapping):
+        return data
+    laravel = data.get("laravel")
     code = laravel.get("code") if isinstance(laravel, Mapping) else None
-    if not isinstance(code, str) or code.startswith(SAMPLE_IMAGE_PREFIX):
-        return data
-    path = Path(code).expanduser()
-    if path.is_absolute():
-        return data
-    return {**data, "laravel": {**laravel, "code": str(base_dir / path)}}
+    if isinstance(code, str) and not code.startswith(SAMPLE_IMAGE_PREFIX):
+        data = {**data, "laravel": {**laravel, "code": _joined(base_dir, code)}}
+    tasks = data.get("tasks")
+    if isinstance(tasks, list):
+        data = {**data, "tasks": [_task_paths_relative_to(task, base_dir) for task in tasks]}
+    return data
+
+
+def _task_paths_relative_to(task: Any, base_dir: Path) -> Any:
+    local = task.get("local") if isinstance(task, Mapping) else None
+    cwd = local.get("cwd") if isinstance(local, Mapping) else None
+    if not isinstance(cwd, str) or not cwd:
+        return task
+    return {**task, "local": {**local, "cwd": _joined(base_dir, cwd)}}
+
+
+def _joined(base_dir: Path, value: str) -> str:
+    """``value`` joined to ``base_dir`` when it is a relative path (``~`` expanded first)."""
+    path = Path(value).expanduser()
+    return value if path.is_absolute() else str(base_dir / path)
 
 
 def spec_from_parameters(namespace: Mapping[str, Any]) -> DeploymentSpec:

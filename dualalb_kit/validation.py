@@ -642,6 +642,48 @@ def check_health_check(field: str, check: Any, *, grpc: bool = False) -> None:
             raise ValidationError(codes_field, f"{part!r} is outside {low}-{high} (or a range backwards)")
 
 
+LOCAL_COMMAND_MAX_ARGUMENTS = 100
+"""The most arguments a task's ``local.command`` takes (program included)."""
+LOCAL_ARGUMENT_MAX_CHARS = 4096
+"""The longest argument (and ``local.cwd``) a task's local command takes, in characters."""
+
+
+def check_local_command(field: str, command: Any) -> None:
+    """A task's local command (``field`` is its path, ``tasks[1].local.command``): a list of 1 to
+    :data:`LOCAL_COMMAND_MAX_ARGUMENTS` non-empty strings of at most
+    :data:`LOCAL_ARGUMENT_MAX_CHARS` characters, without NUL."""
+    if isinstance(command, str) or not isinstance(command, Sequence):
+        raise ValidationError(
+            field, f"give the command as a list of arguments ([python, server.py]), got {command!r}"
+        )
+    if not command:
+        raise ValidationError(field, "is empty; give the program and its arguments")
+    if len(command) > LOCAL_COMMAND_MAX_ARGUMENTS:
+        raise ValidationError(field, f"has {len(command)} arguments; at most {LOCAL_COMMAND_MAX_ARGUMENTS}")
+    for index, argument in enumerate(command):
+        _check_argument(f"{field}[{index}]", argument)
+
+
+def check_local_cwd(field: str, cwd: Any, *, directory: bool = False) -> None:
+    """A task's local working directory (``tasks[1].local.cwd``): a string like a command's
+    argument; with ``directory`` also an existing directory (the spec looks at the disk; the
+    constructs do no I/O)."""
+    _check_argument(field, cwd)
+    if directory and not Path(cwd).is_dir():
+        raise ValidationError(field, f"{cwd!r} is not a directory")
+
+
+def _check_argument(field: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"{value!r} is not a string (quote it in YAML)")
+    if not value:
+        raise ValidationError(field, "is empty")
+    if len(value) > LOCAL_ARGUMENT_MAX_CHARS:
+        raise ValidationError(field, f"is {len(value)} characters long; at most {LOCAL_ARGUMENT_MAX_CHARS}")
+    if "\0" in value:
+        raise ValidationError(field, "contains a NUL character")
+
+
 def _check_range(field: str, value: int, bounds: tuple[int, int], unit: str = "") -> None:
     low, high = bounds
     if not low <= value <= high:

@@ -11,8 +11,10 @@ from .base import BaseFargateService
 from .deployment import DeploymentOptions
 from .nlb_service import DualNlbFargateService
 from .props import (
+    LOCAL_LABEL,
     FargateTaskProps,
     LoadBalancerAccessibility,
+    LocalCommand,
     Route53Options,
     ScheduledScaling,
     ServiceScalingPolicy,
@@ -24,6 +26,7 @@ _LAZY = {"Database": ".database", "Laravel": ".laravel", "WordPress": ".wordpres
 
 __all__ = [
     "ALB_TAG",
+    "LOCAL_LABEL",
     "SERVICE_TAG",
     "BaseFargateService",
     "Database",
@@ -33,6 +36,7 @@ __all__ = [
     "FargateTaskProps",
     "Laravel",
     "LoadBalancerAccessibility",
+    "LocalCommand",
     "Route53Options",
     "ScheduledScaling",
     "ServiceScalingPolicy",

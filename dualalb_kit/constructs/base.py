@@ -31,6 +31,7 @@ from .findings import acknowledge
 from .monitoring import AlarmThresholds, MonitoredService, ServiceMonitoring
 from .network import resolve_subnets, resolve_vpc
 from .props import (
+    LOCAL_LABEL,
     Certificate,
     FargateTaskProps,
     LoadBalancerAccessibility,
@@ -102,10 +103,14 @@ class BaseFargateService(Construct):
     ) -> None:
         route53_ops = route53_ops or Route53Options()
         self._check(tasks, route53_ops, deployment, bool(alarms))
+        check_local_commands(tasks)
         if cluster is not None and cluster_props is not None:
             raise ValidationError("cluster_props", "cannot be combined with an existing cluster")
         super().__init__(scope, id)
         names = [_container(props).container_name for props in tasks]
+        for props in tasks:
+            if props.local is not None:
+                _container(props).add_docker_label(LOCAL_LABEL, props.local.label())
 
         given_cluster_props = struct_values(cluster_props)
         self.vpc = resolve_vpc(self, vpc or (cluster.vpc if cluster else given_cluster_props.get("vpc")))
@@ -469,6 +474,16 @@ def service_rules(
         )
         for index, props in enumerate(tasks)
     ]
+
+
+def check_local_commands(tasks: Sequence[FargateTaskProps]) -> None:
+    """Each task's ``local`` command as the spec checks it (not whether its ``cwd`` exists: a
+    construct does no I/O)."""
+    for index, props in enumerate(tasks):
+        if props.local is not None:
+            validation.check_local_command(f"tasks[{index}].local.command", props.local.command)
+            if props.local.cwd is not None:
+                validation.check_local_cwd(f"tasks[{index}].local.cwd", props.local.cwd)
 
 
 def check_route53(route53_ops: Route53Options) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from .deployment import DeploymentOptions
 
 Certificate = acm.ICertificate | elbv2.IListenerCertificate
+LOCAL_LABEL = "dualalb-kit.local"
+"""The Docker label that tells the kit's live sandbox how to run a container locally."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +84,27 @@ class ServiceScalingPolicy:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LocalCommand:
+    """How the kit's live sandbox runs a task's default container on the user's machine instead of
+    its image. The service puts it on the container definition as the Docker label
+    :data:`LOCAL_LABEL` (``{"command": [...], "cwd": "..."}``); AWS ignores the label.
+
+    :param command: the program and its arguments (1-100 non-empty strings); ``$PORT`` in an
+        argument becomes the task's loopback port. It runs with the container's environment
+        plus ``PORT`` and ``HOST``.
+    :param cwd: the working directory, an absolute path on the machine running the sandbox.
+        Default: the sandbox's working directory.
+    """
+
+    command: Sequence[str]
+    cwd: str | None = None
+
+    def label(self) -> str:
+        """The label's value: the JSON object ``{"command": [...]}`` (with ``"cwd"`` when set)."""
+        return json.dumps({"command": list(self.command), **({"cwd": self.cwd} if self.cwd else {})})
+
+
+@dataclass(frozen=True, kw_only=True)
 class FargateTaskProps:
     """One Fargate service of a :class:`DualAlbFargateService`.
 
@@ -106,6 +130,9 @@ class FargateTaskProps:
         has a certificate, else TCP.
     :param deployment: this service's deployment strategy (:class:`DeploymentOptions`: rolling,
         blue_green, linear or canary). Default: the construct's ``deployment``, else rolling.
+    :param local: how the kit's live sandbox runs the default container locally
+        (:class:`LocalCommand`, put on it as the Docker label :data:`LOCAL_LABEL`). Default: none,
+        no label.
     """
 
     task: ecs.FargateTaskDefinition
@@ -122,6 +149,7 @@ class FargateTaskProps:
     max_healthy_percent: int = 200
     protocol: elbv2.Protocol | None = None
     deployment: DeploymentOptions | None = None
+    local: LocalCommand | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
