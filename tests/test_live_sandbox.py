@@ -45,7 +45,7 @@ def _get(url: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def live_sample():
     before = len(_sample_processes())
-    with Sandbox(live=True) as sandbox:
+    with Sandbox(live=True, live_stacks={"dualalb-sample"}) as sandbox:
         spec = load_spec(ROOT / "params" / "sample.yaml")
         deploy(spec, sandbox.target, progress=False)
         assert sandbox.live.wait_settled(120), [(t.service.name, t.status) for t in sandbox.live.tasks()]

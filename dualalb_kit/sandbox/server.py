@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -66,14 +67,24 @@ class Sandbox:
     The URL names ``localhost`` rather than ``127.0.0.1``: moto's CloudFormation reads the
     template URL's host to find S3 buckets, and only ``localhost`` resolves to its S3.
 
-    ``live=True`` also runs the data plane (:class:`~dualalb_kit.sandbox.live.DataPlane`, in
-    :attr:`live`): deployed services run as local processes behind HAProxy.
+    ``live=True`` also runs the data plane (:class:`~dualalb_kit.sandbox.live.plane.DataPlane`, in
+    :attr:`live`): deployed services run as local processes behind HAProxy; ``live_stacks`` limits
+    it to those stacks (sandboxes in one process share moto's state, so a second one sees the
+    first one's stacks).
     """
 
-    def __init__(self, port: int | None = None, region: str = DEFAULT_REGION, *, live: bool = False) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        region: str = DEFAULT_REGION,
+        *,
+        live: bool = False,
+        live_stacks: Iterable[str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.region = region
         self.want_live = live
+        self.live_stacks = live_stacks
         self.live: DataPlane | None = None
         self._server: ThreadedMotoServer | None = None
 
@@ -110,7 +121,7 @@ class Sandbox:
                 from .live.plane import DataPlane
 
                 try:
-                    self.live = DataPlane(self.target).start()
+                    self.live = DataPlane(self.target, stacks=self.live_stacks).start()
                 except BaseException:
                     self.stop()
                     raise

@@ -15,11 +15,12 @@ processes) and then evaluates the target-tracking policies on it (:mod:`.autosca
 from __future__ import annotations
 
 import collections
+import dataclasses
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,17 @@ from .haproxy import AccessLog, HAProxy, Record, check_installed
 from .metrics import LiveMetrics, Request
 from .model import DataPlaneConfig
 from .state import private_names, read_config, rewrite_private_urls
-from .tasks import LocalTask, ServiceState, free_port, read_services, refresh, start_task, stop_task
+from .tasks import (
+    Limits,
+    LocalTask,
+    ServiceState,
+    free_port,
+    machine_limits,
+    read_services,
+    refresh,
+    start_task,
+    stop_task,
+)
 from .urls import ListenerUrl, mark_live, publish_urls
 
 CRASH_LIMIT = 3
@@ -46,12 +57,20 @@ class DataPlane:
     :param target: the sandbox (its endpoint and region).
     :param interval_s: seconds between two reconciliations (default 2).
     :param report: called with one line per event (task started, stopped, crashing; default: stderr).
+    :param stacks: run only these stacks (default all): sandboxes in one process share moto's state.
     """
 
     def __init__(
-        self, target: Target, *, interval_s: float = 2.0, report: Callable[[str], None] | None = None
+        self,
+        target: Target,
+        *,
+        interval_s: float = 2.0,
+        report: Callable[[str], None] | None = None,
+        stacks: Iterable[str] | None = None,
     ) -> None:
         self.target = target
+        self.stacks = frozenset(stacks) if stacks is not None else None
+        """Only these stacks' services and load balancers run (default: every stack in the sandbox)."""
         self.interval_s = interval_s
         self.report = report or (lambda line: print(f"live: {line}", file=sys.stderr, flush=True))
         self._folder = tempfile.TemporaryDirectory(prefix="dualalb-live-")
@@ -64,13 +83,21 @@ class DataPlane:
         self._services: list[ServiceState] = []
         self._ticks = 0
         self._environments: dict[str, dict[str, str]] = {}
+        self._names: dict[str, str] = {}
+        self._last_view: Any = None
+        self._stable_ticks = 0
+        """Reconciliations in a row that found the same listeners, targets and task environments."""
         self._haproxy = HAProxy()
         self._access_log: AccessLog | None = None
         self._metrics = LiveMetrics()
         self.recent_requests: collections.deque[tuple[str, int, Record]] = collections.deque(maxlen=10_000)
         """The latest requests HAProxy logged: (load balancer name, listener port, record), oldest first."""
         self._published_minutes = 0
-        self._processes: dict[str, psutil.Process] = {}
+        self._cpu_seen: dict[str, tuple[float, float]] = {}
+        """Task id -> (when, its process tree's CPU seconds then): the last CPU reading."""
+        self.limits = Limits(None, "the data plane has not started")
+        """Whether tasks run with their task definition's CPU and memory as cgroup limits (set by
+        :meth:`start`; ``limits.applied``, and ``limits.reason`` when they do not apply)."""
         self.autoscaler = Autoscaler(
             lambda policy, minutes: policy_series(
                 self._clients["cloudwatch"], policy, minutes, datetime.now(UTC)
@@ -90,6 +117,9 @@ class DataPlane:
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> DataPlane:
         check_installed()
+        self.limits = machine_limits()
+        if not self.limits.applied:
+            self.report(f"tasks run without CPU and memory limits: {self.limits.reason}")
         self._access_log = AccessLog()
         mark_live(self._clients["ssm"])
         self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
@@ -111,8 +141,8 @@ class DataPlane:
         self._folder.cleanup()
 
     def wait_settled(self, timeout: float = 60.0) -> bool:
-        """Wait until every runnable service runs its desired count of RUNNING tasks and HAProxy
-        serves them; False after ``timeout`` seconds."""
+        """Wait until every runnable service runs its desired count of RUNNING tasks, HAProxy
+        serves them, and nothing changed for two reconciliations; False after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         first = self._ticks + 2  # a whole reconciliation that started after this call
         while time.monotonic() < deadline:
@@ -159,17 +189,47 @@ class DataPlane:
 
     def _read_config(self) -> DataPlaneConfig:
         assert self._access_log is not None, "start() opens the access log first"
-        return read_config(
+        config = read_config(
             self._clients["elbv2"], self._local_port, log_port=self._access_log.port, certificate_pem=None
         )
+        if self.stacks is None:
+            return config
+        mine = self._stack_resources()
+        return dataclasses.replace(
+            config,
+            listeners=tuple(listener for listener in config.listeners if listener.arn in mine),
+            target_groups=tuple(group for group in config.target_groups if group.arn in mine),
+        )
+
+    def _stack_resources(self) -> set[str]:
+        """Physical ids of every resource of :attr:`stacks` (those that exist)."""
+        cloudformation = self.target.client("cloudformation")
+        found: set[str] = set()
+        for stack in self.stacks or ():
+            try:
+                pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
+                found |= {
+                    r.get("PhysicalResourceId", "") for page in pages for r in page["StackResourceSummaries"]
+                }
+            except cloudformation.exceptions.ClientError:
+                continue  # not deployed (yet, or any more)
+        return found
 
     def _tick(self) -> None:
         with self._lock:
             config = self._read_config()
             names = private_names(self._clients["route53"], self._clients["elbv2"])
+            if names != self._names:
+                self.report(
+                    f"private names: {', '.join(f'{k} -> {v}' for k, v in sorted(names.items())) or 'none'}"
+                )
+                self._names = names
             services = read_services(
                 self._clients["ecs"], self._clients["ecr"], self._clients["secretsmanager"]
             )
+            if self.stacks is not None:
+                mine = self._stack_resources()
+                services = [service for service in services if service.arn in mine]
             states = self._haproxy.server_states() if self._haproxy.pid is not None else {}
             for service in services:
                 self._reconcile(
@@ -193,6 +253,9 @@ class DataPlane:
                 self._config = config
                 publish_urls(self._clients["elbv2"], self._balancer_arns(), self.urls())
             self._measure(services, config)
+            view = (config, sorted((arn, sorted(env.items())) for arn, env in self._environments.items()))
+            self._stable_ticks = self._stable_ticks + 1 if view == self._last_view else 0
+            self._last_view = view
             self._ticks += 1
 
     # -- measurements, every tick; published and acted on once a minute -------------------------
@@ -215,6 +278,9 @@ class DataPlane:
                 self._metrics.sample_target_group(
                     now, balancer, group.arn, healthy=found.count("UP"), unhealthy=found.count("DOWN")
                 )
+        running_ids = {t.task_id for ts in self._tasks.values() for t in ts if t.status == "RUNNING"}
+        for task_id in [task_id for task_id in self._cpu_seen if task_id not in running_ids]:
+            del self._cpu_seen[task_id]
         for service in services:
             running = [t for t in self._tasks.get(service.arn, []) if t.status == "RUNNING"]
             usage = [self._usage(task) for task in running]
@@ -259,16 +325,20 @@ class DataPlane:
         )
 
     def _usage(self, task: LocalTask) -> tuple[float | None, float | None]:
-        """The task's CPU and memory now, in percent of its task definition's (its process tree)."""
-        try:
-            process = self._processes.setdefault(task.task_id, psutil.Process(task.process.pid))
-            family = [process, *process.children(recursive=True)]
-            cpu = sum(member.cpu_percent(interval=None) for member in family)
-            rss = sum(member.memory_info().rss for member in family)
-        except psutil.NoSuchProcess:
+        """The task's CPU since the last reading and its memory now, in percent of its task
+        definition's (its process tree, :func:`process_tree_usage`; CPU None on the first reading)."""
+        now = time.monotonic()
+        usage = process_tree_usage(task.process.pid)
+        if usage is None:
             return None, None
+        seconds, rss = usage
+        last = self._cpu_seen.get(task.task_id)
+        self._cpu_seen[task.task_id] = (now, seconds)
         cores = task.service.cpu_units / 1024
-        return cpu / cores, 100 * rss / (task.service.memory_mib * 2**20)
+        memory = 100 * rss / (task.service.memory_mib * 2**20)
+        if last is None or now <= last[0]:
+            return None, memory
+        return 100 * max(0.0, seconds - last[1]) / (now - last[0]) / cores, memory
 
     def _reconcile(self, service: ServiceState, rewrite: Callable[[dict], dict], states: dict) -> None:
         tasks = self._tasks.setdefault(service.arn, [])
@@ -307,14 +377,22 @@ class DataPlane:
 
         current = [t for t in active if up_to_date(t)]
         for _ in range(service.desired_count - len(current)):
-            task = start_task(service, self.log_dir, environment)
+            task = start_task(service, self.log_dir, environment, limits=self.limits)
             tasks.append(task)
             self.report(f"{service.name} task {task.task_id[:8]} PROVISIONING ({task.log_path.name})")
         old = [t for t in active if not up_to_date(t)]
         running_current = [t for t in current if t.status == "RUNNING"]
-        if old and len(running_current) >= min(service.desired_count, len(current)):
+        if old and len(running_current) >= service.desired_count:  # the new tasks serve first
             for task in old:
-                self._stop_task(task, "Deployment replaced this task")
+                changed = sorted(
+                    k
+                    for k in {*task.environment, *environment}
+                    if task.environment.get(k) != environment.get(k)
+                )
+                why = (
+                    f"its environment changed ({', '.join(changed)})" if changed else "a new task definition"
+                )
+                self._stop_task(task, f"Deployment replaced this task: {why}")
         for task in sorted(current, key=lambda t: t.started_at, reverse=True)[
             : max(0, len(current) - service.desired_count)
         ]:
@@ -324,8 +402,19 @@ class DataPlane:
         ]
 
     def _balancer_arns(self) -> dict[str, str]:
+        """Name -> ARN of the load balancers this plane serves."""
+        served = (
+            {_balancer_of_listener(listener.arn) for listener in self._config.listeners}
+            if self._config
+            else set()
+        )
         pages = self._clients["elbv2"].get_paginator("describe_load_balancers").paginate()
-        return {b["LoadBalancerName"]: b["LoadBalancerArn"] for page in pages for b in page["LoadBalancers"]}
+        return {
+            b["LoadBalancerName"]: b["LoadBalancerArn"]
+            for page in pages
+            for b in page["LoadBalancers"]
+            if self.stacks is None or b["LoadBalancerArn"] in served
+        }
 
     # -- targets ---------------------------------------------------------------------------------
     def _groups(self, task: LocalTask) -> list[str]:
@@ -373,7 +462,7 @@ class DataPlane:
 
     def _settled(self) -> bool:
         with self._lock:
-            if self._config is None:
+            if self._config is None or self._stable_ticks < 2:
                 return False
             for service in self._services:
                 tasks = [t for t in self._tasks.get(service.arn, []) if t.status != "STOPPED"]
@@ -383,6 +472,32 @@ class DataPlane:
                 if service.containers and len(current) != service.desired_count:
                     return False
             return True
+
+
+def process_tree_usage(pid: int) -> tuple[float, int] | None:
+    """CPU seconds and resident bytes of the process ``pid`` and its descendants; None once gone.
+
+    The CPU seconds are cumulative: each live process's user and system time plus what its reaped
+    children used. The difference of two readings is the tree's CPU between them: a process that
+    started in between counts from its start, one that ended counts until it ended (once its
+    parent reaped it). (psutil's ``cpu_percent(None)`` is 0.0 on a process's first reading, so a
+    tree read through new Process objects each time would never count its children.)
+    """
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return None
+    seconds, rss = 0.0, 0
+    for member in members:
+        try:
+            with member.oneshot():
+                times = member.cpu_times()
+                rss += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+        seconds += times.user + times.system + times.children_user + times.children_system
+    return seconds, rss
 
 
 def _balancer_of_listener(listener_arn: str) -> str:
