@@ -70,8 +70,11 @@ def test_deploy_prints_local_urls_and_stopping_the_sandbox_stops_everything_it_s
         listed = _cli("sandbox", "urls", "--endpoint-url", url)
         assert listed.returncode == 0 and sorted(listed.stdout.split()) == sorted(" ".join(served).split())
 
-        deadline = time.monotonic() + 60
-        while len(_family(sandbox)["task"]) < 6 and time.monotonic() < deadline:
+        # Tasks started while the stack was still being created are replaced once the private names
+        # resolve: wait for six that stay six (the data plane reconciles every 2 s).
+        deadline, steady = time.monotonic() + 120, 0
+        while steady < 10 and time.monotonic() < deadline:
+            steady = steady + 1 if len(_family(sandbox)["task"]) == 6 else 0
             time.sleep(0.5)
         started = _family(sandbox)
         assert len(started["task"]) == 6 and started["haproxy"], started
