@@ -3,8 +3,10 @@ target scales it out (desired count and running processes), a trickle below it s
 
 AWS's rules apply (3 datapoints above the target to scale out); the scale-in needs 15 datapoints
 below 90 % of the target on AWS, shortened here to 3 through the documented sandbox setting
-``DUALALB_SANDBOX_SCALE_IN_DATAPOINTS``. A trickle rather than silence ends the load: with no
-requests the ALB publishes no RequestCount, and AWS does not read missing data as low.
+``DUALALB_SANDBOX_SCALE_IN_DATAPOINTS``. A trickle rather than silence ends the load, through both
+of order's load balancers: order has a request-count policy per ALB, a service scales in only when
+every policy agrees, and with no requests an ALB publishes no RequestCount, which AWS does not read
+as low (so a service nobody calls through its internal ALB never scales in on AWS either).
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ TARGET_PER_TASK = 60
 
 
 class SteadyLoad:
-    """GET ``url`` at ``rate`` requests per second (changeable) from a thread until stopped."""
+    """GET ``urls`` in turn at ``rate`` requests per second (both changeable) from a thread until stopped."""
 
-    def __init__(self, url: str, rate: float) -> None:
-        self.url, self.rate, self.sent, self.failed = url, rate, 0, 0
+    def __init__(self, urls: list[str], rate: float) -> None:
+        self.urls, self.rate, self.sent, self.failed = urls, rate, 0, 0
         self._stop = threading.Event()
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -44,7 +46,7 @@ class SteadyLoad:
         due = time.monotonic()
         while not self._stop.is_set():
             try:
-                with self._opener.open(self.url, timeout=10) as response:
+                with self._opener.open(self.urls[self.sent % len(self.urls)], timeout=10) as response:
                     response.read()
             except OSError:
                 self.failed += 1
@@ -111,12 +113,10 @@ def test_load_above_the_target_scales_out_and_a_trickle_scales_back_in(tmp_path,
             schemes = {
                 b["LoadBalancerName"]: b["Scheme"] for b in elbv2.describe_load_balancers()["LoadBalancers"]
             }
-            (external,) = [
-                u
-                for u in stack_urls(sandbox.target, spec.stack_name)
-                if schemes[u.load_balancer] == "internet-facing"
-            ]
-            load = SteadyLoad(external.url + "/", rate=4.0)  # 240 requests/min on one task: 4x the target
+            urls = stack_urls(sandbox.target, spec.stack_name)
+            (external,) = [u for u in urls if schemes[u.load_balancer] == "internet-facing"]
+            (internal,) = [u for u in urls if schemes[u.load_balancer] == "internal" and u.port == 80]
+            load = SteadyLoad([external.url + "/"], rate=4.0)  # 240 requests/min on one task: 4x the target
             try:
                 out = _wait_for(lambda: _order_tasks(sandbox) == (3, 3), timeout_s=300)
                 print(f"scaled out to 3 after {out} s; activities: {sandbox.live.autoscaler.activities()}")
@@ -125,7 +125,8 @@ def test_load_above_the_target_scales_out_and_a_trickle_scales_back_in(tmp_path,
                 resource_id = f"service/{order['clusterArn'].rsplit('/', 1)[1]}/{order['serviceName']}"
                 (activity,) = sandbox.live.autoscaler.activities(resource_id)
                 assert "AlarmHigh" in activity.cause and activity.new_capacity == 3
-                load.rate = 0.2  # 12 requests/min over 3 tasks: far below 90 % of the target
+                load.urls = [external.url + "/", internal.url + "/"]  # order's two ALBs, in turn
+                load.rate = 0.4  # 12 requests/min per ALB over 3 tasks: far below 90 % of the target
                 back = _wait_for(lambda: _order_tasks(sandbox) == (1, 1), timeout_s=480)
                 print(f"scaled back in to 1 after {back} s")
                 assert back is not None, _order_tasks(sandbox)
