@@ -18,7 +18,8 @@ LocalPort = Callable[[str], int]
 """Listener ARN -> the loopback port the data plane serves it on (stable across reloads)."""
 
 
-def _pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[dict]:
+def pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[Any]:
+    """Every item under ``key`` of every page of ``operation`` (botocore's paginator)."""
     for page in client.get_paginator(operation).paginate(**arguments):
         yield from page.get(key, [])
 
@@ -77,8 +78,8 @@ def read_config(
     """Every load balancer's listeners (with their rules) and every target group (with its
     registered targets), as HAProxy should serve them."""
     listeners = []
-    for balancer in _pages(elbv2, "describe_load_balancers", "LoadBalancers"):
-        for listener in _pages(
+    for balancer in pages(elbv2, "describe_load_balancers", "LoadBalancers"):
+        for listener in pages(
             elbv2, "describe_listeners", "Listeners", LoadBalancerArn=balancer["LoadBalancerArn"]
         ):
             rules = [
@@ -106,7 +107,7 @@ def read_config(
                 )
             )
     groups = []
-    for group in _pages(elbv2, "describe_target_groups", "TargetGroups"):
+    for group in pages(elbv2, "describe_target_groups", "TargetGroups"):
         health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])[
             "TargetHealthDescriptions"
         ]
@@ -128,11 +129,11 @@ def private_names(route53: Any, elbv2: Any) -> dict[str, str]:
     points at, for every record that names a load balancer's DNS name."""
     balancer_of_dns = {
         balancer["DNSName"].lower().rstrip("."): balancer["LoadBalancerName"]
-        for balancer in _pages(elbv2, "describe_load_balancers", "LoadBalancers")
+        for balancer in pages(elbv2, "describe_load_balancers", "LoadBalancers")
     }
     names = {}
-    for zone in _pages(route53, "list_hosted_zones", "HostedZones"):
-        for record in _pages(
+    for zone in pages(route53, "list_hosted_zones", "HostedZones"):
+        for record in pages(
             route53, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone["Id"]
         ):
             pointed = record.get("AliasTarget", {}).get("DNSName") or next(

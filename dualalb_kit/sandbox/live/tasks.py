@@ -29,12 +29,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...samples import SAMPLE_APP_DIR
+from .state import pages
 
 LOCAL_LABEL = "dualalb-kit.local"
 """Docker label of a container definition that says how to run it locally."""
@@ -351,8 +352,8 @@ def _container(definition: dict, ecr: Any, secretsmanager: Any) -> Container | N
 def read_services(ecs: Any, ecr: Any, secretsmanager: Any) -> list[ServiceState]:
     """Every ACTIVE ECS service in the sandbox, with the containers that can run locally."""
     services = []
-    for cluster in _pages(ecs, "list_clusters", "clusterArns"):
-        arns = list(_pages(ecs, "list_services", "serviceArns", cluster=cluster))
+    for cluster in pages(ecs, "list_clusters", "clusterArns"):
+        arns = list(pages(ecs, "list_services", "serviceArns", cluster=cluster))
         for start in range(0, len(arns), 10):
             described = ecs.describe_services(cluster=cluster, services=arns[start : start + 10])["services"]
             for service in described:
@@ -384,11 +385,6 @@ def read_services(ecs: Any, ecr: Any, secretsmanager: Any) -> list[ServiceState]
                     )
                 )
     return services
-
-
-def _pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**arguments):
-        yield from page.get(key, [])
 
 
 def start_task(
