@@ -50,7 +50,7 @@ $(WIDGETS_JS): $(NODE_STAMP) dualalb_kit/runtime.py
 
 # JupyterLab's defaults for this environment: no "Jupyter news?" prompt, no update check.
 $(LAB_SETTINGS): dualalb_kit/data/lab/overrides.json $(PY_STAMP)
-	install -D -m 644 $< $@
+	mkdir -p $(@D) && install -m 644 $< $@
 
 # Debian's packages the tests and the live sandbox run: Chromium for the JupyterLab browser test,
 # HAProxy for the live sandbox's load balancers. Installed when missing and we are root (as in

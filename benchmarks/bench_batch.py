@@ -29,7 +29,8 @@ from typing import Any
 
 import psutil
 
-from dualalb_kit.batch import NOTEBOOKS_DIR, REPO_ROOT, ensure_kernel, run_batch
+from dualalb_kit.batch import NOTEBOOKS_DIR, ensure_kernel, run_batch
+from dualalb_kit.examples import PARAMS_DIR
 
 NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
 PARAMS = ("sample", "mixed-spot", "public-one-per-az", "internal-only", "wordpress")
@@ -37,7 +38,7 @@ PARAMS = ("sample", "mixed-spot", "public-one-per-az", "internal-only", "wordpre
 
 def params_copies(runs: int, folder: Path) -> list[Path]:
     """``runs`` params files: ``PARAMS`` in turn, copied as ``<stem>-<n>.yaml``."""
-    shipped = [REPO_ROOT / "params" / f"{name}.yaml" for name in PARAMS]
+    shipped = [PARAMS_DIR / f"{name}.yaml" for name in PARAMS]
     copies = []
     for index in range(runs):
         source = shipped[index % len(shipped)]

@@ -31,12 +31,13 @@ STEPS = (
 def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) -> int:
     """Run the walkthrough into ``out_dir`` (default ``out``); returns 0 when every step passed.
 
-    Needs the [sandbox], [notebook] and [analysis] extras (MissingExtraError before anything starts).
+    Needs the [sandbox], [notebook] (with [analysis] and [lint]) and [scale] extras
+    (MissingExtraError before anything starts).
     """
     from .extras import require
     from .sandbox import use_sandbox
 
-    require("the demo", "moto", "papermill", "ipywidgets", "matplotlib")
+    require("the demo", "moto", "papermill", "ipywidgets", "matplotlib", "cfnlint", "distributed", "fsspec")
 
     out = Path(out_dir)
     artifacts = out / "report_assets"

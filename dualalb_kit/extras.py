@@ -20,6 +20,8 @@ from .errors import MissingExtraError
 
 EXTRA_OF_MODULE = {
     "moto": "sandbox",
+    "flask": "sandbox",
+    "werkzeug": "sandbox",
     "matplotlib": "analysis",
     "ipywidgets": "notebook",
     "ipykernel": "notebook",

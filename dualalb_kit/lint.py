@@ -9,6 +9,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .extras import missing_extra
+
 DEFAULT_REGION = "us-east-1"
 """The region whose resource specification an environment-agnostic template is checked against."""
 
@@ -19,7 +21,10 @@ def lint_template(template_path: Path, region: str) -> list[dict[str, Any]]:
     ``template_path`` as a list, ``line``, ``message``; cfn-lint's own string nodes do not
     pickle), so a worker process can run it. The same run as ``cfnlint.api.lint_file`` with
     default options, but the rule set is loaded once per process and region (0.4 s a template)."""
-    from cfnlint.runner import run_template_by_file_path
+    try:
+        from cfnlint.runner import run_template_by_file_path
+    except ModuleNotFoundError as error:
+        raise missing_extra(error, "cfn-lint's checks") from None
 
     config, rules = _default_rules(region)
     matches = run_template_by_file_path(str(template_path), config, rules, ignore_bad_template=False)

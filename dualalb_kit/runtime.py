@@ -97,9 +97,12 @@ def cdk_cli() -> list[str]:
     if not script.exists() and not override and not in_checkout():
         install_toolchain()
     if not script.exists():
-        raise FileNotFoundError(
-            f"CDK CLI not found at {script}: run `make setup` (it installs the pinned CLI with npm)"
+        advice = (
+            "run `make setup` (it installs the pinned CLI with npm)"
+            if in_checkout()
+            else "check DUALALB_CDK_CLI"
         )
+        raise FileNotFoundError(f"CDK CLI not found at {script}: {advice}")
     return [str(node_executable()), str(script)]
 
 
@@ -113,13 +116,19 @@ def install_toolchain() -> Path:
     for name in ("package.json", "package-lock.json"):
         shutil.copyfile(TOOLCHAIN_SOURCE / name, folder / name)
     print(f"installing the pinned AWS CDK CLI into {folder} (once)", file=sys.stderr)
-    subprocess.run(
-        [*npm_command(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+    installed = subprocess.run(
+        [*npm_command(), "ci", "--include=dev", "--no-audit", "--no-fund", "--loglevel=error"],
         cwd=folder,
         env=node_environment(),
-        check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    if installed.returncode != 0:
+        from .errors import DualAlbKitError
+
+        last = (installed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DualAlbKitError(f"could not install the AWS CDK CLI into {folder} with npm: {last}")
     return folder
 
 

@@ -76,7 +76,10 @@ def _start_sandbox_advice() -> str:
 
     if available("moto"):
         return _START_SANDBOX
-    return f"The sandbox needs the [sandbox] extra (pip install 'dualalb-kit[sandbox]'). {_START_SANDBOX}"
+    return (
+        f"The sandbox needs the [sandbox] extra (pip install 'dualalb-kit[sandbox]'). {_START_SANDBOX} "
+        "Or deploy to AWS with --target aws."
+    )
 
 
 class TargetError(DualAlbKitError, RuntimeError):

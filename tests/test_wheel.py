@@ -30,7 +30,7 @@ def _run(*args: object, check: bool = True, **kwargs) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    _run(UV, "build", "--wheel", "--out-dir", out, ROOT, cwd=ROOT)
+    _run(UV, "build", "--out-dir", out, ROOT, cwd=ROOT)  # the sdist, then the wheel built from it
     (built,) = out.glob("dualalb_kit-*.whl")
     return built
 

@@ -110,10 +110,11 @@ class Sandbox:
             check_moto_version()
             try:
                 from moto.server import ThreadedMotoServer
-            except ModuleNotFoundError as error:
+
+                install_gap_fills()
+            except ModuleNotFoundError as error:  # moto without its server or CloudFormation parts
                 raise missing_extra(error, "the sandbox") from None
 
-            install_gap_fills()
             quiet_request_log()
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()

@@ -15,6 +15,7 @@ processes) and then evaluates the target-tracking policies on it (:mod:`.autosca
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from typing import Any
 
 import psutil
 
+from ...errors import DataPlaneError
 from ...target import Target
 from .autoscaling import Autoscaler, policy_series, read_policies
 from .haproxy import AccessLog, HAProxy, Record, check_installed
@@ -439,6 +441,12 @@ class DataPlane:
                 pass  # the stack's delete took the target group first
 
     def _stop_task(self, task: LocalTask, reason: str) -> None:
+        """Drain the task in HAProxy (no new requests), deregister it, then stop it."""
+        if self._haproxy.pid is not None:
+            for group, targets in self._targets(task).items():
+                for target in targets:
+                    with contextlib.suppress(DataPlaneError):  # a target group HAProxy no longer serves
+                        self._haproxy.drain(group, f"{target['Id']}:{target['Port']}")
         self._deregister(task)
         stop_task(task, reason, timeout=5)
         self.report(f"{task.service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
