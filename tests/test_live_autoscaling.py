@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.live, pytest.mark.sandbox, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_TASK = 60
+STACK = "live-scaling"
 """Requests per minute per task the order service's policy tracks."""
 
 
@@ -60,9 +61,15 @@ class SteadyLoad:
 
 
 def _order(sandbox: Sandbox) -> dict:
-    """The order service as ECS describes it."""
+    """The order service as ECS describes it. The cluster is found through the stack: sandboxes
+    started in one process share moto's state, so an earlier test's clusters may still be listed."""
     ecs = sandbox.target.client("ecs")
-    (cluster,) = ecs.list_clusters()["clusterArns"]
+    resources = sandbox.target.client("cloudformation").describe_stack_resources(StackName=STACK)
+    (cluster,) = [
+        r["PhysicalResourceId"]
+        for r in resources["StackResources"]
+        if r["ResourceType"] == "AWS::ECS::Cluster"
+    ]
     arns = ecs.list_services(cluster=cluster)["serviceArns"]
     services = ecs.describe_services(cluster=cluster, services=arns)["services"]
     (order,) = [service for service in services if "order" in service["serviceName"]]
@@ -101,9 +108,9 @@ def test_load_above_the_target_scales_out_and_a_trickle_scales_back_in(tmp_path,
             "target_cpu_utilization": 90,
         },
     )
-    (tmp_path / "scaling.yaml").write_text(yaml.safe_dump({**params, "stack_name": "live-scaling"}))
+    (tmp_path / "scaling.yaml").write_text(yaml.safe_dump({**params, "stack_name": STACK}))
     spec = load_spec(tmp_path / "scaling.yaml")
-    with Sandbox(live=True, live_stacks={"live-scaling"}) as sandbox:
+    with Sandbox(live=True, live_stacks={STACK}) as sandbox:
         deploy(spec, sandbox.target, progress=False)
         try:
             assert sandbox.live.wait_settled(120)
