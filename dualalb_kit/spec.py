@@ -439,6 +439,16 @@ class DeploymentSpec(_Model):
         validation.check_dns_name("route53.zone_name", self.route53.zone_name)
         validation.check_dns_name("route53.external_record", self.route53.external_record, single_label=True)
         validation.check_dns_name("route53.internal_record", self.route53.internal_record, single_label=True)
+        if self.route53.external_record.lower() == self.route53.internal_record.lower():
+            raise ValidationError(
+                "route53.internal_record",
+                f"{self.route53.internal_record!r} is also external_record; the two ALBs need distinct "
+                "names (Route 53 takes one alias record of a name and type)",
+            )
+        for field, alb in self._listeners():
+            for index, arn in enumerate(alb.cert_arns):
+                where = f"{field}.cert_arn" + (f"[{index}]" if isinstance(alb.cert_arn, list) else "")
+                validation.check_certificate_region(where, arn, self.region)
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValidationError(
                 "log_retention_days",
@@ -459,6 +469,18 @@ class DeploymentSpec(_Model):
                     "existing_cluster", "needs vpc: default or vpc-..., the VPC its services run in"
                 )
         return self
+
+    def _listeners(self) -> list[tuple[str, AlbSpec]]:
+        """Every listener the spec describes, with its path: the tasks' and Laravel's."""
+        listeners = [
+            (f"tasks[{index}].{side}", alb)
+            for index, task in enumerate(self.tasks)
+            for side in validation.SIDES
+            if (alb := getattr(task, side)) is not None
+        ]
+        if self.laravel is not None:
+            listeners.append(("laravel.loadbalancer", self.laravel.loadbalancer))
+        return listeners
 
     def deployment_of(self, task: TaskSpec) -> DeploymentStrategySpec:
         """``task``'s deployment strategy: its own, else the stack's, else rolling."""
@@ -522,6 +544,7 @@ def check_tasks(
             )
         if task.protocol is not None and load_balancer == "alb":
             raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
+        validation.check_environment(f"{field}.environment", task.environment)
     rules = [
         validation.ServiceRules(
             field=f"tasks[{index}]",
@@ -560,6 +583,7 @@ def check_tasks(
             cert_key="cert_arn",
         )
     validation.check_services(rules)
+    validation.check_stack_size("tasks", [len(rule.listener_ports) for rule in rules])
 
 
 NLB_ONLY_ALB_OPTIONS = (

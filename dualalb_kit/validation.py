@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,26 @@ Condition = tuple[str, tuple[str, ...]]
 FORWARD_CONDITION_FIELDS = ("host-header", "path-pattern")
 RULE_CONDITION_VALUES_MAX = 5
 """ALB's limit on the condition values of one listener rule."""
+CONDITION_VALUE_MAX = 128
+"""ELB's limit on one host-header or path-pattern value, in characters."""
+RULES_PER_LISTENER_MAX = 100
+"""ALB's quota of rules per listener (the default rule not counted)."""
+TASKS_PER_SERVICE_MAX = 5000
+"""ECS's quota of tasks per service (not adjustable): the most a desired count or a capacity can be."""
+_TASKS_RULE = "ECS's quota of tasks per service"
+INT32_MAX = 2**31 - 1
+"""The largest count AWS's APIs take (their integers are 32-bit)."""
+_INT32_RULE = "AWS's integers are 32-bit"
+CAPACITY_BASE_MAX = 100_000
+CAPACITY_WEIGHT_MAX = 1000
+"""ECS's ranges for a capacity provider's ``base`` (0-100,000) and ``weight`` (0-1,000)."""
+# ELB's syntax (CreateRule's HostHeaderConditionConfig and PathPatternConditionConfig, and the ALB
+# guide's "Listener rules"): host names of A-Z a-z 0-9 - . with * and ? wildcards, at least one
+# ".", only letters (or wildcards) after the last; paths of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & *
+# ? (& written as &amp; by ELB), case-sensitive.
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.*?-]+")
+_HOST_TOP_LEVEL = re.compile(r"[A-Za-z*?]+")
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]+")
 
 
 @dataclass(frozen=True)
@@ -206,11 +227,40 @@ def check_forward_conditions(field: str, conditions: Sequence[Condition]) -> Non
             )
         if not values:
             raise ValidationError(f"{field}[{index}]", f"{condition_field} has no values")
+        for number, value in enumerate(values):
+            check_condition_value(
+                f"{field}[{index}].{condition_field.replace('-', '_')}[{number}]", condition_field, value
+            )
         seen.add(condition_field)
     total = sum(len(values) for _, values in conditions)
     if total > RULE_CONDITION_VALUES_MAX:
         raise ValidationError(
             field, f"{total} values; a listener rule takes at most {RULE_CONDITION_VALUES_MAX}"
+        )
+
+
+def check_condition_value(field: str, condition_field: str, value: str) -> None:
+    """One host-header or path-pattern value as ELB accepts it: at most
+    :data:`CONDITION_VALUE_MAX` characters of its syntax (``*`` and ``?`` are wildcards)."""
+    if not value or len(value) > CONDITION_VALUE_MAX:
+        raise ValidationError(
+            field,
+            f"is {len(value)} characters long; ELB takes 1-{CONDITION_VALUE_MAX} per {condition_field} value",
+        )
+    if condition_field == "host-header":
+        if not _HOST_HEADER.fullmatch(value):
+            raise ValidationError(
+                field, f"{value!r} is not a host name ELB matches (A-Z a-z 0-9 - . and the wildcards * ?)"
+            )
+        if "." not in value or not _HOST_TOP_LEVEL.fullmatch(value.rsplit(".", 1)[1]):
+            raise ValidationError(
+                field, f"{value!r}: ELB needs at least one '.' and only letters after the last (example.com)"
+            )
+    elif not _PATH_PATTERN.fullmatch(value):
+        raise ValidationError(
+            field,
+            f"{value!r} is not a path pattern ELB matches "
+            "(A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and the wildcards * ?)",
         )
 
 
@@ -232,6 +282,11 @@ def check_shared_listeners(uses: Sequence[_ListenerUse]) -> None:
                 use.field, f"{where} is shared with {first.service.field}; give both certificates or neither"
             )
     conditional = [use for use in uses if use.conditions]
+    if len(conditional) > RULES_PER_LISTENER_MAX:
+        raise ValidationError(
+            f"{conditional[RULES_PER_LISTENER_MAX].field}.forward_conditions",
+            f"{len(conditional)} rules on {where}; an ALB listener takes at most {RULES_PER_LISTENER_MAX}",
+        )
     for index, use in enumerate(conditional):
         for other in conditional[:index]:
             if conditions_overlap(use.conditions, other.conditions):
@@ -289,6 +344,7 @@ def check_scaling(
         raise ValidationError(f"{field}.scaling.min_capacity", f"{min_capacity} is negative")
     if max_capacity < 1:
         raise ValidationError(f"{field}.scaling.max_capacity", f"{max_capacity} must be at least 1")
+    _check_at_most(f"{field}.scaling.max_capacity", max_capacity, TASKS_PER_SERVICE_MAX, _TASKS_RULE)
     if min_capacity > max_capacity:
         raise ValidationError(
             f"{field}.scaling.min_capacity", f"{min_capacity} is above max_capacity {max_capacity}"
@@ -304,29 +360,139 @@ def check_scaling(
         )
     if request_per_target <= 0:
         raise ValidationError(f"{field}.scaling.request_per_target", f"{request_per_target} must be above 0")
+    _check_at_most(f"{field}.scaling.request_per_target", request_per_target, INT32_MAX, _INT32_RULE)
 
 
 def check_scheduled_scaling(
     field: str, *, cron: str, min_capacity: int | None, max_capacity: int | None
 ) -> None:
     """A scheduled action: Application Auto Scaling's six cron fields (UTC) and new bounds."""
-    parts = cron.split()
-    if len(parts) != 6:
-        raise ValidationError(
-            f"{field}.cron",
-            f"{cron!r} is not six cron fields (minutes hours day-of-month month day-of-week year), "
-            "e.g. '0 8 ? * MON-FRI *'",
-        )
-    if (parts[2] == "?") == (parts[4] == "?"):
-        raise ValidationError(f"{field}.cron", f"{cron!r}: exactly one of day-of-month, day-of-week is '?'")
+    check_cron(f"{field}.cron", cron)
     if min_capacity is None and max_capacity is None:
         raise ValidationError(field, "sets neither min_capacity nor max_capacity")
     if min_capacity is not None and min_capacity < 0:
         raise ValidationError(f"{field}.min_capacity", f"{min_capacity} is negative")
     if max_capacity is not None and max_capacity < 1:
         raise ValidationError(f"{field}.max_capacity", f"{max_capacity} must be at least 1")
+    for name, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
+        if value is not None:
+            _check_at_most(f"{field}.{name}", value, TASKS_PER_SERVICE_MAX, _TASKS_RULE)
     if min_capacity is not None and max_capacity is not None and min_capacity > max_capacity:
         raise ValidationError(f"{field}.min_capacity", f"{min_capacity} is above max_capacity {max_capacity}")
+
+
+# Application Auto Scaling's cron expressions, as its PutScheduledAction reference and the
+# EventBridge "Cron expressions reference" (docs.aws.amazon.com/eventbridge/latest/userguide/
+# eb-cron-expressions.html) define them: six fields, each with its values and wildcards; day-of-month
+# takes L (last day), W (nearest weekday: 15W, LW), day-of-week L (last: L, 5L) and # (3#2: the
+# second Tuesday, alone in its field); exactly one of day-of-month and day-of-week is '?'.
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+@dataclass(frozen=True)
+class _CronField:
+    name: str
+    low: int
+    high: int
+    wildcards: str
+    names: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str:
+        values = f"{self.low}-{self.high}"
+        if self.names:
+            values += f" or {self.names[0]}-{self.names[-1]}"
+        return f"{self.name} takes {values} and {' '.join(self.wildcards)}"
+
+
+CRON_FIELDS = (
+    _CronField("minutes", 0, 59, ",-*/"),
+    _CronField("hours", 0, 23, ",-*/"),
+    _CronField("day-of-month", 1, 31, ",-*?/LW"),
+    _CronField("month", 1, 12, ",-*/", _MONTHS),
+    _CronField("day-of-week", 1, 7, ",-*?L#", _WEEKDAYS),
+    _CronField("year", 1970, 2199, ",-*/"),
+)
+"""Application Auto Scaling's six cron fields (UTC): values, names and wildcards of each."""
+_CRON_EXAMPLE = "e.g. '0 8 ? * MON-FRI *'"
+
+
+def check_cron(field: str, cron: str) -> None:
+    """Application Auto Scaling's cron fields (the text inside ``cron(...)``, UTC): six fields,
+    each value in its range (:data:`CRON_FIELDS`), its wildcards only, and exactly one of
+    day-of-month and day-of-week ``?``."""
+    parts = cron.split()
+    if cron.strip().startswith(("cron(", "rate(", "at(")):
+        raise ValidationError(
+            field,
+            f"{cron!r}: give the six cron fields without cron(...) (rate and at are not taken), "
+            f"{_CRON_EXAMPLE}",
+        )
+    if len(parts) != len(CRON_FIELDS):
+        raise ValidationError(
+            field,
+            f"{cron!r} is not six cron fields (minutes hours day-of-month month day-of-week year), "
+            f"{_CRON_EXAMPLE}",
+        )
+    for spec, part in zip(CRON_FIELDS, parts, strict=True):
+        problem = _cron_field_problem(spec, part.upper())
+        if problem:
+            raise ValidationError(
+                field, f"{cron!r}: {spec.name} {part!r}: {problem}; {spec.rule} (AWS's cron)"
+            )
+    if (parts[2] == "?") == (parts[4] == "?"):
+        raise ValidationError(field, f"{cron!r}: exactly one of day-of-month, day-of-week is '?'")
+
+
+def _cron_field_problem(spec: _CronField, text: str) -> str | None:
+    """What is wrong with one cron field (upper case), or ``None``."""
+    if text == "?":
+        return None if "?" in spec.wildcards else "? is not taken here"
+    items = text.split(",")
+    if "#" in text and len(items) > 1:
+        return "# cannot be combined with other values (one # expression per field)"
+    for item in items:
+        problem = _cron_item_problem(spec, item)
+        if problem:
+            return problem
+    return None
+
+
+def _cron_item_problem(spec: _CronField, item: str) -> str | None:
+    if spec.name == "day-of-month" and item in ("L", "LW"):
+        return None
+    if spec.name == "day-of-week" and item == "L":
+        return None
+    if "W" in spec.wildcards and item.endswith("W"):
+        return _cron_value_problem(spec, item[:-1], names=False)
+    if "L" in spec.wildcards and spec.name == "day-of-week" and item.endswith("L"):
+        return _cron_value_problem(spec, item[:-1])
+    if "#" in spec.wildcards and "#" in item:
+        day, _, nth = item.partition("#")
+        if nth not in ("1", "2", "3", "4", "5"):
+            return "# needs 1-5 after it (the nth weekday of the month)"
+        return _cron_value_problem(spec, day)
+    base, slash, step = item.partition("/")
+    if slash:
+        if "/" not in spec.wildcards:
+            return "/ is not taken here"
+        if not step.isdigit() or not 1 <= int(step) <= spec.high:
+            return f"/ needs an increment of 1-{spec.high}"
+    if base == "*":
+        return None
+    first, dash, last = base.partition("-")
+    return _cron_value_problem(spec, first) or (_cron_value_problem(spec, last) if dash else None)
+
+
+def _cron_value_problem(spec: _CronField, value: str, *, names: bool = True) -> str | None:
+    if names and value in spec.names:
+        return None
+    if not value.isdigit():
+        return f"{value!r} is not a value" if value else "a value is missing"
+    if not spec.low <= int(value) <= spec.high:
+        return f"{int(value)} is outside {spec.low}-{spec.high}"
+    return None
 
 
 def check_deployment(field: str, *, min_healthy_percent: int, max_healthy_percent: int) -> None:
@@ -502,6 +668,8 @@ def check_capacity_strategy(field: str, strategy: Sequence[tuple[str, int, int]]
             raise ValidationError(f"{item}.base", f"{base} is negative")
         if weight < 0:
             raise ValidationError(f"{item}.weight", f"{weight} is negative")
+        _check_at_most(f"{item}.base", base, CAPACITY_BASE_MAX, "ECS's largest base")
+        _check_at_most(f"{item}.weight", weight, CAPACITY_WEIGHT_MAX, "ECS's largest weight")
         if base > 0:
             with_base.append(provider)
     if len(with_base) > 1:
@@ -584,12 +752,35 @@ def check_certificate_arn(field: str, arn: str) -> None:
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's endpoint data (loaded on first use)."""
+def region_partitions() -> Mapping[str, str]:
+    """Every region of every partition in botocore's endpoint data, to its partition (``aws``,
+    ``aws-cn``, ...); loaded on first use."""
     from botocore.loaders import create_loader
 
     endpoints = create_loader().load_data("endpoints")
-    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+    return {
+        region: partition["partition"]
+        for partition in endpoints["partitions"]
+        for region in partition["regions"]
+    }
+
+
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows."""
+    return frozenset(region_partitions())
+
+
+def check_certificate_region(field: str, arn: str, region: str) -> None:
+    """An ACM certificate ARN in the stack's ``region`` and its partition: ELB takes only
+    certificates of its own region."""
+    partition, _, arn_region = arn.split(":")[1:4]
+    expected = region_partitions().get(region, "aws")
+    if (partition, arn_region) != (expected, region):
+        raise ValidationError(
+            field,
+            f"the certificate is in {partition}:{arn_region}, the stack in {expected}:{region}; "
+            "ELB uses only ACM certificates of its own region (request or import one there)",
+        )
 
 
 def check_region(field: str, region: str) -> None:
@@ -642,6 +833,52 @@ def check_health_check(field: str, check: Any, *, grpc: bool = False) -> None:
             raise ValidationError(codes_field, f"{part!r} is outside {low}-{high} (or a range backwards)")
 
 
+TASK_DEFINITION_BYTES_MAX = 64 * 1024
+"""ECS's limit on a task definition's size (64 KiB, its JSON as RegisterTaskDefinition takes it)."""
+ENVIRONMENT_BYTES_MAX = TASK_DEFINITION_BYTES_MAX - 4 * 1024
+"""What this kit leaves a container's environment: the task definition's limit less 4 KiB, above
+what the rest of its task definitions take (image, roles, log and port settings: about 2 KiB)."""
+
+
+def check_environment(field: str, environment: Mapping[str, str]) -> None:
+    """A container's environment that fits ECS's task definition (``field`` is its path): measured
+    as ECS receives it, ``[{"name": ..., "value": ...}, ...]`` in JSON."""
+    size = len(json.dumps([{"name": k, "value": v} for k, v in environment.items()]).encode())
+    if size > ENVIRONMENT_BYTES_MAX:
+        raise ValidationError(
+            field,
+            f"takes {size / 1024:.1f} KiB; ECS takes a task definition of at most "
+            f"{TASK_DEFINITION_BYTES_MAX // 1024} KiB, so the environment may take "
+            f"{ENVIRONMENT_BYTES_MAX // 1024} KiB here; "
+            "keep large values in S3, SSM or Secrets Manager",
+        )
+
+
+STACK_RESOURCES_MAX = 500
+"""CloudFormation's limit on the resources of one stack."""
+RESOURCES_PER_SERVICE = 14
+RESOURCES_PER_SECOND_LISTENER = 5
+"""The fewest resources a service adds to a stack (its service, task definition, roles, log
+group, target group, listener or rule, security group rules, scalable target and policies), and
+what listening on both ALBs adds: counted in templates synthesized from the shipped params files
+and from 1-4 plain tasks (the same numbers in each; options such as alarms add more)."""
+
+
+def check_stack_size(field: str, listener_sides: Sequence[int]) -> None:
+    """A lower bound of the stack's resources under CloudFormation's :data:`STACK_RESOURCES_MAX`,
+    before any synthesis; ``listener_sides`` has each service's number of ALB sides (1 or 2).
+    A stack this passes may still be over (the bound counts only what every service adds)."""
+    estimate = sum(
+        RESOURCES_PER_SERVICE + RESOURCES_PER_SECOND_LISTENER * (sides - 1) for sides in listener_sides
+    )
+    if estimate > STACK_RESOURCES_MAX:
+        raise ValidationError(
+            field,
+            f"{len(listener_sides)} services make at least {estimate} resources; CloudFormation takes at "
+            f"most {STACK_RESOURCES_MAX} per stack (split the services over several stacks)",
+        )
+
+
 LOCAL_COMMAND_MAX_ARGUMENTS = 100
 """The most arguments a task's ``local.command`` takes (program included)."""
 LOCAL_ARGUMENT_MAX_CHARS = 4096
@@ -689,6 +926,12 @@ def _check_range(field: str, value: int, bounds: tuple[int, int], unit: str = ""
     if not low <= value <= high:
         suffix = f" {unit}" if unit else ""
         raise ValidationError(field, f"{value}{suffix} is outside {low}-{high}{suffix}")
+
+
+def _check_at_most(field: str, value: int, high: int, rule: str) -> None:
+    """``value`` at most ``high``; ``rule`` says whose limit it is, in words."""
+    if value > high:
+        raise ValidationError(field, f"{value} is above {high:,} ({rule})")
 
 
 _CREDENTIAL_NAME = re.compile(
