@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import arguments as kinds
 from .errors import DualAlbKitError, ValidationError
+from .json_output import dumps
 from .json_output import emit as _emit
 from .json_output import json_option as _json_option
 from .scaffold import Answers
@@ -113,13 +115,19 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("name", nargs="?", help=f"stack name and file name (default {Answers.stack_name})")
     init.add_argument("--region", help=f"AWS region (default {Answers.region})")
     init.add_argument("--image", help=f"container image (default {Answers.image})")
-    init.add_argument("--container-port", type=int, help=f"default {Answers.container_port}")
-    init.add_argument("--external-port", type=int, help="internet-facing ALB port, 0 for none (default 80)")
-    init.add_argument("--internal-port", type=int, help="internal ALB port, 0 for none (default 80)")
+    init.add_argument("--container-port", type=kinds.port, help=f"default {Answers.container_port}")
+    init.add_argument(
+        "--external-port", type=kinds.port_or_zero, help="internet-facing ALB port, 0 for none (default 80)"
+    )
+    init.add_argument(
+        "--internal-port", type=kinds.port_or_zero, help="internal ALB port, 0 for none (default 80)"
+    )
     init.add_argument(
         "--spot", action=argparse.BooleanOptionalAction, help="run on Fargate Spot (default yes)"
     )
-    init.add_argument("-d", "--directory", type=Path, default=Path("."), help="where to write (default .)")
+    init.add_argument(
+        "-d", "--directory", type=kinds.existing_folder, default=Path("."), help="where to write (default .)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     examples = _command(
@@ -129,7 +137,9 @@ def _parser() -> argparse.ArgumentParser:
         "write the kit's notebooks and example params files into DIRECTORY (notebooks/ and params/), "
         "to start from outside a checkout",
     )
-    examples.add_argument("directory", type=Path, help="folder to write into (created if missing)")
+    examples.add_argument(
+        "directory", type=kinds.output_folder, help="folder to write into (created if missing)"
+    )
     examples.add_argument("--force", action="store_true", help="overwrite example files already there")
 
     completion = _command(
@@ -182,17 +192,27 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--start", help="UTC start, ISO 8601 (default: --hours before --end)")
         command.add_argument("--end", help="UTC end, ISO 8601 (default: the last full hour)")
         command.add_argument(
-            "--hours", type=float, default=24, help="window length without --start (default 24)"
+            "--hours",
+            type=kinds.hours,
+            default=24,
+            help="window length without --start (default 24; at most 10920: 455 days)",
         )
         command.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL; none: AWS)")
         command.add_argument("--region", help="the stack's region (default: the profile's or environment's)")
     windowed["metrics"].add_argument("--profile", help="AWS profile (default: the environment's credentials)")
-    windowed["traffic"].add_argument("--seed", type=int, default=0, help="default 0")
+    windowed["traffic"].add_argument("--seed", type=kinds.non_negative_int, default=0, help="default 0")
     windowed["traffic"].add_argument(
-        "--base-rate", type=float, default=20.0, help="requests per second per service (default 20)"
+        "--base-rate", type=kinds.positive, default=20.0, help="requests per second per service (default 20)"
     )
-    windowed["metrics"].add_argument("--period", type=int, default=60, help="seconds (default 60)")
-    windowed["metrics"].add_argument("-o", "--output", type=Path, help="CSV file (default: stdout)")
+    windowed["metrics"].add_argument(
+        "--period",
+        type=kinds.period,
+        default=60,
+        help="seconds: 1, 5, 10, 30 or a multiple of 60 (default 60)",
+    )
+    windowed["metrics"].add_argument(
+        "-o", "--output", type=kinds.output_file, help="CSV file, or JSON with --json (default: stdout)"
+    )
     _json_option(windowed["metrics"])
 
     recommend = _command(
@@ -207,30 +227,28 @@ def _parser() -> argparse.ArgumentParser:
     recommend.add_argument("--start", help="UTC start, ISO 8601 (default: --hours before --end)")
     recommend.add_argument("--end", help="UTC end, ISO 8601 (default: the last full hour)")
     recommend.add_argument(
-        "--hours", type=float, default=168, help="window length without --start (default 168: a week)"
+        "--hours", type=kinds.hours, default=168, help="window length without --start (default 168: a week)"
     )
     recommend.add_argument("--endpoint-url", help="sandbox URL (default: $DUALALB_SANDBOX_URL; none: AWS)")
     recommend.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     recommend.add_argument("--region", help="checked against the params file's region")
-    recommend.add_argument("--p99-ms", type=float, help="SLO: p99 response time in ms (default 500)")
-    recommend.add_argument("--max-cpu", type=float, help="SLO: CPU percent (default 70)")
-    recommend.add_argument("--max-5xx-per-1k", type=float, help="SLO: 5xx per 1,000 requests (default 1)")
+    _slo_options(recommend)
     recommend.add_argument(
-        "--headroom", type=float, default=0.3, help="fraction kept below capacity (default 0.3)"
+        "--headroom", type=kinds.fraction, default=0.3, help="fraction kept below capacity (default 0.3)"
     )
     recommend.add_argument(
         "--capacity",
-        type=Path,
+        type=kinds.existing_file,
         help="CSV of measured capacity rows (a load test's) to use instead of the fit",
     )
     recommend.add_argument(
-        "-o", "--output", type=Path, help="write the params file with the recommended values"
+        "-o", "--output", type=kinds.output_file, help="write the params file with the recommended values"
     )
     _json_option(recommend)
 
     demo = _command(commands, "demo", _demo, "the offline walkthrough for a params file, into out/")
-    demo.add_argument("-o", "--out-dir", type=Path, default=Path("out"), help="default: out")
-    demo.add_argument("--params", type=Path, help="params file (default params/sample.yaml)")
+    demo.add_argument("-o", "--out-dir", type=kinds.output_folder, default=Path("out"), help="default: out")
+    demo.add_argument("--params", type=kinds.existing_file, help="params file (default params/sample.yaml)")
 
     loadtest = _command(
         commands,
@@ -239,20 +257,29 @@ def _parser() -> argparse.ArgumentParser:
         "step up open-loop Locust load on a URL until the SLO breaks, a few times: its capacity",
     )
     loadtest.add_argument("url", help="what to GET: loopback (e.g. `sample up`'s order), or --allow-remote")
-    loadtest.add_argument("--max-rps", type=float, default=200.0, help="last step's requests/s (default 200)")
-    loadtest.add_argument("--start-rps", type=float, help="first step's requests/s (default max-rps / steps)")
-    loadtest.add_argument("--step-seconds", type=float, default=20.0, help="seconds per step (default 20)")
     loadtest.add_argument(
-        "--duration", type=float, default=200.0, help="seconds of one ramp (default 200: 10 steps)"
+        "--max-rps", type=kinds.positive, default=200.0, help="last step's requests/s (default 200)"
     )
     loadtest.add_argument(
-        "--repeats", type=int, default=3, help="ramps run; the capacity is the median's (default 3)"
+        "--start-rps", type=kinds.positive, help="first step's requests/s (default max-rps / steps)"
+    )
+    loadtest.add_argument(
+        "--step-seconds", type=kinds.positive, default=20.0, help="seconds per step (default 20)"
+    )
+    loadtest.add_argument(
+        "--duration", type=kinds.positive, default=200.0, help="seconds of one ramp (default 200: 10 steps)"
+    )
+    loadtest.add_argument(
+        "--repeats",
+        type=kinds.positive_int,
+        default=3,
+        help="ramps run; the capacity is the median's (default 3)",
     )
     loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
-    loadtest.add_argument("--tasks", type=int, default=1, help="tasks serving the URL (default 1)")
-    loadtest.add_argument("--p99-ms", type=float, help="SLO: p99 response time in ms (default 500)")
-    loadtest.add_argument("--max-cpu", type=float, help="SLO: CPU percent (default 70)")
-    loadtest.add_argument("--max-5xx-per-1k", type=float, help="SLO: 5xx per 1,000 requests (default 1)")
+    loadtest.add_argument(
+        "--tasks", type=kinds.positive_int, default=1, help="tasks serving the URL (default 1)"
+    )
+    _slo_options(loadtest)
     loadtest.add_argument(
         "--allow-remote", action="store_true", help="permit a URL not on loopback (your deployed endpoint)"
     )
@@ -266,7 +293,7 @@ def _parser() -> argparse.ArgumentParser:
         help="urls: list the local URL of every load balancer listener a live sandbox serves "
         "(default: serve a sandbox)",
     )
-    sandbox.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+    sandbox.add_argument("--port", type=kinds.port, help="port to listen on (default: a free one)")
     sandbox.add_argument(
         "--endpoint-url", help="with urls: the sandbox's URL (default: $DUALALB_SANDBOX_URL)"
     )
@@ -287,6 +314,15 @@ def _parser() -> argparse.ArgumentParser:
         command = _command(commands, name, run, help)
         command.add_argument("args", nargs="*", help=f"see `dualalb-kit {name} --help`")
     return parser
+
+
+def _slo_options(command: argparse.ArgumentParser) -> None:
+    """The SLO's three limits, each optional (the SLO's default when left out)."""
+    command.add_argument("--p99-ms", type=kinds.positive, help="SLO: p99 response time in ms (default 500)")
+    command.add_argument("--max-cpu", type=kinds.percent, help="SLO: CPU percent (default 70)")
+    command.add_argument(
+        "--max-5xx-per-1k", type=kinds.non_negative, help="SLO: 5xx per 1,000 requests (default 1)"
+    )
 
 
 def _command(
@@ -693,7 +729,10 @@ def _metrics(args: argparse.Namespace) -> int:
         print("note: these metrics are SYNTHETIC (made by `dualalb-kit traffic`)", file=sys.stderr)
     if not args.output and _emit(frame, args):
         return 0
-    frame.to_csv(args.output or sys.stdout, index=False)
+    if args.output and args.json:
+        _write_text(args.output, dumps(frame) + "\n", "--output")
+    else:
+        frame.to_csv(args.output or sys.stdout, index=False)
     if args.output:
         print(f"{len(frame):,} rows ({frame['value'].notna().sum():,} datapoints) -> {args.output}")
     return 0

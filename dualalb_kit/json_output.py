@@ -22,8 +22,13 @@ def emit(data: Any, args: argparse.Namespace) -> bool:
     """
     if not getattr(args, "json", False):
         return False
-    print(json.dumps(_jsonable(data), indent=2, default=str))
+    print(dumps(data))
     return True
+
+
+def dumps(data: Any) -> str:
+    """``data`` as the JSON document :func:`emit` prints."""
+    return json.dumps(_jsonable(data), indent=2, default=str)
 
 
 def _jsonable(value: Any) -> Any:

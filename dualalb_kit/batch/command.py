@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from .. import arguments as kinds
 from ..errors import ValidationError
 from ..examples import PARAMS_DIR
 from ..json_output import emit as _emit
@@ -28,9 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     params = args.params or sorted(str(path) for path in PARAMS_DIR.glob("*.yaml"))
     try:
-        extra = dict(_option(item) for item in args.set)
-        if args.workers is not None and args.workers < 1:
-            raise ValidationError("--workers", f"{args.workers} must be at least 1")
+        extra = dict(args.set)
+        _check_booleans(extra, args.notebook)
         with _cluster_client(args) as client:
             summary = run_batch(
                 params,
@@ -63,13 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(parser)
     parser.add_argument("params", nargs="*", help="params files (default: params/*.yaml)")
     parser.add_argument(
-        "--notebook", default=str(DEFAULT_NOTEBOOK), help="notebook to run (default: %(default)s)"
+        "--notebook",
+        type=kinds.notebook,
+        default=DEFAULT_NOTEBOOK,
+        help="notebook to run, .ipynb (default: %(default)s)",
     )
     parser.add_argument(
         "--workers",
         "--jobs",
         dest="workers",
-        type=int,
+        type=kinds.positive_int,
         default=None,
         help="local worker processes, or Fargate workers with --cluster fargate (default: the core count)",
     )
@@ -83,12 +85,23 @@ def _parser() -> argparse.ArgumentParser:
         default="local",
         help="where workers start (default: local)",
     )
-    parser.add_argument("-o", "--out-dir", default="out", help="folder or fsspec URL (default: %(default)s)")
+    parser.add_argument(
+        "-o",
+        "--out-dir",
+        type=kinds.output_location,
+        default="out",
+        help="folder or fsspec URL (default: %(default)s)",
+    )
     parser.add_argument(
         "--endpoint-url", help="S3 endpoint for an s3:// --out-dir, e.g. the sandbox's URL (default: AWS)"
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="extra run option (YAML value)"
+        "--set",
+        action="append",
+        type=kinds.key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra run option (YAML value; true or false where the notebook's default is a boolean)",
     )
     fargate = parser.add_argument_group("--cluster fargate (see README: Scaling out)")
     fargate.add_argument("--image", help="container image with dualalb-kit installed (required)")
@@ -165,8 +178,14 @@ def _storage_options(out_dir: str, endpoint_url: str | None) -> dict[str, Any]:
     }
 
 
-def _option(item: str) -> tuple[str, Any]:
-    key, separator, value = item.partition("=")
-    if not separator or not key.isidentifier():
-        raise ValidationError("--set", f"{item!r} is not KEY=VALUE")
-    return key, yaml.safe_load(value)
+def _check_booleans(options: dict[str, Any], notebook: Path) -> None:
+    """``--set`` values of the parameters whose default in the notebook is ``True`` or ``False``
+    are booleans (``nag=maybe`` is not)."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    for key, value in options.items():
+        if declared.get(key, {}).get("default") in ("True", "False") and not isinstance(value, bool):
+            raise ValidationError(
+                "--set", f"{key}={value!r}: {key} is a boolean in {notebook.name} (true or false)"
+            )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic, sleep
 
+from .. import arguments as kinds
 from ..errors import ValidationError
 from . import SAMPLE_APP_DIR, SAMPLE_HEALTH_CHECK_PATH, SAMPLE_ROLES
 
@@ -188,9 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         "AWS), print their URLs, and stop them on Ctrl-C. Order answers GET / with its own line and "
         "those of product and customer.",
     )
-    parser.add_argument("--port", type=int, default=0, help="order's port on 127.0.0.1 (default: a free one)")
     parser.add_argument(
-        "--timeout", type=float, default=2.0, help="seconds order waits for its dependencies (default 2)"
+        "--port", type=kinds.port, default=0, help="order's port on 127.0.0.1 (default: a free one)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=kinds.positive,
+        default=2.0,
+        help="seconds order waits for its dependencies (default 2)",
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
