@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import arguments as kinds
-from .errors import DualAlbKitError, ValidationError
+from .errors import DualAlbKitError, NoDataError, ValidationError
 from .json_output import dumps
 from .json_output import emit as _emit
 from .json_output import json_option as _json_option
@@ -666,7 +666,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 @_target_errors
 def _destroy(args: argparse.Namespace) -> int:
-    from .deploy import destroy
+    from .deploy import destroy, stack_status
 
     if not args.yes and not sys.stdin.isatty():
         raise ValidationError("--yes", "stdin is not a terminal, so destroy cannot ask; pass --yes to delete")
@@ -676,6 +676,9 @@ def _destroy(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print(f"kept {spec.stack_name}")
             return 1
+    if stack_status(spec.stack_name, target) is None:
+        print(f"no stack {spec.stack_name} on {target.describe()}: nothing to destroy")
+        return 0
     destroy(spec, target, progress=not args.no_progress)
     print(f"destroyed {spec.stack_name}")
     return 0
@@ -725,6 +728,7 @@ def _metrics(args: argparse.Namespace) -> int:
     _stack_from_params(args)
     start, end = time_window(args.start, args.end, hours=args.hours)
     frame = load_metrics(args.stack_name, start, end, args.period, target=_stack_target(args))
+    _check_datapoints(frame, args.stack_name, start, end)
     if frame.attrs.get("synthetic"):
         print("note: these metrics are SYNTHETIC (made by `dualalb-kit traffic`)", file=sys.stderr)
     if not args.output and _emit(frame, args):
@@ -760,6 +764,7 @@ def _recommend(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     metrics = load_metrics(args.stack_name, start, end, target=target)
+    _check_datapoints(metrics, args.stack_name, start, end)
     recommendations = recommend_policies(metrics, spec, slo, measured, headroom=args.headroom)
     recommended = apply_recommendations(spec, recommendations)
     changes = changed_values(spec, recommended)
@@ -788,6 +793,15 @@ def _recommend(args: argparse.Namespace) -> int:
     if args.output:
         print(f"\nwrote {args.output}")
     return 0
+
+
+def _check_datapoints(frame: Any, stack_name: str, start: Any, end: Any) -> None:
+    """A :class:`NoDataError` when the metrics hold no datapoint (nothing to show or fit)."""
+    if "value" not in frame or not frame["value"].notna().any():
+        raise NoDataError(
+            f"no datapoints for {stack_name} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+            "send traffic (or widen --start/--hours) and try again"
+        )
 
 
 def _read_table(path: Path, field: str) -> Any:

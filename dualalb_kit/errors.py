@@ -42,3 +42,7 @@ class UnsupportedMotoError(DualAlbKitError):
 class DataPlaneError(DualAlbKitError):
     """The sandbox's live data plane (HAProxy, the task processes) cannot do what was asked: HAProxy
     is missing, a configuration it cannot serve, a reload it refused, or a process that died."""
+
+
+class NoDataError(DualAlbKitError):
+    """A stack's metrics hold no datapoint in the window asked for, so there is nothing to report or fit."""
