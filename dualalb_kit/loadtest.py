@@ -51,7 +51,8 @@ warm-up's requests + twice the sum of the step rates x ``step_seconds``) request
 Locust runs in a child process (:mod:`dualalb_kit.loadgen`): its gevent monkey-patching never
 reaches the caller (a notebook kernel, the CLI). CPU is measured when the URL is on loopback and a
 process of this user listens on its port (the sample's order service): CPU time of that process
-and its children per step, in percent of one core (a 1-vCPU task's ``CPUUtilization``). Otherwise
+and its children per step, in percent of the CPU reserved for it (``cpu_units``, one core by
+default), as ECS's ``CPUUtilization`` is of a task's ``cpu``. Otherwise
 ``cpu_percent`` is NaN and the capacity note says why (on AWS, read the service's
 ``CPUUtilization``).
 """
@@ -113,7 +114,7 @@ UNITS = {
     "requests_per_task": "requests/min per task",
     "p50_ms": "ms",
     "p99_ms": "ms",
-    "cpu_percent": "% of one core",
+    "cpu_percent": "% of the reserved CPU",
     "errors_per_1k": "per 1,000 requests",
     "failures": "in the step",
     "late_ms": "ms (99th percentile)",
@@ -147,6 +148,8 @@ LATE_SHARE = 0.1
 """The client sending later than this share of the SLO's p99 (99th percentile) gets a note."""
 DRAIN_SLACK_SECONDS = 5.0
 """Beyond ``request_timeout``, how long a step may wait for its last answers (loadgen's own)."""
+CPU_UNITS_PER_CORE = 1024
+"""ECS's CPU units in one core."""
 GRACE_SECONDS = 30.0
 """Beyond a step's length and its wait for answers, how long the Locust process may take (starting,
 a busy machine) before it counts as stuck and the test fails."""
@@ -187,7 +190,7 @@ class LoadTestResult:
             repeats.to_string(index=False),
             f"Spread: {_percent(self.spread_percent)} ((max - min) / median of the repeats' capacities)",
             "",
-            f"Capacity of {capacity['service']} within the SLO ({_describe(self.curve.attrs['slo'])}):",
+            f"Capacity of {capacity['service']} within the SLO ({describe_slo(self.curve.attrs['slo'])}):",
         ]
         for name in CAPACITY_COLUMNS[1:]:
             value = capacity[name]
@@ -212,7 +215,7 @@ def repeat_line(row: dict) -> str:
     return f"repeat {row['repeat']}: {shown} ({row['limited_by']}); {row['stop_reason']}"
 
 
-def _describe(slo: SLO) -> str:
+def describe_slo(slo: SLO) -> str:
     return f"p99 <= {slo.p99_ms:g} ms, CPU <= {slo.max_cpu:g} %, 5xx <= {slo.max_5xx_per_1k:g} per 1,000"
 
 
@@ -235,6 +238,8 @@ def run_loadtest(
     on_step: Callable[[dict], None] | None = None,
     repeats: int = 3,
     on_repeat: Callable[[dict], None] | None = None,
+    stop_at_slo: bool = True,
+    cpu_units: int = CPU_UNITS_PER_CORE,
 ) -> LoadTestResult:
     """Step an open-loop request rate on ``url`` up until the SLO breaks or the ramp ends, ``repeats``
     times; measure each step (the method is in the module docstring).
@@ -252,6 +257,11 @@ def run_loadtest(
     :param on_step: called with each step's curve row as it completes (progress).
     :param repeats: how many times the ramp runs (default 3, at most 10); the capacity is the median's.
     :param on_repeat: called with each repeat's row of ``repeats`` as it completes (progress).
+    :param stop_at_slo: stop a ramp once the SLO breaks (default); False runs every step once, as
+        a fixed load schedule does (the live demo's: the capacity then comes from what broke).
+    :param cpu_units: the CPU reserved for what serves ``url`` (1024 = one core, the default): CPU
+        is reported in percent of it, as ECS's ``CPUUtilization`` is of a task's ``cpu`` (a task
+        of ``cpu: 256`` at a quarter of a core busy is at 100 %).
 
     ``curve`` columns: ``target_rps`` (requests per second sent, on schedule) and ``achieved_rps``
     (requests due in the step per second of it: the target unless requests were not sent),
@@ -273,8 +283,12 @@ def run_loadtest(
         )
     if not request_timeout > 0:
         raise ValidationError("request_timeout", f"{request_timeout} must be positive")
+    if not isinstance(cpu_units, int) or cpu_units < 1:
+        raise ValidationError("cpu_units", f"{cpu_units!r} is not a positive whole number of CPU units")
     require("the load test", "locust")
     cpu_pid, cpu_source = _cpu_process(target)
+    if cpu_units != CPU_UNITS_PER_CORE and cpu_pid is not None:
+        cpu_source = cpu_source.replace("percent of one core", f"percent of its {cpu_units} CPU units")
     plan = {
         "host": f"{target.scheme}://{target.netloc}",
         "path": (target.path or "/") + (f"?{target.query}" if target.query else ""),
@@ -287,10 +301,10 @@ def run_loadtest(
     all_steps: list[dict] = []
     summaries: list[dict] = []
     capacities: list[dict] = []
-    with _locust(plan, request_timeout) as measure:
+    with _locust(plan, request_timeout, CPU_UNITS_PER_CORE / cpu_units) as measure:
         for repeat in range(1, repeats + 1):
             measure(rates[0], warmup)  # not measured: connections, caches, a queue left behind
-            steps, stop_reason = _one_ramp(measure, rates, step_seconds, slo, tasks, on_step)
+            steps, stop_reason = _one_ramp(measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo)
             all_steps += [{"repeat": repeat, **step} for step in steps]
             counted = pd.DataFrame(
                 [step for step in steps if step["counted"]], columns=list(STEP_COLUMNS[1:])
@@ -335,8 +349,10 @@ def _one_ramp(
     slo: SLO,
     tasks: int,
     on_step: Callable[[dict], None] | None,
+    stop_at_slo: bool = True,
 ) -> tuple[list[dict], str]:
-    """One repeat's steps (curve rows with ``late_ms`` and ``counted``) and why it stopped."""
+    """One repeat's steps (curve rows with ``late_ms`` and ``counted``) and why it stopped (with
+    ``stop_at_slo`` False: every step once, whatever broke)."""
     steps: list[dict] = []
     index, again = 0, False
     while index < len(rates):
@@ -346,6 +362,9 @@ def _one_ramp(
         if on_step:
             on_step({name: step[name] for name in CURVE_COLUMNS})
         broken = _slo_breach(step, slo)
+        if not stop_at_slo:
+            index += 1
+            continue
         if step["requests"] == 0:
             return steps, f"SLO broken at {rate:g} requests/s: {broken}"
         if broken and again:
@@ -449,9 +468,11 @@ def _reaches_loopback(listen_ip: str) -> bool:
 
 
 @contextmanager
-def _locust(plan: dict, request_timeout: float) -> Iterator[Callable[[float, float], dict]]:
+def _locust(
+    plan: dict, request_timeout: float, cpu_scale: float = 1.0
+) -> Iterator[Callable[[float, float], dict]]:
     """Start the Locust child on ``plan``; yield ``measure(rate, seconds)``, which runs one step and
-    returns its JSON line as a dict; stop the child on exit."""
+    returns its JSON line as a dict (CPU multiplied by ``cpu_scale``); stop the child on exit."""
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen(
             [sys.executable, str(LOADGEN_SCRIPT), json.dumps(plan)],
@@ -476,7 +497,10 @@ def _locust(plan: dict, request_timeout: float) -> Iterator[Callable[[float, flo
             line = child.stdout.readline() if readable else b""
             if not line:
                 raise failed("stopped answering")
-            return json.loads(line)
+            step = json.loads(line)
+            if step["cpu_percent"] is not None:
+                step["cpu_percent"] *= cpu_scale
+            return step
 
         try:
             yield measure

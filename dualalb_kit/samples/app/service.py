@@ -6,6 +6,8 @@ Its role and wiring come from the environment (defaults in brackets):
 - ``versionNum`` the version it reports [``1.0``]
 - ``PRODUCT_SVC_URL``, ``CUSTOMER_SVC_URL`` where order finds product and customer [unset: not called]
 - ``DEPENDENCY_TIMEOUT`` seconds order waits for both dependencies together [``2``]
+- ``WORK_MS`` CPU milliseconds each ``GET /`` spends computing, as real work would [``0``]; its
+  thread's own CPU time, so a busy machine makes the request slower, not the work smaller
 - ``HOST`` [``127.0.0.1``; the image sets ``0.0.0.0``], ``PORT`` [``8080``; ``0`` picks a free one]
 
 ``GET /`` answers one JSON object per line: its own line, then on order one line per dependency
@@ -28,7 +30,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from time import monotonic
+from time import monotonic, thread_time
 
 AGGREGATOR_ROLE = "order"
 DEPENDENCIES = (("product", "PRODUCT_SVC_URL"), ("customer", "CUSTOMER_SVC_URL"))
@@ -82,6 +84,13 @@ def fetch_dependencies(dependencies: list[tuple[str, str]], timeout: float) -> l
     return answers
 
 
+def spend_cpu(seconds: float) -> None:
+    """Compute for ``seconds`` of this thread's CPU time."""
+    until = thread_time() + seconds
+    while thread_time() < until:
+        sum(range(200))
+
+
 class SampleHandler(BaseHTTPRequestHandler):
     """``GET /`` and ``GET /health``; the role comes from the server's environment snapshot."""
 
@@ -94,6 +103,7 @@ class SampleHandler(BaseHTTPRequestHandler):
         if path == "/health":
             self._reply(200, [{"status": "ok", "service": self.server.role}])
         elif path == "/":
+            spend_cpu(self.server.work_seconds)
             own = {"service": self.server.role, "version": self.server.version}
             answers = fetch_dependencies(self.server.dependencies, self.server.dependency_timeout)
             failed = any("error" in answer for answer in answers)
@@ -128,6 +138,7 @@ class SampleServer(ThreadingHTTPServer):
         self.role = environment.get("serviceName", "sample")
         self.version = environment.get("versionNum", "1.0")
         self.dependency_timeout = float(environment.get("DEPENDENCY_TIMEOUT", "2"))
+        self.work_seconds = float(environment.get("WORK_MS", "0")) / 1000.0
         self.dependencies = [
             (role, environment[variable])
             for role, variable in DEPENDENCIES

@@ -125,6 +125,11 @@ class Limits:
     def applied(self) -> bool:
         return self.version is not None
 
+    def __str__(self) -> str:
+        if self.applied:
+            return f"each task limited to its task definition's CPU and memory (cgroup {self.version})"
+        return f"none ({self.reason})"
+
 
 def detect_limits(root: Path = CGROUP_ROOT, membership: str | None = None) -> Limits:
     """Which cgroups this machine offers for task limits, without changing anything.
