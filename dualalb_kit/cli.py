@@ -250,6 +250,44 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--out-dir", type=kinds.output_folder, default=Path("out"), help="default: out")
     demo.add_argument("--params", type=kinds.existing_file, help="params file (default params/sample.yaml)")
 
+    live_demo = _command(
+        commands,
+        "live-demo",
+        _live_demo,
+        "the sample in the live sandbox under load, right-sized on its measured metrics, run again",
+    )
+    live_demo.add_argument(
+        "-o",
+        "--out-dir",
+        type=kinds.output_folder,
+        default=Path("out/live-demo"),
+        help="default: out/live-demo",
+    )
+    live_demo.add_argument(
+        "--params", type=kinds.existing_file, help="params file (default params/sample.yaml)"
+    )
+    live_demo.add_argument(
+        "--steps",
+        type=kinds.positive_int,
+        default=5,
+        help="one-minute load steps per run (default 5, at most 15)",
+    )
+    live_demo.add_argument(
+        "--start-rps", type=kinds.positive, default=4.0, help="requests/s of the first step (default 4)"
+    )
+    live_demo.add_argument(
+        "--max-rps",
+        type=kinds.positive,
+        default=20.0,
+        help="requests/s of the last step (default 20, at most 100)",
+    )
+    live_demo.add_argument(
+        "--work-ms",
+        type=kinds.non_negative,
+        default=10.0,
+        help="CPU milliseconds the order service computes per request (default 10)",
+    )
+
     loadtest = _command(
         commands,
         "loadtest",
@@ -278,6 +316,13 @@ def _parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
     loadtest.add_argument(
         "--tasks", type=kinds.positive_int, default=1, help="tasks serving the URL (default 1)"
+    )
+    loadtest.add_argument(
+        "--cpu-units",
+        type=kinds.positive_int,
+        default=1024,
+        help="CPU reserved for what serves the URL, e.g. a task's cpu: 256; CPU is in percent of it "
+        "(default 1024, one core)",
     )
     _slo_options(loadtest)
     loadtest.add_argument(
@@ -829,6 +874,21 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.out_dir, args.params or SAMPLE_PARAMS)
 
 
+def _live_demo(args: argparse.Namespace) -> int:
+    from .live_demo import run_live_demo
+    from .spec import SAMPLE_PARAMS
+
+    run_live_demo(
+        args.out_dir,
+        args.params or SAMPLE_PARAMS,
+        start_rps=args.start_rps,
+        max_rps=args.max_rps,
+        steps=args.steps,
+        work_ms=args.work_ms,
+    )
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox.server import serve
 
@@ -915,6 +975,7 @@ def _loadtest(args: argparse.Namespace) -> int:
             tasks=args.tasks,
             allow_remote=args.allow_remote,
             repeats=args.repeats,
+            cpu_units=args.cpu_units,
             on_step=lambda row: print(step_line(row), file=sys.stderr, flush=True),
             on_repeat=lambda row: print(repeat_line(row), file=sys.stderr, flush=True),
         )
