@@ -128,3 +128,14 @@ def test_private_files_get_their_mode_and_never_follow_a_link(tmp_path):
     params.chmod(0o666)
     assert outputs.private_mode(params) == 0o644
     assert outputs.private_mode(None) == 0o600
+
+
+def test_the_demos_report_and_a_notebooks_summary_are_private(tmp_path):
+    from dualalb_kit.report import write_report, write_summary
+
+    write_summary(tmp_path / "summary.json", {"stack_name": "x"})
+    report = write_report(tmp_path / "report.html", [], tmp_path)
+    assert [stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "summary.json", report)] == [
+        0o600,
+        0o600,
+    ]
