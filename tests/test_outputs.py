@@ -139,3 +139,34 @@ def test_the_demos_report_and_a_notebooks_summary_are_private(tmp_path):
         0o600,
         0o600,
     ]
+
+
+def test_the_cdk_cli_log_is_private_never_followed_through_a_link_and_a_folder_there_is_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    from types import SimpleNamespace
+
+    from dualalb_kit import deploy
+    from dualalb_kit.errors import DualAlbKitError
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    bootstrap_log = deploy.cli_log_path(None)
+    assert bootstrap_log == tmp_path / "state" / "dualalb-kit" / "CDKToolkit.cdk.log"
+    assert stat.S_IMODE(bootstrap_log.parent.stat().st_mode) == 0o700
+    victim = tmp_path / "victim"
+    victim.write_text("root's file")
+    bootstrap_log.symlink_to(victim)
+    with pytest.raises(
+        DualAlbKitError, match="CDKToolkit.cdk.log .a symbolic link.; the CDK CLI did not start"
+    ):
+        deploy._run_cli(["bootstrap"], None, None, "bootstrap", total=None, progress=False)
+    assert victim.read_text() == "root's file"
+
+    assembly = SimpleNamespace(directory=tmp_path / "cdk.out" / "app", stack_name="app")
+    (tmp_path / "cdk.out" / "app.cdk.log").mkdir(parents=True)
+    with pytest.raises(DualAlbKitError) as raised:
+        deploy._run_cli(["deploy"], None, assembly, "deploy", total=None, progress=False)
+    assert str(raised.value) == (
+        f"cannot write the CDK CLI log {tmp_path}/cdk.out/app.cdk.log (Is a directory); "
+        "the CDK CLI did not start"
+    )
