@@ -82,6 +82,22 @@ def remove_stale_staging(final_dir: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def remove_orphans(folder: Path, prefix: str) -> None:
+    """Remove this user's ``<prefix>-<pid>-*`` files and folders in ``folder`` (scratch folders,
+    kernel sockets) whose process ``<pid>`` has exited, e.g. a worker killed by Ctrl-C."""
+    for entry in folder.glob(f"{glob.escape(prefix)}-*-*"):
+        pid = entry.name[len(prefix) + 1 :].split("-", 1)[0]
+        try:
+            owned = entry.lstat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if pid.isdigit() and owned and not _alive(int(pid)):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
 def replace_folder(staging: Path, final_dir: Path, kind: str, field: str) -> None:
     """Put the complete output in ``staging`` where ``final_dir`` is, marked as ``kind``; an earlier
     output there is removed only after :func:`check_replaceable` allows it."""

@@ -344,11 +344,13 @@ def test_ctrl_c_cancels_the_runs_not_finished_and_says_so(tmp_path, notebook):
             time.sleep(0.5)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=120)
+        left = sorted(path.name for path in scratch.iterdir())  # scratch folders, kernel sockets
     finally:
         stop_tree(process)
         shutil.rmtree(scratch, ignore_errors=True)
     assert process.returncode == 130
     assert "interrupted: cancelled 3 of 3 runs that had not finished" in err
+    assert [name for name in left if name.startswith(("dualalb-run-", "dualalb-kernel-"))] == []
 
 
 def test_runs_keep_credentials_out_of_their_files_which_are_private_and_never_overwrite_each_other(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,7 +32,9 @@ import pandas as pd
 from ..cluster import local_cluster
 from ..errors import ValidationError
 from ..examples import NOTEBOOKS_DIR
-from .run import SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
+from ..outputs import remove_orphans
+from .kernel import SOCKET_PREFIX
+from .run import SCRATCH_PREFIX, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
 
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
 
@@ -115,12 +118,17 @@ def execute_on_worker(run: Run) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _client(client: Client | None, n_workers: int) -> Iterator[Client]:
-    """``client`` as given, or one of a new LocalCluster of ``n_workers`` processes, closed on exit."""
+    """``client`` as given, or one of a new LocalCluster of ``n_workers`` processes, closed on exit
+    (also on Ctrl-C), with what its exited workers left in the temporary directory."""
     if client is not None:
         yield client
         return
-    with local_cluster(n_workers) as cluster, Client(cluster) as local:
-        yield local
+    try:
+        with local_cluster(n_workers) as cluster, Client(cluster) as local:
+            yield local
+    finally:  # workers stopped by Ctrl-C leave their scratch folders and kernel sockets behind
+        for prefix in (SCRATCH_PREFIX, SOCKET_PREFIX):
+            remove_orphans(Path(tempfile.gettempdir()), prefix)
 
 
 def _gather(client: Client, runs: Mapping[int, Run], progress: bool) -> dict[int, dict[str, Any]]:

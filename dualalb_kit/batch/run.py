@@ -10,6 +10,7 @@ or any fsspec URL (``s3://bucket/prefix``).
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -44,6 +45,8 @@ IOPUB_TIMEOUT_S = 60
 can exceed). After that the run goes on with a warning in the log instead of failing, as nbclient
 does by default (papermill fails it): the cell's reply already said whether it passed, and only
 trailing output, such as the kernel's idle message, is missing."""
+SCRATCH_PREFIX = "dualalb-run"
+"""A run's scratch folder in the temporary directory is ``dualalb-run-<worker pid>-<random>``."""
 OUTPUT_SUFFIXES = (".ipynb", ".html", ".json")
 """What each run leaves in its destination: the executed notebook, its HTML, its results."""
 
@@ -122,7 +125,7 @@ def execute(run: Run) -> dict[str, Any]:
 
     started = time.monotonic()
     fs, root = fsspec.core.url_to_fs(run.destination, **run.storage_options)
-    with tempfile.TemporaryDirectory(prefix="dualalb-run-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}-{os.getpid()}-") as scratch:
         executed = Path(scratch) / f"{run.name}.ipynb"
         results_path = executed.with_suffix(".json")
         notebook = on_kit_kernel(run.notebook)
