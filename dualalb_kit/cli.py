@@ -21,6 +21,7 @@ from .errors import DualAlbKitError, NoDataError, ValidationError
 from .json_output import dumps
 from .json_output import emit as _emit
 from .json_output import json_option as _json_option
+from .outputs import PRIVATE_MODE, private_mode, write_private
 from .scaffold import Answers
 
 
@@ -815,7 +816,7 @@ def _recommend(args: argparse.Namespace) -> int:
     changes = changed_values(spec, recommended)
     if args.output:
         header = f"# {args.params} with the scaling `dualalb-kit recommend` fitted to {args.stack_name}\n"
-        _write_text(args.output, header + recommended.to_yaml(), "--output")
+        _write_text(args.output, header + recommended.to_yaml(), "--output", private_mode(args.params))
     if _emit({"recommendations": recommendations, "changes": changes}, args):
         return 0
     if metrics.attrs.get("synthetic"):
@@ -859,10 +860,11 @@ def _read_table(path: Path, field: str) -> Any:
         raise ValidationError(field, f"cannot read {path}: {exc}") from None
 
 
-def _write_text(path: Path, text: str, field: str) -> None:
-    """Write ``text`` to ``path``; an unwritable place is a ValidationError on ``field``."""
+def _write_text(path: Path, text: str, field: str, mode: int = PRIVATE_MODE) -> None:
+    """Write ``text`` to ``path`` with ``mode`` (default 0600), not through a symbolic link; an
+    unwritable place is a ValidationError on ``field``."""
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text, mode)
     except OSError as exc:
         raise ValidationError(field, f"cannot write {path}: {exc.strerror}") from None
 

@@ -19,16 +19,18 @@ replacements (``cdk diff`` does, from a change set, and prints them as text).
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .assembly import Assembly, read_assembly
-from .errors import ValidationError
+from .errors import DualAlbKitError, ValidationError
+from .outputs import open_private, user_state_dir
 from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
 
@@ -425,7 +427,7 @@ def _run_cli(
     stack_name = assembly.stack_name if assembly else TOOLKIT_STACK
     log_path = cli_log_path(assembly)
     lines: list[str] = []
-    with ProgressBar(description, total, enabled=progress) as bar, log_path.open("w") as log_file:
+    with ProgressBar(description, total, enabled=progress) as bar, _open_log(log_path) as log_file:
         process = subprocess.Popen(
             command,
             cwd=cwd,
@@ -458,10 +460,23 @@ def _run_cli(
 
 def cli_log_path(assembly: Assembly | None) -> Path:
     """Where a CDK CLI run's full log goes: ``<assembly dir>.cdk.log`` beside the assembly
-    (the bootstrap's, which has none: ``dualalb-kit-CDKToolkit.cdk.log`` in the temp directory)."""
+    (the bootstrap's, which has none: ``CDKToolkit.cdk.log`` in the kit's per-user private
+    folder, :func:`~dualalb_kit.outputs.user_state_dir`)."""
     if assembly is None:
-        return Path(tempfile.gettempdir()) / f"dualalb-kit-{TOOLKIT_STACK}.cdk.log"
+        return user_state_dir() / f"{TOOLKIT_STACK}.cdk.log"
     return assembly.directory.with_name(f"{assembly.directory.name}.cdk.log")
+
+
+def _open_log(path: Path) -> TextIO:
+    """The CLI's log file opened for writing, 0600, never through a symbolic link; a place that
+    cannot hold it (a folder, a link, no permission) is one ``DualAlbKitError``."""
+    try:
+        return open_private(path)
+    except OSError as error:
+        reason = "a symbolic link" if error.errno == errno.ELOOP else error.strerror
+        raise DualAlbKitError(
+            f"cannot write the CDK CLI log {path} ({reason}); the CDK CLI did not start"
+        ) from None
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

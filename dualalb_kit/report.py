@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .outputs import write_private
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -104,11 +106,12 @@ def write_artifacts(
 
 def write_summary(results_path: str | Path | None, summary: Mapping[str, Any]) -> None:
     """Write a notebook's run summary as JSON to ``results_path`` (its folder created); ``None``
-    writes nothing. Values JSON has no type for (timestamps, paths) are written as text."""
+    writes nothing. Values JSON has no type for (timestamps, paths) are written as text. The file
+    is private (0600), as is :func:`write_report`'s page: both hold the spec's values."""
     if results_path:
         path = Path(results_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(summary, indent=2, default=str))
+        write_private(path, json.dumps(summary, indent=2, default=str))
 
 
 def write_report(path: str | Path, steps: Sequence[Step], artifacts_dir: str | Path) -> Path:
@@ -145,7 +148,7 @@ def write_report(path: str | Path, steps: Sequence[Step], artifacts_dir: str | P
             stem = Path(name).stem
             parts.append(f"<h3>{escape(TITLES.get(stem, stem))}</h3>{_artifact(artifacts / name)}")
     parts.append("</body></html>")
-    path.write_text("\n".join(parts))
+    write_private(path, "\n".join(parts))
     return path
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import outputs
 from .assembly import read_assembly
-from .errors import ValidationError
+from .errors import DualAlbKitError, ValidationError
 from .lint import DEFAULT_REGION, lint_template
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ DEFAULT_OUTDIR = Path("cdk.out")
 MAX_LOOKUP_ROUNDS = 3
 """Synth passes allowed for answering missing context (each answer may reveal another lookup)."""
 UNKNOWN_UNTIL_DEPLOYED = "(known after deploy)"
+ASSEMBLY = "assembly"
+"""The kind of output an assembly folder's marker names."""
 
 
 @dataclass
@@ -125,43 +128,37 @@ def synth(
     AwsSolutions pack; its findings never block the synthesis, they are returned in
     ``Synthesis.findings``.
 
-    The assembly is written to a temporary directory beside ``outdir`` and moved there once
-    complete, so a failed synthesis leaves the previous assembly (or none) in place. An
-    ``outdir`` that cannot be written is a ``ValidationError`` naming it.
+    The assembly is written to a staging folder beside ``outdir`` and moved there once complete,
+    so a failed synthesis leaves the previous assembly (or none) in place. ``outdir`` is replaced
+    only when it is new, empty or an earlier assembly of the kit's (its marker file, see
+    :mod:`dualalb_kit.outputs`); any other folder, or an ``outdir`` that cannot be written, is a
+    ``ValidationError`` naming it, raised before any work. A full disk is one ``DualAlbKitError``.
     """
     # Absolute: jsii's Node process keeps the working directory this process had when it started.
     final_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
+    outputs.check_replaceable(final_dir, ASSEMBLY, "outdir")
     lookups_target = None if spec.vpc == "new" else _lookups_target(spec, target, endpoint_url)
     account = account or spec.account or (lookups_target.account if lookups_target else None)
-    staging = _staging_dir(final_dir)
+    staging = outputs.staging_dir(final_dir, "outdir")
     try:
         synthesis = _synth_into(spec, staging, final_dir, lookups_target, target, endpoint_url, account, nag)
-    except BaseException:
+        outputs.replace_folder(staging, final_dir, ASSEMBLY, "outdir")
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if _disk_full(error):
+            raise DualAlbKitError(
+                f"no space left on the device of {final_dir.parent}: the synthesis stopped and "
+                f"{final_dir} was left as it was"
+            ) from None
         raise
-    _publish(staging, final_dir)
     return synthesis
 
 
-def _staging_dir(final_dir: Path) -> Path:
-    """A new empty directory beside ``final_dir`` (same file system, so the move is a rename)."""
-    try:
-        final_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
-    except OSError as exc:
-        reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
-        raise ValidationError("outdir", f"{final_dir} cannot be written ({reason})") from None
-
-
-def _publish(staging: Path, final_dir: Path) -> None:
-    """Put the complete assembly in ``staging`` where ``final_dir`` is, replacing what was there."""
-    if final_dir.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.old.", dir=final_dir.parent))
-        final_dir.replace(retired / final_dir.name)
-        staging.replace(final_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.replace(final_dir)
+def _disk_full(error: BaseException) -> bool:
+    """Whether ``error`` is a full disk: Python's ``ENOSPC``, or jsii's Node reporting it."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(error, RuntimeError) and ("ENOSPC" in str(error) or "EDQUOT" in str(error))
 
 
 def _synth_into(

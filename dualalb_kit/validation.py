@@ -955,8 +955,14 @@ def credential_warnings(field: str, environment: Mapping[str, str]) -> list[str]
         "the template and tree.json. Keep it in Secrets Manager (or SSM SecureString) and pass "
         "it to the container as an ECS secret"
         for name, value in environment.items()
-        if value and (_CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.search(value))
+        if looks_like_credential(name, value)
     ]
+
+
+def looks_like_credential(name: str, value: str) -> bool:
+    """Whether an environment variable looks like a credential: its name (``DB_PASSWORD``) or its
+    value (an AWS access key id, a private key, a URL with a password); an empty value never does."""
+    return bool(value) and bool(_CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.search(value))
 
 
 # The database of WordPress and Laravel (the Database construct) and Laravel's code directory.

@@ -8,6 +8,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -343,8 +344,55 @@ def test_ctrl_c_cancels_the_runs_not_finished_and_says_so(tmp_path, notebook):
             time.sleep(0.5)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=120)
+        left = sorted(path.name for path in scratch.iterdir())  # scratch folders, kernel sockets
     finally:
         stop_tree(process)
         shutil.rmtree(scratch, ignore_errors=True)
     assert process.returncode == 130
     assert "interrupted: cancelled 3 of 3 runs that had not finished" in err
+    assert [name for name in left if name.startswith(("dualalb-run-", "dualalb-kernel-"))] == []
+
+
+def test_runs_keep_credentials_out_of_their_files_which_are_private_and_never_overwrite_each_other(tmp_path):
+    """Two params files named alike in two folders, one 0600 with a password in a task's
+    environment; the notebook has no kernelspec metadata and shows the tasks as text and in a widget."""
+    parameters = new_code_cell("stack_name = 'x'\ntasks = []\nresults_path = None")
+    parameters.metadata["tags"] = ["parameters"]
+    body = new_code_cell(
+        "import json, ipywidgets\n"
+        "print(tasks)\n"
+        "display(ipywidgets.Textarea(value=json.dumps(tasks)))\n"
+        "json.dump({'stack_outputs': {'env': json.dumps(tasks)}}, open(results_path, 'w'))"
+    )
+    notebook = tmp_path / "bare.ipynb"
+    nbformat.write(new_notebook(cells=[parameters, body]), notebook)  # no kernelspec, no language
+    secret = "hunter2hunter2"
+    files = []
+    for folder, environment in (("dev", f"{{DB_PASSWORD: {secret}}}"), ("prod", "{LOG_LEVEL: info}")):
+        (tmp_path / folder).mkdir()
+        files.append(
+            _params(
+                tmp_path / folder,
+                "app",
+                f"stack_name: {folder}\ntasks: [{{name: web, image: nginx, internal: {{port: 80}}, "
+                f"environment: {environment}}}]\n",
+            )
+        )
+    files[0].chmod(0o600)
+    summary = batch.run_batch(files, notebook=notebook, workers=1, out_dir=tmp_path / "out", progress=False)
+    assert summary["status"].tolist() == ["passed", "passed"], summary["result"].tolist()
+    run_dir = tmp_path / "out" / "bare"
+    assert summary["executed"].tolist() == [f"{run_dir}/dev-app.ipynb", f"{run_dir}/prod-app.ipynb"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        f"{name}-app{suffix}" for name in ("dev", "prod") for suffix in (".html", ".ipynb", ".json")
+    ]
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700
+    for suffix in (".ipynb", ".html", ".json"):
+        written = run_dir / f"dev-app{suffix}"
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        text = written.read_text()
+        assert secret not in text and "hidden: looks like a credential" in text
+    executed = json.loads((run_dir / "dev-app.ipynb").read_text())
+    assert executed["metadata"]["widgets"]  # the widget's state was saved, without the value
+    assert secret not in summary["result"].iloc[0]
+    assert "info" in (run_dir / "prod-app.ipynb").read_text()

@@ -552,13 +552,6 @@ def test_no_credential_looking_value_in_what_deploy_diff_and_destroy_print(crede
     assert expected(ran.stdout), ran.stdout
 
 
-ISSUE_27 = (
-    "issue 27: DB_PASSWORD's value (and every other) is in the executed .ipynb and .html: in the "
-    "injected-parameters cell, in the output of notebook 01's print(spec.to_yaml()) and in the "
-    "designer's environment text area saved in the widget state"
-)
-
-
 @pytest.fixture(scope="module")
 def batch_run(tmp_path_factory):
     """Notebook 01 run by the batch (``run_one``, in this process) for a params file with
@@ -584,7 +577,6 @@ def test_the_batch_run_of_notebook_01_passes_and_its_results_hold_no_credential_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ISSUE_27)
 @pytest.mark.parametrize("suffix", [".ipynb", ".html"])
 def test_the_batch_run_of_notebook_01_leaves_no_credential_looking_value_in_its_notebook(batch_run, suffix):
     _, out = batch_run

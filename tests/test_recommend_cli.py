@@ -4,6 +4,7 @@ recommended scaling, the per-value diff, and the same answer as the library."""
 from __future__ import annotations
 
 import json
+import stat
 
 import boto3
 import pytest
@@ -95,3 +96,14 @@ def test_recommend_rejects_a_region_other_than_the_params_files(sandbox, busy_st
             "use one region: drop --region or change the params file"
         )
     )
+
+
+@pytest.mark.sandbox
+def test_the_recommended_params_file_keeps_a_private_params_files_mode(sandbox, busy_stack, tmp_path):
+    private = tmp_path / "sample.yaml"
+    private.write_text(SAMPLE_PARAMS.read_text())
+    private.chmod(0o600)
+    output = tmp_path / "recommended.yaml"
+    window = ["--start", START, "--end", END, "--endpoint-url", sandbox.endpoint_url]
+    assert main(["recommend", str(private), "--stack", STACK, *window, "-o", str(output)]) == 0
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600

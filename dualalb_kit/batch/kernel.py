@@ -17,6 +17,7 @@ except ModuleNotFoundError as error:
     raise missing_extra(error, "notebook batches") from None
 
 
+SOCKET_PREFIX = "dualalb-kernel"
 KERNEL_NAME = "dualalb-kit"
 """The Jupyter kernel the kit's notebooks run on (this environment's Python)."""
 
@@ -24,15 +25,16 @@ KERNEL_NAME = "dualalb-kit"
 class LocalKernelManager(AsyncKernelManager):
     """Kernels on Unix sockets (IPC) rather than TCP: no port opens and no plain-text traffic.
 
-    Each kernel's sockets live under a name of its own in the temporary directory and are
-    removed when the kernel shuts down.
+    Each kernel's sockets live under a name of its own in the temporary directory,
+    ``dualalb-kernel-<pid of the process that started it>-<random>``, and are removed when the
+    kernel shuts down (or, when that process was killed, by the batch that ran it).
     """
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
     @default("ip")
     def _unique_socket_prefix(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"dualalb-kernel-{uuid.uuid4().hex}")
+        return os.path.join(tempfile.gettempdir(), f"{SOCKET_PREFIX}-{os.getpid()}-{uuid.uuid4().hex}")
 
 
 KERNEL_ARGV = [

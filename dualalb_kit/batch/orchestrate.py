@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,9 @@ import pandas as pd
 from ..cluster import local_cluster
 from ..errors import ValidationError
 from ..examples import NOTEBOOKS_DIR
-from .run import SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
+from ..outputs import remove_orphans
+from .kernel import SOCKET_PREFIX
+from .run import SCRATCH_PREFIX, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
 
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
 
@@ -51,7 +55,8 @@ def run_batch(
     ``workers`` is the number of local worker processes (default: the core count, at most one
     per run) and applies only without ``client``. ``out_dir`` is a folder or any fsspec URL
     (``s3://bucket/prefix``, with ``storage_options`` such as ``{"endpoint_url": ...}``); each run
-    writes ``<out_dir>/<notebook stem>/<params stem>.ipynb``, ``.html`` and ``.json``.
+    writes ``<out_dir>/<notebook stem>/<name>.ipynb``, ``.html`` and ``.json``, ``<name>`` being
+    the params file's stem, or ``<folder>-<stem>`` for stems shared (:func:`run_names`).
     ``parameters`` are extra run options for every run (the params file's keys win). ``progress``
     shows a bar that advances as runs finish (a widget in a notebook). Returns ``SUMMARY_COLUMNS``,
     rows in the order of ``params``. Ctrl-C cancels the runs not yet finished and re-raises.
@@ -65,15 +70,36 @@ def run_batch(
     destination = f"{_as_workers_see_it(out_dir)}/{notebook.stem}"
     rows: dict[int, dict[str, Any]] = {}
     runs: dict[int, Run] = {}
-    for index, path in enumerate(map(Path, params)):
+    paths = [Path(path) for path in params]
+    for index, (path, name) in enumerate(zip(paths, run_names(paths), strict=True)):
         try:
-            runs[index] = prepare_run(path, node, str(notebook), destination, parameters, storage_options)
+            if name is None:
+                raise ValidationError(
+                    "params",
+                    f"{path}: another params file of this batch writes its outputs under the same name",
+                )
+            runs[index] = prepare_run(
+                path, node, str(notebook), destination, parameters, storage_options, name
+            )
         except ValidationError as error:
             rows[index] = summary_row(str(path), str(notebook), "invalid", str(error))
     if runs:
         with _client(client, min(workers or os.cpu_count() or 1, len(runs))) as active:
             rows.update(_gather(active, runs, progress))
     return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
+
+
+def run_names(paths: Sequence[Path]) -> list[str | None]:
+    """The name each params file's outputs get: its stem, or, for a stem that several files share
+    (``dev/app.yaml``, ``prod/app.yaml``), ``<folder>-<stem>`` (``dev-app``, ``prod-app``), so no
+    run overwrites another's files; ``None`` for a file whose name is still taken (the same file
+    given twice)."""
+    stems = Counter(path.stem for path in paths)
+    names: list[str | None] = []
+    for path in paths:
+        name = path.stem if stems[path.stem] == 1 else f"{path.resolve().parent.name}-{path.stem}"
+        names.append(None if name in names else name)
+    return names
 
 
 def _as_workers_see_it(out_dir: str | Path) -> str:
@@ -92,12 +118,17 @@ def execute_on_worker(run: Run) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _client(client: Client | None, n_workers: int) -> Iterator[Client]:
-    """``client`` as given, or one of a new LocalCluster of ``n_workers`` processes, closed on exit."""
+    """``client`` as given, or one of a new LocalCluster of ``n_workers`` processes, closed on exit
+    (also on Ctrl-C), with what its exited workers left in the temporary directory."""
     if client is not None:
         yield client
         return
-    with local_cluster(n_workers) as cluster, Client(cluster) as local:
-        yield local
+    try:
+        with local_cluster(n_workers) as cluster, Client(cluster) as local:
+            yield local
+    finally:  # workers stopped by Ctrl-C leave their scratch folders and kernel sockets behind
+        for prefix in (SCRATCH_PREFIX, SOCKET_PREFIX):
+            remove_orphans(Path(tempfile.gettempdir()), prefix)
 
 
 def _gather(client: Client, runs: Mapping[int, Run], progress: bool) -> dict[int, dict[str, Any]]:

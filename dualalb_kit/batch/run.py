@@ -10,9 +10,11 @@ or any fsspec URL (``s3://bucket/prefix``).
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,11 @@ except ModuleNotFoundError as error:
 
 
 from ..errors import ValidationError
+from ..outputs import PRIVATE_MODE, private_mode, write_private
 from ..runtime import PROJECT_ROOT, in_checkout
-from .kernel import LocalKernelManager, ensure_kernel
+from .kernel import KERNEL_NAME, KERNEL_SPEC, LocalKernelManager, ensure_kernel
 from .params import read_params
+from .redact import credential_values, redact
 from .render import render_html, summarize_results
 
 SUMMARY_COLUMNS = ["params", "notebook", "status", "duration_s", "result", "executed", "html", "worker"]
@@ -41,6 +45,8 @@ IOPUB_TIMEOUT_S = 60
 can exceed). After that the run goes on with a warning in the log instead of failing, as nbclient
 does by default (papermill fails it): the cell's reply already said whether it passed, and only
 trailing output, such as the kernel's idle message, is missing."""
+SCRATCH_PREFIX = "dualalb-run"
+"""A run's scratch folder in the temporary directory is ``dualalb-run-<worker pid>-<random>``."""
 OUTPUT_SUFFIXES = (".ipynb", ".html", ".json")
 """What each run leaves in its destination: the executed notebook, its HTML, its results."""
 
@@ -53,7 +59,8 @@ class Run:
     outputs are named after; ``values`` its validated keys; ``notebook`` the notebook to execute
     and ``notebook_label`` how the summary names it; ``destination`` a folder path or fsspec URL;
     ``parameters`` extra run options (the params file's keys win over them); ``storage_options``
-    for fsspec (e.g. an S3 ``endpoint_url``).
+    for fsspec (e.g. an S3 ``endpoint_url``); ``file_mode`` the mode of the files it writes to a
+    local destination (the params file's, see :func:`~dualalb_kit.outputs.private_mode`).
     """
 
     params: str
@@ -64,6 +71,7 @@ class Run:
     destination: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    file_mode: int = PRIVATE_MODE
 
 
 def prepare_run(
@@ -73,17 +81,20 @@ def prepare_run(
     destination: str,
     parameters: Mapping[str, Any] | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    name: str | None = None,
 ) -> Run:
-    """A :class:`Run` for ``params_path``; raises ``ValidationError`` for a missing or invalid file."""
+    """A :class:`Run` for ``params_path`` whose outputs are named ``name`` (default: the file's
+    stem); raises ``ValidationError`` for a missing or invalid file."""
     return Run(
         params=str(params_path),
-        name=params_path.stem,
+        name=name or params_path.stem,
         values=read_params(params_path),
         notebook=notebook,
         notebook_label=notebook_label,
         destination=destination,
         parameters=dict(parameters or {}),
         storage_options=dict(storage_options or {}),
+        file_mode=private_mode(params_path),
     )
 
 
@@ -104,15 +115,21 @@ def run_one(
 
 
 def execute(run: Run) -> dict[str, Any]:
-    """Execute ``run`` in a temporary directory, then copy its outputs to ``run.destination``."""
+    """Execute ``run`` in a temporary directory, then copy its outputs to ``run.destination``.
+
+    The notebook runs on the kit's kernel whatever its metadata names (Python). Credential-looking
+    values are hidden in every file the run leaves (:mod:`.redact`); a local destination's files
+    get ``run.file_mode`` in a folder created 0700.
+    """
     import papermill
 
     started = time.monotonic()
     fs, root = fsspec.core.url_to_fs(run.destination, **run.storage_options)
-    with tempfile.TemporaryDirectory(prefix="dualalb-run-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}-{os.getpid()}-") as scratch:
         executed = Path(scratch) / f"{run.name}.ipynb"
         results_path = executed.with_suffix(".json")
-        declared = set(papermill.inspect_notebook(run.notebook))
+        notebook = on_kit_kernel(run.notebook)
+        declared = set(papermill.inspect_notebook(notebook))
         run_options = {"results_path": str(results_path)}
         if "outdir" in declared:  # the CDK assembly stays beside a local destination, else in scratch
             assembly_dir = Path(root) if isinstance(fs, LocalFileSystem) else Path(scratch)
@@ -120,14 +137,14 @@ def execute(run: Run) -> dict[str, Any]:
         status, result = "passed", ""
         try:
             papermill.execute_notebook(
-                run.notebook,
+                notebook,
                 str(executed),
                 parameters={
                     **run.parameters,
                     **{key: value for key, value in run_options.items() if key in declared},
                     **run.values,
                 },
-                kernel_name=ensure_kernel(),
+                kernel_name=KERNEL_NAME,
                 kernel_manager_class=LocalKernelManager,
                 cwd=str(PROJECT_ROOT if in_checkout() else Path.cwd()),
                 progress_bar=False,
@@ -138,29 +155,52 @@ def execute(run: Run) -> dict[str, Any]:
             status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
         except Exception as error:  # the kernel died, the notebook is unreadable, ...: this run fails alone
             status, result = "failed", f"{type(error).__name__}: {error}".splitlines()[0]
-        if status == "passed" and results_path.exists():
-            result = summarize_results(json.loads(results_path.read_text()))
-        row = summary_row(run.params, run.notebook_label, status, result)
+        secrets = credential_values({**run.parameters, **run.values})
+        if results_path.exists():
+            results = redact(json.loads(results_path.read_text()), secrets)
+            results_path.write_text(json.dumps(results, indent=1))
+            if status == "passed":
+                result = summarize_results(results)
+        row = summary_row(run.params, run.notebook_label, status, redact(result, secrets))
         if executed.exists():
+            executed.write_text(json.dumps(redact(json.loads(executed.read_text()), secrets), indent=1))
             executed.with_suffix(".html").write_text(render_html(executed))
-            row.update(_publish(fs, root, run.destination, executed, status == "passed"))
+            row.update(_publish(fs, root, run.destination, executed, status == "passed", run.file_mode))
     row["duration_s"] = _since(started)
     return row
 
 
+def on_kit_kernel(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` whose kernelspec is the kit's (installed here if missing), whatever
+    its own metadata names, or when it names none."""
+    copied = deepcopy(notebook)
+    copied.metadata["kernelspec"] = nbformat.from_dict(
+        {"name": ensure_kernel(), "display_name": KERNEL_SPEC["display_name"], "language": "python"}
+    )
+    return copied
+
+
 def _publish(
-    fs: fsspec.AbstractFileSystem, root: str, destination: str, executed: Path, with_results: bool
+    fs: fsspec.AbstractFileSystem, root: str, destination: str, executed: Path, with_results: bool, mode: int
 ) -> dict[str, str]:
     """Copy a run's files to the destination: the results JSON only for a passed run (a stale one
-    from an earlier run is removed). Returns the ``executed`` and ``html`` locations."""
-    fs.makedirs(root, exist_ok=True)
+    from an earlier run is removed); local files with ``mode``, never through a symbolic link.
+    Returns the ``executed`` and ``html`` locations."""
+    local_destination = isinstance(fs, LocalFileSystem)
+    if local_destination:
+        Path(root).mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        fs.makedirs(root, exist_ok=True)
     stale = f"{root}/{executed.stem}.json"
     if not with_results and fs.exists(stale):
         fs.rm(stale)
     for suffix in OUTPUT_SUFFIXES:
         local = executed.with_suffix(suffix)
         if local.exists() and (suffix != ".json" or with_results):
-            fs.put_file(str(local), f"{root}/{local.name}")
+            if local_destination:
+                write_private(Path(root) / local.name, local.read_bytes(), mode)
+            else:
+                fs.put_file(str(local), f"{root}/{local.name}")
     base = destination.rstrip("/")
     return {"executed": f"{base}/{executed.name}", "html": f"{base}/{executed.stem}.html"}
 
