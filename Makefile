@@ -11,7 +11,7 @@ DEBIAN_STAMP := $(VENV)/.stamp-debian
 WIDGETS_JS := node_modules/.widget-manager/embed.js
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup lock test test-slow demo lab lint bench clean
+.PHONY: setup lock test test-slow demo live-demo lab lint bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(DEBIAN_STAMP)
 
@@ -70,16 +70,22 @@ $(DEBIAN_STAMP): $(PY_STAMP)
 	fi
 
 # -rs prints the reason of every skip; the README lists the only allowed ones. `make test` runs
-# every test but the end-to-end scenarios marked slow (under 15 minutes on 2 cores);
-# `make test-slow` runs those. CI (.ci/run) runs both.
+# every test but the end-to-end scenarios marked slow, in two pytest-xdist workers (each with its
+# own session sandbox; a module's tests stay on one worker, so its fixtures are built once);
+# `make test-slow` runs those one at a time (the live sandbox's measurements want the CPUs).
+# CI (.ci/run) runs both.
 test: setup
-	$(BIN)/python -m pytest -q -rs --durations=15 -m "not slow"
+	$(BIN)/python -m pytest -q -rs --durations=15 -m "not slow" -n 2 --dist loadfile
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -rs --durations=15 -m slow
 
 demo: setup
 	$(BIN)/dualalb-kit demo
+
+# The right-sizing loop on measured data in the live sandbox (about 15 minutes, real time).
+live-demo: setup
+	$(BIN)/dualalb-kit live-demo
 
 # JupyterLab on loopback with the kit's kernel, rooted at the checkout (params/ in reach) and opened
 # on notebooks/; no news prompt or update check (root, as in containers, needs --allow-root).

@@ -121,7 +121,8 @@ def run_live_demo(
     ``slo``: default :class:`~dualalb_kit.capacity.SLO` (p99 500 ms, CPU 70 %, 5xx 1 per 1,000).
     The load steps linearly from ``start_rps`` to ``max_rps`` requests/s (default 4 to 20) in
     ``steps`` one-minute steps (default 5). Writes ``live-demo.yaml`` (the demo's params),
-    ``recommended.yaml``, ``minutes.csv`` (both runs' minutes) and ``report.md``.
+    ``recommended.yaml``, ``minutes.csv`` (both runs' minutes), ``summary.csv`` (the returned
+    frame) and ``report.md``.
     Needs the [sandbox], [analysis], [loadtest] extras and HAProxy.
     """
     from .extras import require
@@ -165,6 +166,7 @@ def run_live_demo(
     summary = pd.DataFrame([before.summary(slo), after.summary(slo)])
     minutes = pd.concat([before.points.assign(run=before.label), after.points.assign(run=after.label)])
     minutes.to_csv(out / "minutes.csv", index=False)
+    summary.to_csv(out / "summary.csv", index=False)
     (out / "report.md").write_text(
         _report(before, after, summary, capacity, changes, slo, plane_limits=str(plane.limits))
     )
