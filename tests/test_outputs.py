@@ -170,3 +170,17 @@ def test_the_cdk_cli_log_is_private_never_followed_through_a_link_and_a_folder_t
         f"cannot write the CDK CLI log {tmp_path}/cdk.out/app.cdk.log (Is a directory); "
         "the CDK CLI did not start"
     )
+
+
+def test_an_assembly_of_an_earlier_version_without_a_marker_is_replaced(tmp_path):
+    """A cloud assembly the kit wrote before it marked its folders (the CDK's own ``cdk.out`` and
+    ``manifest.json`` in it) counts as an earlier synthesis; a folder with only one of them does not."""
+    earlier = tmp_path / "cdk.out" / "app"
+    earlier.mkdir(parents=True)
+    for name in outputs.ASSEMBLY_FILES:
+        (earlier / name).write_text('{"version": "36.0.0"}')
+    (earlier / "app.template.json").write_text("{}")
+    outputs.check_replaceable(earlier, "assembly", "outdir")
+    (earlier / "manifest.json").unlink()
+    with pytest.raises(ValidationError, match="did not write"):
+        outputs.check_replaceable(earlier, "assembly", "outdir")
