@@ -11,7 +11,17 @@ import argparse
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose bad arguments are one line on stderr and exit code 2: ``error: --flag: why``
+    (the usage is ``--help``'s). Its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = "" if message.startswith("argument ") else f" (see {self.prog} --help)"
+        self.exit(2, f"error: {message.removeprefix('argument ')}{hint}\n")
+
 
 CLOUDWATCH_HOURS_MAX = 455 * 24
 """The longest window, in hours: CloudWatch keeps 1-hour datapoints for 455 days (15 months)."""

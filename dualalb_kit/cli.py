@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from . import arguments as kinds
 from .errors import DualAlbKitError, NoDataError, ValidationError
@@ -78,17 +78,8 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments are one line on stderr and exit code 2: ``error: --flag: why`` (the usage is
-    ``--help``'s)."""
-
-    def error(self, message: str) -> NoReturn:
-        hint = "" if message.startswith("argument ") else f" (see {self.prog} --help)"
-        self.exit(2, f"error: {message.removeprefix('argument ')}{hint}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = kinds.OneLineParser(
         prog="dualalb-kit", description="Design, synthesize, deploy and analyse dual-ALB Fargate services."
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")

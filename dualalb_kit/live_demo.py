@@ -41,9 +41,12 @@ SERVICE = "order"
 WORK_MS = 10
 """CPU milliseconds the order service computes per request (the sample's ``WORK_MS``)."""
 STEP_SECONDS = 60.0
-LOAD_TEST_STEP_SECONDS = 15.0
+LOAD_TEST_STEP_SECONDS = 12.0
 LOAD_TEST_STEPS = 10
-"""The one-task load test's ramp: ten 15-second steps up to the demo's ``max_rps``."""
+"""The one-task load test's ramp: ten 12-second steps up to the demo's ``max_rps``."""
+FINER_STEPS = 5
+"""Steps of the finer ramp between the step that held and the first that broke, when the first
+ramp's steps are too coarse for a ``high`` confidence."""
 MAX_RPS_LIMIT = 100.0
 """The highest request rate the demo sends (requests/s): it runs on the same machine as the load."""
 SETTLE_SECONDS = 240.0
@@ -168,7 +171,7 @@ def run_live_demo(
     minutes.to_csv(out / "minutes.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
     (out / "report.md").write_text(
-        _report(before, after, summary, capacity, changes, slo, plane_limits=str(plane.limits))
+        _report(before, after, summary, capacity, tested, changes, slo, plane_limits=str(plane.limits))
     )
     say(_summary_text(summary))
     say(f"report: {out / 'report.md'}")
@@ -234,7 +237,8 @@ def _load_test_if_unsettled(
 ) -> pd.DataFrame | None:
     """What the recommendation advises when the measured minutes leave the capacity uncertain: a
     load test of one task (a running order task's own port, its CPU in percent of its reserved
-    CPU units). Its capacity row, or None when the fit is already ``high``."""
+    CPU units), and a finer ramp between the step that held and the one that broke when the first
+    is too coarse to be ``high``. Its capacity row, or None when the fit is already ``high``."""
     from .loadtest import run_loadtest, step_line
 
     (fit,) = capacity[capacity["service"] == SERVICE].to_dict("records")
@@ -249,19 +253,31 @@ def _load_test_if_unsettled(
         f"{SERVICE}'s capacity is not settled by these minutes ({fit['note']}); as the recommendation "
         f"advises, a load test of one {SERVICE} task ({url}, {task.service.cpu_units} CPU units):"
     )
-    result = run_loadtest(
-        url,
-        slo=slo,
-        max_rps=max_rps,
-        step_seconds=LOAD_TEST_STEP_SECONDS,
-        duration=LOAD_TEST_STEP_SECONDS * LOAD_TEST_STEPS,
-        service=SERVICE,
-        repeats=1,
-        cpu_units=task.service.cpu_units,
-        on_step=lambda row: say("  " + step_line(row)),
-    )
-    say(f"load test: {result.stop_reason}")
-    return result.capacity
+
+    def ramp(start_rps: float | None, top_rps: float, steps: int) -> pd.DataFrame:
+        result = run_loadtest(
+            url,
+            slo=slo,
+            start_rps=start_rps,
+            max_rps=top_rps,
+            step_seconds=LOAD_TEST_STEP_SECONDS,
+            duration=LOAD_TEST_STEP_SECONDS * steps,
+            service=SERVICE,
+            repeats=1,
+            cpu_units=task.service.cpu_units,
+            on_step=lambda row: say("  " + step_line(row)),
+        )
+        say(f"load test: {result.stop_reason}")
+        return result.capacity
+
+    tested = ramp(None, max_rps, LOAD_TEST_STEPS)
+    (row,) = tested.to_dict("records")
+    if row["confidence"] != "high" and np.isfinite(row["capacity_low"]) and np.isfinite(row["capacity_high"]):
+        say("its note advises a finer ramp between the step that held and the one that broke:")
+        finer = ramp(row["capacity_low"] / 60.0, row["capacity_high"] / 60.0, FINER_STEPS)
+        if np.isfinite(finer["requests_per_task_at_slo"].iloc[0]):
+            tested = finer
+    return tested
 
 
 def _recommend(before: LiveRun, slo: SLO, tested: pd.DataFrame | None) -> tuple[DeploymentSpec, str]:
@@ -320,7 +336,7 @@ def _block(text: str) -> str:
     return f"```\n{text}\n```"
 
 
-def _report(before, after, summary, capacity, changes, slo, plane_limits) -> str:
+def _report(before, after, summary, capacity, tested, changes, slo, plane_limits) -> str:
     """The demo's report in Markdown."""
     from .loadtest import describe_slo
 
@@ -340,6 +356,12 @@ def _report(before, after, summary, capacity, changes, slo, plane_limits) -> str
                 f"## {before.label}: {_policy(before.spec)}\n\n" + minutes(before),
                 "## Capacity per task from those minutes\n\n"
                 + _block(capacity_table(capacity).to_string(index=False)),
+                "## The load test of one task\n\n"
+                + (
+                    "Not needed: the measured minutes settled the capacity."
+                    if tested is None
+                    else _block(capacity_table(tested).to_string(index=False))
+                ),
                 "## The recommendation\n\n" + _block(changes),
                 f"## {after.label}: {_policy(after.spec)}\n\n" + minutes(after),
             ]

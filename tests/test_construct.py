@@ -836,7 +836,11 @@ SHARED_PORT_ERRORS = [
         "too many values",
         [
             LoadBalancerAccessibility(
-                port=80, forward_conditions=[host("a", "b", "c"), path("/1", "/2", "/3")]
+                port=80,
+                forward_conditions=[
+                    host("a.example.com", "b.example.com", "c.example.com"),
+                    path("/1", "/2", "/3"),
+                ],
             )
         ],
         "tasks[0].external.forward_conditions: 6 values; a listener rule takes at most 5",

@@ -45,7 +45,13 @@ def test_the_recommended_policy_keeps_the_slo_the_first_run_broke(tmp_path):
     assert after["average_tasks"] > before["average_tasks"] - 1e-9 and after["cost_per_month_usd"] > 0
 
     report = (out / "report.md").read_text()
-    for heading in ("## Side by side", "## today's policy", "## Capacity per task", "## The recommendation"):
+    for heading in (
+        "## Side by side",
+        "## today's policy",
+        "## Capacity per task",
+        "## The load test",
+        "## The recommendation",
+    ):
         assert heading in report
     first, second = (load_spec(out / name) for name in ("live-demo.yaml", "recommended.yaml"))
     assert _order(second).scaling != _order(first).scaling  # the second run deployed a change

@@ -25,7 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit codes: 0 every run passed, 1 some run failed or was invalid, 2 bad usage.
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # bad usage, said in one line (2), or --help (0)
+        return int(stop.code or 0)
     params = args.params or sorted(str(path) for path in PARAMS_DIR.glob("*.yaml"))
     try:
         extra = dict(args.set)
@@ -53,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = kinds.OneLineParser(
         prog="dualalb-kit batch",
         description="Execute a notebook for each params file in parallel (papermill on Dask workers), "
         "write each executed notebook and its HTML, and print a summary: params file, status, duration, "
