@@ -1155,7 +1155,16 @@ def recommend_policies(
                 "current_cost_per_month_usd": round(float(current_outcome.cost[index]), 2),
                 "cost_per_month_usd": round(float(final.cost[index]), 2),
                 "confidence": confidence[index],
-                "why": _why(fits.iloc[index], policy, load, index, final, keep[index], chosen[service][1])
+                "why": _why(
+                    fits.iloc[index],
+                    policy,
+                    load,
+                    index,
+                    final,
+                    keep[index],
+                    chosen[service][1],
+                    tasks[service].cpu,
+                )
                 + _floor_note(policy, current[service], tasks[service])
                 + ("" if meets_slo is not False else _missed_note(final, index))
                 + (
@@ -1351,8 +1360,10 @@ def _why(
     outcome: _Outcome,
     kept_current: bool,
     factor: float,
+    cpu_units: int,
 ) -> str:
-    """One sentence with the numbers behind a service's recommendation."""
+    """One sentence with the numbers behind a service's recommendation (``cpu_units``: the task's
+    ``cpu``, for the load test it advises)."""
     at_slo = fit["requests_per_task_at_slo"]
     if not (fit["confidence"] == "high" and math.isfinite(at_slo)):
         note = fit.get("note")
@@ -1361,7 +1372,7 @@ def _why(
         sentence = (
             f"capacity not known with confidence ({confidence}: {reason}), so the request target stays "
             f"at {policy['request_per_target']}; a load test of one task would settle it: "
-            f"{_loadtest_command(fit)}"
+            f"{_loadtest_command(fit, cpu_units)}"
         )
         target = policy["request_per_target"]
         carried = target / load.largest_share[index] if target is not None else math.nan
@@ -1396,11 +1407,13 @@ LOADTEST_REACH = 1.5
 """A suggested load test ramps one task to 1.5 times the best estimate of its capacity."""
 
 
-def _loadtest_command(fit: pd.Series) -> str:
+def _loadtest_command(fit: pd.Series, cpu_units: int = 1024) -> str:
     """The ``dualalb-kit loadtest`` command that would measure a service's capacity: one task (its
     URL on AWS with ``--allow-remote``), ramped to 1.5 x the largest of the capacity, its interval's
     top, the held load and the busiest minute (requests/min per task / 60 = requests/s), at most the
-    load test's 2,000 requests/s (``loadtest.MAX_RPS_LIMIT``)."""
+    load test's 2,000 requests/s (``loadtest.MAX_RPS_LIMIT``); with ``--cpu-units`` when the task's
+    ``cpu`` is not one core, so CPU is judged against its share as ECS's CPUUtilization is."""
+    cpu = "" if cpu_units == 1024 else f" --cpu-units {cpu_units}"
     estimates = [
         fit.get(name, math.nan)
         for name in (
@@ -1412,9 +1425,9 @@ def _loadtest_command(fit: pd.Series) -> str:
     ]
     known = [float(value) for value in estimates if isinstance(value, (int, float)) and math.isfinite(value)]
     if not known:
-        return f"`dualalb-kit loadtest URL --service {fit.name}` (start low: nothing is known yet)"
+        return f"`dualalb-kit loadtest URL --service {fit.name}{cpu}` (start low: nothing is known yet)"
     max_rps = min(2000, math.ceil(LOADTEST_REACH * max(known) / 60.0))
-    return f"`dualalb-kit loadtest URL --max-rps {max_rps} --service {fit.name}`"
+    return f"`dualalb-kit loadtest URL --max-rps {max_rps} --service {fit.name}{cpu}`"
 
 
 def _missed_note(outcome: _Outcome, index: int) -> str:

@@ -390,3 +390,31 @@ def test_a_single_breaking_step_is_measured_again_and_decides_nothing_alone(p99s
         )
     else:
         assert capacity["requests_per_task_at_slo"] == 20 * 60 and capacity["limited_by"] == "latency"
+
+
+def test_without_stop_at_slo_every_step_runs_once_whatever_broke():
+    """The live demo's fixed schedule: breaking steps are neither measured again nor the end."""
+    answers = iter([100, 900, 900, 100])
+    sent = []
+
+    def measure(rate: float, seconds: float) -> dict:
+        sent.append(rate)
+        return _step(rate, next(answers))
+
+    steps, stop_reason = _one_ramp(measure, [10.0, 20.0, 30.0, 40.0], 2.0, SLO(), 1, None, stop_at_slo=False)
+    assert sent == [10.0, 20.0, 30.0, 40.0]
+    assert [step["counted"] for step in steps] == [True] * 4
+    assert stop_reason == "the ramp reached 40 requests/s after 4 steps"
+
+
+def test_cpu_units_must_be_positive_and_the_advised_load_test_names_a_tasks_share():
+    from dualalb_kit.scaling import _loadtest_command
+
+    with pytest.raises(ValidationError, match="cpu_units"):
+        run_loadtest("http://127.0.0.1:9/", cpu_units=0)
+    fit = pd.Series({"requests_per_task_at_slo": 720.0}, name="order")
+    assert (
+        _loadtest_command(fit, 256)
+        == "`dualalb-kit loadtest URL --max-rps 18 --service order --cpu-units 256`"
+    )
+    assert _loadtest_command(fit) == "`dualalb-kit loadtest URL --max-rps 18 --service order`"
