@@ -274,7 +274,7 @@ def _load_test_if_unsettled(
     (row,) = tested.to_dict("records")
     if row["confidence"] != "high" and np.isfinite(row["capacity_low"]) and np.isfinite(row["capacity_high"]):
         say("its note advises a finer ramp between the step that held and the one that broke:")
-        finer = ramp(row["capacity_low"] / 60.0, row["capacity_high"] / 60.0, FINER_STEPS)
+        finer = ramp(round(row["capacity_low"] / 60.0, 1), round(row["capacity_high"] / 60.0, 1), FINER_STEPS)
         if np.isfinite(finer["requests_per_task_at_slo"].iloc[0]):
             tested = finer
     return tested
