@@ -83,14 +83,15 @@ def test_every_plotting_cell_draws_an_image_in_the_notebook_and_its_html(demo):
     plotting_cells = 0
     for _, notebook, _ in STEPS:
         executed = nbformat.read(out / Path(notebook).stem / "sample.ipynb", as_version=4)
+        html = (out / Path(notebook).stem / "sample.html").read_text()
         cells = [
             cell for cell in executed.cells if cell.cell_type == "code" and PLOT_CALL.search(cell.source)
         ]
         for cell in cells:
             images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
             assert len(images) == 1, cell.source
-        html = (out / Path(notebook).stem / "sample.html").read_text()
-        assert html.count("data:image/png;base64,") == len(cells), notebook
+            png = images[0].data["image/png"].replace("\n", "")
+            assert f"data:image/png;base64,{png[:200]}" in html, cell.source
         plotting_cells += len(cells)
     assert plotting_cells == 4  # 03: metrics, capacity curves, tasks, cost
 
