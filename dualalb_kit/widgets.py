@@ -506,7 +506,8 @@ class TaskEditor(_Form):
         on_demand, spot = placed.get("FARGATE", 0), placed.get("FARGATE_SPOT", 0)
         share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
         source = "" if self.custom_mix.value else ", stack default"
-        return f"{desired} tasks: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
+        tasks = "1 task" if desired == 1 else f"{desired} tasks"
+        return f"{tasks}: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
 
 
 def _model_fields(

@@ -144,6 +144,8 @@ def test_the_spot_mix_becomes_a_capacity_strategy_with_its_split_shown():
         (3, 5, 1, 1, "3 tasks: 3 FARGATE + 0 FARGATE_SPOT (0% spot)"),
         (6, 2, 0, 1, "6 tasks: 2 FARGATE + 4 FARGATE_SPOT (67% spot)"),
         (10, 1, 1, 3, "10 tasks: 3 FARGATE + 7 FARGATE_SPOT (70% spot)"),
+        (1, 0, 0, 1, "1 task: 0 FARGATE + 1 FARGATE_SPOT (100% spot)"),
+        (0, 0, 0, 1, "0 tasks: 0 FARGATE + 0 FARGATE_SPOT (no tasks)"),
         (2, 0, 0, 0, "capacity: at least one capacity provider needs a weight above 0"),
     ],
 )
