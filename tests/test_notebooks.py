@@ -41,6 +41,26 @@ def test_notebooks_are_committed_without_outputs(notebook):
     assert sum(cell["cell_type"] == "markdown" for cell in cells) >= 5
 
 
+@pytest.mark.parametrize(
+    ("notebook", "following"),
+    [
+        ("01_design_and_synth", "02_deploy"),
+        ("02_deploy", "03_scaling_analysis"),
+        ("03_scaling_analysis", "04_wordpress"),
+        ("04_wordpress", "01_design_and_synth"),
+    ],
+)
+def test_each_notebook_ends_with_a_printed_summary_and_a_link_to_the_next(notebook, following):
+    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    title = json.loads((ROOT / "notebooks" / f"{following}.ipynb").read_text())["cells"][0]["source"][0]
+    assert cells[-1]["cell_type"] == "markdown"
+    assert f"[{title.removeprefix('# ').strip()}]({following}.ipynb)" in "".join(cells[-1]["source"])
+    code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    summary_cell = next(source for source in code if "write_summary(results_path, summary)" in source)
+    assert summary_cell.rstrip().splitlines()[-1] != "summary"  # a sentence, not the dict's repr
+    assert "print(" in summary_cell
+
+
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """01 executed with ``papermill -f params/X.yaml`` for every params file, two at a time."""
