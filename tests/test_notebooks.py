@@ -1,4 +1,5 @@
-"""The notebooks: parameters cells that take a params file, and 01 executed per params file."""
+"""The notebooks: parameters cells that take a params file, 01 executed per params file, 03 run
+twice in one kernel, and how each ends."""
 
 from __future__ import annotations
 
@@ -196,3 +197,51 @@ def test_the_wordpress_notebook_deploys_and_shows_the_secret_arn_never_its_value
     ]
     assert password and password not in executed.read_text()
     destroy(tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_rerunning_notebook_03_in_the_same_kernel_gives_the_same_numbers(sandbox, tmp_path):
+    """Run All twice in one kernel: the second run neither publishes the week again nor doubles it."""
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    batch.ensure_kernel()
+    results = tmp_path / "summary.json"
+    parameters = {
+        "stack_name": "rerun-03",
+        "target": "sandbox",
+        "endpoint_url": sandbox.endpoint_url,
+        "start": "2026-01-05T00:00:00Z",
+        "end": "2026-01-12T00:00:00Z",
+        "results_path": str(results),
+        "outdir": str(tmp_path / "assembly"),
+    }
+    notebook = parameterize_notebook(load_notebook_node(str(NOTEBOOKS[2])), parameters)
+    client = NotebookClient(
+        notebook, kernel_name=batch.KERNEL_NAME, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    runs = []
+    try:
+        with client.setup_kernel():
+            for _ in range(2):
+                for index, cell in enumerate(notebook.cells):
+                    client.execute_cell(cell, index)
+                runs.append(json.loads(results.read_text()))
+    finally:
+        destroy(
+            load_spec(ROOT / "params" / "sample.yaml").model_copy(update={"stack_name": "rerun-03"}),
+            endpoint_url=sandbox.endpoint_url,
+            progress=False,
+        )
+    first, second = runs
+    assert first["synthetic"] and sum(first["requests"].values()) > 1_000_000
+    assert second["requests"] == first["requests"]
+    capacity = [[row["requests_per_task_at_slo"] for row in run["capacity"]] for run in runs]
+    assert capacity[1] == capacity[0]
+    recommended = [
+        [(row["request_per_target"], row["cost_per_month_usd"]) for row in run["recommendations"]]
+        for run in runs
+    ]
+    assert recommended[1] == recommended[0]
