@@ -91,7 +91,12 @@ def measure(label: str, moto_parser: bool, days: int, repeats: int) -> dict[str,
             client_cpu = time.process_time()
             began = time.perf_counter()
             summary = traffic.generate_traffic(
-                STACK, traffic.LoadProfile(seed=7), START, START + pd.Timedelta(days=days), target=target
+                STACK,
+                traffic.LoadProfile(seed=7),
+                START,
+                START + pd.Timedelta(days=days),
+                target=target,
+                if_published="add",
             )
             runs.append(
                 {

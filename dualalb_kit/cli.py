@@ -205,6 +205,12 @@ def _parser() -> argparse.ArgumentParser:
     windowed["traffic"].add_argument(
         "--base-rate", type=kinds.positive, default=20.0, help="requests per second per service (default 20)"
     )
+    windowed["traffic"].add_argument(
+        "--if-published",
+        choices=("refuse", "keep", "add"),
+        default="refuse",
+        help="minutes that already hold synthetic traffic: refuse (default), keep them, or add on top",
+    )
     windowed["metrics"].add_argument(
         "--period",
         type=kinds.period,
@@ -763,7 +769,9 @@ def _traffic(args: argparse.Namespace) -> int:
     start, end = time_window(args.start, args.end, hours=args.hours)
     target = Target.sandbox(args.endpoint_url, args.region)  # synthetic data: a sandbox only
     profile = LoadProfile(seed=args.seed, base_rate=args.base_rate)
-    print(generate_traffic(args.stack_name, profile, start, end, target=target))
+    print(
+        generate_traffic(args.stack_name, profile, start, end, target=target, if_published=args.if_published)
+    )
     return 0
 
 

@@ -445,6 +445,8 @@ def _run_cli(
                 if event is not None and event.done is not None:
                     bar.update(event)
             returncode = process.wait()
+            if returncode == 0:
+                bar.finish()
         except KeyboardInterrupt:
             _stop(process)
             raise _interrupted(description, where, stack_name, log_path) from None

@@ -331,10 +331,12 @@ def build_frame(
 
 
 def requests_per_service(metrics: pd.DataFrame) -> pd.Series:
-    """Total ``RequestCount`` per service (both ALBs) in a tidy metrics frame: a Series named
-    ``requests``, indexed by service; services without a request datapoint are left out."""
+    """Total ``RequestCount`` per service (both ALBs) in a tidy metrics frame: a Series of whole
+    numbers (int64) named ``requests``, indexed by service; services without a request datapoint
+    are left out."""
     requests = metrics[metrics["metric"] == "RequestCount"]
-    return requests.groupby("service", observed=True)["value"].sum().rename("requests")
+    totals = requests.groupby("service", observed=True)["value"].sum()
+    return totals.round().astype("int64").rename("requests")
 
 
 def synthetic_window_overlaps(resources: StackResources, index: pd.DatetimeIndex, period: int) -> bool:

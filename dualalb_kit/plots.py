@@ -1,14 +1,17 @@
 """Figures for notebooks: load and latency, simulated tasks against max capacity, cost per spot mix.
 
 matplotlib only (the kit's one plotting library). Each function returns a
-``matplotlib.figure.Figure`` built without pyplot, so a notebook shows it once, as the cell's value,
-and ``fig.savefig(path)`` writes it. Times are drawn in UTC. Frames whose ``attrs["synthetic"]`` is
-true (generated traffic), and simulation results made from them, are labelled "synthetic data" in
-the title of every figure.
+``matplotlib.figure.Figure`` built without pyplot that draws itself as a PNG wherever IPython
+shows it (JupyterLab, papermill runs and their HTML exports, with or without
+``%matplotlib inline``), once, as the cell's value or through ``display``; ``fig.savefig(path)``
+writes it. Times are drawn in UTC. Frames whose ``attrs["synthetic"]`` is true (generated
+traffic), and simulation results made from them, are labelled "synthetic data" in the title of
+every figure.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +34,16 @@ SYNTHETIC_LABEL = "synthetic data"
 _LEGEND_LIMIT = 12  # more lines than this and a legend hides the plot
 
 
+class NotebookFigure(Figure):
+    """A ``Figure`` with IPython's ``_repr_png_``: without it, a figure made without pyplot shows as
+    ``<Figure size ... with N Axes>`` unless ``%matplotlib inline`` ran first."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def plot_load(
     metrics: pd.DataFrame, services: Sequence[str] | None = None, *, latency_stat: str = "p99"
 ) -> Figure:
@@ -42,7 +55,7 @@ def plot_load(
     """
     chosen = _services(metrics["service"], services)
     rows = metrics.loc[metrics["service"].isin(chosen)]
-    figure = Figure(figsize=(11, 8), layout="constrained")
+    figure = NotebookFigure(figsize=(11, 8), layout="constrained")
     requests_axes, latency_axes, errors_axes = figure.subplots(3, 1, sharex=True)
     requests = _per_minute(rows, ["RequestCount"], "Sum", by_alb=False)
     latency = _per_minute(rows, ["TargetResponseTime"], latency_stat, by_alb=True) * 1000.0
@@ -67,7 +80,7 @@ def plot_tasks(result: SimulationResult, services: Sequence[str] | None = None) 
     """
     chosen = _services(result.tasks["service"], services)
     colors = service_colors(_services(result.tasks["service"], None))
-    figure = Figure(figsize=(11, 2.2 * len(chosen) + 0.8), layout="constrained")
+    figure = NotebookFigure(figsize=(11, 2.2 * len(chosen) + 0.8), layout="constrained")
     axes_list = np.atleast_1d(figure.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0])
     for axes, service in zip(axes_list, chosen, strict=True):
         rows = result.tasks.loc[result.tasks["service"] == service]
@@ -101,7 +114,7 @@ def plot_cost(comparison: pd.DataFrame) -> Figure:
     missing = {"mix", "on_demand_cost", "spot_cost", "cost", "saving"} - set(comparison.columns)
     if missing:
         raise ValidationError("comparison", f"missing columns: {', '.join(sorted(missing))}")
-    figure = Figure(figsize=(1.8 * len(comparison) + 3, 4.5), layout="constrained")
+    figure = NotebookFigure(figsize=(1.8 * len(comparison) + 3, 4.5), layout="constrained")
     axes = figure.subplots()
     names = comparison["mix"].astype(str).tolist()
     on_demand = comparison["on_demand_cost"].to_numpy(dtype=float)
@@ -158,7 +171,7 @@ def plot_service_metrics(metrics: pd.DataFrame, services: Sequence[str] | None =
         ("cpu_percent", "CPU (%)", "mean"),
         ("tasks", "running tasks", "mean"),
     )
-    figure = Figure(figsize=(3.6 * len(chosen) + 1.2, 9.5), layout="constrained")
+    figure = NotebookFigure(figsize=(3.6 * len(chosen) + 1.2, 9.5), layout="constrained")
     grid = figure.subplots(len(measures), len(chosen), sharex=True, sharey="row", squeeze=False)
     for column, service in enumerate(chosen):
         rows = points[points["service"] == service].set_index("timestamp")
@@ -194,7 +207,7 @@ def plot_capacity(metrics: pd.DataFrame, capacity: pd.DataFrame, slo: Any) -> Fi
     points = service_points(metrics)
     colors = service_colors(_services(metrics["service"], None))
     rows = capacity.to_dict("records")
-    figure = Figure(figsize=(3.8 * len(rows) + 1.2, 6.5), layout="constrained")
+    figure = NotebookFigure(figsize=(3.8 * len(rows) + 1.2, 6.5), layout="constrained")
     grid = figure.subplots(2, len(rows), squeeze=False, sharey="row")
     for column, fit in enumerate(rows):
         service, color = fit["service"], colors.get(fit["service"], "C0")

@@ -65,7 +65,8 @@ class ProgressBar:
     The bar is drawn in a notebook or on a terminal; when stderr is a pipe or a file (CI logs),
     the stage gets one line on stderr when it ends instead of a stream of ``\\r`` updates.
     ``total`` is the expected number of events counted (the CLI's own total replaces it when
-    printed). Use as a context manager, or call ``close()``.
+    printed). Use as a context manager, or call ``close()``; call ``finish()`` first when the
+    stage succeeded, else a bar short of its total ends red.
     """
 
     def __init__(self, description: str, total: int | None = None, *, enabled: bool = True) -> None:
@@ -82,6 +83,13 @@ class ProgressBar:
         if event.done is not None and event.done > self._bar.n:
             self._bar.update(event.done - self._bar.n)
         self._bar.set_postfix_str(f"{event.status} {event.logical_id}", refresh=True)
+
+    def finish(self) -> None:
+        """The stage succeeded: the bar ends full (green in a notebook), however many of the
+        resources it counted the CLI printed an event for (bootstrap prints 12 of 15)."""
+        if self._bar.total and self._bar.n < self._bar.total:
+            self._bar.update(self._bar.total - self._bar.n)
+        self._done = self._total or self._done
 
     def close(self) -> None:
         if self._line:

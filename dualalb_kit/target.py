@@ -85,7 +85,12 @@ def _start_sandbox_advice() -> str:
 class TargetError(DualAlbKitError, RuntimeError):
     """The target cannot be used as asked (no sandbox answers, no or expired credentials, access
     denied, AWS not bootstrapped). Nothing was changed; the one-line message says what to do.
-    The CLI exits 2."""
+    The CLI exits 2. ``reason`` is the message without the terminal's advice (the designer gives
+    a notebook's)."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class SandboxNotRunning(TargetError):
@@ -120,14 +125,19 @@ class Target:
         """
         url = url or os.environ.get(SANDBOX_URL_ENV)
         if not url:
+            reason = f"no sandbox is running (no endpoint_url given and {SANDBOX_URL_ENV} is not set)"
             raise SandboxNotRunning(
                 f"no sandbox URL: no endpoint_url given and {SANDBOX_URL_ENV} is not set. "
-                + _start_sandbox_advice()
+                + _start_sandbox_advice(),
+                reason=reason,
             )
         # moto finds an uploaded template by the URL's host, which must read ``localhost``.
         url = url.rstrip("/").replace("://127.0.0.1:", "://localhost:")
         if not sandbox_answers(url):
-            raise SandboxNotRunning(f"no sandbox answers at {url}. {_start_sandbox_advice()}")
+            raise SandboxNotRunning(
+                f"no sandbox answers at {url}. {_start_sandbox_advice()}",
+                reason=f"no sandbox answers at {url}",
+            )
         default = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         return cls("sandbox", region or default, url, explicit_region=region is not None)
 
@@ -163,6 +173,13 @@ class Target:
                 "use one region: drop --region or change the params file",
             )
         return replace(self, region=region)
+
+    def has_credentials(self) -> bool:
+        """Whether credentials are at hand, without a call (the sandbox's dummy ones always are)."""
+        if self.kind == "sandbox":
+            return True
+        session = self.session or (_profile_session(self.profile) if self.profile else _default_session())
+        return session.get_credentials() is not None
 
     def client(self, service: str, **options: Any) -> Any:
         """A boto3 client for ``service`` on this target; ``options`` go to ``Session.client``
@@ -230,7 +247,8 @@ class Target:
         if isinstance(error, NoCredentialsError):
             return TargetError(
                 f"no AWS credentials for {where}: run `aws configure` or `aws sso login`, "
-                "or pass --profile NAME, then retry"
+                "or pass --profile NAME, then retry",
+                reason=f"no AWS credentials for {where}",
             )
         if isinstance(error, ClientError):
             code = error.response.get("Error", {}).get("Code", "")
@@ -249,7 +267,8 @@ class Target:
         if "Token" in type(error).__name__:  # an SSO token that is missing or expired
             return TargetError(f"the AWS SSO session for {where} has expired: run `aws sso login{profile}`")
         return TargetError(
-            f"cannot reach {where} ({type(error).__name__}): check the network or the endpoint"
+            f"cannot reach {where} ({type(error).__name__}): check the network or the endpoint",
+            reason=f"{where} does not answer" if self.kind == "sandbox" else None,
         )
 
     def describe(self) -> str:

@@ -68,6 +68,8 @@ MAX_ITEMS_PER_PUT = 1000
 """PutMetricData's limit on MetricData items per call."""
 MAX_BYTES_PER_PUT = 1_000_000
 """PutMetricData's request size limit (1 MB), estimated generously per item."""
+IF_PUBLISHED = ("refuse", "keep", "add")
+"""What :func:`generate_traffic` does with minutes that already hold synthetic traffic."""
 PUT_CONCURRENCY = 4
 """PutMetricData calls :func:`generate_traffic` keeps in flight at once."""
 LATENCY_PROBABILITIES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0)
@@ -212,14 +214,15 @@ class PublishedSeries:
             answer = values[np.arange(len(values)), position]
         return np.where(total > 0, answer, np.nan)
 
-    def items(self, index: pd.DatetimeIndex) -> Iterator[dict[str, Any]]:
-        """PutMetricData items for every published minute (``Timestamp`` in epoch seconds)."""
+    def items(self, index: pd.DatetimeIndex, only: np.ndarray | None = None) -> Iterator[dict[str, Any]]:
+        """PutMetricData items for every published minute (``Timestamp`` in epoch seconds), or for
+        those where the boolean mask ``only`` is true."""
         common = {
             "MetricName": self.metric,
             "Dimensions": [{"Name": name, "Value": value} for name, value in self.dimensions],
             "Unit": self.unit,
         }
-        minutes = np.flatnonzero(~np.isnan(self.values))
+        minutes = np.flatnonzero(~np.isnan(self.values) & (True if only is None else only))
         stamps = index[minutes].as_unit("s").asi8.tolist()
         if self.distribution is None:
             for stamp, value in zip(stamps, self.values[minutes].tolist(), strict=True):
@@ -249,7 +252,10 @@ class TrafficSummary:
     put_calls: int
     requests: dict[str, int]
     published: pd.DataFrame
-    """The published data in ``load_metrics``' shape (NaN where nothing was published)."""
+    """The data this call published in ``load_metrics``' shape (NaN where nothing was published);
+    ``requests`` are its totals. Kept minutes (``if_published="keep"``) are in neither."""
+    kept_minutes: int = 0
+    """Minutes of the window that already held synthetic traffic and were left as they were."""
     synthetic: bool = True
 
     def __str__(self) -> str:
@@ -258,6 +264,11 @@ class TrafficSummary:
             f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC: "
             f"{sum(self.requests.values()):,} requests, {self.datapoints:,} datapoints in {self.series} "
             f"series, {self.put_calls} PutMetricData calls (seed {self.profile.seed})"
+            + (
+                f"; {self.kept_minutes:,} minutes already held synthetic traffic and were kept as they were"
+                if self.kept_minutes
+                else ""
+            )
         )
 
 
@@ -440,8 +451,11 @@ def json_put_metric_data(cloudwatch: Any) -> Callable[[str, list[dict[str, Any]]
     return put
 
 
-def publish(cloudwatch: Any, series: list[PublishedSeries], index: pd.DatetimeIndex) -> tuple[int, int]:
-    """Every item of ``series`` through ``cloudwatch``'s PutMetricData, in :func:`put_batches`.
+def publish(
+    cloudwatch: Any, series: list[PublishedSeries], index: pd.DatetimeIndex, only: np.ndarray | None = None
+) -> tuple[int, int]:
+    """Every item of ``series`` (in the minutes where the mask ``only`` is true, default all) through
+    ``cloudwatch``'s PutMetricData, in :func:`put_batches`.
 
     ``PUT_CONCURRENCY`` calls are in flight at once (one call's encoding overlaps the others'
     round trips), with at most as many batches again built ahead of them.
@@ -456,7 +470,9 @@ def publish(cloudwatch: Any, series: list[PublishedSeries], index: pd.DatetimeIn
     calls = (
         (namespace, batch)
         for namespace in dict.fromkeys(s.namespace for s in series)
-        for batch in put_batches(item for s in series if s.namespace == namespace for item in s.items(index))
+        for batch in put_batches(
+            item for s in series if s.namespace == namespace for item in s.items(index, only)
+        )
     )
     sizes: list[int] = []
     with ThreadPoolExecutor(PUT_CONCURRENCY) as pool:
@@ -505,6 +521,7 @@ def generate_traffic(
     endpoint_url: str | None = None,
     session: boto3.Session | None = None,
     allow_non_sandbox: bool = False,
+    if_published: str = "refuse",
 ) -> TrafficSummary:
     """Publish SYNTHETIC one-minute ALB and ECS metrics for ``stack_name`` from ``start`` to ``end``.
 
@@ -516,7 +533,16 @@ def generate_traffic(
     lands in a real account by accident.
     Tags the stack's target groups and services ``dualalb:synthetic-traffic=<start>/<end>``
     (widened to cover earlier runs) so ``load_metrics`` marks frames as synthetic.
+
+    CloudWatch adds what is published into a minute to what it holds and cannot delete data, so
+    publishing a window twice would double its requests. ``if_published`` says what to do with
+    the minutes an earlier run already published (the tag's window): ``"refuse"`` (default)
+    raises ``ValidationError("if_published", ...)`` before publishing anything; ``"keep"`` leaves
+    them as they are and publishes only the others (a rerun publishes nothing and the window
+    holds the same data); ``"add"`` publishes on top.
     """
+    if if_published not in IF_PUBLISHED:
+        raise ValidationError("if_published", f"{if_published!r} is not one of {', '.join(IF_PUBLISHED)}")
     where = as_target(target, endpoint_url=endpoint_url, session=session)
     if not allow_non_sandbox and not is_sandbox_endpoint(where.endpoint_url):
         raise ValidationError(
@@ -527,15 +553,27 @@ def generate_traffic(
     index = time_index(start, end, PERIOD)
     resources = discover(stack_name, target=where)
     resources.require_albs("synthetic traffic")
+    earlier = published_before(resources, index)
+    if earlier.any() and if_published == "refuse":
+        first, last = index[earlier][0], index[earlier][-1] + pd.Timedelta(seconds=PERIOD)
+        raise ValidationError(
+            "if_published",
+            f"{stack_name} already holds synthetic traffic from {first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} UTC and publishing again would add to it (twice the requests); "
+            "choose 'keep' to keep it and publish only the other minutes, or 'add' to publish on top",
+        )
+    fresh = None if if_published == "add" else ~earlier
     series = simulate(resources, profile, index)
     # A loopback sandbox gains nothing from gzip; a real endpoint keeps botocore's compression.
     config = Config(
         parameter_validation=False, disable_request_compression=is_sandbox_endpoint(where.endpoint_url)
     )
-    calls, datapoints = publish(where.client("cloudwatch", config=config), series, index)
+    calls, datapoints = publish(where.client("cloudwatch", config=config), series, index, fresh)
     window_end = index[-1] + pd.Timedelta(seconds=PERIOD)
     mark_synthetic(resources, widened_window(resources, index[0], window_end), target=where)
     published = published_frame(resources, series, index)
+    if fresh is not None:
+        published = published.loc[published["timestamp"].isin(index[fresh])].reset_index(drop=True)
     return TrafficSummary(
         stack_name=stack_name,
         start=index[0],
@@ -546,7 +584,17 @@ def generate_traffic(
         put_calls=calls,
         requests={service: int(total) for service, total in requests_per_service(published).items()},
         published=published,
+        kept_minutes=0 if fresh is None else int((~fresh).sum()),
     )
+
+
+def published_before(resources: StackResources, index: pd.DatetimeIndex) -> np.ndarray:
+    """Which minutes of ``index`` lie in a window the stack's synthetic-traffic tag names."""
+    earlier = np.zeros(len(index), dtype=bool)
+    for window in resources.tag_values(SYNTHETIC_TAG):
+        first, last = (pd.Timestamp(part) for part in window.split("/"))
+        earlier |= (index >= first) & (index < last)
+    return earlier
 
 
 def widened_window(resources: StackResources, first: pd.Timestamp, last: pd.Timestamp) -> str:

@@ -506,7 +506,8 @@ class TaskEditor(_Form):
         on_demand, spot = placed.get("FARGATE", 0), placed.get("FARGATE_SPOT", 0)
         share = f"{100 * spot / desired:.0f}% spot" if desired else "no tasks"
         source = "" if self.custom_mix.value else ", stack default"
-        return f"{desired} tasks: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
+        tasks = "1 task" if desired == 1 else f"{desired} tasks"
+        return f"{tasks}: {on_demand} FARGATE + {spot} FARGATE_SPOT ({share}{source})"
 
 
 def _model_fields(
@@ -839,7 +840,9 @@ class SpecDesigner(_Form):
     synthesis writes the assembly (default ``cdk.out/<stack_name>``); ``nag`` runs cdk-nag's
     AwsSolutions pack on Synth (default on). ``target`` (a ``Target``, or ``sandbox`` / ``aws``)
     and ``endpoint_url`` (default: the running sandbox in ``DUALALB_SANDBOX_URL``) are where
-    Deploy, Diff and Destroy go, in the spec's region; Destroy asks for a second click.
+    Deploy, Diff and Destroy go, in the spec's region; Destroy asks for a second click. They are
+    disabled, with the reason and what to do in the status line, while that target cannot be
+    reached (:meth:`check_target`); **Start sandbox** then starts one in this kernel.
     Beside the form, a diagram and the monthly cost of the design follow every
     valid edit, ``preview_delay`` seconds after the last one (default 0.3; 0: at once).
     """
@@ -911,6 +914,12 @@ class SpecDesigner(_Form):
         self.diff_button.on_click(lambda _: self._run("Diff", self.run_diff))
         self.deploy_button.on_click(lambda _: self._run("Deploy", self.run_deploy))
         self.destroy_button.on_click(lambda _: self._destroy_clicked())
+        self.sandbox_button = widgets.Button(
+            description="Start sandbox",
+            tooltip="a local AWS endpoint in this kernel, for Diff, Deploy and Destroy",
+        )
+        self.sandbox_button.on_click(lambda _: self._run("Start sandbox", self.start_sandbox))
+        self.target.observe(lambda _: self.check_target(), names="value")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="", bar_style="")
         self.status = widgets.HTML("")
         self.resources_html = widgets.HTML("")
@@ -924,6 +933,10 @@ class SpecDesigner(_Form):
         self.diff_table: pd.DataFrame | None = None
         self.deployed_outputs: dict[str, Any] | None = None
         self.last_action_error: Exception | None = None
+        self.target_problem: str | None = None
+        """Why Diff, Deploy and Destroy cannot run now, with what to do (``None``: they can)."""
+        self.own_sandbox = None
+        """The sandbox Start sandbox started (it runs until the kernel stops or ``stop()``)."""
         self._error: ValidationError | None = None
         self._spec: DeploymentSpec | None = None
         self.diagram_preview = widgets.HTML("").add_class("dualalb-diagram-preview")
@@ -934,7 +947,7 @@ class SpecDesigner(_Form):
 
         for task in spec.tasks:
             self._append_task(task)
-        self._changed()
+        self.check_target()
         self.refresh_preview()  # at once, so an executed notebook records it
 
     # ---- the design -------------------------------------------------------------------------
@@ -1043,13 +1056,21 @@ class SpecDesigner(_Form):
         except ValidationError as exc:
             self._spec, self._error = None, exc
             self._show(exc)
-        for button in (self.synth_button, self.diff_button, self.deploy_button, self.destroy_button):
-            button.disabled = self._error is not None
-        self.status.value = (
-            f'<span style="{_ERROR_STYLE}">✗ {escape(str(self._error))}</span>'
-            if self._error
-            else '<span style="color:#1b5e20">✓ valid</span>'
+        self.synth_button.disabled = self._error is not None
+        for button in (self.diff_button, self.deploy_button, self.destroy_button):
+            button.disabled = self._error is not None or self.target_problem is not None
+        self.sandbox_button.layout.display = (
+            None if self.target_problem and self.target.value == "sandbox" else "none"
         )
+        if self._error:
+            self.status.value = f'<span style="{_ERROR_STYLE}">✗ {escape(str(self._error))}</span>'
+        elif self.target_problem:
+            self.status.value = (
+                '<span style="color:#1b5e20">✓ valid</span> · Diff, Deploy and Destroy wait: '
+                f"{escape(self.target_problem)}"
+            )
+        else:
+            self.status.value = '<span style="color:#1b5e20">✓ valid</span>'
         for editor in self.tasks:
             editor.refresh()  # the stack's spot flag decides the placement of tasks without a mix
         if self._error is None:
@@ -1116,6 +1137,12 @@ class SpecDesigner(_Form):
             lookups = self.current_target()
         except TargetError:  # no sandbox answers: lookups, if the design needs any, go to AWS
             lookups = None
+        if self.spec.vpc != "new" and not (lookups or Target.aws()).has_credentials():
+            raise TargetError(
+                "no target for the VPC lookup",
+                reason=f"vpc {self.spec.vpc!r} is looked up in a sandbox or an AWS account, and neither "
+                "is at hand",
+            )
         synthesis = synth(self.spec, self.outdir, target=lookups, nag=self.nag)
         self.synthesis = synthesis
         counts = synthesis.resource_counts()
@@ -1146,8 +1173,7 @@ class SpecDesigner(_Form):
         """Deploy the design (progress in the log area); fills ``deployed_outputs``."""
         from . import deploy
 
-        with self.log:
-            outputs = deploy.deploy(self.spec, self.current_target(), progress=True)
+        outputs = self._logged(lambda: deploy.deploy(self.spec, self.current_target(), progress=True))
         self.deployed_outputs = dict(outputs)
         self.outputs_html.value = "<h4>Deployed outputs</h4>" + _table(deploy.outputs_table(outputs))
         return self.deployed_outputs
@@ -1156,22 +1182,76 @@ class SpecDesigner(_Form):
         """Destroy the deployed stack (the button asks for a second click first; this does not)."""
         from . import deploy
 
-        with self.log:
-            deploy.destroy(self.spec, self.current_target())
+        self._logged(lambda: deploy.destroy(self.spec, self.current_target()))
         self.deployed_outputs = None
+
+    def start_sandbox(self) -> Any:
+        """Start a sandbox in this kernel (until the kernel stops) and send Diff, Deploy and Destroy
+        there; returns it (also ``own_sandbox``)."""
+        from .sandbox import Sandbox
+
+        self.own_sandbox = Sandbox(region=self.spec.region).start()
+        self.endpoint_url, self._given_target = self.own_sandbox.endpoint_url, None
+        self.target.value = "sandbox"
+        self.check_target()
+        return self.own_sandbox
+
+    def check_target(self) -> str | None:
+        """Whether Diff, Deploy and Destroy can reach the chosen target: returns (and shows in the
+        status line, the three buttons disabled) the reason and what to do when they cannot, else
+        ``None``. Asks the sandbox (at most 2 s); for AWS, checks only that credentials are at
+        hand, without a call. Runs at creation, on a change of target and after Start sandbox."""
+        try:
+            where = self._where()
+            if not where.has_credentials():
+                raise TargetError("no AWS credentials", reason=f"no AWS credentials for {where.describe()}")
+        except TargetError as error:
+            self.target_problem = self._advice(error)
+        else:
+            self.target_problem = None
+        self._changed()
+        return self.target_problem
+
+    def _advice(self, error: Exception) -> str:
+        """``error`` as one sentence for a notebook: the reason and, for a target that cannot be
+        used, what to do in the notebook (never a terminal command)."""
+        if not isinstance(error, TargetError):
+            return str(error)
+        if self.target.value == "sandbox":
+            return (
+                f"{error.reason}: press Start sandbox, or create the designer with "
+                "endpoint_url= a running sandbox's URL"
+            )
+        return (
+            f"{error.reason}: create the designer with target=Target.aws(profile=NAME) for a configured "
+            "AWS profile, or choose target sandbox"
+        )
+
+    def _logged(self, call: Callable[[], Any]) -> Any:
+        """``call()`` with its progress in the log area. Its exception is raised here: in a kernel the
+        ``Output`` widget would show the traceback in the log and swallow it."""
+        failure: Exception | None = None
+        with self.log:
+            try:
+                return call()
+            except Exception as error:
+                failure = error
+        raise failure
 
     def current_target(self) -> Target:
         """Where Diff, Deploy and Destroy go: the selected kind (the ``Target`` given, if of that
         kind; else the sandbox at ``endpoint_url`` or ``$DUALALB_SANDBOX_URL``, or AWS with the
         environment's credentials) in the spec's region. ``TargetError`` when no sandbox answers."""
+        return self._where().in_region(self.spec.region)
+
+    def _where(self) -> Target:
+        """:meth:`current_target` in its own region (the form may be invalid)."""
         given = self._given_target
         if given is not None and given.kind == self.target.value:
-            where = given
-        elif self.target.value == "sandbox":
-            where = Target.sandbox(self.endpoint_url)
-        else:
-            where = Target.aws()
-        return where.in_region(self.spec.region)
+            return given
+        if self.target.value == "sandbox":
+            return Target.sandbox(self.endpoint_url)
+        return Target.aws()
 
     def _destroy_clicked(self) -> None:
         """The first click arms Destroy and says what it would delete; the second destroys."""
@@ -1206,7 +1286,9 @@ class SpecDesigner(_Form):
         except Exception as exc:  # a button has no caller to raise to: show the reason
             self.last_action_error = exc
             self.progress.bar_style = "danger"
-            self.status.value = f'<span style="{_ERROR_STYLE}">{name} failed: {escape(str(exc))}</span>'
+            self.status.value = (
+                f'<span style="{_ERROR_STYLE}">{name} failed: {escape(self._advice(exc))}</span>'
+            )
             return
         self.progress.bar_style, self.progress.value = "success", 1
         self.status.value = f'<span style="color:#1b5e20">✓ {name} done</span>'
@@ -1218,7 +1300,14 @@ class SpecDesigner(_Form):
         """The whole designer as one widget."""
         stack = widgets.VBox([field.row for field in self.fields.values()])
         buttons = widgets.HBox(
-            [self.synth_button, self.diff_button, self.deploy_button, self.destroy_button, self.target]
+            [
+                self.synth_button,
+                self.diff_button,
+                self.deploy_button,
+                self.destroy_button,
+                self.target,
+                self.sandbox_button,
+            ]
         )
         results = widgets.VBox(
             [

@@ -73,6 +73,29 @@ def test_the_demo_exits_0_with_every_notebook_free_of_errors(demo):
         assert (out / Path(notebook).stem / "sample.html").stat().st_size > 10_000
 
 
+PLOT_CALL = re.compile(r"\bplot_\w+\(")
+
+
+@pytest.mark.slow
+def test_every_plotting_cell_draws_an_image_in_the_notebook_and_its_html(demo):
+    """A figure shows as a PNG, never as ``<Figure size ... with N Axes>``."""
+    _, out = demo
+    plotting_cells = 0
+    for _, notebook, _ in STEPS:
+        executed = nbformat.read(out / Path(notebook).stem / "sample.ipynb", as_version=4)
+        html = (out / Path(notebook).stem / "sample.html").read_text()
+        cells = [
+            cell for cell in executed.cells if cell.cell_type == "code" and PLOT_CALL.search(cell.source)
+        ]
+        for cell in cells:
+            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+            assert len(images) == 1, cell.source
+            png = images[0].data["image/png"].replace("\n", "")
+            assert f"data:image/png;base64,{png[:200]}" in html, cell.source
+        plotting_cells += len(cells)
+    assert plotting_cells == 4  # 03: metrics, capacity curves, tasks, cost
+
+
 @pytest.mark.slow
 def test_the_report_shows_the_design_outputs_metrics_capacity_and_recommendations_in_order(demo):
     _, out = demo

@@ -353,6 +353,27 @@ def test_no_answering_sandbox_says_how_to_start_one(monkeypatch, tmp_path):
         diff(tmp_path, endpoint_url=silent)
 
 
+@pytest.mark.parametrize("succeeded", [True, False])
+def test_the_notebook_bar_ends_green_and_full_on_success_red_where_it_stopped_on_failure(
+    monkeypatch, succeeded
+):
+    """The CLI printed 12 of bootstrap's 15 events: a finished stage is still 15/15 and green."""
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from dualalb_kit import progress
+
+    monkeypatch.setattr(progress, "tqdm", notebook_tqdm)  # as tqdm.auto is in a kernel
+    with progress.ProgressBar("bootstrap sandbox", 15) as bar:
+        bar.update(
+            parse_event("CDKToolkit | 12/15 | 3:13:34 AM | CREATE_COMPLETE | AWS::S3::Bucket | Staging")
+        )
+        if succeeded:
+            bar.finish()
+    shown = bar._bar.container.children[1]  # tqdm.notebook's IntProgress
+    expected = ("success", 15) if succeeded else ("danger", 12)
+    assert (shown.bar_style, shown.value) == expected and shown.max == 15
+
+
 def test_cli_event_lines_parse_into_resource_events():
     deploying = parse_event(
         "dualalb-sample |  3/25 | 3:13:28 AM | CREATE_COMPLETE      | AWS::EC2::VPC              | Vpc "

@@ -371,6 +371,7 @@ def test_requests_per_service_sums_both_albs():
     )
     assert requests_per_service(frame).to_dict() == {"api": 7.0, "web": 15.0}
     assert requests_per_service(frame).name == "requests"
+    assert requests_per_service(frame).dtype == "int64"  # shown as 15, not 15.0
 
 
 @pytest.mark.sandbox

@@ -1,4 +1,5 @@
-"""The notebooks: parameters cells that take a params file, and 01 executed per params file."""
+"""The notebooks: parameters cells that take a params file, 01 executed per params file, 03 run
+twice in one kernel, and how each ends."""
 
 from __future__ import annotations
 
@@ -39,6 +40,26 @@ def test_notebooks_are_committed_without_outputs(notebook):
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
     assert sum("parameters" in cell["metadata"].get("tags", []) for cell in code) == 1
     assert sum(cell["cell_type"] == "markdown" for cell in cells) >= 5
+
+
+@pytest.mark.parametrize(
+    ("notebook", "following"),
+    [
+        ("01_design_and_synth", "02_deploy"),
+        ("02_deploy", "03_scaling_analysis"),
+        ("03_scaling_analysis", "04_wordpress"),
+        ("04_wordpress", "01_design_and_synth"),
+    ],
+)
+def test_each_notebook_ends_with_a_printed_summary_and_a_link_to_the_next(notebook, following):
+    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+    title = json.loads((ROOT / "notebooks" / f"{following}.ipynb").read_text())["cells"][0]["source"][0]
+    assert cells[-1]["cell_type"] == "markdown"
+    assert f"[{title.removeprefix('# ').strip()}]({following}.ipynb)" in "".join(cells[-1]["source"])
+    code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    summary_cell = next(source for source in code if "write_summary(results_path, summary)" in source)
+    assert summary_cell.rstrip().splitlines()[-1] != "summary"  # a sentence, not the dict's repr
+    assert "print(" in summary_cell
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +197,51 @@ def test_the_wordpress_notebook_deploys_and_shows_the_secret_arn_never_its_value
     ]
     assert password and password not in executed.read_text()
     destroy(tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_rerunning_notebook_03_in_the_same_kernel_gives_the_same_numbers(sandbox, tmp_path):
+    """Run All twice in one kernel: the second run neither publishes the week again nor doubles it."""
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    batch.ensure_kernel()
+    results = tmp_path / "summary.json"
+    parameters = {
+        "stack_name": "rerun-03",
+        "target": "sandbox",
+        "endpoint_url": sandbox.endpoint_url,
+        "start": "2026-01-05T00:00:00Z",
+        "end": "2026-01-12T00:00:00Z",
+        "results_path": str(results),
+        "outdir": str(tmp_path / "assembly"),
+    }
+    notebook = parameterize_notebook(load_notebook_node(str(NOTEBOOKS[2])), parameters)
+    client = NotebookClient(
+        notebook, kernel_name=batch.KERNEL_NAME, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    runs = []
+    try:
+        with client.setup_kernel():
+            for _ in range(2):
+                for index, cell in enumerate(notebook.cells):
+                    client.execute_cell(cell, index)
+                runs.append(json.loads(results.read_text()))
+    finally:
+        destroy(
+            load_spec(ROOT / "params" / "sample.yaml").model_copy(update={"stack_name": "rerun-03"}),
+            endpoint_url=sandbox.endpoint_url,
+            progress=False,
+        )
+    first, second = runs
+    assert first["synthetic"] and sum(first["requests"].values()) > 1_000_000
+    assert second["requests"] == first["requests"]
+    capacity = [[row["requests_per_task_at_slo"] for row in run["capacity"]] for run in runs]
+    assert capacity[1] == capacity[0]
+    recommended = [
+        [(row["request_per_target"], row["cost_per_month_usd"]) for row in run["recommendations"]]
+        for run in runs
+    ]
+    assert recommended[1] == recommended[0]

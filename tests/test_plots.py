@@ -150,3 +150,17 @@ def test_cost_figure_stacks_on_demand_and_spot_per_mix():
     assert png_bytes(figure).startswith(b"\x89PNG")
     with pytest.raises(ValidationError, match="^comparison: missing columns: saving"):
         plot_cost(comparison.drop(columns="saving"))
+
+
+def test_every_figure_shows_as_a_png_in_ipython_without_matplotlib_inline():
+    """IPython's formatter (a notebook cell's value, ``display``, papermill, nbconvert) gets an image."""
+    from IPython.core.formatters import DisplayFormatter
+
+    figures = [
+        plot_load(metrics_frame(synthetic=True)),
+        plot_tasks(step_load_result(synthetic=False)),
+        plot_cost(compare_mixes(10, cpu=1024, memory=2048, period_seconds=3600)),
+    ]
+    for figure in figures:
+        data, _ = DisplayFormatter().format(figure)
+        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n", figure

@@ -121,3 +121,44 @@ def test_a_query_protocol_put_still_goes_through_motos_parser(sandbox):
         assert answer.status == 200
 
     assert request_count_sum(cloudwatch(sandbox), dimensions, start, 3) == [7.0, 3.5]
+
+
+@pytest.mark.sandbox
+def test_publishing_into_a_window_that_holds_traffic_refuses_keeps_or_adds(sandbox):
+    """A rerun of notebook 03's traffic cell gives the same requests, never twice as many."""
+    import json
+
+    from test_metrics import hand_template
+
+    from dualalb_kit import ValidationError
+    from dualalb_kit.metrics import load_metrics, requests_per_service
+    from dualalb_kit.traffic import generate_traffic
+
+    stack = "rerun-hand"
+    cloudformation = SESSION.client("cloudformation", endpoint_url=sandbox.endpoint_url)
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(hand_template()))
+    cloudformation.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1})
+    profile = LoadProfile(base_rate=5, seed=3)
+    start, end, later = "2025-03-03 00:00", "2025-03-03 06:00", "2025-03-03 07:00"
+
+    def requests(until: str = end) -> dict[str, float]:
+        frame = load_metrics(stack, start, until, target=sandbox.target)
+        return requests_per_service(frame).to_dict()
+
+    first = generate_traffic(stack, profile, start, end, target=sandbox.target)
+    assert first.kept_minutes == 0 and requests() == pytest.approx(first.requests)
+    with pytest.raises(ValidationError, match=r"^if_published: rerun-hand already holds synthetic traffic "):
+        generate_traffic(stack, profile, start, end, target=sandbox.target)
+    rerun = generate_traffic(stack, profile, start, end, target=sandbox.target, if_published="keep")
+    assert (rerun.datapoints, rerun.put_calls, rerun.kept_minutes) == (0, 0, 360)
+    assert sum(rerun.requests.values()) == 0 and requests() == pytest.approx(first.requests)
+    assert "360 minutes already held synthetic traffic and were kept" in str(rerun)
+    longer = generate_traffic(stack, profile, start, later, target=sandbox.target, if_published="keep")
+    assert longer.kept_minutes == 360 and longer.datapoints > 0
+    assert requests() == pytest.approx(first.requests)  # the first six hours as they were
+    hour_more = {name: total + longer.requests[name] for name, total in first.requests.items()}
+    assert requests(later) == pytest.approx(hour_more)
+    generate_traffic(stack, profile, start, end, target=sandbox.target, if_published="add")
+    assert requests() == pytest.approx({name: 2 * total for name, total in first.requests.items()})
+    with pytest.raises(ValidationError, match=r"^if_published: 'replace' is not one of refuse, keep, add$"):
+        generate_traffic(stack, profile, start, end, target=sandbox.target, if_published="replace")
