@@ -33,6 +33,7 @@ import yaml
 
 from .capacity import SLO, capacity_table, fit_capacity, service_points, slo_breaches
 from .errors import ValidationError
+from .outputs import private_mode, write_private
 from .spec import SAMPLE_PARAMS, DeploymentSpec, load_spec
 
 STACK_NAME = "dualalb-live-demo"
@@ -125,7 +126,8 @@ def run_live_demo(
     The load steps linearly from ``start_rps`` to ``max_rps`` requests/s (default 4 to 20) in
     ``steps`` one-minute steps (default 5). Writes ``live-demo.yaml`` (the demo's params),
     ``recommended.yaml``, ``minutes.csv`` (both runs' minutes), ``summary.csv`` (the returned
-    frame) and ``report.md``.
+    frame) and ``report.md`` (the params files and the report with the params file's mode, else
+    0600: they hold the spec's values).
     Needs the [sandbox], [analysis], [loadtest] extras and HAProxy.
     """
     from .extras import require
@@ -140,18 +142,19 @@ def run_live_demo(
         raise ValidationError("steps", f"{steps} is not a number of one-minute steps in [1, 15]")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    mode = private_mode(Path(params))
     first = out / "live-demo.yaml"
-    first.write_text(yaml.safe_dump(demo_params(params, work_ms), sort_keys=False))
+    write_private(first, yaml.safe_dump(demo_params(params, work_ms), sort_keys=False), mode)
     spec = load_spec(first)
 
-    from .deploy import deploy, destroy
+    from .deploy import destroy
     from .sandbox import Sandbox
 
     with Sandbox(live=True, live_stacks={STACK_NAME}) as sandbox:
         plane = sandbox.live
         say(f"sandbox at {sandbox.endpoint_url}; task limits: {plane.limits}")
         try:
-            before = _run("today's policy", spec, sandbox, slo, (start_rps, max_rps, steps), say, deploy)
+            before = _run("today's policy", spec, sandbox, slo, (start_rps, max_rps, steps), say)
             capacity = fit_capacity(before.metrics, slo)
             say(
                 "capacity per task from the measured minutes:\n"
@@ -160,9 +163,9 @@ def run_live_demo(
             tested = _load_test_if_unsettled(capacity, sandbox, slo, max_rps, say)
             recommended, changes = _recommend(before, slo, tested)
             say("recommended:\n" + changes)
-            second = out / "recommended.yaml"
-            second.write_text(yaml.safe_dump(recommended.to_params(), sort_keys=False))
-            after = _run("recommended", recommended, sandbox, slo, (start_rps, max_rps, steps), say, deploy)
+            recommended_yaml = yaml.safe_dump(recommended.to_params(), sort_keys=False)
+            write_private(out / "recommended.yaml", recommended_yaml, mode)
+            after = _run("recommended", recommended, sandbox, slo, (start_rps, max_rps, steps), say)
         finally:
             say(f"destroying {STACK_NAME} ...")
             destroy(spec, sandbox.target, progress=False)
@@ -170,18 +173,17 @@ def run_live_demo(
     minutes = pd.concat([before.points.assign(run=before.label), after.points.assign(run=after.label)])
     minutes.to_csv(out / "minutes.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    (out / "report.md").write_text(
-        _report(before, after, summary, capacity, tested, changes, slo, plane_limits=str(plane.limits))
-    )
+    report = _report(before, after, summary, capacity, tested, changes, slo, plane_limits=str(plane.limits))
+    write_private(out / "report.md", report, mode)
     say(_summary_text(summary))
     say(f"report: {out / 'report.md'}")
     return summary
 
 
-def _run(label, spec, sandbox, slo, ramp, say, deploy) -> LiveRun:
+def _run(label, spec, sandbox, slo, ramp, say) -> LiveRun:
     """Deploy ``spec``, wait for its tasks, drive the ramp and read the measured minutes."""
+    from .deploy import deploy
     from .loadtest import run_loadtest
-    from .metrics import load_metrics
 
     start_rps, max_rps, steps = ramp
     say(f"{label}: deploying {_policy(spec)} ...")
@@ -212,15 +214,17 @@ def _run(label, spec, sandbox, slo, ramp, say, deploy) -> LiveRun:
         stop_at_slo=False,
     )
     ended = pd.Timestamp.now(tz="UTC").floor("min")  # the minute in progress is not complete
-    metrics = _published(spec.stack_name, started, ended, sandbox.target, load_metrics)
+    metrics = _published(spec.stack_name, started, ended, sandbox.target)
     points = service_points(metrics)
     points = points[points["service"] == SERVICE].reset_index(drop=True)
     points = pd.concat([points, slo_breaches(points, slo)], axis=1)
     return LiveRun(label, spec, result.curve, points, metrics)
 
 
-def _published(stack: str, start: pd.Timestamp, end: pd.Timestamp, target, load_metrics) -> pd.DataFrame:
+def _published(stack: str, start: pd.Timestamp, end: pd.Timestamp, target) -> pd.DataFrame:
     """The stack's metrics from ``start`` to ``end``, once the sandbox has published every minute."""
+    from .metrics import load_metrics
+
     minutes = int((end - start) / pd.Timedelta(minutes=1))
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:

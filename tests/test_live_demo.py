@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dualalb_kit.capacity import SLO
+from dualalb_kit.errors import ValidationError
 from dualalb_kit.spec import load_spec
 
 STEPS = 5
@@ -60,3 +61,19 @@ def test_the_recommended_policy_keeps_the_slo_the_first_run_broke(tmp_path):
 def _order(spec):
     (task,) = [task for task in spec.tasks if task.name == "order"]
     return task
+
+
+def test_the_demos_params_start_the_order_service_at_one_task_doing_its_work(tmp_path):
+    """Fast: the first run's params (what today's policy means in the demo) and the bounds."""
+    from dualalb_kit.live_demo import STACK_NAME, demo_params, run_live_demo
+
+    params = demo_params(work_ms=12)
+    (order,) = [task for task in params["tasks"] if task["name"] == "order"]
+    assert params["stack_name"] == STACK_NAME
+    assert (order["desired_count"], order["scaling"]["min_capacity"]) == (1, 1)
+    assert order["environment"]["WORK_MS"] == "12"
+    assert order["scaling"]["request_per_target"] == 1000  # the rest as in params/sample.yaml
+    for bad in ({"max_rps": 500.0}, {"start_rps": 30.0}, {"steps": 0}):
+        with pytest.raises(ValidationError, match="max_rps|steps"):
+            run_live_demo(tmp_path, **bad)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written or started
