@@ -79,13 +79,30 @@ class ScalableTarget(StandaloneModel, CloudFormationModel):
         """Registering again updates the capacities of the same target in place."""
         return cls.from_properties(properties).physical_resource_id != original.physical_resource_id
 
+    @classmethod
+    def update_in_place(
+        cls, original: Self, resource_name: str, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
+        """Register again with the new capacities and actions; the actions the template no longer
+        lists are deleted, as CloudFormation replaces the whole ``ScheduledActions`` list."""
+        target = cls.create(resource_name, properties, account_id, region_name)
+        dropped = [
+            name for name in original.scheduled_action_names if name not in target.scheduled_action_names
+        ]
+        target._delete_scheduled_actions(dropped, account_id, region_name)
+        return target
+
     def delete(self, account_id: str, region_name: str) -> None:
+        self._delete_scheduled_actions(self.scheduled_action_names, account_id, region_name)
         backend = applicationautoscaling_backends[account_id][region_name]
-        for name in self.scheduled_action_names:
+        backend.deregister_scalable_target(self.service_namespace, self.resource_id, self.scalable_dimension)
+
+    def _delete_scheduled_actions(self, names: list[str], account_id: str, region_name: str) -> None:
+        backend = applicationautoscaling_backends[account_id][region_name]
+        for name in names:
             backend.delete_scheduled_action(
                 self.service_namespace, name, self.resource_id, self.scalable_dimension
             )
-        backend.deregister_scalable_target(self.service_namespace, self.resource_id, self.scalable_dimension)
 
 
 class ScalingPolicy(StandaloneModel, CloudFormationModel):
