@@ -1,5 +1,5 @@
-"""Shared fixtures: one real sandbox server per test session, on a free loopback port; and
-``stop_tree`` for tests that start the kit's commands as processes."""
+"""Shared fixtures: one real sandbox server per test session, on a free loopback port; ``stop_tree``
+for tests that start the kit's commands as processes; ``listening`` for the loopback checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,22 @@ import psutil
 import pytest
 
 from dualalb_kit.sandbox import Sandbox
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def listening(process: psutil.Process) -> set[tuple[str, int, int]]:
+    """(address, port, pid) of every TCP socket listening in ``process`` and its descendants."""
+    found = set()
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            connections = member.net_connections(kind="inet")
+        except psutil.NoSuchProcess:
+            continue
+        found |= {
+            (c.laddr.ip, c.laddr.port, member.pid) for c in connections if c.status == psutil.CONN_LISTEN
+        }
+    return found
 
 
 def stop_tree(process: subprocess.Popen) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import LOOPBACK, listening
 
 from dualalb_kit.deploy import deploy, destroy
 from dualalb_kit.sandbox import Sandbox
@@ -64,6 +65,18 @@ def test_each_sample_service_runs_its_two_tasks_as_processes(live_sample):
     assert len(_sample_processes()) == 6
     ports = [port for t in sandbox.live.tasks() if t.status == "RUNNING" for port in t.ports.values()]
     assert len(set(ports)) == 6
+
+
+def test_haproxy_and_every_task_listen_on_loopback_only(live_sample):
+    sandbox, spec = live_sample
+    sockets = listening(psutil.Process())  # the sandbox (this process), HAProxy and the tasks
+    haproxy = {pid for _, _, pid in sockets if psutil.Process(pid).name() == "haproxy"}
+    tasks = {t.process.pid for t in sandbox.live.tasks() if t.status == "RUNNING"}
+    assert haproxy and tasks <= {pid for _, _, pid in sockets}, (haproxy, tasks, sockets)
+    assert (
+        len([s for s in sockets if s[2] in haproxy]) >= 4
+    )  # a frontend per listener: 1 external, 3 internal
+    assert sorted(socket for socket in sockets if socket[0] not in LOOPBACK) == []
 
 
 def test_order_answers_through_the_external_alb_with_customer_and_product_via_the_internal_alb(live_sample):

@@ -1,29 +1,15 @@
 """Every server the kit starts listens on loopback only: the batch's Dask scheduler, its dashboard,
-nannies and workers, the sandbox, and the sample app's three services."""
+nannies and workers, the sandbox, and the sample app's three services (the live sandbox's HAProxy
+and task processes: tests/test_live_sandbox.py)."""
 
 from __future__ import annotations
 
 import psutil
+from conftest import LOOPBACK, listening
 
 from dualalb_kit.cluster import local_cluster
 from dualalb_kit.samples.local import run_local
 from dualalb_kit.sandbox import Sandbox
-
-LOOPBACK = {"127.0.0.1", "::1"}
-
-
-def listening(process: psutil.Process) -> set[tuple[str, int, int]]:
-    """(address, port, pid) of every TCP socket listening in ``process`` and its descendants."""
-    found = set()
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            connections = member.net_connections(kind="inet")
-        except psutil.NoSuchProcess:
-            continue
-        found |= {
-            (c.laddr.ip, c.laddr.port, member.pid) for c in connections if c.status == psutil.CONN_LISTEN
-        }
-    return found
 
 
 def test_every_server_the_kit_starts_listens_on_loopback_only():
