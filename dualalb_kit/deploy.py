@@ -24,9 +24,12 @@ import json
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from botocore.config import Config
 
 from .assembly import Assembly, read_assembly
 from .errors import DualAlbKitError, ValidationError
@@ -36,7 +39,6 @@ from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, Ta
 
 if TYPE_CHECKING:
     import pandas as pd
-    from botocore.config import Config
 
     from .spec import DeploymentSpec
     from .synth import Synthesis
@@ -76,6 +78,13 @@ _STATUS_MEANING = {
 }
 _CLI_STOP_SECONDS = 10
 """How long a stopped CDK CLI gets to exit on SIGINT before it is killed."""
+SANDBOX_PROBE_SECONDS = 2.0
+SANDBOX_MISSES = 3
+"""A CLI run against a sandbox that misses this many probes in a row (2 s apart) is stopped: a
+sandbox that died (connections refused) is named within about 10 s, not after the CDK's 60 s of
+retries. A probe waits up to 10 s for an answer, so a sandbox slowed by a busy machine is not
+taken for a dead one (a hung one is named after about 40 s)."""
+_WATCH_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
 _NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE"}
 """Stack statuses under which no template is in service (a diff starts from nothing)."""
 
@@ -437,6 +446,7 @@ def _run_cli(
             text=True,
             bufsize=1,
         )
+        watch = _SandboxWatch(where, stack_name, on_lost=process.kill)
         try:
             for line in process.stdout or ():
                 lines.append(line)
@@ -454,10 +464,76 @@ def _run_cli(
             process.kill()
             process.wait()
             raise
+        finally:
+            watch.stop()
     log = "".join(lines)
+    if watch.lost:
+        raise _sandbox_lost(description, where, stack_name, watch.last_status, log, log_path)
     if returncode != 0:
         raise _failure(description, where, stack_name, log, log_path)
     return log
+
+
+class _SandboxWatch:
+    """While a CDK CLI run goes on against a sandbox, ask it for the stack's status every
+    :data:`SANDBOX_PROBE_SECONDS`; after :data:`SANDBOX_MISSES` unanswered probes in a row call
+    ``on_lost`` (which stops the run) and set ``lost``. Does nothing for AWS itself."""
+
+    def __init__(self, where: Target, stack_name: str, on_lost: Callable[[], None]) -> None:
+        self.where, self.stack_name, self.on_lost = where, stack_name, on_lost
+        self.lost = False
+        self.last_status: str | None | _Unknown = _UNKNOWN
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="sandbox-watch", daemon=True)
+        if where.kind == "sandbox":
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        misses = 0
+        while not self._stopped.wait(SANDBOX_PROBE_SECONDS):
+            try:
+                self.last_status = _stack_status(self.where, self.stack_name, config=_WATCH_CONFIG)
+                misses = 0
+            except TargetError:
+                misses += 1
+                if misses >= SANDBOX_MISSES and not self._stopped.is_set():
+                    self.lost = True
+                    self.on_lost()
+                    return
+
+
+class _Unknown:
+    """The stack's status before the sandbox was first asked."""
+
+
+_UNKNOWN = _Unknown()
+
+
+def _sandbox_lost(
+    description: str,
+    where: Target,
+    stack_name: str,
+    last_status: str | None | _Unknown,
+    log: str,
+    log_path: Path,
+) -> DeployError:
+    """The run stopped because the sandbox stopped answering: where, what the stack was, what to do."""
+    if isinstance(last_status, _Unknown):
+        state, status = f"the status of stack {stack_name} was never read", None
+    else:
+        seen = "did not exist" if last_status is None else f"was {last_status}"
+        state, status = f"stack {stack_name} {seen} when last seen", last_status
+    message = (
+        f"{description} failed: the sandbox at {where.endpoint_url} stopped answering "
+        f"({SANDBOX_MISSES} probes {SANDBOX_PROBE_SECONDS:g} s apart), so the CDK CLI was stopped; "
+        f"{state}. Start the sandbox again and deploy again (the full CDK CLI log: {log_path})"
+    )
+    return DeployError(message, log=log, failures=[], stack_status=status, log_path=log_path)
 
 
 def cli_log_path(assembly: Assembly | None) -> Path:

@@ -8,6 +8,7 @@ compares it afterwards; every reference (security groups, target groups, zones) 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shlex
@@ -21,6 +22,7 @@ from typing import Any
 
 import psutil
 import pytest
+from conftest import stop_tree
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
 from dualalb_kit.aws import aws_client
@@ -439,3 +441,68 @@ def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_e
         ["UPDATE_COMPLETE"],
     )
     destroy(tmp_path / "cdk.out" / name, endpoint_url=sandbox.endpoint_url, progress=False)
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_a_sandbox_that_dies_during_a_deploy_is_named_with_the_stacks_last_state(tmp_path):
+    """The sandbox is killed while the CDK CLI deploys (the CLI held still so it cannot finish
+    first): the deploy stops the CLI and says the sandbox stopped answering and what the stack was,
+    after the probes (3, 2 s apart), not the CDK's 60 s of retries."""
+    from dualalb_kit.deploy import SANDBOX_MISSES, SANDBOX_PROBE_SECONDS
+    from dualalb_kit.sandbox.server import free_port
+
+    port = free_port()
+    url = f"http://localhost:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dualalb_kit.cli", "sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    params = tmp_path / "params.yaml"
+    params.write_text("stack_name: lost\ntasks:\n  - {name: web, image: nginx, external: {port: 80}}\n")
+    process = None
+    try:
+        assert "listening" in server.stdout.readline()
+        command = ["deploy", str(params), "--endpoint-url", url, "--no-progress"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dualalb_kit.cli", *command],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 300
+        cdk_cli = None
+        while cdk_cli is None:
+            assert process.poll() is None and time.monotonic() < deadline, "the CDK CLI never deployed"
+            for child in psutil.Process(process.pid).children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    if "deploy" in child.cmdline():
+                        cdk_cli = child
+            time.sleep(0.05)
+        cloudformation = aws_client("cloudformation", region=REGION, endpoint_url=url)
+        while "lost" not in [stack["StackName"] for stack in cloudformation.list_stacks()["StackSummaries"]]:
+            assert process.poll() is None and time.monotonic() < deadline, "the stack never appeared"
+            time.sleep(0.05)
+        cdk_cli.suspend()
+        time.sleep(2.5 * SANDBOX_PROBE_SECONDS)  # a probe of the kit's has seen the stack
+        server.kill()
+        server.wait()
+        killed = time.monotonic()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            cdk_cli.resume()
+        _, stderr = process.communicate(timeout=120)
+        print(f"named {time.monotonic() - killed:.1f} s after the kill; {stderr}")
+    finally:
+        for running in (server, process):
+            if running is not None:
+                stop_tree(running)
+    assert process.returncode == 1, stderr
+    assert (
+        f"the sandbox at {url} stopped answering ({SANDBOX_MISSES} probes {SANDBOX_PROBE_SECONDS:g} s apart)"
+        in stderr
+    )
+    assert "so the CDK CLI was stopped; stack lost was " in stderr and "_IN_PROGRESS when last seen" in stderr
+    assert not cdk_cli.is_running() or cdk_cli.status() == psutil.STATUS_ZOMBIE
