@@ -174,11 +174,17 @@ def existing_folder(text: str) -> Path:
 
 
 def output_folder(text: str) -> Path:
-    """A folder to write into: a writable folder, or a new one in a writable folder."""
+    """A folder to write into: a writable folder, or a new one (with any missing parents, as the
+    commands create them) under the nearest existing folder, which must be writable."""
     path = Path(text)
     if path.exists():
         return existing_folder(text)
-    _writable_folder(path.absolute().parent, text)
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {ancestor} is a file, not a folder")
+    _writable_folder(ancestor, text)
     return path
 
 

@@ -44,6 +44,15 @@ class Assembly:
         ]
 
 
+ASSEMBLY_FILES = ("cdk.out", "manifest.json")
+"""The files the CDK writes into every cloud assembly."""
+
+
+def is_cloud_assembly(directory: Path) -> bool:
+    """Whether ``directory`` holds a cloud assembly (the CDK's :data:`ASSEMBLY_FILES`)."""
+    return directory.is_dir() and all((directory / name).is_file() for name in ASSEMBLY_FILES)
+
+
 def read_assembly(directory: str | Path) -> Assembly:
     """The one-stack assembly in ``directory``.
 
@@ -51,7 +60,7 @@ def read_assembly(directory: str | Path) -> Assembly:
     not exactly one stack.
     """
     directory = Path(directory).resolve()
-    manifest_path = directory / "manifest.json"
+    manifest_path = directory / ASSEMBLY_FILES[1]
     if not manifest_path.exists():
         raise ValidationError("assembly", f"{directory} is not a cloud assembly (no manifest.json)")
     manifest = json.loads(manifest_path.read_text())

@@ -19,12 +19,11 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .assembly import is_cloud_assembly
 from .errors import DualAlbKitError, ValidationError
 
 MARKER = ".dualalb-kit-output"
 """The file in every output folder the kit writes; it holds the kind of output (``assembly``)."""
-ASSEMBLY_FILES = ("cdk.out", "manifest.json")
-"""The files the CDK writes into every cloud assembly: a folder with both holds a synthesis."""
 PRIVATE_MODE = 0o600
 """Mode of a file the kit writes with a spec's values when no source file says otherwise."""
 _STAGING = re.compile(r"\.(?P<name>.+)\.(?:staging|old)-(?P<pid>\d+)-[^.]+")
@@ -37,10 +36,10 @@ def mark(folder: Path, kind: str) -> None:
 
 def holds_output(folder: Path, kind: str) -> bool:
     """Whether ``folder`` is a folder holding the kit's output of ``kind``: its marker says so, or,
-    for an ``assembly``, it is a CDK cloud assembly (:data:`ASSEMBLY_FILES`; also one synthesized
-    before the kit wrote markers)."""
+    for an ``assembly``, it is a CDK cloud assembly (also one synthesized before the kit wrote
+    markers)."""
     marker = folder / MARKER
-    if kind == "assembly" and folder.is_dir() and all((folder / name).is_file() for name in ASSEMBLY_FILES):
+    if kind == "assembly" and is_cloud_assembly(folder):
         return True
     try:
         return (

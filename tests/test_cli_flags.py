@@ -54,7 +54,7 @@ CASES = [
     ("demo --params /nonexistent.yaml", "--params"),
     ("demo -o {file}", "-o/--out-dir"),
     ("demo -o {ro}/out", "-o/--out-dir"),
-    ("demo -o {tmp}/missing/out", "-o/--out-dir"),
+    ("demo -o {file}/out", "-o/--out-dir"),
     ("loadtest http://127.0.0.1:1/ --max-rps -1", "--max-rps"),
     ("loadtest http://127.0.0.1:1/ --start-rps 0", "--start-rps"),
     ("loadtest http://127.0.0.1:1/ --step-seconds nan", "--step-seconds"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dualalb_kit import outputs
+from dualalb_kit.assembly import ASSEMBLY_FILES
 from dualalb_kit.cli import main
 from dualalb_kit.errors import ValidationError
 
@@ -177,7 +178,7 @@ def test_an_assembly_of_an_earlier_version_without_a_marker_is_replaced(tmp_path
     ``manifest.json`` in it) counts as an earlier synthesis; a folder with only one of them does not."""
     earlier = tmp_path / "cdk.out" / "app"
     earlier.mkdir(parents=True)
-    for name in outputs.ASSEMBLY_FILES:
+    for name in ASSEMBLY_FILES:
         (earlier / name).write_text('{"version": "36.0.0"}')
     (earlier / "app.template.json").write_text("{}")
     outputs.check_replaceable(earlier, "assembly", "outdir")
