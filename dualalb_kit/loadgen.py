@@ -140,20 +140,30 @@ class ErrorCounter:
 
 
 class CpuMeter:
-    """CPU seconds of a process and its children, to turn into a percentage of one core per step."""
+    """CPU seconds of a process and its children, to turn into a percentage of one core per step;
+    NaN (not measured) once the process is gone (a server that restarted, HAProxy reloaded)."""
 
     def __init__(self, pid: int | None) -> None:
-        self.process = psutil.Process(pid) if pid else None
+        try:
+            self.process = psutil.Process(pid) if pid else None
+        except psutil.NoSuchProcess:
+            self.process = None
 
     def seconds(self) -> float:
         if self.process is None:
             return math.nan
+        try:
+            family = [self.process, *self.process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return math.nan
         total = 0.0
-        for process in [self.process, *self.process.children(recursive=True)]:
+        for process in family:
             try:
                 times = process.cpu_times()
             except psutil.NoSuchProcess:
-                continue
+                if process is self.process:
+                    return math.nan
+                continue  # a child that exited: its time is in no one's count any more
             total += times.user + times.system
         return total
 

@@ -418,3 +418,20 @@ def test_cpu_units_must_be_positive_and_the_advised_load_test_names_a_tasks_shar
         == "`dualalb-kit loadtest URL --max-rps 18 --service order --cpu-units 256`"
     )
     assert _loadtest_command(fit) == "`dualalb-kit loadtest URL --max-rps 18 --service order`"
+
+
+def test_the_cpu_meter_says_not_measured_once_its_process_is_gone():
+    """A server that restarts mid-test (HAProxy reloading when a service scales) ends its CPU
+    figures (NaN, shown as not measured), never the load generator. In a process of its own, as
+    the load generator runs: importing Locust patches the interpreter with gevent."""
+    code = (
+        "import math, subprocess, sys\n"
+        "from dualalb_kit.loadgen import CpuMeter\n"
+        "server = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "meter = CpuMeter(server.pid)\n"
+        "before = meter.seconds()\n"
+        "server.kill(); server.wait()\n"
+        "print(before >= 0, math.isnan(meter.seconds()), math.isnan(CpuMeter(server.pid).seconds()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]
