@@ -4,12 +4,19 @@ for tests that start the kit's commands as processes; ``listening`` for the loop
 from __future__ import annotations
 
 import contextlib
+import signal
 import subprocess
 
 import psutil
 import pytest
 
 from dualalb_kit.sandbox import Sandbox
+
+# A harness that starts the tests in the background (`cmd &` in a non-interactive shell) ignores
+# SIGINT, and the ignore passes on to every command the tests start, so Ctrl-C could not stop
+# them. Python's own handler instead: a child resets it to the default when it executes.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
