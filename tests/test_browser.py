@@ -173,7 +173,9 @@ def _open_and_run_notebook(page, lab_url: str) -> None:
             break
         except PlaywrightTimeout:
             continue
-    page.wait_for_selector(".jp-OutputArea-output :text('lint_findings')", timeout=NOTEBOOK_RUN_MS)
+    page.wait_for_selector(
+        ".jp-OutputArea-output :text('unacknowledged cdk-nag findings')", timeout=NOTEBOOK_RUN_MS
+    )
     page.wait_for_selector(".dualalb-cost-preview :text('Monthly cost')")
 
 
