@@ -253,6 +253,48 @@ def plot_capacity(metrics: pd.DataFrame, capacity: pd.DataFrame, slo: Any) -> Fi
     return figure
 
 
+def plot_live_runs(minutes: pd.DataFrame, slo: Any) -> Figure:
+    """The live demo's runs side by side, minute by minute from each run's start: running tasks,
+    measured p99 and CPU against the SLO (dashed), minutes over the SLO marked with a red x.
+
+    ``minutes`` is the demo's ``minutes.csv``: :func:`dualalb_kit.capacity.service_points` columns
+    plus ``any`` (the minute broke the SLO) and ``run`` (the run's label), in run order.
+    """
+    if minutes.empty:
+        raise ValidationError("minutes", "no measured minute to draw")
+    figure = NotebookFigure(figsize=(11, 7.5), layout="constrained")
+    tasks_axes, latency_axes, cpu_axes = figure.subplots(3, 1, sharex=True)
+    panels = (
+        (tasks_axes, "tasks", None),
+        (latency_axes, "p99_ms", slo.p99_ms),
+        (cpu_axes, "cpu_percent", slo.max_cpu),
+    )
+    for index, (label, run) in enumerate(minutes.groupby("run", sort=False)):
+        color = f"C{index + 1}"  # C0 is the first service's colour in the other figures
+        elapsed = np.arange(1, len(run) + 1)
+        over = run["any"].astype(bool).to_numpy()
+        count = int(over.sum())
+        legend = f"{label}: {count} minute{'' if count == 1 else 's'} over SLO"
+        for axes, column, _limit in panels:
+            values = run[column].to_numpy(dtype=float)
+            axes.plot(elapsed, values, marker="o", color=color, label=legend)
+            axes.scatter(elapsed[over], values[over], marker="x", s=80, color="tab:red", zorder=3)
+    for axes, _column, limit in panels:
+        if limit is not None:
+            axes.axhline(limit, color="tab:red", linestyle="--", linewidth=1, label=f"SLO {limit:g}")
+        axes.set_ylim(bottom=0)
+    tasks_axes.set_ylabel("running tasks")
+    latency_axes.set_ylabel("p99 (ms)")
+    cpu_axes.set_ylabel("CPU (% of reserved)")
+    cpu_axes.set_xlabel("minute of the run")
+    cpu_axes.xaxis.get_major_locator().set_params(integer=True)
+    tasks_axes.yaxis.get_major_locator().set_params(integer=True)
+    tasks_axes.legend(loc="upper left", fontsize="small")
+    latency_axes.legend(loc="upper left", fontsize="small")
+    figure.suptitle("Live sandbox: the same load before and after the recommendation (measured)")
+    return figure
+
+
 def _services(column: pd.Series, services: Sequence[str] | None) -> list[str]:
     present = sorted(str(name) for name in pd.unique(column.dropna()))
     if services is None:

@@ -1,18 +1,26 @@
-"""``dualalb-kit live-demo`` end to end: the sample in the live sandbox under the same stepped load
-twice, before and after the kit's recommendation, judged by what the sandbox measured."""
+"""The live demo end to end: the sample in the live sandbox under the same stepped load twice,
+before and after the kit's recommendation, judged by what the sandbox measured. The slow test runs
+it as a user does in JupyterLab, through notebook 05 (``run_live_demo``, the function behind
+``dualalb-kit live-demo``, whose flags the fast test follows into that call)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import nbformat
 import pandas as pd
+import papermill
 import pytest
 
+from dualalb_kit import batch, cli
 from dualalb_kit.capacity import SLO
 from dualalb_kit.errors import ValidationError
-from dualalb_kit.spec import load_spec
+from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
 
+ROOT = Path(__file__).resolve().parents[1]
 STEPS = 5
 
 
@@ -21,14 +29,33 @@ STEPS = 5
 @pytest.mark.slow
 def test_the_recommended_policy_keeps_the_slo_the_first_run_broke(tmp_path):
     out = tmp_path / "live-demo"
-    run = subprocess.run(
-        [sys.executable, "-m", "dualalb_kit.cli", "live-demo", "-o", str(out), "--steps", str(STEPS)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
+    batch.ensure_kernel()
+    executed = tmp_path / "05_live.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "05_live.ipynb"),
+        str(executed),
+        parameters={"out_dir": str(out), "steps": STEPS, "results_path": str(tmp_path / "live.json")},
+        kernel_name=batch.KERNEL_NAME,
+        kernel_manager_class=batch.LocalKernelManager,
+        cwd=str(ROOT),
+        progress_bar=False,
     )
-    print(run.stdout[-6000:], run.stderr[-3000:])
-    assert run.returncode == 0, run.stderr[-3000:]
+    notebook = nbformat.read(executed, as_version=4)
+    printed = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+    print(printed[-6000:])
+    # The scale-out shows as it happens: each step's line names the order service's tasks.
+    assert printed.count("requests/s: p99") >= 2 * STEPS and "running" in printed
+    plot_cell = next(cell for cell in notebook.cells if "plot_live_runs(" in cell.source)
+    assert any("image/png" in output.get("data", {}) for output in plot_cell.outputs)
+    assert [run["run"] for run in json.loads((tmp_path / "live.json").read_text())["runs"]] == [
+        "today's policy",
+        "recommended",
+    ]
 
     summary = pd.read_csv(out / "summary.csv").set_index("run")
     minutes = pd.read_csv(out / "minutes.csv")
@@ -56,6 +83,26 @@ def test_the_recommended_policy_keeps_the_slo_the_first_run_broke(tmp_path):
         assert heading in report
     first, second = (load_spec(out / name) for name in ("live-demo.yaml", "recommended.yaml"))
     assert _order(second).scaling != _order(first).scaling  # the second run deployed a change
+
+
+def test_the_live_demo_command_passes_its_flags_to_the_demo(monkeypatch, tmp_path):
+    """Fast: ``dualalb-kit live-demo``'s flags reach :func:`run_live_demo` (which the slow test runs)."""
+    calls = []
+    monkeypatch.setattr(
+        "dualalb_kit.live_demo.run_live_demo", lambda *args, **kwargs: calls.append((args, kwargs))
+    )
+    argv = ["live-demo", "-o", str(tmp_path / "demo"), "--steps", "3", "--start-rps", "2", "--max-rps", "9"]
+    assert cli.main([*argv, "--work-ms", "7"]) == 0
+    assert calls == [
+        ((tmp_path / "demo", SAMPLE_PARAMS), {"start_rps": 2.0, "max_rps": 9.0, "steps": 3, "work_ms": 7.0})
+    ]
+    refused = subprocess.run(
+        [sys.executable, "-m", "dualalb_kit.cli", "live-demo", "--max-rps", "500", "-o", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2 and "max_rps" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def _order(spec):

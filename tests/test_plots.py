@@ -164,3 +164,33 @@ def test_every_figure_shows_as_a_png_in_ipython_without_matplotlib_inline():
     for figure in figures:
         data, _ = DisplayFormatter().format(figure)
         assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n", figure
+
+
+def test_live_runs_figure_draws_each_runs_measured_minutes_against_the_slo():
+    from dualalb_kit.capacity import SLO
+    from dualalb_kit.plots import plot_live_runs
+
+    minutes = pd.DataFrame(
+        {
+            "run": ["today's policy"] * 3 + ["recommended"] * 2,
+            "tasks": [1, 2, 3, 2, 2],
+            "p99_ms": [80.0, 900.0, 120.0, 60.0, 70.0],
+            "cpu_percent": [40.0, 95.0, 60.0, 30.0, 35.0],
+            "any": [False, True, False, False, False],
+        }
+    )
+    figure = plot_live_runs(minutes, SLO(p99_ms=500, max_cpu=70))
+    tasks_axes, latency_axes, cpu_axes = figure.axes
+    runs = [line for line in latency_axes.lines if "over SLO" in line.get_label()]
+    assert [line.get_label() for line in runs] == [
+        "today's policy: 1 minute over SLO",
+        "recommended: 0 minutes over SLO",
+    ]
+    assert list(runs[0].get_xdata()) == [1, 2, 3] and list(runs[0].get_ydata()) == [80.0, 900.0, 120.0]
+    assert [list(line.get_ydata()) for line in tasks_axes.lines] == [[1, 2, 3], [2, 2]]
+    assert [line.get_ydata()[0] for line in cpu_axes.lines if line.get_label().startswith("SLO")] == [70]
+    crosses = [collection.get_offsets().tolist() for collection in latency_axes.collections]
+    assert crosses == [[[2.0, 900.0]], []]  # the minute over the SLO, marked; none in the second run
+    assert figure._repr_png_().startswith(b"\x89PNG")
+    with pytest.raises(ValidationError, match="minutes"):
+        plot_live_runs(minutes.iloc[0:0], SLO())
