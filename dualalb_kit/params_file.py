@@ -49,17 +49,18 @@ def parse_params(text: str) -> Any:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PARAMS_BYTES:
         raise ValidationError("params", _too_large("the text is", size))
-    loader = _StrictLoader(text)
     try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        _check_keys(root, "", set(), {})
-        return loader.construct_document(root)
+        loader = _StrictLoader(text)  # its reader refuses control characters (a NUL byte) at once
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            _check_keys(root, "", set(), {})
+            return loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        raise ValidationError("params", f"not YAML: {_yaml_problem(exc)}") from None
-    finally:
-        loader.dispose()
+        raise ValidationError("params", f"not YAML: {_yaml_problem(exc, text)}") from None
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -128,10 +129,14 @@ def _check_keys(node: Node, path: str, active: set[int], sizes: dict[int, int]) 
     return size
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
     if problem and mark:
         return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow, by its place
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - before.rfind("\n")
+        return f"character U+{exc.character:04X} is not allowed in YAML (line {line}, column {column})"
     return " ".join(str(exc).split())
 
 

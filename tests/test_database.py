@@ -85,6 +85,18 @@ def test_allow_from_admits_each_peer_on_the_mysql_port_only():
     assert {r["Description"] for r in rules} == {"MySQL from allow_from[0]", "MySQL from allow_from[1]"}
 
 
+def test_allow_from_takes_one_peer_as_the_originals_allowfrom_does():
+    stack, vpc = new_stack()
+    clients = ec2.SecurityGroup(stack, "Clients", vpc=vpc, description="clients")
+    Database(stack, "Db", vpc=vpc, allow_from=clients)
+    template = Template.from_stack(stack)
+    [rule] = database_ingress(template)
+    assert (rule["SourceSecurityGroupId"], rule["Description"]) == (
+        stack.resolve(clients.security_group_id),
+        "MySQL from allow_from[0]",
+    )
+
+
 def test_peers_can_be_admitted_later_through_connections():
     stack, vpc = new_stack()
     db = Database(stack, "Db", vpc=vpc)

@@ -194,6 +194,11 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "stack_name: [demo\n",
         "params: not YAML: expected ',' or ']', but got '<stream end>' (line 2, column 1)",
     ),
+    (
+        "a NUL byte",
+        b"stack_name: demo\nregion: us-\x00east-1\n",
+        "params: not YAML: character U+0000 is not allowed in YAML (line 2, column 12)",
+    ),
     ("no stack name", _params(drop="stack_name"), "stack_name: is required"),
     (
         "stack name with an underscore",

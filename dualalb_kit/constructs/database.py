@@ -42,8 +42,9 @@ class Database(Construct):
     later (``WordPress`` and ``Laravel`` admit their service so).
 
     :param vpc: the VPC.
-    :param allow_from: peers admitted on MySQL's port 3306: security groups, ``ec2.Peer.ipv4(cidr)``,
-        or anything with ``connections`` (a service, a function). Default: none.
+    :param allow_from: peers admitted on MySQL's port 3306, one or a sequence (the original's
+        ``allowFrom`` takes one): security groups, ``ec2.Peer.ipv4(cidr)``, or anything with
+        ``connections`` (a service, a function). Default: none.
     :param vpc_subnets: where the database runs. Default: private subnets with egress.
     :param aurora_serverless: an Aurora MySQL 3 cluster whose writer is ``db.serverless``. Default ``False``.
     :param single_db_instance: one RDS for MySQL 8.0 instance (20 GiB gp3, one AZ) instead of a
@@ -75,7 +76,7 @@ class Database(Construct):
         id: str,
         *,
         vpc: ec2.IVpc,
-        allow_from: Sequence[ec2.IConnectable] = (),
+        allow_from: ec2.IConnectable | Sequence[ec2.IConnectable] = (),
         vpc_subnets: ec2.SubnetSelection | None = None,
         aurora_serverless: bool = False,
         single_db_instance: bool = False,
@@ -138,7 +139,8 @@ class Database(Construct):
         assert database.secret is not None
         self.secret: secretsmanager.ISecret = database.secret
         self.connections: ec2.Connections = database.connections
-        for index, peer in enumerate(allow_from):
+        peers = [allow_from] if hasattr(allow_from, "connections") else list(allow_from)
+        for index, peer in enumerate(peers):
             self.connections.allow_default_port_from(peer, f"MySQL from allow_from[{index}]")
         self._acknowledge()
 
