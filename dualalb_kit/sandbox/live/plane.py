@@ -31,6 +31,7 @@ import psutil
 from ...errors import DataPlaneError
 from ...target import Target
 from .autoscaling import Autoscaler, policy_series, read_policies
+from .certificate import issue_certificate
 from .haproxy import AccessLog, HAProxy, Record, check_installed
 from .metrics import LiveMetrics, Request
 from .model import DataPlaneConfig
@@ -77,6 +78,8 @@ class DataPlane:
         self.report = report or (lambda line: print(f"live: {line}", file=sys.stderr, flush=True))
         self._folder = tempfile.TemporaryDirectory(prefix="dualalb-live-")
         self.log_dir = Path(self._folder.name)
+        self.certificate = issue_certificate(self.log_dir / "tls", target.region)
+        """What the HTTPS and TLS listeners present; ``certificate.ca_file`` verifies them."""
         services = ("ecs", "ecr", "elbv2", "route53", "secretsmanager", "ssm", "cloudwatch")
         self._clients = {name: target.client(name) for name in (*services, "application-autoscaling")}
         self._listener_ports: dict[str, int] = {}
@@ -123,7 +126,7 @@ class DataPlane:
         if not self.limits.applied:
             self.report(f"tasks run without CPU and memory limits: {self.limits.reason}")
         self._access_log = AccessLog()
-        mark_live(self._clients["ssm"])
+        mark_live(self._clients["ssm"], self.certificate.ca_file)
         self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
         self._thread.start()
         return self
@@ -192,7 +195,10 @@ class DataPlane:
     def _read_config(self) -> DataPlaneConfig:
         assert self._access_log is not None, "start() opens the access log first"
         config = read_config(
-            self._clients["elbv2"], self._local_port, log_port=self._access_log.port, certificate_pem=None
+            self._clients["elbv2"],
+            self._local_port,
+            log_port=self._access_log.port,
+            certificate_pem=str(self.certificate.server_pem),
         )
         if self.stacks is None:
             return config
