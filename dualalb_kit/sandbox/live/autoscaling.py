@@ -160,6 +160,10 @@ class Autoscaler:
         self.report = report
         self._memory: dict[str, _Memory] = {}
 
+    def record(self, activity: Activity) -> None:
+        """Keep ``activity`` (target tracking's own, and the scheduled actions')."""
+        self._memory.setdefault(activity.resource_id, _Memory()).activities.append(activity)
+
     def activities(self, resource_id: str | None = None) -> list[Activity]:
         """Every activity so far (for ``resource_id`` only, if given), newest first."""
         found = [
@@ -215,7 +219,7 @@ class Autoscaler:
                 current,
                 wanted,
             )
-            memory.activities.append(activity)
+            self.record(activity)
             self.report(f"{resource_id}: {activity.cause}")
 
 
