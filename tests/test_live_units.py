@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dualalb_kit.sandbox.live.autoscaling import Autoscaler, Policy, decide
+from dualalb_kit.sandbox.live.autoscaling import Activity, Autoscaler, Policy, decide
 from dualalb_kit.sandbox.live.certificate import issue_certificate
 from dualalb_kit.sandbox.live.metrics import LiveMetrics, Request
 from dualalb_kit.sandbox.live.model import Action, Listener
@@ -75,6 +75,15 @@ def test_cooldowns_hold_back_a_second_scale_out_and_activities_say_why():
         "AlarmHigh in state ALARM" in first.cause and "CPUUtilization 80 > 50 for 3 datapoints" in first.cause
     )
     assert newest.description == "Setting desired count to 6."
+
+
+def test_activities_list_newest_first_and_of_two_at_one_time_the_one_recorded_last_first():
+    scaler = Autoscaler(lambda policy, minutes: [], lambda rid, n: None, print)
+    at = datetime(2026, 12, 7, 20, 0, 5, tzinfo=UTC)
+    for description, when in (("bounds", at), ("desired", at), ("older", at - timedelta(minutes=1))):
+        scaler.record(Activity("service/shop/order", when, description, "cause", 1, 1))
+    assert [a.description for a in scaler.activities("service/shop/order")] == ["desired", "bounds", "older"]
+    assert scaler.activities("service/shop/other") == []
 
 
 BALANCER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/ext/0123456789abcdef"
