@@ -13,6 +13,7 @@ import pytest
 import requests
 import yaml
 
+from dualalb_kit.cli import main
 from dualalb_kit.deploy import deploy, destroy
 from dualalb_kit.sandbox import Sandbox
 from dualalb_kit.sandbox.live.urls import sandbox_ca_file, stack_urls
@@ -57,7 +58,7 @@ def _external(sandbox: Sandbox) -> dict[int, str]:
     }
 
 
-def test_https_is_served_with_the_sandbox_certificate_and_port_80_redirects_to_it(live_https):
+def test_https_is_served_with_the_sandbox_certificate_and_port_80_redirects_to_it(live_https, capsys):
     external = _external(live_https)
     assert sorted(external) == [80, 443] and external[443].startswith("https://127.0.0.1:")
     ca_file = sandbox_ca_file(live_https.target)
@@ -78,6 +79,10 @@ def test_https_is_served_with_the_sandbox_certificate_and_port_80_redirects_to_i
     assert redirect.headers["Location"] == external[443] + "/health?x=1"
     followed = session.get(external[80] + "/health", verify=str(ca_file), timeout=10)
     assert (followed.status_code, followed.url) == (200, external[443] + "/health")
+    assert main(["sandbox", "urls", "--endpoint-url", live_https.endpoint_url]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert f" :443  {external[443]}" in "\n".join(listed)
+    assert listed[-1] == f"HTTPS certificate authority (verify with it): {ca_file}"
 
 
 def test_a_scheduled_action_a_minute_ahead_raises_the_desired_count_at_that_minute(live_https):
