@@ -924,7 +924,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 @_target_errors
 def _sandbox_urls(args: argparse.Namespace) -> int:
-    from .sandbox.live.urls import is_live, local_urls
+    from .sandbox.live.urls import is_live, local_urls, sandbox_ca_file
     from .target import Target
 
     target = Target.sandbox(args.endpoint_url)
@@ -934,8 +934,11 @@ def _sandbox_urls(args: argparse.Namespace) -> int:
             "start one with `dualalb-kit sandbox --live`"
         )
         return 1
-    for url in local_urls(target.client("elbv2")):
+    urls = local_urls(target.client("elbv2"))
+    for url in urls:
         print(f"{url.load_balancer} :{url.port}  {url.url}")
+    if any(url.url.startswith("https://") for url in urls):
+        print(f"HTTPS certificate authority (verify with it): {sandbox_ca_file(target)}")
     return 0
 
 

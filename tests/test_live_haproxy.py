@@ -24,6 +24,7 @@ import psutil
 import pytest
 
 from dualalb_kit.errors import DataPlaneError, DualAlbKitError
+from dualalb_kit.sandbox.live.certificate import issue_certificate
 from dualalb_kit.sandbox.live.haproxy import AccessLog, HAProxy, check_installed, render_config
 from dualalb_kit.sandbox.live.model import (
     Action,
@@ -160,11 +161,11 @@ def listener(
     return Listener(f"{ARN}:listener/app/{lb}/1/{name}", lb, port, protocol, free_port(), default, rules)
 
 
-def get(port: int, path: str = "/", host: str | None = None, tls: bool = False):
-    """One request on a new connection: (status, JSON body or text, headers)."""
-    if tls:
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+def get(port: int, path: str = "/", host: str | None = None, ca_file: Path | None = None):
+    """One request on a new connection: (status, JSON body or text, headers); over TLS verified
+    against ``ca_file`` (host name 127.0.0.1) when it is given."""
+    if ca_file:
+        context = ssl.create_default_context(cafile=str(ca_file))
         connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
     else:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -193,35 +194,6 @@ def poll(condition, timeout_s: float, interval_s: float = 0.05):
             return value
         time.sleep(interval_s)
     return None
-
-
-def self_signed_pem(folder: Path) -> str:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path = folder / "sandbox.pem"
-    path.write_bytes(
-        certificate.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return str(path)
 
 
 def haproxy_processes(folder: Path) -> list[psutil.Process]:
@@ -286,8 +258,9 @@ def test_rules_route_requests_by_priority_host_and_path(proxy, access_log, apps,
         ),
         Rule(7, (Condition("path-pattern", ("/moved",)),), Action("redirect", redirect={"Port": "81"})),
     )
+    certificate = issue_certificate(tmp_path / "tls", "us-east-1")
     config = DataPlaneConfig(
-        (main, https, other_http), tuple(groups), access_log.port, self_signed_pem(tmp_path)
+        (main, https, other_http), tuple(groups), access_log.port, str(certificate.server_pem)
     )
     proxy.start(config)
     port = main.local_port
@@ -316,7 +289,7 @@ def test_rules_route_requests_by_priority_host_and_path(proxy, access_log, apps,
     status, _, headers = get(port, "/old/a/b?x=1&y=2", "site.test:9999")
     assert status == 301
     assert headers["Location"] == f"https://site.test:{https.local_port}/new/old/a/b?x=1&y=2"
-    status, answer, _ = get(https.local_port, "/new/old/a/b?x=1&y=2", tls=True)
+    status, answer, _ = get(https.local_port, "/new/old/a/b?x=1&y=2", ca_file=certificate.ca_file)
     assert (status, answer["target"], answer["forwarded_proto"], answer["forwarded_port"]) == (
         200,
         "web",
@@ -612,7 +585,14 @@ def test_every_socket_haproxy_opens_is_on_loopback(proxy, access_log, apps, tmp_
         listener("https", 443, forward((tg, 1)), protocol="HTTPS"),
         listener("tcp", 7000, forward((tcp_group, 1)), protocol="TCP", lb="net"),
     )
-    proxy.start(DataPlaneConfig(listeners, (tg, tcp_group), access_log.port, self_signed_pem(tmp_path)))
+    proxy.start(
+        DataPlaneConfig(
+            listeners,
+            (tg, tcp_group),
+            access_log.port,
+            str(issue_certificate(tmp_path, "us-east-1").server_pem),
+        )
+    )
     assert target_of(listeners[0].local_port) == "app"
     assert access_log.wait_for(1)
     family = [psutil.Process(proxy.pid), *psutil.Process(proxy.pid).children(recursive=True)]

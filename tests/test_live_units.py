@@ -1,13 +1,21 @@
 """The live sandbox's pure parts on known inputs: target tracking's decisions (AWS's documented
-rules) and the per-minute metrics it publishes (AWS's names, dimensions and statistics)."""
+rules), the per-minute metrics it publishes (AWS's names, dimensions and statistics) and the
+certificate its HTTPS listeners present."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
+import stat
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from dualalb_kit.sandbox.live.autoscaling import Autoscaler, Policy, decide
+from dualalb_kit.sandbox.live.autoscaling import Activity, Autoscaler, Policy, decide
+from dualalb_kit.sandbox.live.certificate import issue_certificate
 from dualalb_kit.sandbox.live.metrics import LiveMetrics, Request
 from dualalb_kit.sandbox.live.model import Action, Listener
 from dualalb_kit.sandbox.live.state import rewrite_private_urls
@@ -67,6 +75,15 @@ def test_cooldowns_hold_back_a_second_scale_out_and_activities_say_why():
         "AlarmHigh in state ALARM" in first.cause and "CPUUtilization 80 > 50 for 3 datapoints" in first.cause
     )
     assert newest.description == "Setting desired count to 6."
+
+
+def test_activities_list_newest_first_and_of_two_at_one_time_the_one_recorded_last_first():
+    scaler = Autoscaler(lambda policy, minutes: [], lambda rid, n: None, print)
+    at = datetime(2026, 12, 7, 20, 0, 5, tzinfo=UTC)
+    for description, when in (("bounds", at), ("desired", at), ("older", at - timedelta(minutes=1))):
+        scaler.record(Activity("service/shop/order", when, description, "cause", 1, 1))
+    assert [a.description for a in scaler.activities("service/shop/order")] == ["desired", "bounds", "older"]
+    assert scaler.activities("service/shop/other") == []
 
 
 BALANCER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/ext/0123456789abcdef"
@@ -177,3 +194,58 @@ def test_several_policies_scale_out_on_any_and_in_only_when_all_agree():
     series["requests"] = [10.0] * 15
     scaler.evaluate([CPU_POLICY, requests], desired, now=2000.0)
     assert changes == [6, 3]  # both in: CPU asks ceil(6 x 20 / 50) = 3, requests 1; the larger wins
+
+
+def test_the_sandbox_certificate_covers_loopback_and_load_balancers_and_only_its_owner_reads_it(tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = issue_certificate(tmp_path / "tls", "eu-west-1")
+    assert stat.S_IMODE(certificate.ca_file.parent.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (certificate.ca_file, certificate.server_pem)} == {0o600}
+    pem = certificate.server_pem.read_bytes()
+    server, authority = x509.load_pem_x509_certificates(pem)
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert key.public_key() == server.public_key()
+    assert authority == x509.load_pem_x509_certificate(certificate.ca_file.read_bytes())
+    server.verify_directly_issued_by(authority)
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "*.eu-west-1.elb.amazonaws.com"]
+    assert [str(a) for a in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
+    assert authority.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert b"PRIVATE KEY" not in certificate.ca_file.read_bytes()
+
+
+def _handshake(server_pem: Path, ca_file: Path, host: str) -> dict:
+    """A TLS handshake on loopback: a server presenting ``server_pem``, a client trusting only
+    ``ca_file`` and checking ``host``; the certificate the client verified."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(server_pem)
+    client_context = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def accept():
+            connection, _ = listener.accept()
+            with contextlib.suppress(ssl.SSLError, OSError):
+                server_context.wrap_socket(connection, server_side=True).close()
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        try:
+            with socket.create_connection(listener.getsockname()) as raw:
+                with client_context.wrap_socket(raw, server_hostname=host) as tls:
+                    return tls.getpeercert()
+        finally:
+            thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "ext-1.eu-west-1.elb.amazonaws.com"])
+def test_a_client_that_trusts_the_ca_file_verifies_the_sandbox_certificate(tmp_path, host):
+    certificate = issue_certificate(tmp_path / "tls", "eu-west-1")
+    peer = _handshake(certificate.server_pem, certificate.ca_file, host)
+    assert dict(item[0] for item in peer["subject"]) == {"commonName": "localhost"}
+    other_run = issue_certificate(tmp_path / "other", "eu-west-1")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(certificate.server_pem, other_run.ca_file, host)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(certificate.server_pem, certificate.ca_file, "ext-1.us-east-1.elb.amazonaws.com")

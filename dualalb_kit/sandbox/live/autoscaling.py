@@ -160,12 +160,17 @@ class Autoscaler:
         self.report = report
         self._memory: dict[str, _Memory] = {}
 
+    def record(self, activity: Activity) -> None:
+        """Keep ``activity`` (target tracking's own, and the scheduled actions')."""
+        self._memory.setdefault(activity.resource_id, _Memory()).activities.append(activity)
+
     def activities(self, resource_id: str | None = None) -> list[Activity]:
-        """Every activity so far (for ``resource_id`` only, if given), newest first."""
+        """Every activity so far (for ``resource_id`` only, if given), newest first (of two at the
+        same time, the one recorded last)."""
         found = [
             a for rid, memory in self._memory.items() if resource_id in (None, rid) for a in memory.activities
         ]
-        return sorted(found, key=lambda a: a.time, reverse=True)
+        return sorted(reversed(found), key=lambda a: a.time, reverse=True)
 
     def evaluate(self, policies: list[Policy], desired: dict[str, int], now: float) -> None:
         """Apply what the policies ask for; ``desired`` maps resource id -> current desired count.
@@ -215,7 +220,7 @@ class Autoscaler:
                 current,
                 wanted,
             )
-            memory.activities.append(activity)
+            self.record(activity)
             self.report(f"{resource_id}: {activity.cause}")
 
 

@@ -9,7 +9,8 @@ task's environment is pointed at the loopback port of the internal ALB's listene
 
 Every minute it publishes what was measured into the sandbox's CloudWatch (:mod:`.metrics`:
 HAProxy's request log, the target groups' health, the tasks' CPU and memory from their
-processes) and then evaluates the target-tracking policies on it (:mod:`.autoscaling`).
+processes) and then evaluates the target-tracking policies on it (:mod:`.autoscaling`); the
+scheduled actions run at their minute (:mod:`.schedule`).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ import psutil
 from ...errors import DataPlaneError
 from ...target import Target
 from .autoscaling import Autoscaler, policy_series, read_policies
+from .certificate import issue_certificate
 from .haproxy import AccessLog, HAProxy, Record, check_installed
 from .metrics import LiveMetrics, Request
 from .model import DataPlaneConfig
+from .schedule import Scheduler
 from .state import private_names, read_config, rewrite_private_urls
 from .tasks import (
     Limits,
@@ -77,6 +80,8 @@ class DataPlane:
         self.report = report or (lambda line: print(f"live: {line}", file=sys.stderr, flush=True))
         self._folder = tempfile.TemporaryDirectory(prefix="dualalb-live-")
         self.log_dir = Path(self._folder.name)
+        self.certificate = issue_certificate(self.log_dir / "tls", target.region)
+        """What the HTTPS and TLS listeners present; ``certificate.ca_file`` verifies them."""
         services = ("ecs", "ecr", "elbv2", "route53", "secretsmanager", "ssm", "cloudwatch")
         self._clients = {name: target.client(name) for name in (*services, "application-autoscaling")}
         self._listener_ports: dict[str, int] = {}
@@ -104,9 +109,14 @@ class DataPlane:
             lambda policy, minutes: policy_series(
                 self._clients["cloudwatch"], policy, minutes, datetime.now(UTC)
             ),
-            lambda resource_id, count: self._clients["ecs"].update_service(
-                cluster=resource_id.split("/")[1], service=resource_id.split("/")[2], desiredCount=count
-            ),
+            self._set_desired,
+            self.report,
+        )
+        self.scheduler = Scheduler(
+            self._clients["application-autoscaling"],
+            self._desired_count,
+            self._set_desired,
+            self.autoscaler.record,
             self.report,
         )
         self._config: DataPlaneConfig | None = None
@@ -123,7 +133,7 @@ class DataPlane:
         if not self.limits.applied:
             self.report(f"tasks run without CPU and memory limits: {self.limits.reason}")
         self._access_log = AccessLog()
-        mark_live(self._clients["ssm"])
+        mark_live(self._clients["ssm"], self.certificate.ca_file)
         self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
         self._thread.start()
         return self
@@ -192,7 +202,10 @@ class DataPlane:
     def _read_config(self) -> DataPlaneConfig:
         assert self._access_log is not None, "start() opens the access log first"
         config = read_config(
-            self._clients["elbv2"], self._local_port, log_port=self._access_log.port, certificate_pem=None
+            self._clients["elbv2"],
+            self._local_port,
+            log_port=self._access_log.port,
+            certificate_pem=str(self.certificate.server_pem),
         )
         if self.stacks is None:
             return config
@@ -255,6 +268,7 @@ class DataPlane:
                 self._config = config
                 publish_urls(self._clients["elbv2"], self._balancer_arns(), self.urls())
             self._measure(services, config)
+            self.scheduler.evaluate(datetime.now(UTC), {f"service/{s.cluster}/{s.name}" for s in services})
             view = (config, sorted((arn, sorted(env.items())) for arn, env in self._environments.items()))
             self._stable_ticks = self._stable_ticks + 1 if view == self._last_view else 0
             self._last_view = view
@@ -309,6 +323,17 @@ class DataPlane:
             self.autoscaler.evaluate(
                 read_policies(self._clients["application-autoscaling"]), desired, time.monotonic()
             )
+
+    def _desired_count(self, resource_id: str) -> int:
+        """The desired count of the ECS service ``service/<cluster>/<service>``."""
+        _, cluster, service = resource_id.split("/", 2)
+        return self._clients["ecs"].describe_services(cluster=cluster, services=[service])["services"][0][
+            "desiredCount"
+        ]
+
+    def _set_desired(self, resource_id: str, count: int) -> None:
+        _, cluster, service = resource_id.split("/", 2)
+        self._clients["ecs"].update_service(cluster=cluster, service=service, desiredCount=count)
 
     def _request(self, record: Record) -> Request | None:
         """A logged request as the metrics count it (None for a listener that is gone)."""

@@ -2,18 +2,21 @@
 
 The data plane writes it into the sandbox's own state, so a CLI or notebook in another process
 reads it through the AWS API: each load balancer carries the tag ``dualalb-kit:local-urls``
-(``PORT=URL`` pairs, space-separated) and the SSM parameter ``/dualalb-kit/sandbox/live`` says a
-data plane runs.
+(``PORT=URL`` pairs, space-separated), the SSM parameter ``/dualalb-kit/sandbox/live`` says a
+data plane runs and ``/dualalb-kit/sandbox/live/ca-file`` names the file (PEM) that verifies its
+HTTPS listeners.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 URL_TAG = "dualalb-kit:local-urls"
 LIVE_PARAMETER = "/dualalb-kit/sandbox/live"
+CA_FILE_PARAMETER = "/dualalb-kit/sandbox/live/ca-file"
 
 
 @dataclass(frozen=True, order=True)
@@ -25,9 +28,11 @@ class ListenerUrl:
     url: str
 
 
-def mark_live(ssm: Any) -> None:
-    """Record in the sandbox that a data plane runs (read by :func:`is_live`)."""
+def mark_live(ssm: Any, ca_file: Path) -> None:
+    """Record in the sandbox that a data plane runs (read by :func:`is_live`) and the certificate
+    file that verifies its HTTPS listeners (read by :func:`sandbox_ca_file`)."""
     ssm.put_parameter(Name=LIVE_PARAMETER, Value="true", Type="String", Overwrite=True)
+    ssm.put_parameter(Name=CA_FILE_PARAMETER, Value=str(ca_file), Type="String", Overwrite=True)
 
 
 def is_live(ssm: Any) -> bool:
@@ -36,6 +41,20 @@ def is_live(ssm: Any) -> bool:
         return ssm.get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == "true"
     except ssm.exceptions.ParameterNotFound:
         return False
+
+
+def sandbox_ca_file(target: Any) -> Path | None:
+    """The certificate file (PEM) that verifies the HTTPS listeners of the live sandbox ``target``
+    (``requests.get(url, verify=sandbox_ca_file(target))``); None when no data plane runs there."""
+    if target.kind != "sandbox":
+        return None
+    ssm = target.client("ssm")
+    if not is_live(ssm):
+        return None
+    try:
+        return Path(ssm.get_parameter(Name=CA_FILE_PARAMETER)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
 
 
 def publish_urls(elbv2: Any, balancer_arns: dict[str, str], urls: Iterable[ListenerUrl]) -> None:
