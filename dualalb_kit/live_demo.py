@@ -154,7 +154,7 @@ def run_live_demo(
         plane = sandbox.live
         say(f"sandbox at {sandbox.endpoint_url}; task limits: {plane.limits}")
         try:
-            before = _run("today's policy", spec, sandbox, slo, (start_rps, max_rps, steps), say)
+            before = run_load("today's policy", spec, sandbox, slo, (start_rps, max_rps, steps), say)
             capacity = fit_capacity(before.metrics, slo)
             say(
                 "capacity per task from the measured minutes:\n"
@@ -165,7 +165,7 @@ def run_live_demo(
             say("recommended:\n" + changes)
             recommended_yaml = yaml.safe_dump(recommended.to_params(), sort_keys=False)
             write_private(out / "recommended.yaml", recommended_yaml, mode)
-            after = _run("recommended", recommended, sandbox, slo, (start_rps, max_rps, steps), say)
+            after = run_load("recommended", recommended, sandbox, slo, (start_rps, max_rps, steps), say)
         finally:
             say(f"destroying {STACK_NAME} ...")
             destroy(spec, sandbox.target, progress=False)
@@ -180,8 +180,17 @@ def run_live_demo(
     return summary
 
 
-def _run(label, spec, sandbox, slo, ramp, say) -> LiveRun:
-    """Deploy ``spec``, wait for its tasks, drive the ramp and read the measured minutes."""
+def run_load(
+    label: str,
+    spec: DeploymentSpec,
+    sandbox,
+    slo: SLO,
+    ramp: tuple[float, float, int],
+    say: Callable[[str], None] = print,
+) -> LiveRun:
+    """Deploy ``spec`` into the live ``sandbox``, wait for its tasks, drive ``ramp`` (start and last
+    requests/s, one-minute steps) through the external ALB's local URL and read the minutes the
+    sandbox measured for the order service."""
     from .deploy import deploy
     from .loadtest import run_loadtest
 
