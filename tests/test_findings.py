@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from test_known_truth import SPEC, case_of
 
-from dualalb_kit.capacity import MAX_EXTRAPOLATION, fit_capacity, slo_bands
+from dualalb_kit.capacity import MAX_EXTRAPOLATION, SLO, fit_capacity, slo_bands
 from dualalb_kit.findings import TOPICS, band_table, capacity_findings, findings_markdown, service_band_tables
 from dualalb_kit.plots import plot_bands
 from dualalb_kit.report import Step, write_artifacts, write_report, write_summary
@@ -191,3 +191,18 @@ def test_the_markdown_holds_each_services_findings_and_band_table():
     assert text.startswith("### halving\n\n- **capacity**: One task serves ")
     assert band_table(bands).to_string(index=False) in text
     assert "- **change point**: How p99 or CPU follow load changed at 2025-01-09" in text
+
+
+def test_the_live_demos_markdown_report_has_the_order_services_findings():
+    from types import SimpleNamespace
+
+    from dualalb_kit.live_demo import _findings
+
+    metrics = case_of("halving").metrics
+    metrics = metrics.assign(service=metrics["service"].astype(str).replace("app", "order"))
+    capacity, _, recommendations = (frame.assign(service="order") for frame in analysed("halving"))
+    text = _findings(SimpleNamespace(metrics=metrics), capacity, recommendations, SLO())
+    assert text.startswith("### order\n\n- **capacity**: One task serves ")
+    assert band_table(slo_bands(metrics)).to_string(index=False) in text
+    assert f"`{recommendations['loadtest_command'].iloc[0]}`" not in text  # measured, high: no test needed
+    assert "- **what to do**: Apply the recommendation" in text
