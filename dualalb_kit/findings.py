@@ -350,6 +350,7 @@ class _Facts:
         change = ", ".join(
             f"{label} {_value(advice[f'current_{name}'])} -> {_value(advice[name])}"
             for name, label in zip(_POLICY_VALUES, _POLICY_LABELS, strict=True)
+            if advice[name] != advice[f"current_{name}"]
         )
         return (
             f"Apply the recommendation ({change}): `dualalb-kit recommend PARAMS -o NEW.yaml` writes it."
