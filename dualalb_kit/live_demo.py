@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .capacity import SLO, capacity_table, fit_capacity, service_points, slo_breaches
+from .capacity import SLO, capacity_table, fit_capacity, service_points, slo_bands, slo_breaches
 from .errors import ValidationError
 from .outputs import private_mode, write_private
 from .spec import SAMPLE_PARAMS, DeploymentSpec, load_spec
@@ -161,7 +161,7 @@ def run_live_demo(
                 + capacity_table(capacity).to_string(index=False)
             )
             tested = _load_test_if_unsettled(capacity, sandbox, slo, max_rps, say)
-            recommended, changes = _recommend(before, slo, tested)
+            recommended, changes, recommendations = _recommend(before, slo, tested)
             say("recommended:\n" + changes)
             recommended_yaml = yaml.safe_dump(recommended.to_params(), sort_keys=False)
             write_private(out / "recommended.yaml", recommended_yaml, mode)
@@ -173,7 +173,8 @@ def run_live_demo(
     minutes = pd.concat([before.points.assign(run=before.label), after.points.assign(run=after.label)])
     minutes.to_csv(out / "minutes.csv", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    report = _report(before, after, summary, capacity, tested, changes, slo, plane_limits=str(plane.limits))
+    findings = _findings(before, capacity, recommendations, slo)
+    report = _report(before, after, summary, capacity, tested, changes, slo, str(plane.limits), findings)
     write_private(out / "report.md", report, mode)
     say(_summary_text(summary))
     say(f"report: {out / 'report.md'}")
@@ -293,16 +294,29 @@ def _load_test_if_unsettled(
     return tested
 
 
-def _recommend(before: LiveRun, slo: SLO, tested: pd.DataFrame | None) -> tuple[DeploymentSpec, str]:
+def _recommend(
+    before: LiveRun, slo: SLO, tested: pd.DataFrame | None
+) -> tuple[DeploymentSpec, str, pd.DataFrame]:
     """The spec with the recommendation for the measured minutes (with the load test's capacity
-    when there is one), and the changes as text."""
+    when there is one), the changes as text, and the recommendation's row."""
     from .scaling import apply_recommendations, recommend_policies, recommendation_table
 
     recommendations = recommend_policies(before.metrics, before.spec, slo, capacity=tested)
     recommendations = recommendations[recommendations["service"] == SERVICE]
     table = recommendation_table(recommendations).T.to_string(header=False)
     why = "\n".join(f"why: {reason}" for reason in recommendations["why"])
-    return apply_recommendations(before.spec, recommendations), f"{table}\n{why}"
+    return apply_recommendations(before.spec, recommendations), f"{table}\n{why}", recommendations
+
+
+def _findings(before: LiveRun, capacity: pd.DataFrame, recommendations: pd.DataFrame, slo: SLO) -> str:
+    """What the first run's minutes say about the order service, in words and load bands (Markdown)."""
+    from .findings import capacity_findings, findings_markdown
+
+    bands = slo_bands(before.metrics, slo)
+    mine = capacity[capacity["service"] == SERVICE]
+    return findings_markdown(
+        capacity_findings(mine, bands, recommendations), bands[bands["service"] == SERVICE]
+    )
 
 
 def _external_url(target) -> str:
@@ -349,8 +363,8 @@ def _block(text: str) -> str:
     return f"```\n{text}\n```"
 
 
-def _report(before, after, summary, capacity, tested, changes, slo, plane_limits) -> str:
-    """The demo's report in Markdown."""
+def _report(before, after, summary, capacity, tested, changes, slo, plane_limits, findings) -> str:
+    """The demo's report in Markdown (``findings``: :func:`_findings`)."""
     from .loadtest import describe_slo
 
     columns = ["timestamp", "tasks", "requests_per_task", "p99_ms", "cpu_percent", "errors_per_1k", "any"]
@@ -369,6 +383,7 @@ def _report(before, after, summary, capacity, tested, changes, slo, plane_limits
                 f"## {before.label}: {_policy(before.spec)}\n\n" + minutes(before),
                 "## Capacity per task from those minutes\n\n"
                 + _block(capacity_table(capacity).to_string(index=False)),
+                "## What the analysis found\n\n" + findings,
                 "## The load test of one task\n\n"
                 + (
                     "Not needed: the measured minutes settled the capacity."

@@ -1,4 +1,4 @@
-"""Figures for notebooks: load and latency, simulated tasks against max capacity, cost per spot mix.
+"""Figures for notebooks: load and latency, capacity and its load bands, simulated tasks, cost per spot mix.
 
 matplotlib only (the kit's one plotting library). Each function returns a
 ``matplotlib.figure.Figure`` built without pyplot that draws itself as a PNG wherever IPython
@@ -292,6 +292,66 @@ def plot_live_runs(minutes: pd.DataFrame, slo: Any) -> Figure:
     tasks_axes.legend(loc="upper left", fontsize="small")
     latency_axes.legend(loc="upper left", fontsize="small")
     figure.suptitle("Live sandbox: the same load before and after the recommendation (measured)")
+
+
+def plot_bands(bands: pd.DataFrame, capacity: pd.DataFrame) -> Figure:
+    """What the capacity is read from: per load band, the share of minutes breaking the SLO.
+
+    One panel per service of ``capacity`` (a :func:`dualalb_kit.capacity.fit_capacity` frame) with
+    its :func:`dualalb_kit.capacity.slo_bands` rows (``bands``): a bar per band (requests per minute
+    per task on x, the share of its minutes breaking the SLO in % on y, linear up to 1 % and
+    logarithmic above), the monotone share the replay expects (a step line), the 1 % level
+    (dashed), the capacity (a vertical line), its 90 % interval (shaded) and the held load (dotted).
+    """
+    from .capacity import BREACH_SHARE
+
+    if capacity.empty:
+        raise ValidationError("capacity", "no service to draw")
+    colors = service_colors(capacity["service"].astype(str).tolist())
+    rows = capacity.to_dict("records")
+    figure = NotebookFigure(figsize=(3.8 * len(rows) + 1.2, 3.8), layout="constrained")
+    grid = figure.subplots(1, len(rows), squeeze=False, sharey="row")[0]
+    for axes, fit in zip(grid, rows, strict=True):
+        service, color = fit["service"], colors[fit["service"]]
+        mine = bands[bands["service"] == service].sort_values("band_low")
+        low, high = mine["band_low"].to_numpy(float), mine["band_high"].to_numpy(float)
+        axes.bar(
+            low, mine["share"] * 100, width=high - low, align="edge", color=color, alpha=0.6, label="bands"
+        )
+        if len(mine):
+            axes.step(
+                np.append(low, high[-1]),
+                np.append(mine["monotone_share"], mine["monotone_share"].iloc[-1]) * 100,
+                where="post",
+                color="black",
+                linewidth=1,
+                label="monotone share",
+            )
+        axes.axhline(
+            BREACH_SHARE * 100,
+            color="tab:red",
+            linestyle="--",
+            linewidth=1,
+            label=f"{BREACH_SHARE * 100:g} % of minutes",
+        )
+        at_slo, interval = fit["requests_per_task_at_slo"], (fit["capacity_low"], fit["capacity_high"])
+        if np.isfinite(interval).all():
+            axes.axvspan(*interval, color=color, alpha=0.15, label="90 % interval")
+        if np.isfinite(fit["held_requests_per_task"]):
+            axes.axvline(
+                fit["held_requests_per_task"], color="tab:gray", linestyle=":", linewidth=1, label="held"
+            )
+        if np.isfinite(at_slo):
+            axes.axvline(at_slo, color=color, linewidth=1.5, label=f"capacity {at_slo:,.0f}")
+        axes.set_yscale("symlog", linthresh=BREACH_SHARE * 100)
+        axes.set_ylim(0, 100)
+        axes.set_yticks([0, 1, 10, 100], ["0", "1", "10", "100"])
+        axes.set_xlabel("requests / minute per task")
+        since = f", since {fit['change_at']:%m-%d %H:%M}" if pd.notna(fit["change_at"]) else ""
+        axes.set_title(f"{service} ({fit['confidence']} confidence{since})", color=color, loc="left")
+        axes.legend(loc="best", fontsize="x-small")
+    grid[0].set_ylabel("minutes breaking the SLO (%)")
+    figure.suptitle(_title("Load bands: minutes breaking the SLO", capacity.attrs.get("synthetic", False)))
     return figure
 
 

@@ -1027,7 +1027,8 @@ def recommend_policies(
     recommendation costs),
     ``scheduled_saving_per_month_usd``, ``observed_minutes_over_slo`` (minutes of the input whose
     measured p99, CPU or 5xx already break the SLO), and the capacity's ``capacity_low``,
-    ``capacity_high`` (its 90 % interval), ``extrapolated_by`` and ``change_at``. ``attrs``: ``slo``,
+    ``capacity_high`` (its 90 % interval), ``extrapolated_by``, ``change_at`` and ``loadtest_command``
+    (the load test that would measure the capacity, :func:`loadtest_command`). ``attrs``: ``slo``,
     ``window_hours``, ``synthetic``.
 
     ``max_capacity`` goes below the current one only with ``high`` confidence and a week of data.
@@ -1128,6 +1129,9 @@ def recommend_policies(
     recommended = {s: policy for s, (policy, _) in chosen.items()}
     outcome = replay_with(recommended)
     keep = trusted & (floored_outcome.over <= allowed_over) & (floored_outcome.cost < outcome.cost)
+    commands = [
+        loadtest_command(fits.iloc[index], tasks[service].cpu) for index, service in enumerate(services)
+    ]
     rows = []
     for index, service in enumerate(services):
         final = floored_outcome if keep[index] else outcome
@@ -1163,7 +1167,7 @@ def recommend_policies(
                     final,
                     keep[index],
                     chosen[service][1],
-                    tasks[service].cpu,
+                    commands[index],
                 )
                 + _floor_note(policy, current[service], tasks[service])
                 + ("" if meets_slo is not False else _missed_note(final, index))
@@ -1190,6 +1194,7 @@ def recommend_policies(
                 "capacity_high": fits.iloc[index]["capacity_high"],
                 "extrapolated_by": fits.iloc[index]["extrapolated_by"],
                 "change_at": fits.iloc[index]["change_at"],
+                "loadtest_command": commands[index],
             }
         )
     table = pd.DataFrame(rows)
@@ -1360,10 +1365,10 @@ def _why(
     outcome: _Outcome,
     kept_current: bool,
     factor: float,
-    cpu_units: int,
+    command: str,
 ) -> str:
-    """One sentence with the numbers behind a service's recommendation (``cpu_units``: the task's
-    ``cpu``, for the load test it advises)."""
+    """One sentence with the numbers behind a service's recommendation (``command``: the load test
+    it advises, :func:`loadtest_command`)."""
     at_slo = fit["requests_per_task_at_slo"]
     if not (fit["confidence"] == "high" and math.isfinite(at_slo)):
         note = fit.get("note")
@@ -1372,7 +1377,7 @@ def _why(
         sentence = (
             f"capacity not known with confidence ({confidence}: {reason}), so the request target stays "
             f"at {policy['request_per_target']}; a load test of one task would settle it: "
-            f"{_loadtest_command(fit, cpu_units)}"
+            f"`{command}`" + ("" if "--max-rps" in command else " (start low: nothing is known yet)")
         )
         target = policy["request_per_target"]
         carried = target / load.largest_share[index] if target is not None else math.nan
@@ -1407,12 +1412,14 @@ LOADTEST_REACH = 1.5
 """A suggested load test ramps one task to 1.5 times the best estimate of its capacity."""
 
 
-def _loadtest_command(fit: pd.Series, cpu_units: int = 1024) -> str:
-    """The ``dualalb-kit loadtest`` command that would measure a service's capacity: one task (its
-    URL on AWS with ``--allow-remote``), ramped to 1.5 x the largest of the capacity, its interval's
-    top, the held load and the busiest minute (requests/min per task / 60 = requests/s), at most the
-    load test's 2,000 requests/s (``loadtest.MAX_RPS_LIMIT``); with ``--cpu-units`` when the task's
-    ``cpu`` is not one core, so CPU is judged against its share as ECS's CPUUtilization is."""
+def loadtest_command(fit: pd.Series, cpu_units: int = 1024) -> str:
+    """The ``dualalb-kit loadtest`` command that would measure a service's capacity (``fit``: its
+    capacity row, named by the service): one task (its URL on AWS with ``--allow-remote``), ramped
+    to 1.5 x the largest of the capacity, its interval's top, the held load and the busiest minute
+    (requests/min per task / 60 = requests/s), at most the load test's 2,000 requests/s
+    (``loadtest.MAX_RPS_LIMIT``); without ``--max-rps`` when none of them is known (start low);
+    with ``--cpu-units`` when the task's ``cpu`` is not one core, so CPU is judged against its share
+    as ECS's CPUUtilization is."""
     cpu = "" if cpu_units == 1024 else f" --cpu-units {cpu_units}"
     estimates = [
         fit.get(name, math.nan)
@@ -1425,9 +1432,9 @@ def _loadtest_command(fit: pd.Series, cpu_units: int = 1024) -> str:
     ]
     known = [float(value) for value in estimates if isinstance(value, (int, float)) and math.isfinite(value)]
     if not known:
-        return f"`dualalb-kit loadtest URL --service {fit.name}{cpu}` (start low: nothing is known yet)"
+        return f"dualalb-kit loadtest URL --service {fit.name}{cpu}"
     max_rps = min(2000, math.ceil(LOADTEST_REACH * max(known) / 60.0))
-    return f"`dualalb-kit loadtest URL --max-rps {max_rps} --service {fit.name}{cpu}`"
+    return f"dualalb-kit loadtest URL --max-rps {max_rps} --service {fit.name}{cpu}"
 
 
 def _missed_note(outcome: _Outcome, index: int) -> str:

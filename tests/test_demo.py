@@ -93,7 +93,7 @@ def test_every_plotting_cell_draws_an_image_in_the_notebook_and_its_html(demo):
             png = images[0].data["image/png"].replace("\n", "")
             assert f"data:image/png;base64,{png[:200]}" in html, cell.source
         plotting_cells += len(cells)
-    assert plotting_cells == 4  # 03: metrics, capacity curves, tasks, cost
+    assert plotting_cells == 5  # 03: metrics, capacity curves, load bands, tasks, cost
 
 
 @pytest.mark.slow
@@ -116,17 +116,21 @@ def test_the_report_shows_the_design_outputs_metrics_capacity_and_recommendation
         "Metrics per service",
         "Capacity per task: p99 and CPU against load",
         "Capacity per task within the SLO",
+        "Load bands: the share of minutes breaking the SLO against load per task",
+        "Load bands per service (the capacity is read from them)",
         "Recommended scaling per service",
         "Why",
+        "What the analysis found, per service, and what to do",
         "Changes to the params file",
         "What-if simulation",
     ]
     positions = [report.index(f"<h3>{heading}") for heading in headings]
     assert positions == sorted(positions)
     assert report.count("<svg") == 1  # the diagram, inline
-    assert report.count("src='data:image/png;base64,") == 4  # metrics, capacity, tasks, cost
+    assert report.count("src='data:image/png;base64,") == 5  # metrics, capacity, bands, tasks, cost
     assert "<th>USD/month</th>" in report and "<th>requests/min per task at SLO</th>" in report
     assert "Synthetic traffic" in report
+    assert report.count("<td>capacity</td>") == 3 and report.count("High: the 90 % interval") == 3
     analysis = json.loads((out / "03_scaling_analysis" / "sample.json").read_text())
     assert analysis["destroyed"] is True and analysis["simulation_rows"] == 12
     start, end = (pd.Timestamp(moment) for moment in analysis["window"])

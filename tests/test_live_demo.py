@@ -77,6 +77,7 @@ def test_the_recommended_policy_keeps_the_slo_the_first_run_broke(tmp_path):
         "## Side by side",
         "## today's policy",
         "## Capacity per task",
+        "## What the analysis found",
         "## The load test",
         "## The recommendation",
     ):

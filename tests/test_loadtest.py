@@ -408,16 +408,15 @@ def test_without_stop_at_slo_every_step_runs_once_whatever_broke():
 
 
 def test_cpu_units_must_be_positive_and_the_advised_load_test_names_a_tasks_share():
-    from dualalb_kit.scaling import _loadtest_command
+    from dualalb_kit.scaling import loadtest_command
 
     with pytest.raises(ValidationError, match="cpu_units"):
         run_loadtest("http://127.0.0.1:9/", cpu_units=0)
     fit = pd.Series({"requests_per_task_at_slo": 720.0}, name="order")
     assert (
-        _loadtest_command(fit, 256)
-        == "`dualalb-kit loadtest URL --max-rps 18 --service order --cpu-units 256`"
+        loadtest_command(fit, 256) == "dualalb-kit loadtest URL --max-rps 18 --service order --cpu-units 256"
     )
-    assert _loadtest_command(fit) == "`dualalb-kit loadtest URL --max-rps 18 --service order`"
+    assert loadtest_command(fit) == "dualalb-kit loadtest URL --max-rps 18 --service order"
 
 
 def test_the_cpu_meter_says_not_measured_once_its_process_is_gone():

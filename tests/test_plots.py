@@ -12,7 +12,7 @@ from matplotlib.collections import PolyCollection
 
 from dualalb_kit import ValidationError
 from dualalb_kit.cost import compare_mixes
-from dualalb_kit.plots import plot_cost, plot_load, plot_tasks
+from dualalb_kit.plots import plot_bands, plot_cost, plot_load, plot_tasks
 from dualalb_kit.scaling import simulate_target_tracking
 
 START = pd.Timestamp("2026-01-05 00:00", tz="UTC")
@@ -152,6 +152,58 @@ def test_cost_figure_stacks_on_demand_and_spot_per_mix():
         plot_cost(comparison.drop(columns="saving"))
 
 
+def bands_and_capacity(synthetic: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three bands of one service (the SLO breaks in the third) and its capacity row."""
+    bands = pd.DataFrame(
+        {
+            "service": "web",
+            "band_low": [100.0, 200.0, 300.0],
+            "band_high": [200.0, 300.0, 400.0],
+            "minutes": [500, 300, 20],
+            "breaking_minutes": [0, 2, 19],
+            "share": [0.0, 2 / 300, 0.95],
+            "monotone_share": [0.0, 2 / 300, 0.95],
+        }
+    )
+    capacity = pd.DataFrame(
+        {
+            "service": ["web"],
+            "requests_per_task_at_slo": [297.0],
+            "capacity_low": [280.0],
+            "capacity_high": [310.0],
+            "held_requests_per_task": [290.0],
+            "confidence": ["high"],
+            "change_at": [pd.Timestamp("2026-01-07 12:30", tz="UTC")],
+        }
+    )
+    capacity.attrs["synthetic"] = synthetic
+    return bands, capacity
+
+
+def test_bands_figure_shows_each_bands_breaking_share_the_capacity_and_its_interval():
+    bands, capacity = bands_and_capacity(synthetic=True)
+    figure = plot_bands(bands, capacity)
+    (axes,) = figure.axes
+    assert figure.get_suptitle() == "Load bands: minutes breaking the SLO (synthetic data)"
+    assert axes.get_title(loc="left") == "web (high confidence, since 01-07 12:30)"
+    (bars,) = axes.containers
+    assert bars.get_label() == "bands"
+    assert [bar.get_x() for bar in bars] == [100, 200, 300]
+    assert [bar.get_width() for bar in bars] == [100, 100, 100]
+    assert [bar.get_height() for bar in bars] == pytest.approx([0, 100 * 2 / 300, 95])
+    drawn = {line.get_label(): line for line in axes.lines}
+    assert list(drawn["capacity 297"].get_xdata()) == [297, 297]
+    assert list(drawn["held"].get_xdata()) == [290, 290]
+    assert list(drawn["1 % of minutes"].get_ydata()) == [1, 1]
+    assert list(drawn["monotone share"].get_ydata()) == pytest.approx([0, 100 * 2 / 300, 95, 95])
+    (interval,) = [patch for patch in axes.patches if patch.get_label() == "90 % interval"]
+    assert interval.get_x() == 280 and interval.get_width() == pytest.approx(30)
+    assert axes.get_xlabel() == "requests / minute per task"
+    assert png_bytes(figure).startswith(b"\x89PNG")
+    with pytest.raises(ValidationError, match="^capacity: no service to draw"):
+        plot_bands(bands, capacity.iloc[:0])
+
+
 def test_every_figure_shows_as_a_png_in_ipython_without_matplotlib_inline():
     """IPython's formatter (a notebook cell's value, ``display``, papermill, nbconvert) gets an image."""
     from IPython.core.formatters import DisplayFormatter
@@ -160,6 +212,7 @@ def test_every_figure_shows_as_a_png_in_ipython_without_matplotlib_inline():
         plot_load(metrics_frame(synthetic=True)),
         plot_tasks(step_load_result(synthetic=False)),
         plot_cost(compare_mixes(10, cpu=1024, memory=2048, period_seconds=3600)),
+        plot_bands(*bands_and_capacity(synthetic=False)),
     ]
     for figure in figures:
         data, _ = DisplayFormatter().format(figure)

@@ -1,4 +1,4 @@
-"""The README's analysis example runs as written against a sandbox."""
+"""The README's examples run as written, and its analysis section quotes the code's constants."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dualalb_kit import capacity, findings, scaling
 from dualalb_kit.sandbox import Sandbox
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -58,3 +59,29 @@ def test_the_construct_example_synthesizes_on_node_24(tmp_path):
     kinds = [r["Type"] for r in template["Resources"].values()]
     assert kinds.count("AWS::ElasticLoadBalancingV2::LoadBalancer") == 2
     assert kinds.count("AWS::ECS::Service") == 1
+
+
+def test_the_analysis_section_states_the_methods_constants_as_the_code_has_them():
+    """Each number the README gives for the capacity method is the constant the code uses."""
+    section = (
+        README.read_text().split("### Capacity per task and recommendations\n", 1)[1].split("\n### ", 1)[0]
+    )
+    text = " ".join(section.split())  # line breaks as spaces
+    for phrase in (
+        f"at most {capacity.BREACH_SHARE * 100:g} % of minutes break the SLO",
+        f"grouped into {capacity.BANDS} load bands",
+        f"`held_requests_per_task` is the {capacity.HELD_MINUTES}th busiest minute",
+        f"never more than {capacity.MAX_EXTRAPOLATION * 100:g} % past the held load",
+        f"by {capacity.CHANGE_SHIFT * 100:g} % of the limit and {capacity.CHANGE_Z:g} standard errors",
+        f"need {capacity.MIN_SIDE_HOURS} hours of data on either side",
+        f"repeated on {capacity.BOOTSTRAP_SAMPLES} seeded block-bootstrap resamples",
+        f"their {capacity.INTERVAL[0]:g}th and {capacity.INTERVAL[1]:g}th percentiles "
+        f"(a {capacity.INTERVAL[1] - capacity.INTERVAL[0]:g} % interval)",
+        f"`high` when the interval is within ±{capacity.NARROW * 100:g} % of the capacity, "
+        f"`medium` within ±{capacity.MEDIUM * 100:g} %",
+        f"with fewer than {capacity.MIN_STRETCH_HOURS} hours of data",
+        f"ramped to {scaling.LOADTEST_REACH:g} x the estimate",
+        f"already keeps {scaling.SLO_MINUTES * 100:g} % of minutes within the SLO",
+        f"merges a service's bands into {findings.BAND_ROWS} load ranges",
+    ):
+        assert phrase in text, phrase
