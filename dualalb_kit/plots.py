@@ -292,6 +292,7 @@ def plot_live_runs(minutes: pd.DataFrame, slo: Any) -> Figure:
     tasks_axes.legend(loc="upper left", fontsize="small")
     latency_axes.legend(loc="upper left", fontsize="small")
     figure.suptitle("Live sandbox: the same load before and after the recommendation (measured)")
+    return figure
 
 
 def plot_bands(bands: pd.DataFrame, capacity: pd.DataFrame) -> Figure:
