@@ -279,6 +279,36 @@ def test_requests_are_taken_once_and_only_for_the_planes_own_tasks(sandbox):
 
 
 @pytest.mark.sandbox
+def test_the_handlers_rule_matches_the_event_and_put_events_accepts_its_lambda_target(sandbox):
+    events = sandbox.target.client("events")
+    pattern = {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {"clusterArn": [CLUSTER], "stopCode": ["SpotInterruption"]},
+    }
+    events.put_rule(Name="spot-interruptions", EventPattern=json.dumps(pattern))
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:spot-handler"
+    events.put_targets(Rule="spot-interruptions", Targets=[{"Id": "handler", "Arn": function}])
+    event = interruption_event(DESCRIBED, ACCOUNT, REGION, "0b1c")
+    other = copy.deepcopy(event)
+    other["detail"]["clusterArn"] = CLUSTER.replace("spot-cluster", "other")
+    try:
+        assert events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))["Result"]
+        assert not events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(other))[
+            "Result"
+        ]
+        entry = {
+            "Source": "aws.ecs",
+            "DetailType": "ECS Task State Change",
+            "Detail": json.dumps(event["detail"]),
+        }
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0  # moto answered 500 before
+    finally:
+        events.remove_targets(Rule="spot-interruptions", Ids=["handler"])
+        events.delete_rule(Name="spot-interruptions")
+
+
+@pytest.mark.sandbox
 def test_ecs_lists_and_describes_the_tasks_the_plane_records(sandbox):
     ec2, ecs = sandbox.target.client("ec2"), sandbox.target.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
@@ -412,7 +442,7 @@ def test_an_interrupted_spot_task_leaves_haproxy_gets_sigterm_stops_and_is_repla
             assert plane.wait_settled(120), [(t.service.name, t.status) for t in plane.tasks()]
             ecs = sandbox.target.client("ecs")
             product = find_service(ecs, "product")
-            (external,) = stack_urls(sandbox.target, spec.stack_name)
+            (external,) = [u for u in stack_urls(sandbox.target, spec.stack_name) if u.port == 80]
             before = {t.capacity_provider: t for t in plane.tasks() if t.status == "RUNNING"}
             assert sorted(before) == ["FARGATE", "FARGATE_SPOT"]
             spot, on_demand = before["FARGATE_SPOT"], before["FARGATE"]
