@@ -346,13 +346,13 @@ class DataPlane:
             return translate_targets(made, addresses) if name == "elbv2" else made
 
         deliveries = deliver(event, client)
+        self._serve()  # what the handler deregistered leaves HAProxy before the task gets SIGTERM
+        refresh(task)
         self.interruptions.append((task.arn, deliveries))
         self.report(
             f"{task.service.name} task {task.task_id[:8]} interrupted (Spot): event delivered"
             + "".join(f"; {delivery}" for delivery in deliveries)
         )
-        self._serve()  # what the handler deregistered leaves HAProxy before the task gets SIGTERM
-        refresh(task)
 
     def _record(self, task: LocalTask) -> None:
         """Record ``task``'s state in the sandbox's ECS when it changed (see the module doc)."""
