@@ -183,8 +183,6 @@ class DataPlane:
             for tasks in self._tasks.values():
                 for task in tasks:
                     stop_task(task, "The sandbox stopped", timeout=5)
-                    with contextlib.suppress(Exception):  # the sandbox's state may be gone already
-                        self._record(task)
         self._haproxy.stop()
         if self._access_log is not None:
             self._access_log.close()
@@ -290,6 +288,7 @@ class DataPlane:
                 for task in self._tasks[arn]:
                     if task.status != "STOPPED":
                         self._stop_task(task, "Service was deleted")
+                        self._record(task)
             config = self._serve()
             owned = {t.arn: t for ts in self._tasks.values() for t in ts if t.arn}
             for arn in take_requests(self._clients["ssm"], owned.__contains__):

@@ -330,11 +330,14 @@ def report_service_task(
     stopped_at: float | None = None,
     exit_code: int | None = None,
     network_bindings: list[dict[str, Any]] | None = None,
-) -> None:
+) -> bool:
     """Record a task's state (times in seconds since the epoch), as the ECS agent reports it; a
-    STOPPED task's network interface is deleted, as Fargate releases it."""
+    STOPPED task's network interface is deleted, as Fargate releases it. False when ECS no longer
+    holds the task (its cluster was deleted)."""
     backend = ecs_backends[account_id][region_name]
-    task = next(t for tasks in backend.tasks.values() for arn, t in tasks.items() if arn == task_arn)
+    task = next((t for tasks in backend.tasks.values() for arn, t in tasks.items() if arn == task_arn), None)
+    if task is None:
+        return False
     task.last_status, task.desired_status = last_status, desired_status
     task.stopped_reason, task.stop_code = stopped_reason, stop_code or None
     for name, value in (("started_at", started_at), ("stopping_at", stopping_at), ("stopped_at", stopped_at)):
@@ -345,6 +348,7 @@ def report_service_task(
         container.network_bindings = network_bindings or []
     if last_status == "STOPPED":
         _release_network_interface(account_id, region_name, task)
+    return True
 
 
 def _release_network_interface(account_id: str, region_name: str, task: ecs_models.Task) -> None:
