@@ -349,6 +349,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "service",
         nargs="?",
+        metavar="SERVICE",
         help="with interrupt: the ECS service's name, or the params file's task name",
     )
     sandbox.add_argument(

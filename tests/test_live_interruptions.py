@@ -23,6 +23,7 @@ from dualalb_kit.handlers import spot_termination
 from dualalb_kit.sandbox.live.interruptions import (
     REQUEST_PATH,
     SPOT_REASON,
+    deliver,
     find_service,
     interruption_event,
     spot_task,
@@ -306,6 +307,45 @@ def test_the_handlers_rule_matches_the_event_and_put_events_accepts_its_lambda_t
     finally:
         events.remove_targets(Rule="spot-interruptions", Ids=["handler"])
         events.delete_rule(Name="spot-interruptions")
+
+
+@pytest.mark.sandbox
+def test_delivery_runs_only_the_kits_handlers_and_says_why_not_the_others(sandbox):
+    import io
+    import zipfile
+
+    events, functions = sandbox.target.client("events"), sandbox.target.client("lambda")
+    role = sandbox.target.client("iam").create_role(
+        RoleName="spot-delivery",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("other.py", "def handler(event, context):\n    return 1\n")
+    other = functions.create_function(
+        FunctionName="spot-other",
+        Runtime="python3.12",
+        Role=role,
+        Handler="other.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+    gone = other.replace("spot-other", "spot-gone")
+    pattern = {"source": ["aws.ecs"], "detail": {"clusterArn": [CLUSTER]}}
+    events.put_rule(Name="spot-delivery", EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule="spot-delivery", Targets=[{"Id": "other", "Arn": other}, {"Id": "gone", "Arn": gone}]
+    )
+    try:
+        done = deliver(interruption_event(DESCRIBED, ACCOUNT, REGION, "0b1c"), sandbox.target.client)
+        assert sorted((d.function, d.ran, d.reason) for d in done) == [
+            (gone, False, "no such function"),
+            ("spot-other", False, "the sandbox runs only the kit's handlers (spot_termination.handler)"),
+        ]
+    finally:
+        events.remove_targets(Rule="spot-delivery", Ids=["other", "gone"])
+        events.delete_rule(Name="spot-delivery")
+        functions.delete_function(FunctionName="spot-other")
+        sandbox.target.client("iam").delete_role(RoleName="spot-delivery")
 
 
 @pytest.mark.sandbox

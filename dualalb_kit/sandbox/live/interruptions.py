@@ -241,7 +241,11 @@ def deliver(event: dict[str, Any], clients: Clients) -> list[Delivery]:
         for target in pages(events, "list_targets_by_rule", "Targets", Rule=rule["Name"]):
             if ":lambda:" not in target["Arn"]:
                 continue  # moto delivered it (queues, log groups, buses) or cannot
-            configuration = functions.get_function(FunctionName=target["Arn"])["Configuration"]
+            try:
+                configuration = functions.get_function(FunctionName=target["Arn"])["Configuration"]
+            except functions.exceptions.ResourceNotFoundException:
+                done.append(Delivery(rule["Name"], target["Arn"], False, reason="no such function"))
+                continue
             run = IN_PROCESS_HANDLERS.get(configuration.get("Handler", ""))
             if run is None:
                 reason = f"the sandbox runs only the kit's handlers ({', '.join(IN_PROCESS_HANDLERS)})"
