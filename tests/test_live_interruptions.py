@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
+import sys
 import time
 import urllib.request
 from collections import Counter
@@ -30,7 +32,7 @@ from dualalb_kit.sandbox.live.interruptions import (
     take_requests,
     translate_targets,
 )
-from dualalb_kit.sandbox.live.tasks import ServiceState, place
+from dualalb_kit.sandbox.live.tasks import Container, ServiceState, place, refresh, start_task, warn_stop
 from dualalb_kit.sandbox.models.ecs import report_service_task, start_service_task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +194,72 @@ def test_a_replacement_goes_where_the_interrupted_task_was():
     service = _service((("FARGATE", 1, 0), ("FARGATE_SPOT", 0, 1)))
     assert place(service, ["FARGATE", "FARGATE_SPOT"]) == "FARGATE_SPOT"  # 2 of 3 -> the Spot one left
     assert place(service, ["FARGATE_SPOT"]) == "FARGATE"  # the on-demand base first
+
+
+def _task(tmp_path: Path, program: str):
+    container = Container("app", (sys.executable, "-c", program), None, {}, ())
+    service = ServiceState(
+        f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/c/s", "c", "s", "td", 1, (), 256, 512, (container,)
+    )
+    task = start_task(service, tmp_path, {}, capacity_provider="FARGATE_SPOT")
+    task.status = "RUNNING"
+    return task
+
+
+def _wait_for(ready: Path, task) -> None:
+    """Until the task's program has set its SIGTERM handler (it touches ``ready``), at most 20 s."""
+    deadline = time.monotonic() + 20
+    while not ready.exists() and task.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), task.log_path.read_text()
+
+
+def _until_stopped(task, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while task.status != "STOPPED" and time.monotonic() < deadline:
+        refresh(task)
+        time.sleep(0.05)
+
+
+@pytest.mark.live
+def test_a_warned_task_runs_on_until_its_sigterm_ends_it_and_keeps_the_spot_reason(tmp_path):
+    ready = tmp_path / "ready"
+    program = (
+        "import pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(60)\n"
+    )
+    task = _task(tmp_path, program)
+    _wait_for(ready, task)
+    warn_stop(task, SPOT_REASON, "SpotInterruption", grace_s=30)
+    assert (task.status, task.desired_status, task.signalled) == ("RUNNING", "STOPPED", False)
+    _until_stopped(task)
+    assert (task.status, task.exit_code, task.stop_code, task.stopped_reason) == (
+        "STOPPED",
+        3,
+        "SpotInterruption",
+        SPOT_REASON,
+    )
+    assert task.signalled and task.stopped_at >= task.stopping_at
+
+
+@pytest.mark.live
+def test_a_warned_task_that_ignores_sigterm_is_killed_when_its_grace_period_ends(tmp_path):
+    ready = tmp_path / "ready"
+    program = (
+        "import pathlib, signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(60)\n"
+    )
+    task = _task(tmp_path, program)
+    _wait_for(ready, task)
+    warn_stop(task, SPOT_REASON, "SpotInterruption", grace_s=1)
+    refresh(task)
+    assert task.signalled and task.status == "RUNNING"  # SIGTERM ignored: it runs on
+    _until_stopped(task)
+    assert (task.status, task.exit_code, task.stop_code) == ("STOPPED", -signal.SIGKILL, "SpotInterruption")
 
 
 def _ecs_service(name: str, strategy: list[dict] | None = None) -> dict:
