@@ -352,13 +352,24 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "action",
         nargs="?",
-        choices=("urls",),
-        help="urls: list the local URL of every load balancer listener a live sandbox serves "
+        choices=("urls", "interrupt"),
+        help="urls: list the local URL of every load balancer listener a live sandbox serves; "
+        "interrupt SERVICE: a Fargate Spot interruption of one of the service's tasks "
         "(default: serve a sandbox)",
+    )
+    sandbox.add_argument(
+        "service",
+        nargs="?",
+        metavar="SERVICE",
+        help="with interrupt: the ECS service's name, or the params file's task name",
+    )
+    sandbox.add_argument(
+        "--task", help="with interrupt: the task ID or ARN (default: the service's oldest Spot task)"
     )
     sandbox.add_argument("--port", type=kinds.port, help="port to listen on (default: a free one)")
     sandbox.add_argument(
-        "--endpoint-url", help="with urls: the sandbox's URL (default: $DUALALB_SANDBOX_URL)"
+        "--endpoint-url",
+        help="with urls or interrupt: the sandbox's URL (default: $DUALALB_SANDBOX_URL)",
     )
     sandbox.add_argument(
         "--live",
@@ -913,8 +924,12 @@ def _live_demo(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox.server import serve
 
+    if args.action != "interrupt" and (args.service is not None or args.task is not None):
+        raise ValidationError("SERVICE" if args.service is not None else "--task", "only with interrupt")
     if args.action == "urls":
         return _sandbox_urls(args)
+    if args.action == "interrupt":
+        return _sandbox_interrupt(args)
 
     if args.port is not None:
         _check_port_free("--port", args.port)
@@ -939,6 +954,24 @@ def _sandbox_urls(args: argparse.Namespace) -> int:
         print(f"{url.load_balancer} :{url.port}  {url.url}")
     if any(url.url.startswith("https://") for url in urls):
         print(f"HTTPS certificate authority (verify with it): {sandbox_ca_file(target)}")
+    return 0
+
+
+@_target_errors
+def _sandbox_interrupt(args: argparse.Namespace) -> int:
+    from .sandbox.live.interruptions import request_interruption
+    from .target import Target
+
+    if not args.service:
+        raise ValidationError(
+            "SERVICE", "name the service to interrupt: `dualalb-kit sandbox interrupt SERVICE`"
+        )
+    task_arn = request_interruption(Target.sandbox(args.endpoint_url), args.service, args.task)
+    print(
+        f"interrupting task {task_arn.rsplit('/', 1)[-1]} of {args.service} (Fargate Spot): the live "
+        "sandbox sends its event and SIGTERM within 2 s, and starts a replacement; "
+        "`aws ecs describe-tasks` shows it STOPPED with stopCode SpotInterruption once it exits"
+    )
     return 0
 
 

@@ -618,6 +618,50 @@ SURFACE: tuple[MotoName, ...] = (
         "moto.ecs.models.EC2ContainerServiceBackend.list_services",
         "(self, cluster_str, scheduling_strategy=None, launch_type=None)",
     ),
+    # models/ecs.py: called (a service's task, as the live data plane runs it)
+    MotoName(
+        "moto.ecs.models.EC2ContainerServiceBackend.run_task",
+        "(self, cluster_str, task_definition_str, count, overrides, started_by, tags, launch_type, "
+        "networking_configuration=None, group=None, platform_version=None, capacity_provider_strategy=None)",
+    ),
+    # models/ecs.py: called
+    MotoName(
+        "moto.ecs.models.EC2ContainerServiceBackend.describe_task_definition", "(self, task_definition_str)"
+    ),
+    # models/ecs.py: wrapped (filtered by serviceName)
+    MotoName(
+        "moto.ecs.models.EC2ContainerServiceBackend.list_tasks",
+        "(self, cluster_str=None, container_instance=None, family=None, started_by=None, service_name=None, "
+        "desiredStatus=None)",
+    ),
+    # models/ecs.py: wrapped (a container without memory of its own adds none)
+    MotoName(
+        "moto.ecs.models.EC2ContainerServiceBackend._calculate_task_resource_requirements",
+        "(task_definition)",
+    ),
+    # models/ecs.py: its status set, its transitions emptied (a ManagedState), read (task_arn)
+    MotoName(
+        "moto.ecs.models.Task",
+        "(self, cluster, task_definition, container_instance_arn, resource_requirements, backend, group, "
+        "launch_type='', overrides=None, started_by='', tags=None, networking_configuration=None, "
+        "platform_version=None, capacity_provider_name=None)",
+    ),
+    MotoName("moto.ecs.models.Task.task_arn", EXISTS),
+    MotoName("moto.moto_api._internal.managed_state_model.ManagedState", "(self, model_name, transitions)"),
+    # models/ecs.py: called (a stopped task's ENI released)
+    MotoName(
+        "moto.ec2.models.elastic_network_interfaces.NetworkInterfaceBackend.delete_network_interface",
+        "(self, eni_id)",
+    ),
+    # models/ec2.py: gains private_dns_name as a property (moto's ECS reads it of an awsvpc task's ENI)
+    MotoName("moto.ec2.models.elastic_network_interfaces.NetworkInterface.private_dns_name", MISSING),
+    # models/events.py: wrapped (Lambda targets left out)
+    MotoName("moto.events.models.Rule.send_to_targets", "(self, original_event, transform_input=True)"),
+    # models/events.py: replaced (moto's answers nothing); moto's matching called
+    MotoName("moto.events.responses.EventsHandler.test_event_pattern", "(self)"),
+    MotoName("moto.events.models.EventPattern.load", "(raw_pattern)"),
+    MotoName("moto.events.models.EventPattern.matches_event", "(self, event)"),
+    MotoName("moto.utilities.arns.parse_arn", "(arn)"),
     # models/efs.py: read (the service's backends)
     MotoName("moto.efs.models.efs_backends", EXISTS),
     # models/efs.py: called (moto's own model makes the resource)

@@ -11,6 +11,13 @@ Every minute it publishes what was measured into the sandbox's CloudWatch (:mod:
 HAProxy's request log, the target groups' health, the tasks' CPU and memory from their
 processes) and then evaluates the target-tracking policies on it (:mod:`.autoscaling`); the
 scheduled actions run at their minute (:mod:`.schedule`).
+
+Each task is placed on a capacity provider of its service's strategy and recorded in the
+sandbox's ECS, so ``ListTasks`` and ``DescribeTasks`` show it from PROVISIONING to STOPPED (with
+its reason, stop code and exit code); a service whose containers cannot run locally gets one
+STOPPED task (stop code ``TaskFailedToStart``) per task definition that says why. Fargate Spot
+interruptions asked for through the sandbox's API are carried out as AWS does
+(:mod:`.interruptions`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +39,20 @@ import psutil
 
 from ...errors import DataPlaneError
 from ...target import Target
+from ..models.ecs import report_service_task, start_service_task
 from .autoscaling import Autoscaler, policy_series, read_policies
 from .certificate import issue_certificate
 from .haproxy import AccessLog, HAProxy, Record, check_installed
+from .interruptions import (
+    SPOT,
+    SPOT_INTERRUPTION,
+    SPOT_REASON,
+    Delivery,
+    deliver,
+    interruption_event,
+    take_requests,
+    translate_targets,
+)
 from .metrics import LiveMetrics, Request
 from .model import DataPlaneConfig
 from .schedule import Scheduler
@@ -44,16 +63,20 @@ from .tasks import (
     ServiceState,
     free_port,
     machine_limits,
+    place,
     read_services,
     refresh,
     start_task,
     stop_task,
+    warn_stop,
 )
 from .urls import ListenerUrl, mark_live, publish_urls
 
 CRASH_LIMIT = 3
 """Tasks of one service that stop before they ever run, in a row, before the plane stops replacing
 them and reports the service as crashing (ECS would keep retrying with a back-off)."""
+NOT_LOCAL = "TaskFailedToStart"
+"""The stop code of the task recorded for a service whose containers cannot run locally."""
 
 
 class DataPlane:
@@ -63,6 +86,8 @@ class DataPlane:
     :param interval_s: seconds between two reconciliations (default 2).
     :param report: called with one line per event (task started, stopped, crashing; default: stderr).
     :param stacks: run only these stacks (default all): sandboxes in one process share moto's state.
+    :param interruption_grace_s: seconds an interrupted Spot task has between its SIGTERM and its
+        SIGKILL (default 120, Fargate Spot's warning; tests shorten it).
     """
 
     def __init__(
@@ -72,8 +97,13 @@ class DataPlane:
         interval_s: float = 2.0,
         report: Callable[[str], None] | None = None,
         stacks: Iterable[str] | None = None,
+        interruption_grace_s: float = 120.0,
     ) -> None:
         self.target = target
+        self.interruption_grace_s = interruption_grace_s
+        """Seconds between an interrupted Spot task's SIGTERM and its SIGKILL (default 120)."""
+        self.interruptions: list[tuple[str, list[Delivery]]] = []
+        """(task ARN, what each Lambda target did with its event) per Spot interruption, oldest first."""
         self.stacks = frozenset(stacks) if stacks is not None else None
         """Only these stacks' services and load balancers run (default: every stack in the sandbox)."""
         self.interval_s = interval_s
@@ -82,12 +112,27 @@ class DataPlane:
         self.log_dir = Path(self._folder.name)
         self.certificate = issue_certificate(self.log_dir / "tls", target.region)
         """What the HTTPS and TLS listeners present; ``certificate.ca_file`` verifies them."""
-        services = ("ecs", "ecr", "elbv2", "route53", "secretsmanager", "ssm", "cloudwatch")
+        services = (
+            "ecs",
+            "ecr",
+            "elbv2",
+            "route53",
+            "secretsmanager",
+            "ssm",
+            "cloudwatch",
+            "events",
+            "lambda",
+        )
         self._clients = {name: target.client(name) for name in (*services, "application-autoscaling")}
         self._listener_ports: dict[str, int] = {}
         self._tasks: dict[str, list[LocalTask]] = {}
         self._crashes: dict[str, int] = {}
         self._services: list[ServiceState] = []
+        self._account = ""
+        self._recorded: dict[str, tuple] = {}
+        """Task ARN -> the state last recorded in ECS."""
+        self._explained: set[tuple[str, str]] = set()
+        """(service ARN, task definition) of the services not run locally whose reason ECS shows."""
         self._ticks = 0
         self._environments: dict[str, dict[str, str]] = {}
         self._names: dict[str, str] = {}
@@ -133,6 +178,7 @@ class DataPlane:
         if not self.limits.applied:
             self.report(f"tasks run without CPU and memory limits: {self.limits.reason}")
         self._access_log = AccessLog()
+        self._account = self.target.client("sts").get_caller_identity()["Account"]
         mark_live(self._clients["ssm"], self.certificate.ca_file)
         self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
         self._thread.start()
@@ -255,24 +301,114 @@ class DataPlane:
                 for task in self._tasks[arn]:
                     if task.status != "STOPPED":
                         self._stop_task(task, "Service was deleted")
-            config = self._read_config()
-            failure = self._haproxy.failure()
-            if failure and not self.failure:  # reported once, never restarted behind the user's back
-                self.failure = f"HAProxy stopped: {failure}; restart the sandbox"
-                self.report(self.failure)
-            if config != self._config and not self.failure:
-                if self._haproxy.pid is not None:
-                    self._haproxy.reload(config)
-                else:
-                    self._haproxy.start(config)
-                self._config = config
-                publish_urls(self._clients["elbv2"], self._balancer_arns(), self.urls())
+                        self._record(task)
+            config = self._serve()
+            owned = {t.arn: t for ts in self._tasks.values() for t in ts if t.arn}
+            for arn in take_requests(self._clients["ssm"], owned.__contains__):
+                self._interrupt(owned[arn])
+                config = self._config or config
             self._measure(services, config)
             self.scheduler.evaluate(datetime.now(UTC), {f"service/{s.cluster}/{s.name}" for s in services})
             view = (config, sorted((arn, sorted(env.items())) for arn, env in self._environments.items()))
             self._stable_ticks = self._stable_ticks + 1 if view == self._last_view else 0
             self._last_view = view
             self._ticks += 1
+
+    def _serve(self) -> DataPlaneConfig:
+        """Read the load balancers' state and have HAProxy serve it (reloaded when it changed)."""
+        config = self._read_config()
+        failure = self._haproxy.failure()
+        if failure and not self.failure:  # reported once, never restarted behind the user's back
+            self.failure = f"HAProxy stopped: {failure}; restart the sandbox"
+            self.report(self.failure)
+        if config != self._config and not self.failure:
+            if self._haproxy.pid is not None:
+                self._haproxy.reload(config)
+            else:
+                self._haproxy.start(config)
+            self._config = config
+            publish_urls(self._clients["elbv2"], self._balancer_arns(), self.urls())
+        return config
+
+    # -- Spot interruptions (:mod:`.interruptions`) ----------------------------------------------
+    def _interrupt(self, task: LocalTask) -> None:
+        """ECS's two-minute warning for ``task``: recorded, its event delivered (the kit's handler
+        deregisters it), HAProxy reloaded with what ELBv2 then holds, SIGTERM, SIGKILL after
+        :attr:`interruption_grace_s`; its service replaces it on the next reconciliation."""
+        if task.capacity_provider != SPOT or task.status != "RUNNING" or task.desired_status != "RUNNING":
+            self.report(
+                f"{task.service.name} task {task.task_id[:8]}: not a running {SPOT} task, not interrupted"
+            )
+            return
+        warn_stop(task, SPOT_REASON, SPOT_INTERRUPTION, self.interruption_grace_s)
+        self._record(task)
+        (described,) = self._clients["ecs"].describe_tasks(cluster=task.service.cluster, tasks=[task.arn])[
+            "tasks"
+        ]
+        event = interruption_event(described, self._account, self.target.region, str(uuid.uuid4()))
+        addresses = {
+            (item["value"], container_port): ("127.0.0.1", host_port)
+            for attachment in described.get("attachments", [])
+            for item in attachment.get("details", [])
+            if item.get("name") == "privateIPv4Address"
+            for container_port, host_port in task.ports.items()
+        }
+
+        def client(name: str) -> Any:
+            made = self.target.client(name)
+            return translate_targets(made, addresses) if name == "elbv2" else made
+
+        deliveries = deliver(event, client)
+        self._serve()  # what the handler deregistered leaves HAProxy before the task gets SIGTERM
+        refresh(task)
+        self.interruptions.append((task.arn, deliveries))
+        self.report(
+            f"{task.service.name} task {task.task_id[:8]} interrupted (Spot): event delivered"
+            + "".join(f"; {delivery}" for delivery in deliveries)
+        )
+
+    def _record(self, task: LocalTask) -> None:
+        """Record ``task``'s state in the sandbox's ECS when it changed (see the module doc)."""
+        state = (task.status, task.desired_status, task.stopped_reason, task.stop_code, task.exit_code)
+        if not task.arn or self._recorded.get(task.arn) == state:
+            return
+        report_service_task(
+            self._account,
+            self.target.region,
+            task.arn,
+            last_status=task.status,
+            desired_status=task.desired_status,
+            stopped_reason=task.stopped_reason,
+            stop_code=task.stop_code,
+            started_at=task.started_at if task.status != "PROVISIONING" else None,
+            stopping_at=task.stopping_at,
+            stopped_at=task.stopped_at,
+            exit_code=task.exit_code,
+            network_bindings=[
+                {"bindIP": "127.0.0.1", "containerPort": container, "hostPort": host, "protocol": "tcp"}
+                for container, host in task.ports.items()
+            ],
+        )
+        self._recorded[task.arn] = state
+
+    def _explain_not_local(self, service: ServiceState) -> None:
+        """One STOPPED task in ECS per task definition of a service that cannot run locally, saying why."""
+        key = (service.arn, service.task_definition)
+        if key in self._explained or service.desired_count == 0:
+            return
+        recorded = start_service_task(self._account, self.target.region, service.arn, place(service, []))
+        report_service_task(
+            self._account,
+            self.target.region,
+            recorded.task_arn,
+            last_status="STOPPED",
+            desired_status="STOPPED",
+            stopped_reason=f"Not run by the live sandbox: {service.not_local_reason}",
+            stop_code=NOT_LOCAL,
+            stopped_at=time.time(),
+        )
+        self._explained.add(key)
+        self.report(f"{service.name}: not run locally ({service.not_local_reason})")
 
     # -- measurements, every tick; published and acted on once a minute -------------------------
     def _measure(self, services: list[ServiceState], config: DataPlaneConfig) -> None:
@@ -385,7 +521,9 @@ class DataPlane:
                 self._stop_task(
                     task, f"Task failed ELB health checks in (target-group {self._groups(task)[0]})"
                 )
+            self._record(task)
         if not service.containers:
+            self._explain_not_local(service)
             return
         if self._crashes.get(service.arn, 0) >= CRASH_LIMIT:
             if self._crashes[service.arn] == CRASH_LIMIT:
@@ -397,16 +535,29 @@ class DataPlane:
             return
         environment = rewrite(dict(service.containers[0].environment))
         self._environments[service.arn] = environment
-        active = [t for t in tasks if t.status != "STOPPED"]
+        active = [t for t in tasks if t.desired_status != "STOPPED"]  # an interrupted task is replaced
 
         def up_to_date(task: LocalTask) -> bool:
             return self._up_to_date(task, service)
 
         current = [t for t in active if up_to_date(t)]
         for _ in range(service.desired_count - len(current)):
-            task = start_task(service, self.log_dir, environment, limits=self.limits)
+            provider = place(service, [t.capacity_provider for t in current])
+            recorded = start_service_task(self._account, self.target.region, service.arn, provider)
+            task = start_task(
+                service,
+                self.log_dir,
+                environment,
+                limits=self.limits,
+                capacity_provider=provider,
+                task_id=recorded.id,
+            )
+            task.arn = recorded.task_arn
+            self._record(task)
             tasks.append(task)
-            self.report(f"{service.name} task {task.task_id[:8]} PROVISIONING ({task.log_path.name})")
+            current.append(task)
+            where = f" on {provider}" if provider else ""
+            self.report(f"{service.name} task {task.task_id[:8]} PROVISIONING{where} ({task.log_path.name})")
         old = [t for t in active if not up_to_date(t)]
         running_current = [t for t in current if t.status == "RUNNING"]
         if old and len(running_current) >= service.desired_count:  # the new tasks serve first
@@ -464,6 +615,8 @@ class DataPlane:
                 self._clients["elbv2"].deregister_targets(TargetGroupArn=group, Targets=targets)
             except self._clients["elbv2"].exceptions.TargetGroupNotFoundException:
                 pass  # the stack's delete took the target group first
+            except self._clients["elbv2"].exceptions.InvalidTargetException:
+                pass  # deregistered already (by the Spot termination handler)
 
     def _stop_task(self, task: LocalTask, reason: str) -> None:
         """Drain the task in HAProxy (no new requests), deregister it, then stop it."""

@@ -6,7 +6,10 @@ records their role when the assets are registered, :mod:`dualalb_kit.sandbox.ass
 container definition carries the ``dualalb-kit.local`` Docker label (a JSON object
 ``{"command": [...], "cwd": "..."}``; ``$PORT`` in the command is the container port's local
 port). Task life follows ECS: ``PROVISIONING`` until its port answers, ``RUNNING``, then
-``STOPPED`` with a reason and the exit code.
+``STOPPED`` with a reason, a stop code and the exit code. A task asked to stop with a warning
+(:func:`warn_stop`, a Spot interruption) keeps running with ``desiredStatus`` ``STOPPED`` until
+it exits after its SIGTERM, or is killed once its grace period ends. Each task runs on one
+capacity provider of its service's strategy, placed as ECS does (:func:`place`).
 
 Where the machine allows it (:func:`machine_limits`: root, or a writable cgroup, with the ``cpu``
 and ``memory`` controllers of cgroup v1 or v2), each task's processes run in a cgroup of their own
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...cost import split_tasks
 from ...samples import SAMPLE_APP_DIR
 from .state import pages
 
@@ -52,6 +56,9 @@ OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 """ECS's reason for a container the kernel killed at its memory limit."""
 OOM_EXIT_CODE = 137
 """The exit code ECS reports for it (128 + SIGKILL)."""
+EXITED = "EssentialContainerExited"
+SCHEDULER = "ServiceSchedulerInitiated"
+"""ECS's stop codes of a task whose container exited, and of one its service stopped."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class ServiceState:
     containers: tuple[Container, ...]
     """Only the containers that can run locally; empty when none can."""
     not_local_reason: str = ""
+    capacity_provider_strategy: tuple[tuple[str, int, int], ...] = ()
+    """(capacity provider, base, weight) per item; empty for a service with a launch type."""
 
 
 @dataclass
@@ -101,10 +110,18 @@ class LocalTask:
     exit_code: int | None = None
     cgroup: TaskCgroup | None = None
     """The cgroup limiting its CPU and memory (None where limits do not apply); removed once stopped."""
-
-    @property
-    def arn(self) -> str:
-        return f"{self.service.arn.split(':service/')[0]}:task/{self.service.cluster}/{self.task_id}"
+    capacity_provider: str | None = None
+    """The capacity provider it runs on (None for a service with a launch type)."""
+    arn: str = ""
+    """Its task ARN in the sandbox's ECS (empty until recorded there)."""
+    desired_status: str = "RUNNING"
+    stop_code: str = ""
+    stopping_at: float | None = None
+    stopped_at: float | None = None
+    kill_at: float | None = None
+    """``time.monotonic()`` after which a task asked to stop with :func:`warn_stop` is killed."""
+    signalled: bool = False
+    """Whether its process group got the SIGTERM :func:`warn_stop` asked for."""
 
 
 @dataclass(frozen=True)
@@ -387,25 +404,53 @@ def read_services(ecs: Any, ecr: Any, secretsmanager: Any) -> list[ServiceState]
                         not_local_reason=""
                         if len(runnable) == len(containers)
                         else "its image is neither a sample image nor labelled with a local command",
+                        capacity_provider_strategy=tuple(
+                            (item["capacityProvider"], int(item.get("base", 0)), int(item.get("weight", 0)))
+                            for item in service.get("capacityProviderStrategy") or ()
+                        ),
                     )
                 )
     return services
 
 
+def place(service: ServiceState, running: list[str | None]) -> str | None:
+    """The capacity provider for one more task of ``service``, whose other tasks run on ``running``.
+
+    ECS places a service's tasks base first, then by weight (:func:`dualalb_kit.cost.split_tasks`):
+    the new task goes to the provider furthest below its share of ``len(running) + 1`` tasks (the
+    first such provider of the strategy). None for a service with a launch type.
+    """
+    strategy = [
+        {"provider": name, "base": base, "weight": weight}
+        for name, base, weight in service.capacity_provider_strategy
+    ]
+    if not strategy:
+        return None
+    share = split_tasks(len(running) + 1, strategy)
+    return max(share, key=lambda name: share[name] - running.count(name))
+
+
 def start_task(
-    service: ServiceState, log_dir: Path, environment: Mapping[str, str], *, limits: Limits | None = None
+    service: ServiceState,
+    log_dir: Path,
+    environment: Mapping[str, str],
+    *,
+    limits: Limits | None = None,
+    capacity_provider: str | None = None,
+    task_id: str | None = None,
 ) -> LocalTask:
     """Start one task of ``service`` (its first container) as a new process group.
 
     ``environment`` is the container's, as the process gets it (private Route 53 names already
     pointed at the local listeners). ``PORT`` (and ``$PORT`` in the command) is the local port of
     the first container port; ``HOST`` is 127.0.0.1. With ``limits`` that apply, the task runs in
-    a cgroup of its own limited to the task definition's CPU and memory.
+    a cgroup of its own limited to the task definition's CPU and memory. ``capacity_provider``
+    is where it runs (:func:`place`); ``task_id`` its ECS task ID (default a new one).
     """
     container = service.containers[0]
     ports = {container_port: free_port() for container_port in container.ports}
     first_port = next(iter(ports.values()), free_port())
-    task_id = uuid.uuid4().hex
+    task_id = task_id or uuid.uuid4().hex
     log_path = log_dir / f"{service.name}-{task_id[:8]}.log"
     process_environment = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")},
@@ -428,22 +473,57 @@ def start_task(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return LocalTask(task_id, service, dict(environment), process, ports, log_path, cgroup=cgroup)
+    return LocalTask(
+        task_id,
+        service,
+        dict(environment),
+        process,
+        ports,
+        log_path,
+        cgroup=cgroup,
+        capacity_provider=capacity_provider,
+    )
 
 
 def refresh(task: LocalTask) -> None:
-    """Advance ``task``'s status: RUNNING once its first port answers, STOPPED when it exited."""
+    """Advance ``task``'s status: RUNNING once its first port answers, STOPPED when it exited.
+    A task :func:`warn_stop` asked to stop gets SIGTERM, and SIGKILL once its grace period is over."""
     if task.status == "STOPPED":
         return
+    if task.kill_at is not None and task.process.poll() is None:
+        if not task.signalled:
+            task.signalled = True
+            _kill(task.process.pid, signal.SIGTERM)
+        elif time.monotonic() >= task.kill_at:
+            _kill(task.process.pid, signal.SIGKILL)
+            task.process.wait()
     code = task.process.poll()
     if code is not None:
         task.status, task.exit_code = "STOPPED", code
         if code == -signal.SIGKILL and task.cgroup is not None and task.cgroup.oom_killed():
             task.stopped_reason, task.exit_code = OOM_REASON, OOM_EXIT_CODE
         task.stopped_reason = task.stopped_reason or f"Essential container in task exited (exit code {code})"
-        _release(task)
+        _stopped(task, EXITED)
     elif task.status == "PROVISIONING" and all(_answers(port) for port in task.ports.values()):
         task.status = "RUNNING"
+
+
+def warn_stop(task: LocalTask, reason: str, stop_code: str, grace_s: float) -> None:
+    """Ask ``task`` to stop as ECS does with a warning: ``desiredStatus`` STOPPED with ``reason`` and
+    ``stop_code`` now; :func:`refresh` sends its process group SIGTERM, and SIGKILL once ``grace_s``
+    seconds from now have passed. The task stays RUNNING until its process is gone."""
+    if task.status == "STOPPED" or task.desired_status == "STOPPED":
+        return
+    task.desired_status, task.stopped_reason, task.stop_code = "STOPPED", reason, stop_code
+    task.stopping_at = time.time()
+    task.kill_at = time.monotonic() + grace_s
+
+
+def _kill(pid: int, signal_number: int) -> None:
+    try:
+        os.killpg(pid, signal_number)
+    except ProcessLookupError:
+        pass
 
 
 def stop_task(task: LocalTask, reason: str, timeout: float = STOP_TIMEOUT_S) -> None:
@@ -457,16 +537,25 @@ def stop_task(task: LocalTask, reason: str, timeout: float = STOP_TIMEOUT_S) -> 
         _release(task)
         return
     task.stopped_reason = task.stopped_reason or reason
+    task.desired_status = "STOPPED"
     if task.process.poll() is None:
         try:
             os.killpg(task.process.pid, signal.SIGTERM)
             task.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(task.process.pid, signal.SIGKILL)
+            _kill(task.process.pid, signal.SIGKILL)
             task.process.wait()
         except ProcessLookupError:
             pass
     task.status, task.exit_code = "STOPPED", task.process.returncode
+    _stopped(task, SCHEDULER)
+
+
+def _stopped(task: LocalTask, stop_code: str) -> None:
+    """Record when and why (``stop_code`` unless one was set) ``task`` stopped; release its cgroup."""
+    task.desired_status = "STOPPED"
+    task.stop_code = task.stop_code or stop_code
+    task.stopped_at = task.stopped_at or time.time()
     _release(task)
 
 

@@ -8,7 +8,8 @@ certificates) or replaces moto's model for a type whose properties or physical i
 access points, security group ingress) or that moto cannot update or delete (a VPC's subnets,
 route tables, routes, gateways, Elastic IPs and flow logs; log groups). Every model calls moto's
 own service backend, so the service APIs describe what CloudFormation created; no state is kept
-here.
+here. A few modules also mend a moto backend method the sandbox relies on (ECS tasks of a
+service, EventBridge rules with Lambda targets), each saying so in its docstring.
 """
 
 from importlib import import_module
@@ -20,6 +21,7 @@ SERVICES = (
     "ecs",
     "efs",
     "elbv2",
+    "events",
     "iam",
     "lambda_",
     "logs",

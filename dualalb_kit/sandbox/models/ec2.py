@@ -11,7 +11,8 @@ NAT gateway released it. moto's VPC and subnet models have no update, so an upda
 subnet dropped out of its stack (and was never deleted); here their tags and switches update in
 place. A subnet association is made on its route table (moto's never reached the table, so
 ``describe_route_tables`` showed no subnets); gateways, addresses and route tables keep their
-tags, VPCs their DNS switches and subnets ``MapPublicIpOnLaunch``.
+tags, VPCs their DNS switches and subnets ``MapPublicIpOnLaunch``. Network interfaces have their
+private DNS name (moto's ECS needs it to run an awsvpc task).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from moto.ec2.models import (
     vpn_gateway,
 )
 from moto.ec2.models import route_tables as moto_route_tables
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 
 from ._base import BackendHandle, GapFillModel, Properties, StandaloneModel, moto_create, tag_dict
 
@@ -510,3 +512,21 @@ class FlowLog(TaggedResourceModel, flow_logs.FlowLogs, CloudFormationModel):
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
     ) -> None:
         ec2_backend(account_id, region_name).delete_flow_logs([resource_name])
+
+
+def _private_dns_name(eni: NetworkInterface) -> str:
+    """EC2's private DNS name of a network interface's primary address (``ip-10-0-1-5.ec2.internal``
+    in us-east-1, ``ip-10-0-1-5.<region>.compute.internal`` elsewhere), unless moto set one. moto's
+    ECS reads it when it attaches an ENI to an awsvpc task, but most of its interfaces lack it."""
+    if eni.__dict__.get("_private_dns_name"):
+        return eni.__dict__["_private_dns_name"]
+    region = eni.ec2_backend.region_name
+    domain = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+    return f"ip-{(eni.private_ip_address or '').replace('.', '-')}.{domain}"
+
+
+def _set_private_dns_name(eni: NetworkInterface, value: str) -> None:
+    eni.__dict__["_private_dns_name"] = value
+
+
+NetworkInterface.private_dns_name = property(_private_dns_name, _set_private_dns_name)  # type: ignore[attr-defined]

@@ -6,14 +6,20 @@ every service as launch type EC2 with nothing but a desired count, and have no m
 
 A deleted service is ``INACTIVE``: ``DescribeServices`` still shows it and, as in ECS,
 ``ListServices`` no longer does (moto's listed it; importing this module installs that).
+``ListTasks`` filters by ``serviceName`` (moto ignores it); the live data plane records the tasks
+it runs with :func:`start_service_task` and :func:`report_service_task`.
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, Self
 
 from botocore import xform_name
 from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import ec2_backends
 from moto.ecs import models as ecs_models
 from moto.ecs.models import ecs_backends
 
@@ -267,3 +273,132 @@ def list_services(
 
 
 ecs_models.EC2ContainerServiceBackend.list_services = list_services
+
+
+# -- tasks ------------------------------------------------------------------------------------------
+# moto has no scheduler: its services never start a task, and a task it runs is RUNNING at once and
+# then steps towards STOPPED on each DescribeTasks. The live data plane runs the services' tasks and
+# records them here, so ListTasks (also by serviceName) and DescribeTasks show what runs and why
+# the rest stopped.
+
+
+def start_service_task(
+    account_id: str, region_name: str, service_arn: str, capacity_provider: str | None
+) -> ecs_models.Task:
+    """A PROVISIONING task of the service ``service_arn``, as ECS's scheduler starts one: group
+    ``service:<name>``, started by the service's deployment, on ``capacity_provider`` (else the
+    service's launch type), with an ENI in its first subnet (awsvpc)."""
+    backend = ecs_backends[account_id][region_name]
+    service = next(s for s in backend.services.values() if s.arn == service_arn)
+    deployment = (service.deployments or [{}])[0]
+    (task,) = backend.run_task(
+        service.cluster_name,
+        service.task_definition,
+        1,
+        None,
+        deployment.get("id", f"ecs-svc/{service.name}"),
+        None,
+        None if capacity_provider else (service.launch_type or "FARGATE"),
+        service.network_configuration or None,
+        f"service:{service.name}",
+        service.platform_version,
+        [{"capacityProvider": capacity_provider}] if capacity_provider else None,
+    )
+    definition = backend.describe_task_definition(service.task_definition)
+    task._transitions = []  # type: ignore[attr-defined]  # its status is only what is reported
+    task.last_status = "PROVISIONING"
+    task.launch_type = "FARGATE" if capacity_provider in (None, "FARGATE", "FARGATE_SPOT") else "EC2"
+    task.cpu, task.memory = definition.cpu, definition.memory
+    task.created_at = datetime.now(UTC)
+    for container in task.containers:
+        container.task_arn, container.exitCode = task.task_arn, None
+        container.container_arn = task.task_arn.replace(":task/", ":container/") + f"/{uuid.uuid4()}"
+    return task
+
+
+def report_service_task(
+    account_id: str,
+    region_name: str,
+    task_arn: str,
+    *,
+    last_status: str,
+    desired_status: str,
+    stopped_reason: str = "",
+    stop_code: str = "",
+    started_at: float | None = None,
+    stopping_at: float | None = None,
+    stopped_at: float | None = None,
+    exit_code: int | None = None,
+    network_bindings: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Record a task's state (times in seconds since the epoch), as the ECS agent reports it; a
+    STOPPED task's network interface is deleted, as Fargate releases it. False when ECS no longer
+    holds the task (its cluster was deleted)."""
+    backend = ecs_backends[account_id][region_name]
+    task = next((t for tasks in backend.tasks.values() for arn, t in tasks.items() if arn == task_arn), None)
+    if task is None:
+        return False
+    task.last_status, task.desired_status = last_status, desired_status
+    task.stopped_reason, task.stop_code = stopped_reason, stop_code or None
+    for name, value in (("started_at", started_at), ("stopping_at", stopping_at), ("stopped_at", stopped_at)):
+        setattr(task, name, None if value is None else datetime.fromtimestamp(value, UTC))
+    for container in task.containers:
+        container.last_status = "STOPPED" if last_status == "STOPPED" else last_status
+        container.exitCode = exit_code
+        container.network_bindings = network_bindings or []
+    if last_status == "STOPPED":
+        _release_network_interface(account_id, region_name, task)
+    return True
+
+
+def _release_network_interface(account_id: str, region_name: str, task: ecs_models.Task) -> None:
+    ec2 = ec2_backends[account_id][region_name]
+    for attachment in task.attachments:
+        if attachment.get("status") == "DELETED":
+            continue
+        for detail in attachment["details"]:
+            if detail["name"] == "networkInterfaceId" and detail["value"] in ec2.enis:
+                ec2.delete_network_interface(detail["value"])
+        attachment["status"] = "DELETED"
+
+
+_moto_list_tasks = ecs_models.EC2ContainerServiceBackend.list_tasks
+
+
+def list_tasks(
+    self: ecs_models.EC2ContainerServiceBackend,
+    cluster_str: str | None = None,
+    container_instance: str | None = None,
+    family: str | None = None,
+    started_by: str | None = None,
+    service_name: str | None = None,
+    desiredStatus: str | None = None,  # noqa: N803  (moto's name)
+) -> list[ecs_models.Task]:
+    """moto's ``list_tasks``, filtered by ``service_name`` (moto ignores it): the tasks of group
+    ``service:<name>``."""
+    found = _moto_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus)
+    if service_name:
+        name = service_name.rsplit("/", 1)[-1]
+        found = [task for task in found if task.group == f"service:{name}"]
+    return found
+
+
+ecs_models.EC2ContainerServiceBackend.list_tasks = list_tasks
+
+
+_moto_requirements = ecs_models.EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+
+def _task_resource_requirements(task_definition: ecs_models.TaskDefinition) -> dict[str, Any]:
+    """moto's sum of the containers' CPU and memory, where a container without its own memory (a
+    Fargate task's usually has none: the task's counts) adds none; moto's failed on it."""
+    containers = [
+        {**definition, "memory": definition.get("memory") or definition.get("memoryReservation") or 0}
+        for definition in task_definition.container_definitions
+    ]
+    return _moto_requirements(SimpleNamespace(container_definitions=containers))
+
+
+ecs_models.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
+    _task_resource_requirements
+)
