@@ -1273,7 +1273,8 @@ class SpecDesigner(_Form):
 
     def _run(self, name: str, action: Callable[[], Any]) -> None:
         """Run a button's action with the progress bar and status line; errors are shown, not raised
-        (the last one is ``last_action_error``, also when the form is invalid and nothing ran)."""
+        (the last one is ``last_action_error``, also when the form is invalid and nothing ran).
+        An interrupt (the notebook's stop button) says the action was stopped, then goes on up."""
         if self._error is not None:
             self.last_action_error = self._error
             return
@@ -1283,6 +1284,10 @@ class SpecDesigner(_Form):
         self.status.value = f"<i>{name} running…</i>"
         try:
             action()
+        except KeyboardInterrupt:
+            self.progress.bar_style = "warning"
+            self.status.value = f'<span style="{_ERROR_STYLE}">⏹ {name} stopped (interrupted)</span>'
+            raise
         except Exception as exc:  # a button has no caller to raise to: show the reason
             self.last_action_error = exc
             self.progress.bar_style = "danger"

@@ -131,6 +131,23 @@ def test_a_button_pressed_on_an_invalid_form_says_why_instead_of_doing_nothing()
     assert "must be at least 1" in str(designer.last_action_error)
 
 
+def test_a_stopped_synth_says_so_and_lets_the_interrupt_go_on(monkeypatch):
+    """The stop button's KeyboardInterrupt: the status line says stopped (not "running"), the bar
+    turns to a warning, and the interrupt still stops the cell that pressed the button."""
+    designer = SpecDesigner(default_spec())
+
+    def interrupted() -> None:
+        assert designer.status.value == "<i>Synth running…</i>"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(designer, "run_synth", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        designer.synth_button.click()
+    assert "⏹ Synth stopped" in designer.status.value
+    assert designer.progress.bar_style == "warning"
+    assert designer.last_action_error is None
+
+
 # -- issue 14's options: stack row and task details --------------------------------------------
 
 
