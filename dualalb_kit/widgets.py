@@ -942,10 +942,17 @@ class SpecDesigner(_Form):
         self._spec: DeploymentSpec | None = None
         self.diagram_preview = widgets.HTML("").add_class("dualalb-diagram-preview")
         self.cost_preview = widgets.HTML("").add_class("dualalb-cost-preview")
-        self.preview_paused = widgets.HTML("").add_class("dualalb-preview-paused")
+        self.preview_paused = widgets.HTML("", layout=widgets.Layout(display="none")).add_class(
+            "dualalb-preview-paused"
+        )
         """Empty while the form is valid; else why the (greyed) preview shows the last valid design."""
         self.preview = widgets.VBox(
-            [widgets.HTML(_PREVIEW_STYLE), self.preview_paused, self.diagram_preview, self.cost_preview],
+            [
+                widgets.HTML(_PREVIEW_STYLE, layout=widgets.Layout(display="none")),  # applies unseen
+                self.preview_paused,
+                self.diagram_preview,
+                self.cost_preview,
+            ],
             layout=widgets.Layout(
                 flex="1 1 420px", min_width="0", padding="0 0 0 16px", align_self="flex-start"
             ),
@@ -1107,6 +1114,7 @@ class SpecDesigner(_Form):
 
     def _pause_preview(self, error: ValidationError | None) -> None:
         """Grey the preview out with ``error``'s reason while the form is invalid; clear both when valid."""
+        self.preview_paused.layout.display = "none" if error is None else None
         if error is None:
             self.preview.remove_class(_PREVIEW_INVALID)
             self.preview_paused.value = ""
@@ -1393,9 +1401,11 @@ _PREVIEW_INVALID = "dualalb-preview-invalid"
 _PREVIEW_STYLE = (
     "<style>.dualalb-preview svg{max-width:100%;height:auto}"
     ".dualalb-cost td,.dualalb-cost th{padding:1px 8px}.dualalb-cost .n{text-align:right}"
-    # beside the form and in view while it scrolls: JupyterLab's output area scrolls on its own
-    # unless told not to, and a scrolling ancestor would hold the column in place
-    ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible}"
+    ".dualalb-preview-column .widget-html-content{line-height:1.4}"
+    # beside the form and in view while it scrolls: JupyterLab's output area scrolls (and clips) on
+    # its own unless told not to, and a scrolling ancestor would hold the column in place
+    ".jp-Cell-outputArea:has(.dualalb-designer),.jp-OutputArea-child:has(.dualalb-designer),"
+    ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible;min-width:0}"
     ".dualalb-preview-column{position:sticky;top:0;z-index:1;max-height:100vh;overflow-y:auto;"
     "background:var(--jp-layout-color0,#fff)}"
     f".{_PREVIEW_INVALID} .dualalb-diagram-preview,.{_PREVIEW_INVALID} .dualalb-cost-preview"

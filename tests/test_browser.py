@@ -283,14 +283,18 @@ def _stop_a_synth_then_synth_again(page, resources: int) -> None:
     synth.click()
     page.wait_for_selector(".widget-html-content:has-text('Synth running')")
     page.locator("jp-button[data-command='notebook:interrupt-kernel']").first.click()
-    page.wait_for_selector(f".widget-html-content:has-text('{STOPPED}')")
+    stopped = page.locator(f".widget-html-content:has-text('{STOPPED}')").first
+    stopped.wait_for()
     page.wait_for_selector(".jp-StatusBar-Widget :text('| Idle')")
+    stopped.evaluate("line => line.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-synth-stopped.png"))
     synth.click()
     page.wait_for_selector(".widget-html-content:has-text('✓ Synth done')")
     assert _resource_count(page) == resources
     assert page.locator(f".widget-html-content:has-text('{STOPPED}')").count() == 0
     assert page.locator(".progress-bar-success").count() == 1
-    page.locator("table.dualalb-resources").first.scroll_into_view_if_needed()
+    heading = page.locator(".widget-html-content h4", has_text="ALBs → listeners → services").last
+    heading.evaluate("title => title.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-synth-after-stop.png"))
 
 

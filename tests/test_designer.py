@@ -151,18 +151,19 @@ def test_the_preview_sits_beside_the_form_and_stays_in_view():
     assert ".dualalb-preview-column{position:sticky;top:0" in style
     assert "dualalb-preview-column" in preview._dom_classes and preview.layout.align_self == "flex-start"
     assert designer.box.layout.overflow == row.layout.overflow == "visible"
-    assert ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible}" in style
+    assert ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible;min-width:0}" in style
     assert "dualalb-designer" in designer.box._dom_classes
 
 
 def test_an_invalid_form_greys_the_preview_out_with_the_reason_until_fixed():
     designer = SpecDesigner(default_spec(), preview_delay=0)
     valid_diagram, valid_cost = designer.diagram_preview.value, designer.cost_preview.value
-    assert designer.preview_paused.value == ""
+    assert designer.preview_paused.value == "" and designer.preview_paused.layout.display == "none"
     assert "dualalb-preview-invalid" not in designer.preview._dom_classes
 
     designer.widget("tasks[0].desired_count").value = -1
     assert "dualalb-preview-invalid" in designer.preview._dom_classes
+    assert designer.preview_paused.layout.display is None
     assert "Preview paused" in designer.preview_paused.value
     assert escape(str(designer.error)) in designer.preview_paused.value
     assert "tasks[0].desired_count" in designer.preview_paused.value
@@ -170,7 +171,7 @@ def test_an_invalid_form_greys_the_preview_out_with_the_reason_until_fixed():
 
     designer.widget("tasks[0].desired_count").value = 3
     assert "dualalb-preview-invalid" not in designer.preview._dom_classes
-    assert designer.preview_paused.value == ""
+    assert designer.preview_paused.value == "" and designer.preview_paused.layout.display == "none"
     assert "3 x FARGATE x1" in svg_labels(designer.diagram_preview.value)
 
 
