@@ -1317,7 +1317,7 @@ class SpecDesigner(_Form):
             action()
         except KeyboardInterrupt:
             self.progress.bar_style = "warning"
-            self.status.value = f'<span style="{_ERROR_STYLE}">⏹ {name} stopped (interrupted)</span>'
+            self.status.value = f'<span style="{_ERROR_STYLE}">■ {name} stopped (interrupted)</span>'
             raise
         except Exception as exc:  # a button has no caller to raise to: show the reason
             self.last_action_error = exc

@@ -273,7 +273,7 @@ def _assert_preview_in_view_beside(page, row) -> None:
     assert preview["width"] >= 400, preview  # the diagram at a readable size, not squeezed
 
 
-STOPPED = "⏹ Synth stopped"
+STOPPED = "■ Synth stopped"
 
 
 def _stop_a_synth_then_synth_again(page, resources: int) -> None:

@@ -211,7 +211,7 @@ def test_a_stopped_synth_says_so_and_lets_the_interrupt_go_on(monkeypatch):
     monkeypatch.setattr(designer, "run_synth", interrupted)
     with pytest.raises(KeyboardInterrupt):
         designer.synth_button.click()
-    assert "⏹ Synth stopped" in designer.status.value
+    assert "■ Synth stopped" in designer.status.value
     assert designer.progress.bar_style == "warning"
     assert designer.last_action_error is None
 
