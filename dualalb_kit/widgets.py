@@ -1113,17 +1113,16 @@ class SpecDesigner(_Form):
         self.cost_preview.value = "<h4>Monthly cost</h4>" + _cost_html(costs)
 
     def _pause_preview(self, error: ValidationError | None) -> None:
-        """Grey the preview out with ``error``'s reason while the form is invalid; clear both when valid."""
-        self.preview_paused.layout.display = "none" if error is None else None
-        if error is None:
-            self.preview.remove_class(_PREVIEW_INVALID)
-            self.preview_paused.value = ""
-            return
-        self.preview.add_class(_PREVIEW_INVALID)
+        """Grey the preview out under ``error``'s reason while the form is invalid; undo when valid."""
+        paused = error is not None
+        self.preview_paused.layout.display = None if paused else "none"
         self.preview_paused.value = (
             f'<p style="{_ERROR_STYLE}">Preview paused, it shows the last valid design: '
             f"{escape(str(error))}</p>"
+            if paused
+            else ""
         )
+        (self.preview.add_class if paused else self.preview.remove_class)(_PREVIEW_INVALID)
 
     def _schedule_preview(self) -> None:
         """Refresh the preview ``preview_delay`` seconds after the last edit (at once outside a kernel)."""
