@@ -72,20 +72,20 @@ class _HoldingProvider:
 def interrupts_between_jsii_calls() -> Iterator[None]:
     """Hold SIGINT while a jsii call is in progress and deliver it (to the handler in force before)
     right after; at once between calls. Nothing changes outside the main thread (only it gets
-    signals), or when jsii is already wrapped (nested use)."""
+    signals), when jsii is already wrapped (nested use), or when SIGINT's handler was not set
+    from Python (it could not be put back)."""
     from jsii._runtime import kernel
 
-    if threading.current_thread() is not threading.main_thread() or isinstance(
-        kernel.provider, _HoldingProvider
-    ):
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if in_main else None
+    if previous is None or isinstance(kernel.provider, _HoldingProvider):
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
 
     def deliver() -> None:
         if callable(previous):
             previous(signal.SIGINT, None)
-        elif previous != signal.SIG_IGN:  # the default (or a handler set outside Python)
+        elif previous == signal.SIG_DFL:  # stop the work, as Python's own handler would
             raise KeyboardInterrupt
 
     provider = _HoldingProvider(kernel.provider, deliver)
