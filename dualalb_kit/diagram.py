@@ -9,6 +9,7 @@ itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
@@ -41,7 +42,13 @@ TOPOLOGY_COLUMNS = [
     "load_balancer",
 ]
 
-_BOX_WIDTH, _BOX_HEIGHT, _ROW_GAP, _COLUMN_GAP, _MARGIN = 190, 44, 14, 90, 16
+_BOX_WIDTH, _ROW_GAP, _COLUMN_GAP, _MARGIN = 140, 12, 24, 8
+"""In SVG pixels: three columns of boxes fit 484 px, so a notebook's preview column shows the
+diagram at (nearly) its own size."""
+_FONT_SIZE, _LINE_HEIGHT, _PADDING = 12, 15, 7
+CHARS_PER_LINE = int((_BOX_WIDTH - 2 * _PADDING) / (0.6 * _FONT_SIZE))
+"""How many characters of a label fit one line of a box (at 0.6 em a character, wide enough for
+sans-serif capitals such as FARGATE_SPOT); longer labels wrap onto more lines."""
 _COLORS = {"internet-facing": "#ffe2b8", "internal": "#d6e8ff", "listener": "#eeeeee", "service": "#d9f2d9"}
 
 
@@ -225,6 +232,12 @@ def capacity_label(strategy: Iterable[tuple[str, int, int]]) -> str:
     )
 
 
+def wrap_label(text: str) -> list[str]:
+    """``text`` as the lines a diagram box shows: at most :data:`CHARS_PER_LINE` characters each,
+    broken after a comma or at spaces where possible (a longer word is split)."""
+    return textwrap.wrap(text, CHARS_PER_LINE) or [""]
+
+
 def _tag(props: dict[str, Any], key: str) -> str | None:
     return next((tag["Value"] for tag in props.get("Tags", []) if tag.get("Key") == key), None)
 
@@ -250,38 +263,49 @@ class Diagram:
 
     @property
     def svg(self) -> str:
-        """The diagram as a standalone ``<svg>`` element."""
+        """The diagram as a standalone ``<svg>`` element: each box tall enough for its wrapped
+        label (:func:`wrap_label`), the first line bold."""
         boxes, edges = self._layout()
-        rows_per_column = [sum(1 for box in boxes if box.column == column) for column in range(3)]
-        height = _MARGIN * 2 + max(max(rows_per_column, default=0), 1) * (_BOX_HEIGHT + _ROW_GAP)
-        width = _MARGIN * 2 + 3 * _BOX_WIDTH + 2 * _COLUMN_GAP
-        position: dict[str, tuple[int, int]] = {}
-        next_row = [0, 0, 0]
-        parts = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="dualalb-diagram" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
-        ]
+        column_bottom = [_MARGIN] * 3
+        placed: dict[str, tuple[int, int, int]] = {}  # key -> x, y, height
+        shapes = []
         for box in boxes:
-            x = _MARGIN + box.column * (_BOX_WIDTH + _COLUMN_GAP)
-            y = _MARGIN + next_row[box.column] * (_BOX_HEIGHT + _ROW_GAP)
-            next_row[box.column] += 1
-            position[box.key] = (x, y)
-            parts.append(
-                f'<rect x="{x}" y="{y}" width="{_BOX_WIDTH}" height="{_BOX_HEIGHT}" rx="6" '
+            labels = [wrap_label(line) for line in box.lines]
+            box_height = 2 * _PADDING + sum(map(len, labels)) * _LINE_HEIGHT
+            x, y = _MARGIN + box.column * (_BOX_WIDTH + _COLUMN_GAP), column_bottom[box.column]
+            column_bottom[box.column] += box_height + _ROW_GAP
+            placed[box.key] = (x, y, box_height)
+            shapes.append(
+                f'<rect x="{x}" y="{y}" width="{_BOX_WIDTH}" height="{box_height}" rx="6" '
                 f'fill="{box.fill}" stroke="#555"/>'
             )
-            for index, line in enumerate(box.lines):
+            baseline = y + _PADDING + _LINE_HEIGHT - 3
+            for index, parts in enumerate(labels):
+                # one <text> a label: its lines are tspans, a space apart, so the text reads whole
+                lines = " ".join(
+                    f'<tspan x="{x + _PADDING}" y="{baseline + row * _LINE_HEIGHT}">{escape(part)}</tspan>'
+                    for row, part in enumerate(parts)
+                )
                 weight = "bold" if index == 0 else "normal"
-                baseline = y + 17 + index * 16
-                parts.append(f'<text x="{x + 8}" y="{baseline}" font-weight="{weight}">{escape(line)}</text>')
+                shapes.append(f'<text font-weight="{weight}">{lines}</text>')
+                baseline += len(parts) * _LINE_HEIGHT
         for start, end in edges:
-            (x1, y1), (x2, y2) = position[start], position[end]
-            parts.append(
-                f'<line x1="{x1 + _BOX_WIDTH}" y1="{y1 + _BOX_HEIGHT // 2}" x2="{x2}" '
-                f'y2="{y2 + _BOX_HEIGHT // 2}" stroke="#333" stroke-width="1.5"/>'
+            (x1, y1, h1), (x2, y2, h2) = placed[start], placed[end]
+            shapes.append(
+                f'<line x1="{x1 + _BOX_WIDTH}" y1="{y1 + h1 // 2}" x2="{x2}" y2="{y2 + h2 // 2}" '
+                'stroke="#333" stroke-width="1.5"/>'
             )
-        parts.append("</svg>")
-        return "".join(parts)
+        width = _MARGIN * 2 + 3 * _BOX_WIDTH + 2 * _COLUMN_GAP
+        height = max(max(column_bottom) - _ROW_GAP + _MARGIN, 2 * _MARGIN + _LINE_HEIGHT)
+        return "".join(
+            [
+                f'<svg xmlns="http://www.w3.org/2000/svg" class="dualalb-diagram" width="{width}" '
+                f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
+                f'font-size="{_FONT_SIZE}">',
+                *shapes,
+                "</svg>",
+            ]
+        )
 
     def _layout(self) -> tuple[list[_Box], list[tuple[str, str]]]:
         boxes: dict[str, _Box] = {}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import outputs
 from .assembly import read_assembly
 from .errors import DualAlbKitError, ValidationError
+from .jsii_interrupts import interrupts_between_jsii_calls
 from .lint import DEFAULT_REGION, lint_template
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ def synth(
     ``Synthesis.findings``.
 
     The assembly is written to a staging folder beside ``outdir`` and moved there once complete,
-    so a failed synthesis leaves the previous assembly (or none) in place. ``outdir`` is replaced
+    so a failed synthesis leaves the previous assembly (or none) in place. Ctrl-C (or a notebook's
+    stop button) stops it between two jsii calls (:mod:`dualalb_kit.jsii_interrupts`), so the next
+    synthesis in the same process works. ``outdir`` is replaced
     only when it is new, empty or an earlier assembly of the kit's (its marker file, see
     :mod:`dualalb_kit.outputs`); any other folder, or an ``outdir`` that cannot be written, is a
     ``ValidationError`` naming it, raised before any work. A full disk is one ``DualAlbKitError``.
@@ -141,7 +144,10 @@ def synth(
     account = account or spec.account or (lookups_target.account if lookups_target else None)
     staging = outputs.staging_dir(final_dir, "outdir")
     try:
-        synthesis = _synth_into(spec, staging, final_dir, lookups_target, target, endpoint_url, account, nag)
+        with interrupts_between_jsii_calls():
+            synthesis = _synth_into(
+                spec, staging, final_dir, lookups_target, target, endpoint_url, account, nag
+            )
         outputs.replace_folder(staging, final_dir, ASSEMBLY, "outdir")
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)

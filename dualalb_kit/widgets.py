@@ -843,8 +843,9 @@ class SpecDesigner(_Form):
     Deploy, Diff and Destroy go, in the spec's region; Destroy asks for a second click. They are
     disabled, with the reason and what to do in the status line, while that target cannot be
     reached (:meth:`check_target`); **Start sandbox** then starts one in this kernel.
-    Beside the form, a diagram and the monthly cost of the design follow every
-    valid edit, ``preview_delay`` seconds after the last one (default 0.3; 0: at once).
+    Beside the form (and in view while it scrolls), a diagram and the monthly cost of the design
+    follow every valid edit, ``preview_delay`` seconds after the last one (default 0.3; 0: at
+    once); while the form is invalid they are greyed out under the reason.
     """
 
     def __init__(
@@ -941,6 +942,22 @@ class SpecDesigner(_Form):
         self._spec: DeploymentSpec | None = None
         self.diagram_preview = widgets.HTML("").add_class("dualalb-diagram-preview")
         self.cost_preview = widgets.HTML("").add_class("dualalb-cost-preview")
+        self.preview_paused = widgets.HTML("", layout=widgets.Layout(display="none")).add_class(
+            "dualalb-preview-paused"
+        )
+        """Empty while the form is valid; else why the (greyed) preview shows the last valid design."""
+        self.preview = widgets.VBox(
+            [
+                widgets.HTML(_PREVIEW_STYLE, layout=widgets.Layout(display="none")),  # applies unseen
+                self.preview_paused,
+                self.diagram_preview,
+                self.cost_preview,
+            ],
+            layout=widgets.Layout(
+                flex="1 1 420px", min_width="0", padding="0 0 0 16px", align_self="flex-start"
+            ),
+        ).add_class("dualalb-preview-column")
+        """The diagram and the monthly cost, beside the form and kept in view while it scrolls."""
         self.preview_delay = preview_delay
         self._preview_handle: asyncio.TimerHandle | None = None
         self._pricing = load_pricing()
@@ -1073,6 +1090,7 @@ class SpecDesigner(_Form):
             self.status.value = '<span style="color:#1b5e20">✓ valid</span>'
         for editor in self.tasks:
             editor.refresh()  # the stack's spot flag decides the placement of tasks without a mix
+        self._pause_preview(self._error)
         if self._error is None:
             self._schedule_preview()
 
@@ -1093,6 +1111,18 @@ class SpecDesigner(_Form):
             self.cost_preview.value = f"<h4>Monthly cost</h4><p><i>{escape(error.reason)}</i></p>"
             return
         self.cost_preview.value = "<h4>Monthly cost</h4>" + _cost_html(costs)
+
+    def _pause_preview(self, error: ValidationError | None) -> None:
+        """Grey the preview out under ``error``'s reason while the form is invalid; undo when valid."""
+        paused = error is not None
+        self.preview_paused.layout.display = None if paused else "none"
+        self.preview_paused.value = (
+            f'<p style="{_ERROR_STYLE}">Preview paused, it shows the last valid design: '
+            f"{escape(str(error))}</p>"
+            if paused
+            else ""
+        )
+        (self.preview.add_class if paused else self.preview.remove_class)(_PREVIEW_INVALID)
 
     def _schedule_preview(self) -> None:
         """Refresh the preview ``preview_delay`` seconds after the last edit (at once outside a kernel)."""
@@ -1273,7 +1303,8 @@ class SpecDesigner(_Form):
 
     def _run(self, name: str, action: Callable[[], Any]) -> None:
         """Run a button's action with the progress bar and status line; errors are shown, not raised
-        (the last one is ``last_action_error``, also when the form is invalid and nothing ran)."""
+        (the last one is ``last_action_error``, also when the form is invalid and nothing ran).
+        An interrupt (the notebook's stop button) says the action was stopped, then goes on up."""
         if self._error is not None:
             self.last_action_error = self._error
             return
@@ -1283,6 +1314,10 @@ class SpecDesigner(_Form):
         self.status.value = f"<i>{name} running…</i>"
         try:
             action()
+        except KeyboardInterrupt:
+            self.progress.bar_style = "warning"
+            self.status.value = f'<span style="{_ERROR_STYLE}">■ {name} stopped (interrupted)</span>'
+            raise
         except Exception as exc:  # a button has no caller to raise to: show the reason
             self.last_action_error = exc
             self.progress.bar_style = "danger"
@@ -1328,22 +1363,21 @@ class SpecDesigner(_Form):
                 self.form_error,
                 self.add_task_button,
             ],
-            layout=widgets.Layout(flex="3 1 480px", min_width="0"),
-        )
-        preview = widgets.VBox(
-            [widgets.HTML(_PREVIEW_STYLE), self.diagram_preview, self.cost_preview],
-            layout=widgets.Layout(flex="2 1 340px", min_width="0", padding="0 0 0 16px"),
+            layout=widgets.Layout(flex="1 1 440px", min_width="0"),
         )
         return widgets.VBox(
             [
-                widgets.HBox([form, preview], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox(
+                    [form, self.preview], layout=widgets.Layout(flex_flow="row wrap", overflow="visible")
+                ),
                 widgets.HTML("<h3>Actions</h3>"),
                 self.status,
                 buttons,
                 self.progress,
                 results,
-            ]
-        )
+            ],
+            layout=widgets.Layout(overflow="visible"),  # not a scrolling box: the preview sticks
+        ).add_class("dualalb-designer")
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -1362,9 +1396,19 @@ def default_spec() -> DeploymentSpec:
     )
 
 
+_PREVIEW_INVALID = "dualalb-preview-invalid"
 _PREVIEW_STYLE = (
     "<style>.dualalb-preview svg{max-width:100%;height:auto}"
-    ".dualalb-cost td,.dualalb-cost th{padding:1px 8px}.dualalb-cost .n{text-align:right}</style>"
+    ".dualalb-cost td,.dualalb-cost th{padding:1px 8px}.dualalb-cost .n{text-align:right}"
+    ".dualalb-preview-column .widget-html-content{line-height:1.4}"
+    # beside the form and in view while it scrolls: JupyterLab's output area scrolls (and clips) on
+    # its own unless told not to, and a scrolling ancestor would hold the column in place
+    ".jp-Cell-outputArea:has(.dualalb-designer),.jp-OutputArea-child:has(.dualalb-designer),"
+    ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible;min-width:0}"
+    ".dualalb-preview-column{position:sticky;top:0;z-index:1;max-height:100vh;overflow-y:auto;"
+    "background:var(--jp-layout-color0,#fff)}"
+    f".{_PREVIEW_INVALID} .dualalb-diagram-preview,.{_PREVIEW_INVALID} .dualalb-cost-preview"
+    "{opacity:.35;filter:grayscale(1)}</style>"
 )
 
 

@@ -214,6 +214,7 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
             order.evaluate("row => row.scrollIntoView({block: 'center'})")
             page.wait_for_timeout(500)
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-before-edit.png"))
+            _assert_preview_in_view_beside(page, order)
             diagram = page.locator(".dualalb-diagram-preview").first
             cost = page.locator(".dualalb-cost-preview").first
             assert "2 x FARGATE_SPOT x1" in diagram.text_content()
@@ -252,11 +253,49 @@ def test_the_designer_previews_diagram_and_cost_as_you_edit_without_synth(lab):
             _wait_for_text(page, ".dualalb-cost-preview", f"${mixed['total']:,.2f}")
             assert "3 + 2" in cost.text_content() and f"${mixed['order']:,.2f}" in cost.text_content()
             order.evaluate("row => row.scrollIntoView({block: 'center'})")
+            _assert_preview_in_view_beside(page, order)
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-after-edit.png"))
             assert _resource_count(page) == resources_after_notebook
+
+            _stop_a_synth_then_synth_again(page, resources_after_notebook)
         except Exception:
             page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-failed.png"), full_page=True)
             raise
+
+
+def _assert_preview_in_view_beside(page, row) -> None:
+    """The preview column (diagram and cost) lies wholly inside the viewport, right of ``row``."""
+    viewport = page.viewport_size
+    preview = page.locator(".dualalb-preview-column").first.bounding_box()
+    edited = row.bounding_box()
+    assert 0 <= preview["y"] and preview["y"] + preview["height"] <= viewport["height"], preview
+    assert edited["x"] + 400 <= preview["x"] and preview["x"] + preview["width"] <= viewport["width"]
+    assert preview["width"] >= 400, preview  # the diagram at a readable size, not squeezed
+
+
+STOPPED = "■ Synth stopped"
+
+
+def _stop_a_synth_then_synth_again(page, resources: int) -> None:
+    """Press Synth, then JupyterLab's stop button while it runs (about a second: the kernel is
+    warm): the status says stopped; Synth again gives "Synth done" and the same resources."""
+    synth = page.locator("button.jupyter-button", has_text=re.compile(r"^Synth$")).first
+    synth.click()
+    page.wait_for_selector(".widget-html-content:has-text('Synth running')")
+    page.locator("jp-button[data-command='notebook:interrupt-kernel']").first.click()
+    stopped = page.locator(f".widget-html-content:has-text('{STOPPED}')").first
+    stopped.wait_for()
+    page.wait_for_selector(".jp-StatusBar-Widget :text('| Idle')")
+    stopped.evaluate("line => line.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-synth-stopped.png"))
+    synth.click()
+    page.wait_for_selector(".widget-html-content:has-text('✓ Synth done')")
+    assert _resource_count(page) == resources
+    assert page.locator(f".widget-html-content:has-text('{STOPPED}')").count() == 0
+    assert page.locator(".progress-bar-success").count() == 1
+    heading = page.locator(".widget-html-content h4", has_text="ALBs → listeners → services").last
+    heading.evaluate("title => title.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(DESIGNER_SCREENSHOTS / "designer-synth-after-stop.png"))
 
 
 def test_the_executed_notebook_html_shows_the_widgets_with_the_network_blocked(tmp_path):

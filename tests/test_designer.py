@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -13,6 +14,13 @@ from dualalb_kit.spec import load_spec
 from dualalb_kit.widgets import SpecDesigner, default_spec
 
 PARAMS = Path(__file__).parents[1] / "params"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_labels(html: str) -> list[str]:
+    """The labels of the diagram in ``html`` (each ``<text>``'s lines joined), in drawing order."""
+    svg = ElementTree.fromstring(html[html.index("<svg") : html.index("</svg>") + len("</svg>")])
+    return ["".join(text.itertext()) for text in svg.iter(f"{SVG}text")]
 
 
 def all_spot_spec():
@@ -76,14 +84,14 @@ def test_the_preview_follows_each_edit_without_synth():
     one_spot_task = HOURS_PER_MONTH * (0.25 * spot_vcpu + 0.5 * spot_gb)
     designer = SpecDesigner(default_spec(), preview_delay=0)
     assert "desired 1" not in designer.diagram_preview.value
-    assert ">1 x FARGATE x1</text>" in designer.diagram_preview.value
+    assert "1 x FARGATE x1" in svg_labels(designer.diagram_preview.value)
     assert f"${one_task:,.2f}" in designer.cost_preview.value
 
     designer.widget("tasks[0].desired_count").value = 4
     editor = designer.tasks[0]
     editor.custom_mix.value = True
     editor.spot_weight.value = 3
-    assert ">4 x FARGATE x1, FARGATE_SPOT x3</text>" in designer.diagram_preview.value
+    assert "4 x FARGATE x1, FARGATE_SPOT x3" in svg_labels(designer.diagram_preview.value)
     total = f"${one_task + 3 * one_spot_task:,.2f}"
     assert f"<td>web</td><td class='n'>1 + 3</td><td class='n'>{total}</td>" in designer.cost_preview.value
     assert f"<td class='n'>${4 * one_task:,.2f}</td></tr>" in designer.cost_preview.value
@@ -103,7 +111,7 @@ def test_the_preview_waits_for_the_last_of_quick_edits():
         assert unchanged == first
         return designer.diagram_preview.value
 
-    assert ">5 x FARGATE x1</text>" in asyncio.run(edit())
+    assert "5 x FARGATE x1" in svg_labels(asyncio.run(edit()))
 
 
 @pytest.mark.parametrize("https", [False, True], ids=["sample", "https-443"])
@@ -129,6 +137,83 @@ def test_a_button_pressed_on_an_invalid_form_says_why_instead_of_doing_nothing()
     designer.synth_button.click()
     assert designer.synthesis is None
     assert "must be at least 1" in str(designer.last_action_error)
+
+
+def test_the_preview_sits_beside_the_form_and_stays_in_view():
+    """Form on the left, the preview column on the right of the same row; the column is sticky
+    (no scrolling box between it and the notebook), with the paused line above the diagram."""
+    designer = SpecDesigner(default_spec())
+    row = designer.box.children[0]
+    form, preview = row.children
+    assert preview is designer.preview and designer.tasks_section in form.children
+    assert preview.children[1:] == (designer.preview_paused, designer.diagram_preview, designer.cost_preview)
+    style = preview.children[0].value
+    assert ".dualalb-preview-column{position:sticky;top:0" in style
+    assert "dualalb-preview-column" in preview._dom_classes and preview.layout.align_self == "flex-start"
+    assert designer.box.layout.overflow == row.layout.overflow == "visible"
+    assert ".jp-OutputArea-output:has(.dualalb-designer){overflow:visible;min-width:0}" in style
+    assert "dualalb-designer" in designer.box._dom_classes
+
+
+def test_an_invalid_form_greys_the_preview_out_with_the_reason_until_fixed():
+    designer = SpecDesigner(default_spec(), preview_delay=0)
+    valid_diagram, valid_cost = designer.diagram_preview.value, designer.cost_preview.value
+    assert designer.preview_paused.value == "" and designer.preview_paused.layout.display == "none"
+    assert "dualalb-preview-invalid" not in designer.preview._dom_classes
+
+    designer.widget("tasks[0].desired_count").value = -1
+    assert "dualalb-preview-invalid" in designer.preview._dom_classes
+    assert designer.preview_paused.layout.display is None
+    assert "Preview paused" in designer.preview_paused.value
+    assert escape(str(designer.error)) in designer.preview_paused.value
+    assert "tasks[0].desired_count" in designer.preview_paused.value
+    assert (designer.diagram_preview.value, designer.cost_preview.value) == (valid_diagram, valid_cost)
+
+    designer.widget("tasks[0].desired_count").value = 3
+    assert "dualalb-preview-invalid" not in designer.preview._dom_classes
+    assert designer.preview_paused.value == "" and designer.preview_paused.layout.display == "none"
+    assert "3 x FARGATE x1" in svg_labels(designer.diagram_preview.value)
+
+
+def test_long_labels_wrap_onto_lines_inside_their_boxes():
+    """A mixed capacity label wraps onto lines of at most CHARS_PER_LINE characters, each drawn
+    inside its box; the label still reads whole."""
+    from dualalb_kit.diagram import CHARS_PER_LINE, Diagram, wrap_label
+
+    label = "4 x FARGATE x1 (base 1), FARGATE_SPOT x3"
+    assert wrap_label(label) == ["4 x FARGATE x1", "(base 1),", "FARGATE_SPOT x3"]
+    assert wrap_label("a" * (CHARS_PER_LINE + 3)) == ["a" * CHARS_PER_LINE, "aaa"]
+    svg = Diagram.from_spec(load_spec(PARAMS / "mixed-spot.yaml")).svg
+    assert label in svg_labels(svg)
+    root = ElementTree.fromstring(svg)
+    boxes = [
+        {key: float(rect.get(key)) for key in ("x", "y", "width", "height")}
+        for rect in root.iter(f"{SVG}rect")
+    ]
+    lines = [(tspan.text, float(tspan.get("x")), float(tspan.get("y"))) for tspan in root.iter(f"{SVG}tspan")]
+    assert max(len(text) for text, _, _ in lines) <= CHARS_PER_LINE
+    for text, x, y in lines:
+        (box,) = [b for b in boxes if b["x"] < x < b["x"] + b["width"] and b["y"] < y < b["y"] + b["height"]]
+        assert x + len(text) * 0.6 * 12 <= box["x"] + box["width"], text
+    assert "FARGATE_SPOT x3" in [text for text, _, _ in lines]
+    assert float(root.get("width")) <= 490  # a preview column shows it at its own size
+
+
+def test_a_stopped_synth_says_so_and_lets_the_interrupt_go_on(monkeypatch):
+    """The stop button's KeyboardInterrupt: the status line says stopped (not "running"), the bar
+    turns to a warning, and the interrupt still stops the cell that pressed the button."""
+    designer = SpecDesigner(default_spec())
+
+    def interrupted() -> None:
+        assert designer.status.value == "<i>Synth running…</i>"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(designer, "run_synth", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        designer.synth_button.click()
+    assert "■ Synth stopped" in designer.status.value
+    assert designer.progress.bar_style == "warning"
+    assert designer.last_action_error is None
 
 
 # -- issue 14's options: stack row and task details --------------------------------------------

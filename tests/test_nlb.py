@@ -447,7 +447,7 @@ def test_the_diagram_shows_nlbs_as_the_spec_predicts(tmp_path):
     ]
     assert spec_topology(spec).astype(str).values.tolist() == synthesized.astype(str).values.tolist()
     svg = Diagram.from_spec(spec).svg
-    assert ">external NLB</text>" in svg and ">internal NLB</text>" in svg and "ALB" not in svg
+    assert ">external NLB</tspan>" in svg and ">internal NLB</tspan>" in svg and "ALB" not in svg
 
 
 def test_discovery_tells_an_nlb_and_the_metrics_refuse_it_clearly():

@@ -326,3 +326,55 @@ def test_a_relative_outdir_follows_the_working_directory(tmp_path, monkeypatch):
     result = synth(load_spec(ROOT / "params" / "internal-only.yaml"), "relative-out", nag=False)
     assert result.assembly_dir == tmp_path / "relative-out"
     assert (tmp_path / "relative-out" / "dualalb-internal.template.json").exists()
+
+
+INTERRUPTED_SYNTH = """
+import json, os, signal, sys, threading
+from pathlib import Path
+from jsii._runtime import kernel
+from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
+from dualalb_kit.synth import synth
+
+spec, out = load_spec(SAMPLE_PARAMS), Path(sys.argv[1])
+before = synth(spec, out / "before", nag=False).template
+ask = kernel.provider.invoke
+synthesizing = threading.Event()
+
+def invoke(request):  # the app's synth: the call that runs longest in Node
+    if request.method == "synth":
+        synthesizing.set()
+    return ask(request)
+
+def stop():  # as the kit's kernel on an interrupt: SIGINT to this process only, Node goes on
+    synthesizing.wait()
+    os.kill(os.getpid(), signal.SIGINT)
+
+kernel.provider.invoke = invoke
+threading.Thread(target=stop, daemon=True).start()
+try:
+    synth(spec, out / "stopped", nag=False)
+    stopped = False
+except KeyboardInterrupt:
+    stopped = True
+kernel.provider.invoke = ask
+after = synth(spec, out / "after", nag=False).template
+print(json.dumps({"stopped": stopped, "same": after == before, "left": sorted(os.listdir(out))}))
+"""
+
+
+def test_a_synth_stopped_by_ctrl_c_mid_jsii_call_leaves_the_next_one_working(tmp_path):
+    """SIGINT while Node synthesizes: that synth raises KeyboardInterrupt once Node has answered,
+    leaves no assembly, and the next synth in the same process makes the same template."""
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_SYNTH, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "stopped": True,
+        "same": True,
+        "left": ["after", "before"],
+    }

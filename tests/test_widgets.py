@@ -193,7 +193,7 @@ def test_synth_renders_resources_outputs_and_diagram_and_follows_an_added_task(t
     assert f"<h4>Resources ({len(first.resources)})</h4>" in designer.resources_html.value
     assert "AWS::ECS::Service</td>\n      <td>" + str(services) in designer.resources_html.value
     assert "InternalEndpointPrivate" in designer.outputs_html.value
-    assert all(f">{task.name}</text>" in designer.diagram_html.value for task in designer.spec.tasks)
+    assert all(f">{task.name}</tspan>" in designer.diagram_html.value for task in designer.spec.tasks)
     assert "Synth done" in designer.status.value and designer.progress.bar_style == "success"
 
     editor = designer.add_task()
@@ -201,7 +201,7 @@ def test_synth_renders_resources_outputs_and_diagram_and_follows_an_added_task(t
     second = designer.synthesis
     assert (second.resources["type"] == "AWS::ECS::Service").sum() == services + 1
     assert len(second.resources) > len(first.resources)
-    assert f">{editor.name}</text>" in designer.diagram_html.value
+    assert f">{editor.name}</tspan>" in designer.diagram_html.value
     assert f"<h4>Resources ({len(second.resources)})</h4>" in designer.resources_html.value
 
 
