@@ -1436,4 +1436,5 @@ def _cost_html(costs: pd.DataFrame) -> str:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0)
+    """``frame`` as an HTML table; URLs (an endpoint output) whole and clickable, opening a new tab."""
+    return "<p>none</p>" if frame.empty else frame.to_html(index=False, border=0, render_links=True)

@@ -354,10 +354,9 @@ def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
     designer.deploy_button.click()
     assert designer.last_action_error is None, designer.last_action_error
     assert designer.deployed_outputs["InternalEndpointPrivate"] == "http://backoffice.corp.internal"
-    assert (
-        "Deployed outputs" in designer.outputs_html.value
-        and "backoffice.corp.internal" in designer.outputs_html.value
-    )
+    assert "Deployed outputs" in designer.outputs_html.value
+    link = '<a href="http://backoffice.corp.internal" target="_blank">http://backoffice.corp.internal</a>'
+    assert link in designer.outputs_html.value  # the endpoint whole and clickable
 
     designer.widget("tasks[0].desired_count").value = 3
     designer.diff_button.click()
