@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,8 +157,33 @@ def synth(
                 f"no space left on the device of {final_dir.parent}: the synthesis stopped and "
                 f"{final_dir} was left as it was"
             ) from None
+        too_many = _TOO_MANY_RESOURCES.search(str(error)) if isinstance(error, RuntimeError) else None
+        if too_many:
+            raise ValidationError("tasks", _too_many_resources(too_many)) from None
         raise
     return synthesis
+
+
+_TOO_MANY_RESOURCES = re.compile(
+    r"TooManyResourcesInStack: Number of resources in stack '[^']*': (\d+) is greater than allowed "
+    r"maximum of (\d+): (.*)"
+)
+"""aws-cdk-lib's error for a stack over CloudFormation's resource limit, with the count per type."""
+
+
+def _too_many_resources(match: re.Match) -> str:
+    """aws-cdk-lib's TooManyResourcesInStack error as one line: the count, the limit, the three
+    resource types with the most resources, and what to do."""
+    count, limit, by_type = match.groups()
+    types = sorted(
+        ((int(number), name) for name, number in re.findall(r"(\S+) \((\d+)\)", by_type)), reverse=True
+    )
+    most = ", ".join(f"{number} {name}" for number, name in types[:3])
+    return (
+        f"the stack would have {count} resources, CloudFormation takes at most {limit} per stack "
+        f"(the most: {most}); split the services over several stacks, or turn off per-service "
+        "options such as alarms"
+    )
 
 
 def _disk_full(error: BaseException) -> bool:

@@ -207,3 +207,28 @@ def test_a_certificate_of_the_stacks_region_passes():
 @pytest.mark.parametrize("path", PARAMS, ids=[path.name for path in PARAMS])
 def test_every_shipped_params_file_still_validates(path):
     load_spec(path)
+
+
+def test_a_stack_past_500_resources_that_the_estimate_lets_through_is_one_line_from_synth(tmp_path, capsys):
+    """34 services pass the lower bound (476) but with alarms make 644 resources: aws-cdk-lib's
+    TooManyResourcesInStack comes back as one line naming the biggest types, exit 2, nothing written."""
+    import yaml
+
+    from dualalb_kit.cli import main
+
+    tasks = [
+        {"name": f"s{i}", "image": "nginx", "container_port": 80, "internal": {"port": 8000 + i}}
+        for i in range(34)
+    ]
+    params = tmp_path / "many.yaml"
+    params.write_text(yaml.safe_dump({"stack_name": "many", "alarms": True, "tasks": tasks}))
+    out = tmp_path / "assembly"
+    assert main(["synth", str(params), "--no-nag", "--no-lint", "-o", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "error: tasks: the stack would have 644 resources, CloudFormation takes at most 500 per stack "
+        "(the most: 136 AWS::CloudWatch::Alarm, 69 AWS::IAM::Role, "
+        "68 AWS::ApplicationAutoScaling::ScalingPolicy); "
+        "split the services over several stacks, or turn off per-service options such as alarms\n"
+    )
+    assert not out.exists() and [path.name for path in tmp_path.iterdir()] == ["many.yaml"]
