@@ -13,6 +13,7 @@ from . import outputs
 from .assembly import read_assembly
 from .errors import DualAlbKitError, ValidationError
 from .lint import DEFAULT_REGION, lint_template
+from .template import data_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +43,7 @@ class Synthesis:
     warnings: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     """Logical id -> construct path."""
-    findings: pd.DataFrame = field(default_factory=lambda: _frame([], ["rule", "path", "message"]))
+    findings: pd.DataFrame = field(default_factory=lambda: data_frame([], ["rule", "path", "message"]))
     region: str | None = None
     """The region the stack is synthesized for (its environment's), ``None`` if environment-agnostic."""
 
@@ -61,7 +62,7 @@ class Synthesis:
             }
             for logical_id, resource in self.template.get("Resources", {}).items()
         ]
-        return _frame(rows, ["logical_id", "type", "path"])
+        return data_frame(rows, ["logical_id", "type", "path"])
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class Synthesis:
             (name, value if isinstance(value, str) else UNKNOWN_UNTIL_DEPLOYED)
             for name, value in self.outputs.items()
         ]
-        return _frame(rows, ["output", "value"])
+        return data_frame(rows, ["output", "value"])
 
     def resource_counts(self) -> pd.DataFrame:
         """Resources by type: columns ``type`` and ``count``, most frequent first."""
@@ -101,7 +102,7 @@ class Synthesis:
     def lint_table(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         """:func:`lint_template`'s rows (run here or in a worker process) as :meth:`lint`'s table."""
         rows = [{**row, "construct": self._construct_at(row["template_path"])} for row in rows]
-        frame = _frame(rows, ["rule", "level", "path", "construct", "line", "message"])
+        frame = data_frame(rows, ["rule", "level", "path", "construct", "line", "message"])
         return frame.sort_values("line", kind="stable", ignore_index=True)
 
     def _construct_at(self, template_path: list) -> str:
@@ -264,12 +265,4 @@ def _findings(report: Path | None) -> pd.DataFrame:
                             "message": violation["description"],
                         }
                     )
-    return _frame(rows, ["rule", "path", "message"])
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """A DataFrame of ``rows``; pandas loads on first use, so failing early (bad input, no
-    credentials) never waits for it."""
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=columns)
+    return data_frame(rows, ["rule", "path", "message"])
