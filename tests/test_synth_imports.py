@@ -35,3 +35,13 @@ def test_a_table_loads_pandas_when_asked():
         "assert list(topology({'Resources': {}}).columns)[:2] == ['alb', 'scheme']"
     )
     assert loaded_after(code) == ["pandas", "numpy"]
+
+
+def test_a_synthesis_leaves_pandas_to_its_tables(tmp_path):
+    """``synth`` returns before pandas loads, so the CLI hands the template to cfn-lint first."""
+    code = (
+        "from dualalb_kit.spec import load_spec\nfrom dualalb_kit.synth import synth\n"
+        f"result = synth(load_spec('params/sample.yaml'), {str(tmp_path / 'out')!r}, nag=False)\n"
+        "assert result.finding_rows == []"
+    )
+    assert loaded_after(code) == []
