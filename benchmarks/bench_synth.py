@@ -263,6 +263,12 @@ def main() -> int:
         f"bench_synth: median of {options.runs}, alternating; Node {node_version}; {os.cpu_count()} CPUs; "
         f"load average at start {os.getloadavg()[0]:.1f}"
     )
+    if sys.dont_write_bytecode:
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set and no bytecode is cached, so every Python run compiles "
+            "each module it imports (seconds, more for the kit than the peer); an installed package has "
+            "its bytecode: unset it, or set PYTHONPYCACHEPREFIX to a writable folder"
+        )
 
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
