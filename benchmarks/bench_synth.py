@@ -1,25 +1,30 @@
 """Synthesis and CLI speed, side by side with baselines measured in the same run.
 
-Prints, each a median of ``--runs`` (default 5) with the commands alternating run by run:
+Prints, each a median of ``--runs`` (default 5) with the commands alternating run by run, and the
+machine's 1-minute load average before each section (``--max-load`` waits for a quieter machine):
 
 1. cold ``dualalb-kit synth params/sample.yaml`` (a new process each run) with cdk-nag and
-   cfn-lint (the default), with cdk-nag only (``--no-lint``) and with neither, against the same
-   stack written on aws-cdk-lib in JavaScript (``benchmarks/js``), on the same Node 24;
+   cfn-lint (the default), with cdk-nag only (``--no-lint``) and with neither, and ``--files``
+   (default 10) copies of it in one call, against the same stack written directly on aws-cdk-lib
+   in Python (``benchmarks/py_peer``, the app a Python user would write without the kit: same
+   jsii, so the ratio to it is the kit's own cost) and in JavaScript (``benchmarks/js``), on the
+   same Node 24; the resource types where the peer's template and the kit's differ;
 2. ``dualalb-kit --help`` against ``python -c pass``;
-3. ``--files`` (default 10) copies of params/sample.yaml in one ``dualalb-kit synth`` call
-   against the same files in as many separate calls (default flags, so cdk-nag and cfn-lint);
+3. the ``--files`` copies in one ``dualalb-kit synth`` call against the same files in as many
+   separate calls (default flags, so cdk-nag and cfn-lint);
 4. where one cold synthesis goes, phase by phase, in fresh processes: the JavaScript baseline's
    own phases (``BENCH_PHASES=1``) beside the kit's (imports, jsii's Node start and assembly loads,
    building the constructs with its jsii round trips counted, ``app.synth()``, the CLI's tables,
    cfn-lint), each with its wall time, this process's CPU and jsii's Node's CPU (from /proc), with
    and without cdk-nag and cfn-lint; and the warm re-synth in one Python process.
 
-    .venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10] [--phases-only]
+    .venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10] [--phases-only] [--max-load 1.5]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -32,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "benchmarks" / "js"
+PEER = ROOT / "benchmarks" / "py_peer" / "sample_stack.py"
 SAMPLE = ROOT / "params" / "sample.yaml"
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "dualalb-kit")
@@ -149,11 +155,39 @@ def alternating(commands: dict[str, Callable[[int], list[str]]], runs: int) -> d
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def table(title: str, rows: dict[str, float], baseline: str) -> None:
+def table(title: str, rows: dict[str, float], *baselines: str) -> None:
+    """``rows`` (name -> median seconds), each also as a ratio to each of ``baselines`` (names in it)."""
     print(f"\n{title}")
-    print(f"{'':<52} {'seconds':>8} {'vs ' + baseline[:20]:>24}")
+    print(f"{'':<52} {'seconds':>8}" + "".join(f" {'vs ' + name[:24]:>28}" for name in baselines))
     for name, seconds in rows.items():
-        print(f"{name:<52} {seconds:>8.2f} {seconds / rows[baseline]:>23.2f}x")
+        ratios = "".join(f" {seconds / rows[baseline]:>27.2f}x" for baseline in baselines)
+        print(f"{name:<52} {seconds:>8.2f}{ratios}")
+
+
+def quiet_machine(max_load: float | None, patience: float = 1800.0) -> None:
+    """Print the 1-minute load average; with ``max_load``, first wait (checking every 30 s, at most
+    ``patience`` seconds) until it is below ``max_load``, and say so if it never was."""
+    waited = 0.0
+    while max_load is not None and os.getloadavg()[0] >= max_load and waited < patience:
+        time.sleep(30)
+        waited += 30
+    load = os.getloadavg()[0]
+    above = max_load is not None and load >= max_load
+    print(f"[load average {load:.2f}{f', above --max-load {max_load} after waiting' if above else ''}]")
+
+
+def peer_differences(peer_assembly: Path, kit_assembly: Path) -> dict[str, int]:
+    """Resource type -> count in the Python peer's template minus the kit's, where they differ."""
+    from dualalb_kit.spec import load_spec
+
+    loader = importlib.util.spec_from_file_location("py_peer_differences", PEER.parent / "differences.py")
+    differences = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(differences)
+    template_name = f"{load_spec(SAMPLE).stack_name}.template.json"
+    return differences.resource_differences(
+        json.loads((peer_assembly / template_name).read_text()),
+        json.loads((kit_assembly / template_name).read_text()),
+    )
 
 
 def params_copies(directory: Path, count: int) -> list[Path]:
@@ -212,6 +246,11 @@ def main() -> int:
     parser.add_argument(
         "--phases-only", action="store_true", help="only section 4, the phases (about a minute with --runs 3)"
     )
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        help="before each section, wait (up to 30 minutes) until the 1-minute load average is below this",
+    )
     options = parser.parse_args()
 
     from dualalb_kit.runtime import node_executable, npm
@@ -224,19 +263,38 @@ def main() -> int:
         f"bench_synth: median of {options.runs}, alternating; Node {node_version}; {os.cpu_count()} CPUs; "
         f"load average at start {os.getloadavg()[0]:.1f}"
     )
+    if sys.dont_write_bytecode:
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set and no bytecode is cached, so every Python run compiles "
+            "each module it imports (seconds, more for the kit than the peer); an installed package has "
+            "its bytecode: unset it, or set PYTHONPYCACHEPREFIX to a writable folder"
+        )
 
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         if options.phases_only:
+            quiet_machine(options.max_load)
             print_phases(node, scratch, options.runs)
             return 0
 
-        def kit(*flags: str) -> Callable[[int], list[str]]:
-            return lambda run: [CLI, "synth", str(SAMPLE), "-o", str(scratch / f"kit{flags}{run}"), *flags]
+        def kit_assembly(flags: tuple[str, ...], run: int) -> Path:
+            return scratch / f"kit{''.join(flags)}{run}"
 
+        def kit(*flags: str) -> Callable[[int], list[str]]:
+            return lambda run: [CLI, "synth", str(SAMPLE), "-o", str(kit_assembly(flags, run)), *flags]
+
+        copies = params_copies(scratch, options.files)
+        one_call = f"{options.files} files in one `dualalb-kit synth` call"
+        peer = "aws-cdk-lib in Python, no kit (peer)"
+
+        def one_call_command(run: int) -> list[str]:
+            return [CLI, "synth", *map(str, copies), "-o", str(scratch / f"one-call{run}")]
+
+        quiet_machine(options.max_load)
         cold = alternating(
             {
-                "aws-cdk-lib in JavaScript (baseline)": lambda run: [
+                peer: lambda run: [sys.executable, str(PEER), str(scratch / f"peer{run}")],
+                "aws-cdk-lib in JavaScript": lambda run: [
                     node,
                     str(BASELINE / "sample_stack.js"),
                     str(scratch / f"js{run}"),
@@ -244,11 +302,23 @@ def main() -> int:
                 "dualalb-kit synth (cdk-nag and cfn-lint, default)": kit(),
                 "dualalb-kit synth --no-lint (cdk-nag)": kit("--no-lint"),
                 "dualalb-kit synth --no-nag --no-lint": kit("--no-nag", "--no-lint"),
+                one_call: one_call_command,
             },
             options.runs,
         )
-        table("1. Cold synth of params/sample.yaml", cold, "aws-cdk-lib in JavaScript (baseline)")
+        table(
+            "1. Cold synth of params/sample.yaml",
+            cold,
+            peer,
+            "dualalb-kit synth (cdk-nag and cfn-lint, default)",
+        )
+        differences = peer_differences(scratch / "peer0", kit_assembly((), 0))
+        print(
+            "resource types, the peer's count minus the kit's: "
+            + (", ".join(f"{kind} {count:+d}" for kind, count in differences.items()) or "none differ")
+        )
 
+        quiet_machine(options.max_load)
         startup = alternating(
             {
                 "python -c pass (baseline)": lambda run: [sys.executable, "-c", "pass"],
@@ -258,7 +328,6 @@ def main() -> int:
         )
         table("2. Start-up", startup, "python -c pass (baseline)")
 
-        copies = params_copies(scratch, options.files)
         many_runs = max(1, options.runs // 2)
 
         def separate_calls(run: int) -> list[str]:
@@ -267,22 +336,17 @@ def main() -> int:
             )
             return ["sh", "-ec", script]
 
+        quiet_machine(options.max_load)
         many = alternating(
             {
-                "one cold synth (baseline)": kit(),
-                f"{options.files} files in one `dualalb-kit synth` call": lambda run: [
-                    CLI,
-                    "synth",
-                    *map(str, copies),
-                    "-o",
-                    str(scratch / f"one-call{run}"),
-                ],
+                one_call: one_call_command,
                 f"{options.files} files in {options.files} separate calls": separate_calls,
             },
             many_runs,
         )
-        table(f"3. Many params files (median of {many_runs})", many, "one cold synth (baseline)")
+        table(f"3. Many params files (median of {many_runs})", many, one_call)
 
+        quiet_machine(options.max_load)
         print_phases(node, scratch, options.runs)
 
         from dualalb_kit.spec import load_spec

@@ -494,12 +494,13 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message.splitlines()[0] if message else ''}"
 
 
-def _lint_worker(args: argparse.Namespace, processes: int = 1) -> Any:
+def _lint_worker(args: argparse.Namespace, processes: int = 1, regions: Sequence[str] = ()) -> Any:
     """A :class:`~dualalb_kit.lint.LintWorker` of ``processes`` started now (its cfn-lint import
-    overlaps the synthesis), or a context of ``None`` with ``--no-lint`` or without the [lint]
-    extra (then as if ``--no-lint`` was given, with a note saying how to get cfn-lint)."""
+    and the rule set of ``regions``, default ``us-east-1``, overlap the synthesis), or a context of
+    ``None`` with ``--no-lint`` or without the [lint] extra (then as if ``--no-lint`` was given,
+    with a note saying how to get cfn-lint)."""
     from .extras import available
-    from .lint import LintWorker
+    from .lint import DEFAULT_REGION, LintWorker
 
     if not args.no_lint and not available("cfnlint"):
         print(
@@ -507,7 +508,7 @@ def _lint_worker(args: argparse.Namespace, processes: int = 1) -> Any:
             file=sys.stderr,
         )
         args.no_lint = True
-    return contextlib.nullcontext() if args.no_lint else LintWorker(processes)
+    return contextlib.nullcontext() if args.no_lint else LintWorker(processes, regions or [DEFAULT_REGION])
 
 
 def _synth_report(params: Path, args: argparse.Namespace) -> int:
@@ -516,7 +517,7 @@ def _synth_report(params: Path, args: argparse.Namespace) -> int:
     from .synth import synth
 
     spec = _load_spec(params)
-    with _lint_worker(args) as lint_worker:
+    with _lint_worker(args, regions=[spec.region]) as lint_worker:
         result = synth(spec, args.outdir, endpoint_url=args.endpoint_url, nag=not args.no_nag)
         lint = lint_worker and lint_worker.submit(result.template_path, result.lint_region(spec.region))
         counts = result.resource_counts()

@@ -17,11 +17,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .assembly import read_assembly
 from .errors import ValidationError
-from .target import Target, as_target
+
+if TYPE_CHECKING:
+    from .target import Target
 
 SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
 
@@ -57,6 +59,8 @@ def resolve_missing(
     lookup that finds nothing (with the CDK CLI's message, e.g. ``Could not find any VPCs
     matching ...``) and for an unsupported provider.
     """
+    from .target import as_target  # boto3 loads only when a lookup is asked
+
     where = as_target(target, endpoint_url=endpoint_url, region=region)
     values: dict[str, Any] = {}
     for entry in missing:

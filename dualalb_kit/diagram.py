@@ -4,7 +4,8 @@ table and as SVG.
 ``topology(template)`` reads the CloudFormation template (no CDK, no AWS) into one row per
 listener action, ``spec_topology(spec)`` makes the same table from a spec before synthesis;
 ``Diagram(template)`` (or ``Diagram.from_spec(spec)``) draws it as SVG, three columns left to right, and shows
-itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``).
+itself in a notebook (``_repr_svg_``) or inside an HTML report (``.svg``). pandas loads when the
+first table is made, not with the module.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .tags import SERVICE_TAG
-from .template import referenced_id
+from .template import data_frame, referenced_id
 from .validation import SIDES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .spec import DeploymentSpec
 
 _ALB = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -136,7 +137,7 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
                     rows.append(
                         {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
                     )
-    return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
+    return data_frame(rows, TOPOLOGY_COLUMNS)
 
 
 PLACEMENT_COLUMNS = ["service", "desired_count", "on_demand_tasks", "spot_tasks", "strategy"]
@@ -175,7 +176,7 @@ def service_placement(template: dict[str, Any]) -> pd.DataFrame:
                 capacity_label(strategy),
             )
         )
-    return pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
+    return data_frame(rows, PLACEMENT_COLUMNS)
 
 
 def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
@@ -222,7 +223,7 @@ def spec_topology(spec: DeploymentSpec) -> pd.DataFrame:
                     kind,
                 )
             )
-    return pd.DataFrame(rows, columns=TOPOLOGY_COLUMNS)
+    return data_frame(rows, TOPOLOGY_COLUMNS)
 
 
 def capacity_label(strategy: Iterable[tuple[str, int, int]]) -> str:
@@ -321,7 +322,7 @@ class Diagram:
             )
             if (alb_key, listener_key) not in edges:
                 edges.append((alb_key, listener_key))
-            if pd.notna(row.service):
+            if isinstance(row.service, str):
                 service_key = f"service:{row.service}"
                 detail = (
                     f"{row.desired_count} x {row.capacity}"

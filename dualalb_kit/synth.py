@@ -15,6 +15,7 @@ from .assembly import read_assembly
 from .errors import DualAlbKitError, ValidationError
 from .jsii_interrupts import interrupts_between_jsii_calls
 from .lint import DEFAULT_REGION, lint_template
+from .template import data_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +27,7 @@ DEFAULT_OUTDIR = Path("cdk.out")
 MAX_LOOKUP_ROUNDS = 3
 """Synth passes allowed for answering missing context (each answer may reveal another lookup)."""
 UNKNOWN_UNTIL_DEPLOYED = "(known after deploy)"
+NAG_FINDING_COLUMNS = ["rule", "path", "message"]
 ASSEMBLY = "assembly"
 """The kind of output an assembly folder's marker names."""
 
@@ -35,7 +37,7 @@ class Synthesis:
     """A synthesized stack.
 
     ``findings`` holds cdk-nag (AwsSolutions) findings that nothing acknowledged: columns ``rule``,
-    ``path``, ``message``; empty when the stack is clean.
+    ``path``, ``message``; empty when the stack is clean (``finding_rows``: the same as dicts).
     """
 
     stack_name: str
@@ -44,9 +46,14 @@ class Synthesis:
     warnings: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
     """Logical id -> construct path."""
-    findings: pd.DataFrame = field(default_factory=lambda: _frame([], ["rule", "path", "message"]))
+    finding_rows: list[dict[str, str]] = field(default_factory=list)
     region: str | None = None
     """The region the stack is synthesized for (its environment's), ``None`` if environment-agnostic."""
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """cdk-nag's unacknowledged findings: ``rule``, ``path``, ``message`` (pandas loads here)."""
+        return data_frame(self.finding_rows, NAG_FINDING_COLUMNS)
 
     @property
     def template_path(self) -> Path:
@@ -63,7 +70,7 @@ class Synthesis:
             }
             for logical_id, resource in self.template.get("Resources", {}).items()
         ]
-        return _frame(rows, ["logical_id", "type", "path"])
+        return data_frame(rows, ["logical_id", "type", "path"])
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -77,7 +84,7 @@ class Synthesis:
             (name, value if isinstance(value, str) else UNKNOWN_UNTIL_DEPLOYED)
             for name, value in self.outputs.items()
         ]
-        return _frame(rows, ["output", "value"])
+        return data_frame(rows, ["output", "value"])
 
     def resource_counts(self) -> pd.DataFrame:
         """Resources by type: columns ``type`` and ``count``, most frequent first."""
@@ -103,7 +110,7 @@ class Synthesis:
     def lint_table(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         """:func:`lint_template`'s rows (run here or in a worker process) as :meth:`lint`'s table."""
         rows = [{**row, "construct": self._construct_at(row["template_path"])} for row in rows]
-        frame = _frame(rows, ["rule", "level", "path", "construct", "line", "message"])
+        frame = data_frame(rows, ["rule", "level", "path", "construct", "line", "message"])
         return frame.sort_values("line", kind="stable", ignore_index=True)
 
     def _construct_at(self, template_path: list) -> str:
@@ -232,7 +239,7 @@ def _synth_into(
         template=assembly.template,
         warnings=[f"{path}: {data}" for path, data in assembly.entries("aws:cdk:warning")],
         paths={data: path.lstrip("/") for path, data in assembly.entries("aws:cdk:logicalId")},
-        findings=findings,
+        finding_rows=findings,
         region=assembly.region,
     )
 
@@ -254,54 +261,42 @@ def _lookups_target(spec: DeploymentSpec, target: Target | None, endpoint_url: s
 
 def _synthesize(
     spec: DeploymentSpec, assembly_dir: Path, account: str | None, context: dict[str, Any], nag: bool
-) -> pd.DataFrame:
-    """One synthesis pass; returns the unacknowledged cdk-nag findings."""
+) -> list[dict[str, str]]:
+    """One synthesis pass; returns the unacknowledged findings of the validation report (cdk-nag's
+    and aws-cdk-lib's own template checks).
+
+    aws-cdk-lib runs the validation plugins on the assembly it has already written, so a finding
+    that fails the synthesis leaves a complete assembly (the same files as without cdk-nag, but
+    the report): it is kept as it is, not synthesized a second time."""
     from aws_cdk import App, Validations
 
     from .build import build_stack
 
-    def build(with_nag: bool) -> App:
-        app = App(outdir=str(assembly_dir), context=context)
-        build_stack(spec, account=account, app=app)
-        if with_nag:
-            from cdk_nag import AwsSolutionsChecks
+    app = App(outdir=str(assembly_dir), context=context)
+    build_stack(spec, account=account, app=app)
+    if nag:
+        from cdk_nag import AwsSolutionsChecks
 
-            Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-        return app
-
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     report = assembly_dir / "validation-report.json"
     report.unlink(missing_ok=True)
     try:
-        build(nag).synth()
+        app.synth()
     except RuntimeError:
-        if not report.exists():
+        if not (report.exists() and (assembly_dir / "manifest.json").exists()):
             raise
-        # cdk-nag failed the synthesis; keep its findings and write the assembly without it.
-        findings = _findings(report)
-        build(False).synth()
-        return findings
-    return _findings(report) if report.exists() else _findings(None)
+    return _findings(report) if report.exists() else []
 
 
-def _findings(report: Path | None) -> pd.DataFrame:
-    rows = []
-    if report is not None:
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            for violation in plugin.get("violations", []):
-                for construct in violation.get("violatingConstructs", []):
-                    rows.append(
-                        {
-                            "rule": violation["ruleName"],
-                            "path": construct["constructPath"],
-                            "message": violation["description"],
-                        }
-                    )
-    return _frame(rows, ["rule", "path", "message"])
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """A DataFrame of ``rows``; pandas loads on first use, so failing early (bad input, no
-    credentials) never waits for it."""
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=columns)
+def _findings(report: Path) -> list[dict[str, str]]:
+    """The validation report's violations, one row per violating construct."""
+    return [
+        {
+            "rule": violation["ruleName"],
+            "path": construct["constructPath"],
+            "message": violation["description"],
+        }
+        for plugin in json.loads(report.read_text()).get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    ]

@@ -4,16 +4,18 @@ Where do the database and its credentials come from, who may read the credential
 file system mounted, who may connect to what, and what survives a stack deletion. Every function
 takes the template as a dict (``Synthesis.template``) and returns a DataFrame; no CDK, no AWS.
 Values CloudFormation only knows at deploy time are shown as text: ``{Cluster.Endpoint.Port}``
-for ``Fn::GetAtt``, ``{Secret}`` for ``Ref``, joined as ``Fn::Join`` joins them.
+for ``Fn::GetAtt``, ``{Secret}`` for ``Ref``, joined as ``Fn::Join`` joins them. pandas loads
+when the first table is made (:func:`data_frame`), not with the module.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATA_RESOURCE_TYPES = (
     "AWS::RDS::DBCluster",
@@ -108,7 +110,7 @@ def database_table(template: dict[str, Any]) -> pd.DataFrame:
                     props.get("BackupRetentionPeriod"),
                 )
             )
-    return pd.DataFrame(rows, columns=DATABASE_COLUMNS)
+    return data_frame(rows, DATABASE_COLUMNS)
 
 
 def container_variables(template: dict[str, Any]) -> pd.DataFrame:
@@ -125,7 +127,7 @@ def container_variables(template: dict[str, Any]) -> pd.DataFrame:
                 rows.append((name, secret["Name"], "secret", intrinsic_text(secret["ValueFrom"])))
             for variable in container.get("Environment", []):
                 rows.append((name, variable["Name"], "environment", intrinsic_text(variable["Value"])))
-    return pd.DataFrame(rows, columns=VARIABLE_COLUMNS)
+    return data_frame(rows, VARIABLE_COLUMNS)
 
 
 def secret_readers(template: dict[str, Any]) -> pd.DataFrame:
@@ -153,7 +155,7 @@ def secret_readers(template: dict[str, Any]) -> pd.DataFrame:
             for role in props.get("Roles", []):
                 role_id = referenced_id(role)
                 rows.append((logical_id, role_id, uses.get(role_id, ""), secret, ", ".join(actions)))
-    return pd.DataFrame(rows, columns=SECRET_READER_COLUMNS)
+    return data_frame(rows, SECRET_READER_COLUMNS)
 
 
 def efs_volumes(template: dict[str, Any]) -> pd.DataFrame:
@@ -191,7 +193,7 @@ def efs_volumes(template: dict[str, Any]) -> pd.DataFrame:
                         config.get("AuthorizationConfig", {}).get("IAM", "DISABLED"),
                     )
                 )
-    return pd.DataFrame(rows, columns=EFS_VOLUME_COLUMNS)
+    return data_frame(rows, EFS_VOLUME_COLUMNS)
 
 
 def ingress_rules(template: dict[str, Any]) -> pd.DataFrame:
@@ -233,7 +235,7 @@ def ingress_rules(template: dict[str, Any]) -> pd.DataFrame:
                 rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId") or "?"
             )
         rows.append((into, _port(rule), str(rule.get("IpProtocol", "")), source, rule.get("Description", "")))
-    return pd.DataFrame(rows, columns=INGRESS_COLUMNS)
+    return data_frame(rows, INGRESS_COLUMNS)
 
 
 def deletion_policies(
@@ -256,7 +258,7 @@ def deletion_policies(
         for logical_id, resource in template.get("Resources", {}).items()
         if wanted is None or resource["Type"] in wanted
     ]
-    return pd.DataFrame(rows, columns=DELETION_COLUMNS)
+    return data_frame(rows, DELETION_COLUMNS)
 
 
 def _port(rule: dict[str, Any]) -> int | str:
@@ -281,3 +283,12 @@ def referenced_id(value: Any) -> str:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def data_frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
+    """``rows`` (dicts or tuples) as a DataFrame with ``columns``, in that order; pandas is imported
+    here, on first use, so that reading a template (or failing early on bad input) never waits
+    for it."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=columns)

@@ -753,11 +753,12 @@ def check_certificate_arn(field: str, arn: str) -> None:
 
 @functools.cache
 def region_partitions() -> Mapping[str, str]:
-    """Every region of every partition in botocore's endpoint data, to its partition (``aws``,
-    ``aws-cn``, ...); loaded on first use."""
-    from botocore.loaders import create_loader
+    """Every region of every partition in the endpoint data botocore ships, to its partition
+    (``aws``, ``aws-cn``, ...); read on first use, as JSON (botocore's loader would import its
+    HTTP stack too)."""
+    from importlib.resources import files
 
-    endpoints = create_loader().load_data("endpoints")
+    endpoints = json.loads(files("botocore").joinpath("data", "endpoints.json").read_text())
     return {
         region: partition["partition"]
         for partition in endpoints["partitions"]

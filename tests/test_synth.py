@@ -378,3 +378,28 @@ def test_a_synth_stopped_by_ctrl_c_mid_jsii_call_leaves_the_next_one_working(tmp
         "same": True,
         "left": ["after", "before"],
     }
+
+
+@pytest.mark.parametrize("name", ["sample.yaml", "internal-only.yaml"])
+def test_the_cli_reports_the_findings_of_a_plain_synthesis_and_an_in_process_cfn_lint(
+    with_known_findings, name, tmp_path, capsys
+):
+    """The CLI's findings (cdk-nag failing the synthesis once, cfn-lint in a warmed worker) are those
+    of the plain path: the validation report, and cfn-lint run here on a template identical to the
+    one synthesized without cdk-nag (what the CLI used to synthesize a second time)."""
+    from dualalb_kit.cli import FINDING_COLUMNS, main
+
+    spec = load_spec(ROOT / "params" / name)
+    with_nag = synth(spec, tmp_path / "with-nag")
+    without_nag = synth(spec, tmp_path / "without-nag", nag=False)
+    assert with_nag.template == without_nag.template
+    assert with_nag.findings.values.tolist()[0][0] == "AwsSolutions-EC23"
+    lint = with_nag.lint_table(lint_template(without_nag.template_path, spec.region))
+    expected = [{"checker": "cfn-lint", **row} for row in lint[FINDING_COLUMNS[1:]].to_dict("records")] + [
+        {"checker": "cdk-nag", "level": "error", **row} for row in with_nag.finding_rows
+    ]
+
+    assert main(["synth", str(ROOT / "params" / name), "-o", str(tmp_path / "cli"), "--json"]) == 0
+    reported = json.loads(capsys.readouterr().out)
+    assert reported["findings"] == expected
+    assert json.loads((tmp_path / "cli" / with_nag.template_path.name).read_text()) == with_nag.template
