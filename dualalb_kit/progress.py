@@ -74,6 +74,8 @@ class ProgressBar:
         self._line = enabled and not drawn
         self._bar = tqdm(total=total, desc=description, unit="resource", disable=not drawn, leave=True)
         self._description, self._total, self._done = description, total, 0
+        if drawn and isinstance(self._bar, notebook_tqdm):
+            _one_line(self._bar.container)
 
     def update(self, event: ResourceEvent) -> None:
         self._total = event.total if event.total is not None else self._total
@@ -102,3 +104,14 @@ class ProgressBar:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _one_line(container) -> None:
+    """Keep a notebook bar on one line: its label (``deploy dualalb-sample: 80%``) never shrinks,
+    so it never wraps at the stack name's hyphen; the event after the bar takes the rest of the
+    width and is cut, not wrapped, when it is longer."""
+    label, _, postfix = container.children
+    label.layout.flex = "0 0 auto"
+    postfix.layout.flex = "1 1 0"
+    postfix.layout.min_width = "0"
+    postfix.layout.overflow = "hidden"

@@ -374,6 +374,22 @@ def test_the_notebook_bar_ends_green_and_full_on_success_red_where_it_stopped_on
     assert (shown.bar_style, shown.value) == expected and shown.max == 15
 
 
+def test_the_notebook_bars_label_keeps_its_width_and_the_event_is_cut_not_wrapped(monkeypatch):
+    """In JupyterLab the label shrank and wrapped at the stack name's hyphen beside a long event."""
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from dualalb_kit import progress
+
+    monkeypatch.setattr(progress, "tqdm", notebook_tqdm)
+    with progress.ProgressBar("deploy dualalb-sample", 25) as bar:
+        bar.update(parse_event("dualalb-sample | 3/25 | 3:13:28 AM | CREATE_COMPLETE | AWS::EC2::VPC | Vpc"))
+        label, _, event = bar._bar.container.children
+        assert label.value.startswith("deploy\u2007dualalb-sample")
+        assert label.layout.flex == "0 0 auto"  # never shrinks, so never wraps
+        assert (event.layout.flex, event.layout.min_width, event.layout.overflow) == ("1 1 0", "0", "hidden")
+        bar.finish()
+
+
 def test_cli_event_lines_parse_into_resource_events():
     deploying = parse_event(
         "dualalb-sample |  3/25 | 3:13:28 AM | CREATE_COMPLETE      | AWS::EC2::VPC              | Vpc "
