@@ -49,6 +49,7 @@ def stop_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """For pytest-xdist's ``--dist loadgroup`` (``make test-slow``): the live sandbox's tests in one
     group, collected first, so one worker runs them one after another from the start (they measure
