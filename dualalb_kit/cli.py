@@ -27,10 +27,11 @@ from .scaffold import Answers
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in ``argv`` and return its exit status. Without ``argv`` (the program's
-    entry point) the arguments are ``sys.argv``'s and the process ends as soon as the command
-    returned, without the interpreter's teardown (:func:`~dualalb_kit.runtime.exit_now`)."""
+    entry point) the arguments are ``sys.argv``'s and, when the command succeeded, the process ends
+    as soon as it returned, without the interpreter's teardown (:func:`~dualalb_kit.runtime.exit_now`);
+    a failed or interrupted command exits normally, so the finalizers of what it left behind run."""
     code = _run(list(sys.argv[1:] if argv is None else argv))
-    if argv is None:
+    if argv is None and code == 0:
         from .runtime import exit_now
 
         exit_now(code)

@@ -72,13 +72,13 @@ class _HoldingProvider:
 def interrupts_between_jsii_calls() -> Iterator[None]:
     """Hold SIGINT while a jsii call is in progress and deliver it (to the handler in force before)
     right after; at once between calls. Nothing changes outside the main thread (only it gets
-    signals), when jsii is already wrapped (nested use), or when SIGINT's handler was not set
-    from Python (it could not be put back)."""
+    signals), when jsii is already wrapped (nested use), when SIGINT is ignored (a Node started
+    meanwhile inherits that) or when its handler was not set from Python (it could not be put back)."""
     from jsii._runtime import kernel
 
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if in_main else None
-    if previous is None or isinstance(kernel.provider, _HoldingProvider):
+    if previous in (None, signal.SIG_IGN) or isinstance(kernel.provider, _HoldingProvider):
         yield
         return
 

@@ -71,7 +71,8 @@ def exit_now(code: int) -> NoReturn:
     waited for (it exits on its own and removes its ``/tmp/jsii-kernel-*`` folder), and jsii's
     copy of its runtime is removed; then ``os._exit`` skips the interpreter's teardown. After a
     synth that saves about a second, mostly spent waiting for Node. atexit hooks and finalizers do
-    not run: the commands close what they open (``with``) before they return.
+    not run: for a command that succeeded, which closed what it opened (``with``) before it
+    returned; a failed one exits normally.
     """
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream has nothing to flush

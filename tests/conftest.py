@@ -56,7 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     CPU and time, and are the longest); every other module is a group of its own, so its module
     fixtures are set up once, on the other worker. Without xdist only the order changes."""
     for item in items:
-        group = "live" if item.get_closest_marker("live") else item.module.__name__
+        module = getattr(item, "module", None)  # None for items that are not Python tests
+        group = "live" if item.get_closest_marker("live") else getattr(module, "__name__", item.nodeid)
         item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("live") is None)
 

@@ -305,7 +305,10 @@ class DataPlane:
             config = self._serve()
             owned = {t.arn: t for ts in self._tasks.values() for t in ts if t.arn}
             for arn in take_requests(self._clients["ssm"], owned.__contains__):
-                self._interrupt(owned[arn])
+                try:
+                    self._interrupt(owned[arn])
+                except Exception as error:  # one failed interruption leaves the others and the tick
+                    self.report(f"Spot interruption of task {arn.rsplit('/', 1)[-1][:8]} failed: {error}")
                 config = self._config or config
             self._measure(services, config)
             self.scheduler.evaluate(datetime.now(UTC), {f"service/{s.cluster}/{s.name}" for s in services})

@@ -258,8 +258,8 @@ class Scheduler:
                 continue
             if when is not None:
                 due.append((when, action.name, action))
-        self._last_minute = minute
         if not due:
+            self._last_minute = minute
             return
         targets = {
             target["ResourceId"]: target
@@ -273,6 +273,7 @@ class Scheduler:
             if target is None or (target.get("SuspendedState") or {}).get("ScheduledScalingSuspended"):
                 continue
             self._run(action, target, now)
+        self._last_minute = minute  # only now: a minute whose actions failed is looked at again
 
     def _minutes_since_last(self, minute: datetime) -> Iterator[datetime]:
         if self._last_minute is None:

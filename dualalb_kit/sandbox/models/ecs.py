@@ -12,6 +12,7 @@ it runs with :func:`start_service_task` and :func:`report_service_task`.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -281,6 +282,9 @@ ecs_models.EC2ContainerServiceBackend.list_services = list_services
 # records them here, so ListTasks (also by serviceName) and DescribeTasks show what runs and why
 # the rest stopped.
 
+TASKS_LOCK = threading.Lock()
+"""Held while the plane's thread adds a task to moto's ECS and while ListTasks reads them."""
+
 
 def start_service_task(
     account_id: str, region_name: str, service_arn: str, capacity_provider: str | None
@@ -291,19 +295,20 @@ def start_service_task(
     backend = ecs_backends[account_id][region_name]
     service = next(s for s in backend.services.values() if s.arn == service_arn)
     deployment = (service.deployments or [{}])[0]
-    (task,) = backend.run_task(
-        service.cluster_name,
-        service.task_definition,
-        1,
-        None,
-        deployment.get("id", f"ecs-svc/{service.name}"),
-        None,
-        None if capacity_provider else (service.launch_type or "FARGATE"),
-        service.network_configuration or None,
-        f"service:{service.name}",
-        service.platform_version,
-        [{"capacityProvider": capacity_provider}] if capacity_provider else None,
-    )
+    with TASKS_LOCK:  # the plane's thread adds to moto's tasks while request threads list them
+        (task,) = backend.run_task(
+            service.cluster_name,
+            service.task_definition,
+            1,
+            None,
+            deployment.get("id", f"ecs-svc/{service.name}"),
+            None,
+            None if capacity_provider else (service.launch_type or "FARGATE"),
+            service.network_configuration or None,
+            f"service:{service.name}",
+            service.platform_version,
+            [{"capacityProvider": capacity_provider}] if capacity_provider else None,
+        )
     definition = backend.describe_task_definition(service.task_definition)
     task._transitions = []  # type: ignore[attr-defined]  # its status is only what is reported
     task.last_status = "PROVISIONING"
@@ -376,7 +381,10 @@ def list_tasks(
 ) -> list[ecs_models.Task]:
     """moto's ``list_tasks``, filtered by ``service_name`` (moto ignores it): the tasks of group
     ``service:<name>``."""
-    found = _moto_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus)
+    with TASKS_LOCK:
+        found = _moto_list_tasks(
+            self, cluster_str, container_instance, family, started_by, None, desiredStatus
+        )
     if service_name:
         name = service_name.rsplit("/", 1)[-1]
         found = [task for task in found if task.group == f"service:{name}"]
