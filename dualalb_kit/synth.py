@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import outputs
-from .assembly import read_assembly
+from .assembly import is_cloud_assembly, read_assembly
 from .errors import DualAlbKitError, ValidationError
 from .jsii_interrupts import interrupts_between_jsii_calls
 from .lint import DEFAULT_REGION, lint_template
@@ -283,7 +283,7 @@ def _synthesize(
     try:
         app.synth()
     except RuntimeError:
-        if not (report.exists() and (assembly_dir / "manifest.json").exists()):
+        if not (report.exists() and is_cloud_assembly(assembly_dir)):
             raise
     return _findings(report) if report.exists() else []
 
