@@ -354,7 +354,10 @@ def test_the_sandbox_command_on_a_port_out_of_range_is_one_line_exit_2():
 
 def _signal_pending(pid: int, signum: int) -> bool:
     """Whether ``signum`` waits, undelivered, for process ``pid`` (as it does while it is stopped)."""
-    status = Path(f"/proc/{pid}/status").read_text()
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # the process has exited meanwhile
+        return False
     pending = (
         int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigPnd", "ShdPnd"))
     )
@@ -402,10 +405,13 @@ def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_e
     # loaded the machine is; let it go once the kit has asked it to stop (SIGINT pending).
     cdk_cli.suspend()
     process.send_signal(signal.SIGTERM)
-    while not _signal_pending(cdk_cli.pid, signal.SIGINT):
+    while cdk_cli.is_running() and not _signal_pending(cdk_cli.pid, signal.SIGINT):
         assert process.poll() is None and time.monotonic() < deadline, "the kit never stopped the CDK CLI"
         time.sleep(0.05)
-    cdk_cli.resume()
+    # Gone already: the kit killed it once its SIGINT went unanswered for the grace period (a
+    # starved test process can miss the moment); exit 130 and the words below still prove the path.
+    with contextlib.suppress(psutil.NoSuchProcess):
+        cdk_cli.resume()
     _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 130

@@ -74,7 +74,7 @@ def test_core_install_synthesizes_without_any_extra(tmp_path, wheel):
 
     work = tmp_path / "work"
     written = _run("dualalb-kit", "examples", work, env=env, cwd=tmp_path)
-    assert "wrote 13 files" in written.stdout
+    assert "wrote 14 files" in written.stdout  # 5 notebooks and 9 params files
     assert (work / "notebooks" / "03_scaling_analysis.ipynb").is_file()
 
     synth = _run("dualalb-kit", "synth", "params/sample.yaml", env=env, cwd=work, check=False)
