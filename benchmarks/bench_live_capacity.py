@@ -83,7 +83,8 @@ def main() -> None:
         finally:
             destroy(spec, sandbox.target, progress=False)
     print("\nminutes measured:")
-    print(run.points[["timestamp", "tasks", "requests_per_task", "p99_ms", "cpu_percent", "any"]].round(1))
+    columns = ["tasks", "requests_per_task", "p99_ms", "cpu_percent", "any"]
+    print(run.points.set_index("timestamp")[columns].round(1).to_string())
     print("\nfrom the live metrics:\n" + capacity_table(live).to_string(index=False))
     print("\nfrom the load test:\n" + capacity_table(tested.capacity).to_string(index=False))
     print(f"load test spread: {tested.spread_percent:.1f} % (goal <= 15 %)")

@@ -19,7 +19,8 @@ load above which the minutes, taken together, break it more often than that. Thi
 monotone (isotonic) fit of the breaking share against load crosses 1 %, found as the band from
 which the excess of breaking minutes over 1 % of minutes, summed up to the busiest band, is
 largest. ``held_requests_per_task`` is the load of the 10th busiest minute below that band
-(:data:`HELD_MINUTES`, so that one spike minute is no evidence; the busiest step that held for a load
+(:data:`HELD_MINUTES`, so that one spike minute is no evidence; with fewer than 1,000 minutes below
+it, the busiest 1 % of them, :data:`HELD_SHARE`, at least one; the busiest step that held for a load
 test); ``limited_by`` is the signal (``latency``, ``cpu``, ``errors``) whose own breaking minutes
 cross first.
 
@@ -139,8 +140,10 @@ BREACH_SHARE = 0.01
 STEP_BREACH_SHARE = 0.5
 """The same for load-test steps: most steps at a load must break the SLO for it to count as broken."""
 HELD_MINUTES = 10
-"""The held load is the load of the 10th busiest minute below the breaking band: one minute is no
-evidence."""
+HELD_SHARE = 0.01
+"""The held load is the load of the 10th busiest minute below the breaking band (one minute is no
+evidence), or, with fewer than 1,000 minutes below it, of the busiest 1 % of them (at least one: in
+a short ramp each minute is a load of its own)."""
 MAX_EXTRAPOLATION = 0.15
 """How far past the held load (a fraction of it) a fitted curve may put the capacity."""
 NARROW = 0.15
@@ -477,8 +480,11 @@ def _estimate(data: _Points, weights: np.ndarray, slo: SLO) -> _Estimate:
     cut = np.where(crossing, data.starts[first], count)  # points below the first breaking band
     position = np.arange(count)
     below = weights * (position[None, :] < cut[:, None])
-    # the held load: the HELD_MINUTES-th busiest (weighted) point below the breaking band
-    needed = np.minimum(1 if data.steps else HELD_MINUTES, below.sum(axis=1))
+    # the held load: the HELD_MINUTES-th busiest (weighted) point below the breaking band, or the
+    # busiest HELD_SHARE of them when there are fewer than HELD_MINUTES / HELD_SHARE
+    minutes_below = below.sum(axis=1)
+    evidence = np.clip(np.ceil(HELD_SHARE * minutes_below - 1e-9), 1, HELD_MINUTES)
+    needed = np.minimum(1 if data.steps else evidence, minutes_below)
     from_top = np.cumsum(below[:, ::-1], axis=1)[:, ::-1]
     enough = (from_top >= needed[:, None] - 1e-9) & (below > 0)
     last = count - 1 - np.argmax(enough[:, ::-1], axis=1)

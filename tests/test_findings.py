@@ -97,7 +97,7 @@ def test_an_extrapolated_capacity_shows_extrapolated_by_and_the_load_test_that_w
     print(words)
     assert fit["extrapolated_by"] == pytest.approx(MAX_EXTRAPOLATION) and fit["confidence"] == "low"
     command = advice["loadtest_command"]
-    assert command == "dualalb-kit loadtest URL --max-rps 24 --service app --cpu-units 256"
+    assert command == "dualalb-kit loadtest URL --max-rps 25 --service app --cpu-units 256"
     assert f"`{command}`" in advice["why"]  # the command the recommendation advises
     assert words["extrapolation"] == (
         f"extrapolated_by 15 %: a fitted curve puts the capacity past {fit['held_requests_per_task']:,.0f}, "
@@ -181,7 +181,7 @@ def test_the_report_shows_the_bands_the_figure_and_the_findings_per_service(tmp_
     assert f"changed at {change['change_at']:%Y-%m-%d %H:%M} UTC" in report
     assert f"served {change['capacity_before_change']:,.0f} requests/min before" in report
     assert "extrapolated_by 15 %" in report
-    assert "dualalb-kit loadtest URL --max-rps 24 --service app --cpu-units 256" in report
+    assert "dualalb-kit loadtest URL --max-rps 25 --service app --cpu-units 256" in report
     assert json.loads(results.read_text())["tables"] == ["band_table.html", "findings.html"]
 
 

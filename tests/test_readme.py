@@ -71,6 +71,8 @@ def test_the_analysis_section_states_the_methods_constants_as_the_code_has_them(
         f"at most {capacity.BREACH_SHARE * 100:g} % of minutes break the SLO",
         f"grouped into {capacity.BANDS} load bands",
         f"`held_requests_per_task` is the {capacity.HELD_MINUTES}th busiest minute",
+        f"with fewer than {capacity.HELD_MINUTES / capacity.HELD_SHARE:,.0f} minutes below it, the busiest "
+        f"{capacity.HELD_SHARE * 100:g} % of them",
         f"never more than {capacity.MAX_EXTRAPOLATION * 100:g} % past the held load",
         f"by {capacity.CHANGE_SHIFT * 100:g} % of the limit and {capacity.CHANGE_Z:g} standard errors",
         f"need {capacity.MIN_SIDE_HOURS} hours of data on either side",
