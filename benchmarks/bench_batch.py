@@ -3,11 +3,13 @@
 Run: ``.venv/bin/python benchmarks/bench_batch.py [--runs 20] [--repeats 3] [--workers 1 2]``
 
 The params files are the five of the issue's measurement (``PARAMS``) repeated, each copy under
-its own name, until there are ``--runs`` of them. Each configuration runs ``run_batch`` with a
-fresh LocalCluster of that many worker processes (start-up included, as a user sees it)
-``--repeats`` times; the table shows the median wall clock, the speed-up over the first
-configuration (the baseline, measured in the same run) and the parallel efficiency (speed-up /
-workers). The load average at start and end is printed, since the machine may be shared, and
+its own name, until there are ``--runs`` of them. Each configuration (a worker count, with cold
+kernels, each run starting its own, and with warm ones, ``run_batch(warm_kernels=True)``: the next
+run's kernel starts while the current run finishes) runs ``run_batch`` with a fresh LocalCluster
+of that many worker processes (start-up included, as a user sees it) ``--repeats`` times, the
+configurations alternating; the table shows the median wall clock, the CPU seconds a run cost and
+the speed-up over the first configuration (one worker, cold: the baseline, measured in the same
+run). The load average at start and end is printed, since the machine may be shared, and
 per batch how many of the machine's cores were busy on average (all processes: kernels, jsii's
 Node, the workers) and the CPU seconds each run cost, which show whether one worker already
 uses the second core and whether runs cost more CPU side by side. Before the batches, the
@@ -33,6 +35,9 @@ from dualalb_kit.batch import NOTEBOOKS_DIR, ensure_kernel, run_batch
 from dualalb_kit.examples import PARAMS_DIR
 
 NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
+KERNELS = {False: "cold", True: "warm"}
+"""How a configuration starts its kernels: each run its own (cold), or the next while the current
+run finishes (warm, ``run_batch(warm_kernels=True)``)."""
 PARAMS = ("sample", "mixed-spot", "public-one-per-az", "internal-only", "wordpress")
 
 
@@ -87,41 +92,45 @@ def main() -> None:
     for workers in args.workers[1:]:
         gain = machine_speedup(workers)
         print(f"machine: pure-Python CPU work in {workers} processes at once: {gain:.2f}x one process")
-    medians = {}
+    configurations = [(workers, warm) for workers in args.workers for warm in (False, True)]
+    times: dict[tuple[int, bool], list[float]] = {configuration: [] for configuration in configurations}
+    cpu: dict[tuple[int, bool], list[float]] = {configuration: [] for configuration in configurations}
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
         params = params_copies(args.runs, Path(folder))
-        for workers in args.workers:
-            times = []
-            for repeat in range(args.repeats):
+        for repeat in range(args.repeats):  # alternating, so a change in the machine's load hits all
+            for workers, warm in configurations:
                 started, cpu_before = time.perf_counter(), psutil.cpu_times()
                 summary = run_batch(
                     params,
                     NOTEBOOK,
                     workers,
-                    f"{folder}/out-{workers}-{repeat}",
+                    f"{folder}/out-{workers}-{warm}-{repeat}",
                     parameters={"nag": False},
                     progress=False,
+                    warm_kernels=warm,
                 )
-                times.append(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
                 busy = busy_seconds(cpu_before, psutil.cpu_times())
+                times[workers, warm].append(elapsed)
+                cpu[workers, warm].append(busy / args.runs)
                 failed = summary[summary["status"] != "passed"]
                 if not failed.empty:
                     raise SystemExit(f"runs failed:\n{failed[['params', 'result']].to_string(index=False)}")
-                used = summary["worker"].nunique()
                 print(
-                    f"  {workers} worker(s), batch {repeat + 1}: {times[-1]:.1f} s on {used} worker(s), "
-                    f"{busy / times[-1]:.2f} of {psutil.cpu_count()} cores busy on average, "
-                    f"{busy / args.runs:.1f} CPU s a run"
+                    f"  {workers} worker(s), {KERNELS[warm]} kernels, batch {repeat + 1}: {elapsed:.1f} s on "
+                    f"{summary['worker'].nunique()} worker(s), {busy / elapsed:.2f} of {psutil.cpu_count()} "
+                    f"cores busy on average, {busy / args.runs:.1f} CPU s a run"
                 )
-            medians[workers] = statistics.median(times)
-    baseline_workers = args.workers[0]
-    baseline = medians[baseline_workers]
+    baseline = statistics.median(times[configurations[0]])
     print(f"\nnotebook 01 x {args.runs} runs, median of {args.repeats}")
-    print(f"{'workers':>8} {'median s':>9} {'s/run':>6} {'speed-up':>9} {'efficiency':>11}")
-    for workers, median in medians.items():
-        speedup = baseline / median
-        efficiency = speedup / (workers / baseline_workers)
-        print(f"{workers:>8} {median:>9.1f} {median / args.runs:>6.1f} {speedup:>8.2f}x {efficiency:>10.0%}")
+    print(f"speed-up: over {args.workers[0]} worker(s) with cold kernels")
+    print(f"{'workers':>8} {'kernels':>8} {'median s':>9} {'s/run':>6} {'CPU s/run':>10} {'speed-up':>9}")
+    for workers, warm in configurations:
+        median = statistics.median(times[workers, warm])
+        print(
+            f"{workers:>8} {KERNELS[warm]:>8} {median:>9.1f} {median / args.runs:>6.1f} "
+            f"{statistics.median(cpu[workers, warm]):>10.1f} {baseline / median:>8.2f}x"
+        )
     print(f"load average at end: {' '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 

@@ -406,3 +406,46 @@ def test_runs_keep_credentials_out_of_their_files_which_are_private_and_never_ov
     assert executed["metadata"]["widgets"]  # the widget's state was saved, without the value
     assert secret not in summary["result"].iloc[0]
     assert "info" in (run_dir / "prod-app.ipynb").read_text()
+
+
+def test_a_kernel_pool_starts_the_next_runs_kernel_while_a_run_finishes_and_stops_them_all(tmp_path):
+    """Warm kernels: while more runs are coming, a run's end starts the next run's kernel, which
+    that run then uses; with none coming, nothing starts; close() leaves no kernel process and
+    none of their socket or connection files."""
+    import psutil
+
+    parameters = new_code_cell("results_path = None")
+    parameters.metadata["tags"] = ["parameters"]
+    body = new_code_cell(
+        "import json, os\njson.dump({'stack_outputs': {'pid': os.getpid()}}, open(results_path, 'w'))"
+    )
+    notebook = new_notebook(cells=[parameters, body])
+
+    def kernel_pid(name: str) -> int:
+        return json.loads((tmp_path / "out" / f"{name}.json").read_text())["stack_outputs"]["pid"]
+
+    def kernels_running(besides: set[int]) -> set[int]:
+        running = set()
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.ZombieProcess, psutil.NoSuchProcess):  # exited, not reaped yet
+                if "dualalb_kit.kernel_app" in child.cmdline() and child.pid not in besides:
+                    running.add(child.pid)
+        return running
+
+    mine = set(Path(tempfile.gettempdir()).glob(f"{batch.kernel.SOCKET_PREFIX}-{os.getpid()}-*"))
+    coming = [True, False]
+    pool = batch.KernelPool(more_runs=lambda: coming.pop(0))
+    runs = [
+        batch.prepare_run(SAMPLE, notebook, "pid", str(tmp_path / "out"), name=name)
+        for name in ("first", "second")
+    ]
+    assert batch.execute(runs[0], kernels=pool)["status"] == "passed"
+    first = kernel_pid("first")
+    (started_ahead,) = kernels_running(besides={first})
+    assert batch.execute(runs[1], kernels=pool)["status"] == "passed"
+    second = kernel_pid("second")
+    assert second == started_ahead
+    assert kernels_running(besides={first, second}) == set()  # the last run started none
+    pool.close()
+    assert not any(psutil.pid_exists(pid) for pid in (first, second))
+    assert set(Path(tempfile.gettempdir()).glob(f"{batch.kernel.SOCKET_PREFIX}-{os.getpid()}-*")) == mine

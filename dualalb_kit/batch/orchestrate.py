@@ -33,7 +33,7 @@ from ..cluster import local_cluster
 from ..errors import ValidationError
 from ..examples import NOTEBOOKS_DIR
 from ..outputs import remove_orphans
-from .kernel import SOCKET_PREFIX
+from .kernel import SOCKET_PREFIX, KernelPool
 from .run import SCRATCH_PREFIX, SUMMARY_COLUMNS, Run, execute, prepare_run, summary_row
 
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01_design_and_synth.ipynb"
@@ -49,6 +49,7 @@ def run_batch(
     client: Client | None = None,
     storage_options: Mapping[str, Any] | None = None,
     progress: bool = True,
+    warm_kernels: bool = True,
 ) -> pd.DataFrame:
     """Execute ``notebook`` once per params file on a Dask cluster; one summary row per file.
 
@@ -58,7 +59,10 @@ def run_batch(
     writes ``<out_dir>/<notebook stem>/<name>.ipynb``, ``.html`` and ``.json``, ``<name>`` being
     the params file's stem, or ``<folder>-<stem>`` for stems shared (:func:`run_names`).
     ``parameters`` are extra run options for every run (the params file's keys win). ``progress``
-    shows a bar that advances as runs finish (a widget in a notebook). Returns ``SUMMARY_COLUMNS``,
+    shows a bar that advances as runs finish (a widget in a notebook). ``warm_kernels`` starts
+    each worker's next kernel while its current run finishes and stops used ones without waiting
+    (:class:`~dualalb_kit.batch.kernel.KernelPool`); False gives every run a kernel of its own,
+    started and stopped in the run. Returns ``SUMMARY_COLUMNS``,
     rows in the order of ``params``. Ctrl-C cancels the runs not yet finished and re-raises.
     """
     notebook = Path(notebook)
@@ -85,7 +89,9 @@ def run_batch(
             rows[index] = summary_row(str(path), str(notebook), "invalid", str(error))
     if runs:
         with _client(client, min(workers or os.cpu_count() or 1, len(runs))) as active:
-            rows.update(_gather(active, runs, progress))
+            rows.update(_gather(active, runs, progress, warm_kernels))
+            if warm_kernels:
+                active.run(close_worker_kernels)
     return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
 
 
@@ -111,9 +117,30 @@ def _as_workers_see_it(out_dir: str | Path) -> str:
     return str(out_dir).rstrip("/")
 
 
-def execute_on_worker(run: Run) -> dict[str, Any]:
-    """:func:`~dualalb_kit.batch.run.execute` as a Dask task: the row names the worker that ran it."""
-    return {**execute(run), "worker": get_worker().address}
+def execute_on_worker(run: Run, warm_kernels: bool = True) -> dict[str, Any]:
+    """:func:`~dualalb_kit.batch.run.execute` as a Dask task, on the worker's :class:`KernelPool`
+    when ``warm_kernels``: the row names the worker that ran it."""
+    kernels = _worker_kernels() if warm_kernels else None
+    return {**execute(run, kernels=kernels), "worker": get_worker().address}
+
+
+_KERNELS: KernelPool | None = None
+"""This worker process's kernels (one pool per process, made by its first run)."""
+
+
+def _worker_kernels() -> KernelPool:
+    """The worker's pool; it starts a kernel ahead only while the worker holds another run that
+    is ready to execute (the scheduler hands a one-thread worker at most one run ahead)."""
+    global _KERNELS
+    if _KERNELS is None:
+        _KERNELS = KernelPool(more_runs=lambda: bool(get_worker().state.ready))
+    return _KERNELS
+
+
+def close_worker_kernels() -> None:
+    """Stop the worker's pooled kernels (run on every worker once a batch's runs are in)."""
+    if _KERNELS is not None:
+        _KERNELS.close()
 
 
 @contextlib.contextmanager
@@ -131,12 +158,16 @@ def _client(client: Client | None, n_workers: int) -> Iterator[Client]:
             remove_orphans(Path(tempfile.gettempdir()), prefix)
 
 
-def _gather(client: Client, runs: Mapping[int, Run], progress: bool) -> dict[int, dict[str, Any]]:
+def _gather(
+    client: Client, runs: Mapping[int, Run], progress: bool, warm_kernels: bool
+) -> dict[int, dict[str, Any]]:
     """Submit every run, collect rows as they finish; a task that dies (a lost worker) fails alone."""
     from tqdm.auto import tqdm
 
     futures = {
-        client.submit(execute_on_worker, run, key=f"dualalb-run-{index}-{run.name}", pure=False): index
+        client.submit(
+            execute_on_worker, run, warm_kernels, key=f"dualalb-run-{index}-{run.name}", pure=False
+        ): index
         for index, run in runs.items()
     }
     rows: dict[int, dict[str, Any]] = {}

@@ -32,7 +32,7 @@ except ModuleNotFoundError as error:
 from ..errors import ValidationError
 from ..outputs import PRIVATE_MODE, private_mode, write_private
 from ..runtime import PROJECT_ROOT, in_checkout
-from .kernel import KERNEL_NAME, KERNEL_SPEC, LocalKernelManager, ensure_kernel
+from .kernel import KERNEL_NAME, KERNEL_SPEC, KernelPool, LocalKernelManager, ensure_kernel
 from .params import read_params
 from .redact import credential_values, redact
 from .render import render_html, summarize_results
@@ -114,10 +114,12 @@ def run_one(
     return execute(run)
 
 
-def execute(run: Run) -> dict[str, Any]:
+def execute(run: Run, kernels: KernelPool | None = None) -> dict[str, Any]:
     """Execute ``run`` in a temporary directory, then copy its outputs to ``run.destination``.
 
-    The notebook runs on the kit's kernel whatever its metadata names (Python). Credential-looking
+    The notebook runs on the kit's kernel whatever its metadata names (Python): one of ``kernels``
+    when given (released as soon as the notebook has executed, so the next run's kernel starts
+    while this one renders and publishes), else a kernel of its own. Credential-looking
     values are hidden in every file the run leaves (:mod:`.redact`); a local destination's files
     get ``run.file_mode`` in a folder created 0700.
     """
@@ -135,7 +137,10 @@ def execute(run: Run) -> dict[str, Any]:
             assembly_dir = Path(root) if isinstance(fs, LocalFileSystem) else Path(scratch)
             run_options["outdir"] = str((assembly_dir / f"{run.name}.cdk.out").resolve())
         status, result = "passed", ""
+        cwd = str(PROJECT_ROOT if in_checkout() else Path.cwd())
+        kernel = None
         try:
+            kernel = kernels.take(cwd) if kernels is not None else None
             papermill.execute_notebook(
                 notebook,
                 str(executed),
@@ -146,7 +151,8 @@ def execute(run: Run) -> dict[str, Any]:
                 },
                 kernel_name=KERNEL_NAME,
                 kernel_manager_class=LocalKernelManager,
-                cwd=str(PROJECT_ROOT if in_checkout() else Path.cwd()),
+                km=kernel,
+                cwd=cwd,
                 progress_bar=False,
                 iopub_timeout=IOPUB_TIMEOUT_S,
                 raise_on_iopub_timeout=False,
@@ -155,6 +161,9 @@ def execute(run: Run) -> dict[str, Any]:
             status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
         except Exception as error:  # the kernel died, the notebook is unreadable, ...: this run fails alone
             status, result = "failed", f"{type(error).__name__}: {error}".splitlines()[0]
+        finally:
+            if kernel is not None:
+                kernels.release(kernel)
         secrets = credential_values({**run.parameters, **run.values})
         if results_path.exists():
             results = redact(json.loads(results_path.read_text()), secrets)
