@@ -332,6 +332,12 @@ def _parser() -> argparse.ArgumentParser:
         default=3,
         help="ramps run; the capacity is the median's (default 3)",
     )
+    loadtest.add_argument(
+        "--refine-steps",
+        type=kinds.non_negative_int,
+        default=4,
+        help="steps climbed between the last rate that held and the one that broke (default 4; 0: none)",
+    )
     loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
     loadtest.add_argument(
         "--tasks", type=kinds.positive_int, default=1, help="tasks serving the URL (default 1)"
@@ -1035,6 +1041,7 @@ def _loadtest(args: argparse.Namespace) -> int:
             allow_remote=args.allow_remote,
             repeats=args.repeats,
             cpu_units=args.cpu_units,
+            refine_steps=args.refine_steps,
             on_step=lambda row: print(step_line(row), file=sys.stderr, flush=True),
             on_repeat=lambda row: print(repeat_line(row), file=sys.stderr, flush=True),
         )

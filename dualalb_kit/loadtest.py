@@ -29,8 +29,12 @@ all of them and the next step starts on a drained client. **One breaking step de
 step that breaks the SLO (p99 above ``slo.p99_ms``, more 5xx than ``slo.max_5xx_per_1k`` allows by
 :func:`~dualalb_kit.capacity.slo_breaches`' count test, or CPU above ``slo.max_cpu``) is measured
 again at once at the same rate, and the second measurement counts (the first stays in the curve with
-``counted`` False in ``steps``). When it breaks too, the repeat stops; when it holds, the ramp goes
-on. A step that completes no request stops the repeat at once.
+``counted`` False in ``steps``). When it breaks too, the ramp stops; when it holds, the ramp goes
+on. A step that completes no request stops the repeat at once. **Refined:** once the ramp broke
+above its first step, ``refine_steps`` rates (default :data:`REFINE_STEPS`, 4) evenly spaced between
+the last step that held and the one that broke are climbed the same way, so the capacity is known
+to a fifth of a step rather than a whole one (10 % of ``max_rps``), which two repeats can fall on
+either side of.
 
 **Repeats.** The ramp runs ``repeats`` times (default 3). Each repeat's capacity comes from
 :func:`dualalb_kit.capacity.capacity_from_points` on its counted steps: the busiest step within the
@@ -43,10 +47,11 @@ percent (NaN with one repeat or when one found no capacity). The confidence is a
 when the spread is above 15 % and ``low`` above 30 % (:data:`~dualalb_kit.capacity.NARROW`,
 :data:`~dualalb_kit.capacity.MEDIUM`).
 
-**Bounds.** A test lasts at most ``repeats`` x (a warm-up + twice ``duration``, each rate being
-measured at most twice) plus Locust's start (about 2 s) plus, per step, the wait for its answers
-(none for a healthy server; at most ``request_timeout`` + 5 s), and sends at most ``repeats`` x (the
-warm-up's requests + twice the sum of the step rates x ``step_seconds``) requests.
+**Bounds.** A test lasts at most ``repeats`` x (a warm-up + twice ``duration`` + twice
+``refine_steps`` x ``step_seconds``, each rate being measured at most twice) plus Locust's start
+(about 2 s) plus, per step, the wait for its answers (none for a healthy server; at most
+``request_timeout`` + 5 s), and sends at most ``repeats`` x (the warm-up's requests + twice the sum
+of the step rates, the refining ones included, x ``step_seconds``) requests.
 
 Locust runs in a child process (:mod:`dualalb_kit.loadgen`): its gevent monkey-patching never
 reaches the caller (a notebook kernel, the CLI). CPU is measured when the URL is on loopback and a
@@ -140,6 +145,10 @@ MAX_REPEATS = 10
 BREACH_STEPS = 2
 """Steps in a row at the same rate that must break the SLO to stop a repeat (a breaking step is
 measured again at once): one step's p99 is often noise."""
+MAX_REFINE_STEPS = 20
+REFINE_STEPS = 4
+"""Rates climbed between the last step that held and the one that broke (default of
+``refine_steps``): the capacity's resolution becomes a fifth of a step."""
 WARMUP_SECONDS = 5.0
 """The unmeasured warm-up at the start of each repeat (at most ``step_seconds``)."""
 MAX_IN_FLIGHT = 1000
@@ -240,6 +249,7 @@ def run_loadtest(
     on_repeat: Callable[[dict], None] | None = None,
     stop_at_slo: bool = True,
     cpu_units: int = CPU_UNITS_PER_CORE,
+    refine_steps: int = REFINE_STEPS,
 ) -> LoadTestResult:
     """Step an open-loop request rate on ``url`` up until the SLO breaks or the ramp ends, ``repeats``
     times; measure each step (the method is in the module docstring).
@@ -262,6 +272,9 @@ def run_loadtest(
     :param cpu_units: the CPU reserved for what serves ``url`` (1024 = one core, the default): CPU
         is reported in percent of it, as ECS's ``CPUUtilization`` is of a task's ``cpu`` (a task
         of ``cpu: 256`` at a quarter of a core busy is at 100 %).
+    :param refine_steps: rates climbed, evenly spaced, between the last step that held and the one
+        that broke, once a repeat's ramp breaks the SLO above its first step (default 4, so the
+        capacity is known to a fifth of a step; 0 does not refine).
 
     ``curve`` columns: ``target_rps`` (requests per second sent, on schedule) and ``achieved_rps``
     (requests due in the step per second of it: the target unless requests were not sent),
@@ -283,6 +296,10 @@ def run_loadtest(
         )
     if not request_timeout > 0:
         raise ValidationError("request_timeout", f"{request_timeout} must be positive")
+    if not isinstance(refine_steps, int) or not 0 <= refine_steps <= MAX_REFINE_STEPS:
+        raise ValidationError(
+            "refine_steps", f"{refine_steps!r} is not a whole number of steps in [0, {MAX_REFINE_STEPS}]"
+        )
     if not isinstance(cpu_units, int) or cpu_units < 1:
         raise ValidationError("cpu_units", f"{cpu_units!r} is not a positive whole number of CPU units")
     require("the load test", "locust")
@@ -304,7 +321,9 @@ def run_loadtest(
     with _locust(plan, request_timeout, CPU_UNITS_PER_CORE / cpu_units) as measure:
         for repeat in range(1, repeats + 1):
             measure(rates[0], warmup)  # not measured: connections, caches, a queue left behind
-            steps, stop_reason = _one_ramp(measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo)
+            steps, stop_reason = _one_ramp(
+                measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo, refine_steps
+            )
             all_steps += [{"repeat": repeat, **step} for step in steps]
             counted = pd.DataFrame(
                 [step for step in steps if step["counted"]], columns=list(STEP_COLUMNS[1:])
@@ -350,9 +369,33 @@ def _one_ramp(
     tasks: int,
     on_step: Callable[[dict], None] | None,
     stop_at_slo: bool = True,
+    refine_steps: int = 0,
 ) -> tuple[list[dict], str]:
     """One repeat's steps (curve rows with ``late_ms`` and ``counted``) and why it stopped (with
-    ``stop_at_slo`` False: every step once, whatever broke)."""
+    ``stop_at_slo`` False: every step once, whatever broke). When the SLO breaks at a step above
+    the first, ``refine_steps`` evenly spaced rates between the last step that held and the one
+    that broke are climbed the same way."""
+    steps, broke_at, reason = _climb(measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo)
+    if not refine_steps or not broke_at:
+        return steps, reason
+    held, broke = rates[broke_at - 1], rates[broke_at]
+    finer = [round(float(rate), 6) for rate in np.linspace(held, broke, refine_steps + 2)[1:-1]]
+    refined, _, finer_reason = _climb(measure, finer, step_seconds, slo, tasks, on_step, stop_at_slo)
+    return steps + refined, f"{reason}; refined between {held:g} and {broke:g} requests/s: {finer_reason}"
+
+
+def _climb(
+    measure: Callable[[float, float], dict],
+    rates: list[float],
+    step_seconds: float,
+    slo: SLO,
+    tasks: int,
+    on_step: Callable[[dict], None] | None,
+    stop_at_slo: bool,
+) -> tuple[list[dict], int | None, str]:
+    """Steps up ``rates``: the steps, the index of the rate at which the SLO broke
+    :data:`BREACH_STEPS` times in a row (None when the ramp ended or a step completed nothing) and
+    why it stopped."""
     steps: list[dict] = []
     index, again = 0, False
     while index < len(rates):
@@ -366,15 +409,19 @@ def _one_ramp(
             index += 1
             continue
         if step["requests"] == 0:
-            return steps, f"SLO broken at {rate:g} requests/s: {broken}"
+            return steps, None, f"SLO broken at {rate:g} requests/s: {broken}"
         if broken and again:
-            return steps, f"SLO broken at {rate:g} requests/s in {BREACH_STEPS} steps in a row: {broken}"
+            return (
+                steps,
+                index,
+                f"SLO broken at {rate:g} requests/s in {BREACH_STEPS} steps in a row: {broken}",
+            )
         if broken:
             step["counted"] = False  # measured again at once; the second measurement counts
             again = True
             continue
         index, again = index + 1, False
-    return steps, f"the ramp reached {rates[-1]:g} requests/s after {len(steps)} steps"
+    return steps, None, f"the ramp reached {rates[-1]:g} requests/s after {len(steps)} steps"
 
 
 def _median_and_spread(capacities: np.ndarray) -> tuple[int, float]:

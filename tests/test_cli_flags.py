@@ -60,6 +60,7 @@ CASES = [
     ("loadtest http://127.0.0.1:1/ --step-seconds nan", "--step-seconds"),
     ("loadtest http://127.0.0.1:1/ --duration 0", "--duration"),
     ("loadtest http://127.0.0.1:1/ --repeats 0", "--repeats"),
+    ("loadtest http://127.0.0.1:1/ --refine-steps -1", "--refine-steps"),
     ("loadtest http://127.0.0.1:1/ --tasks -2", "--tasks"),
     ("loadtest http://127.0.0.1:1/ --max-cpu 0", "--max-cpu"),
     ("sandbox --port 70000", "--port"),

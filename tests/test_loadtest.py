@@ -302,6 +302,7 @@ def test_open_loop_load_shows_the_queue_of_a_server_slower_than_the_rate_and_rep
         duration=10,
         service="slow",
         repeats=3,
+        refine_steps=0,  # the coarse ramp's rules; refining is tested on its own
     )
     steps = result.steps
     assert len(result.repeats) == 3 and set(steps["repeat"]) == {1, 2, 3}
@@ -390,6 +391,53 @@ def test_a_single_breaking_step_is_measured_again_and_decides_nothing_alone(p99s
         )
     else:
         assert capacity["requests_per_task_at_slo"] == 20 * 60 and capacity["limited_by"] == "latency"
+
+
+def test_a_ramp_that_broke_is_refined_between_the_last_step_that_held_and_the_one_that_broke():
+    """20 held, 30 broke twice: 22, 24, 26 and 28 are climbed the same way (26 breaks twice), so
+    the capacity is 24 requests/s bracketed by 26, not 20 bracketed by 30."""
+    limit = 25.0
+    sent = []
+
+    def measure(rate: float, seconds: float) -> dict:
+        sent.append(rate)
+        return _step(rate, 100 if rate <= limit else 900)
+
+    steps, stop_reason = _one_ramp(measure, [10.0, 20.0, 30.0, 40.0], 2.0, SLO(), 1, None, refine_steps=4)
+    assert sent == [10.0, 20.0, 30.0, 30.0, 22.0, 24.0, 26.0, 26.0]
+    assert stop_reason == (
+        "SLO broken at 30 requests/s in 2 steps in a row: p99 900 ms above 500 ms; refined between 20 "
+        "and 30 requests/s: SLO broken at 26 requests/s in 2 steps in a row: p99 900 ms above 500 ms"
+    )
+    capacity = _capacity(pd.DataFrame([step for step in steps if step["counted"]]), SLO(), "x", False, "n/a")
+    assert (capacity["requests_per_task_at_slo"], capacity["capacity_high"]) == (24 * 60, 26 * 60)
+
+
+@pytest.mark.parametrize(
+    ("p99s", "measured"),
+    [
+        ([900, 900], [10.0, 10.0]),  # the first step broke: nothing held to refine from
+        ([100, 100, 100, 100], [10.0, 20.0, 30.0, 40.0]),  # nothing broke
+        ([100, 100, 0, 0], [10.0, 20.0, 30.0]),  # a step that completed nothing ends the repeat
+    ],
+)
+def test_a_ramp_is_refined_only_between_a_step_that_held_and_one_that_broke(p99s, measured):
+    answers = iter(p99s)
+    sent = []
+
+    def measure(rate: float, seconds: float) -> dict:
+        sent.append(rate)
+        p99 = next(answers)
+        return {**_step(rate, p99), "requests": 0} if p99 == 0 else _step(rate, p99)
+
+    _one_ramp(measure, [10.0, 20.0, 30.0, 40.0], 2.0, SLO(), 1, None, refine_steps=4)
+    assert sent == measured
+
+
+def test_refine_steps_is_a_whole_number_in_range():
+    for bad in (-1, 21, 2.5):
+        with pytest.raises(ValidationError, match="^refine_steps: "):
+            run_loadtest("http://127.0.0.1:1/", refine_steps=bad)
 
 
 def test_without_stop_at_slo_every_step_runs_once_whatever_broke():
