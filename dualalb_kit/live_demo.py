@@ -44,10 +44,8 @@ WORK_MS = 10
 STEP_SECONDS = 60.0
 LOAD_TEST_STEP_SECONDS = 12.0
 LOAD_TEST_STEPS = 10
-"""The one-task load test's ramp: ten 12-second steps up to the demo's ``max_rps``."""
-FINER_STEPS = 5
-"""Steps of the finer ramp between the step that held and the first that broke, when the first
-ramp's steps are too coarse for a ``high`` confidence."""
+"""The one-task load test's ramp: ten 12-second steps up to the demo's ``max_rps``, refined between
+the step that held and the one that broke (``run_loadtest``'s ``refine_steps``)."""
 MAX_RPS_LIMIT = 100.0
 """The highest request rate the demo sends (requests/s): it runs on the same machine as the load."""
 SETTLE_SECONDS = 240.0
@@ -251,8 +249,8 @@ def _load_test_if_unsettled(
 ) -> pd.DataFrame | None:
     """What the recommendation advises when the measured minutes leave the capacity uncertain: a
     load test of one task (a running order task's own port, its CPU in percent of its reserved
-    CPU units), and a finer ramp between the step that held and the one that broke when the first
-    is too coarse to be ``high``. Its capacity row, or None when the fit is already ``high``."""
+    CPU units; the test refines its ramp between the step that held and the one that broke). Its
+    capacity row, or None when the fit is already ``high``."""
     from .loadtest import run_loadtest, step_line
 
     (fit,) = capacity[capacity["service"] == SERVICE].to_dict("records")
@@ -267,31 +265,19 @@ def _load_test_if_unsettled(
         f"{SERVICE}'s capacity is not settled by these minutes ({fit['note']}); as the recommendation "
         f"advises, a load test of one {SERVICE} task ({url}, {task.service.cpu_units} CPU units):"
     )
-
-    def ramp(start_rps: float | None, top_rps: float, steps: int) -> pd.DataFrame:
-        result = run_loadtest(
-            url,
-            slo=slo,
-            start_rps=start_rps,
-            max_rps=top_rps,
-            step_seconds=LOAD_TEST_STEP_SECONDS,
-            duration=LOAD_TEST_STEP_SECONDS * steps,
-            service=SERVICE,
-            repeats=1,
-            cpu_units=task.service.cpu_units,
-            on_step=lambda row: say("  " + step_line(row)),
-        )
-        say(f"load test: {result.stop_reason}")
-        return result.capacity
-
-    tested = ramp(None, max_rps, LOAD_TEST_STEPS)
-    (row,) = tested.to_dict("records")
-    if row["confidence"] != "high" and np.isfinite(row["capacity_low"]) and np.isfinite(row["capacity_high"]):
-        say("its note advises a finer ramp between the step that held and the one that broke:")
-        finer = ramp(round(row["capacity_low"] / 60.0, 1), round(row["capacity_high"] / 60.0, 1), FINER_STEPS)
-        if np.isfinite(finer["requests_per_task_at_slo"].iloc[0]):
-            tested = finer
-    return tested
+    result = run_loadtest(
+        url,
+        slo=slo,
+        max_rps=max_rps,
+        step_seconds=LOAD_TEST_STEP_SECONDS,
+        duration=LOAD_TEST_STEP_SECONDS * LOAD_TEST_STEPS,
+        service=SERVICE,
+        repeats=1,
+        cpu_units=task.service.cpu_units,
+        on_step=lambda row: say("  " + step_line(row)),
+    )
+    say(f"load test: {result.stop_reason}")
+    return result.capacity
 
 
 def _recommend(
