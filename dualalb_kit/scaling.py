@@ -54,7 +54,7 @@ The model (each choice below is one a reader could make differently; all are del
 On top of the replay: :meth:`SimulationResult.summary` and :meth:`SimulationResult.compare_mixes`
 price the simulated counts (each service at its :class:`TaskSize`, via :mod:`dualalb_kit.cost`),
 :func:`simulate_grid` replays the same load under a grid of ``request_per_target`` x
-``max_capacity``, and :func:`recommend` picks the grid point to suggest.
+``max_capacity``, and :func:`grid_totals` sums its services per grid point.
 """
 
 from __future__ import annotations
@@ -394,53 +394,6 @@ def grid_totals(grid: pd.DataFrame) -> pd.DataFrame:
     the tasks running at once, ``capped_minutes``, ``scale_outs``, ``scale_ins``, ``cost_usd``).
     """
     return grid.drop(columns="service").groupby(list(GRID), sort=False, dropna=False).sum().reset_index()
-
-
-def recommend(
-    grid: pd.DataFrame, current: pd.DataFrame | None = None, mixes: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """The grid's cheapest uncapped point, next to the current policy and the cheapest mix.
-
-    Knows nothing of what a task can serve: with no capped minutes the cheapest point is always the
-    one that packs the most requests into the fewest tasks. For a policy to deploy use
-    :func:`recommend_policies`, which fits each service's capacity and keeps an SLO.
-
-    The best grid point of a :func:`simulate_grid` frame is the one with the fewest capped minutes
-    (all services together), then the lowest ``cost_usd`` (``task_hours`` without costs), then the
-    smaller max capacity. ``current`` (optional) is the current policy's
-    :meth:`SimulationResult.summary`; ``mixes`` (optional) is a :meth:`SimulationResult.compare_mixes`
-    table. One row per setting: ``setting`` (``current policy``, ``recommended``, ``cheapest spot
-    mix``), ``request_per_target``, ``max_capacity``, ``capped_minutes``, ``cost_usd`` (rounded to
-    cents; NaN without costs), ``note``. Cells that do not apply are empty strings.
-    """
-    totals = grid_totals(grid)
-    price = "cost_usd" if "cost_usd" in totals else "task_hours"
-    ranked = totals.sort_values(["capped_minutes", price, "max_capacity"], kind="stable")
-    best = ranked.head(1).to_dict("records")[0]
-    rows = []
-    if current is not None:
-        current_totals = current.sum(numeric_only=True).to_dict()
-        rows.append(_setting("current policy", "per task", "per task", current_totals, ""))
-    note = f"fewest capped minutes, then lowest {'cost' if price == 'cost_usd' else 'task-hours'}"
-    rows.append(_setting("recommended", best["request_per_target"], best["max_capacity"], best, note))
-    if mixes is not None:
-        cheapest = mixes.loc[mixes["cost"].idxmin()]
-        rows.append(_setting("cheapest spot mix", "", "", {"cost_usd": cheapest["cost"]}, cheapest["mix"]))
-    return pd.DataFrame(rows)
-
-
-def _setting(
-    name: str, request_per_target: Any, max_capacity: Any, totals: Mapping[str, Any], note: str
-) -> dict:
-    """One row of the recommendation table."""
-    return {
-        "setting": name,
-        "request_per_target": request_per_target,
-        "max_capacity": max_capacity,
-        "capped_minutes": int(totals["capped_minutes"]) if "capped_minutes" in totals else "",
-        "cost_usd": round(float(totals["cost_usd"]), 2) if "cost_usd" in totals else math.nan,
-        "note": note,
-    }
 
 
 def _at_grid_point(

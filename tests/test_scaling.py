@@ -19,7 +19,6 @@ from dualalb_kit.scaling import (
     TaskSize,
     grid_totals,
     policies_from_spec,
-    recommend,
     recommendation_table,
     simulate_grid,
     simulate_target_tracking,
@@ -401,14 +400,14 @@ def test_spot_mixes_sum_the_services_each_at_its_own_size():
     assert mixes.attrs["region"] == "us-east-1"
 
 
-def test_grid_totals_and_the_recommendation():
+def test_grid_totals_sum_the_services_per_grid_point():
     rows = [  # (request_per_target, max_capacity, service, capped_minutes, cost_usd)
         (500, 4, "api", 0, 1.0),
-        (500, 4, "web", 7, 1.0),  # cheapest, but capped
+        (500, 4, "web", 7, 1.0),
         (1000, 4, "api", 0, 2.0),
-        (1000, 4, "web", 0, 1.5),  # never capped, 3.50 in all
+        (1000, 4, "web", 0, 1.5),
         (1000, 10, "api", 0, 2.0),
-        (1000, 10, "web", 0, 1.5),  # the same cost at a larger max capacity
+        (1000, 10, "web", 0, 1.5),
         (2000, 10, "api", 0, 3.0),
         (2000, 10, "web", 0, 3.0),
     ]
@@ -421,42 +420,6 @@ def test_grid_totals_and_the_recommendation():
         [1000, 4, 0, 3.5],
         [1000, 10, 0, 3.5],
         [2000, 10, 0, 6.0],
-    ]
-    current = pd.DataFrame({"capped_minutes": [5, 0], "cost_usd": [2.004, 2.0]}, index=["api", "web"])
-    mixes = pd.DataFrame({"mix": ["all on-demand", "all spot"], "cost": [4.0, 1.234]})
-    table = recommend(grid, current, mixes)
-    assert table.to_dict("records") == [
-        {
-            "setting": "current policy",
-            "request_per_target": "per task",
-            "max_capacity": "per task",
-            "capped_minutes": 5,
-            "cost_usd": 4.0,
-            "note": "",
-        },
-        {
-            "setting": "recommended",
-            "request_per_target": 1000,
-            "max_capacity": 4,
-            "capped_minutes": 0,
-            "cost_usd": 3.5,
-            "note": "fewest capped minutes, then lowest cost",
-        },
-        {
-            "setting": "cheapest spot mix",
-            "request_per_target": "",
-            "max_capacity": "",
-            "capped_minutes": "",
-            "cost_usd": 1.23,
-            "note": "all spot",
-        },
-    ]
-    # When every setting caps, the fewest capped minutes win over cost.
-    capped = grid.assign(capped_minutes=[9, 9, 3, 3, 1, 1, 0, 8])
-    assert recommend(capped).iloc[0][["request_per_target", "max_capacity", "capped_minutes"]].tolist() == [
-        1000,
-        10,
-        2,
     ]
 
 
