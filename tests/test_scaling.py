@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dualalb_kit import ValidationError, scaling
+import dualalb_kit.scaling.engine as scaling_engine
+import dualalb_kit.scaling.series as scaling_series
+from dualalb_kit import ValidationError
 from dualalb_kit.cost import compare_mixes as cost_compare_mixes
 from dualalb_kit.scaling import (
     TaskSize,
@@ -527,7 +529,7 @@ def test_alarm_runs_and_cooldowns_carry_across_replay_blocks(monkeypatch):
     # Blocks of 10 minutes. Breaches at minutes 9, 10, 11 straddle a boundary: minute 12 runs
     # ceil(2 x 2250 / 1000) = 5. From minute 20, 500 req = 0.5 tasks' worth: the 15 datapoints of the
     # scale-in run (minutes 20-34) cross two boundaries, so minute 35 runs max(1, min 1) = 1.
-    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 10)
+    monkeypatch.setattr(scaling_engine, "BLOCK_MINUTES", 10)
     metrics = tidy(requests([1900] * 9 + [4500] * 11 + [500] * 20))
     result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
     assert tasks_of(result) == [2] * 12 + [5] * 23 + [1] * 5
@@ -536,7 +538,7 @@ def test_alarm_runs_and_cooldowns_carry_across_replay_blocks(monkeypatch):
 
 def test_frames_read_in_row_chunks_replay_as_a_whole(monkeypatch):
     whole = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
-    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 7)
+    monkeypatch.setattr(scaling_series, "ROWS_AT_ONCE", 7)
     chunked = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
     pd.testing.assert_frame_equal(chunked.tasks, whole.tasks)
     pd.testing.assert_frame_equal(chunked.policy_metrics, whole.policy_metrics)
@@ -567,8 +569,8 @@ def test_grid_in_one_replay_equals_each_grid_point_replayed_alone(monkeypatch):
     # simulate_grid replays all grid points side by side and sums the counts itself; here against
     # simulate_target_tracking(...).summary() per grid point, with costs, a disabled request
     # policy, changed alarm options, a gap in the data, and blocks and chunks smaller than the frame.
-    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 16)
-    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 50)
+    monkeypatch.setattr(scaling_engine, "BLOCK_MINUTES", 16)
+    monkeypatch.setattr(scaling_series, "ROWS_AT_ONCE", 50)
     cpu = tidy({("web", None, "CPUUtilization", "Average"): [30.0] * 20 + [90.0] * 30 + [20.0] * 20})
     running = tidy({("web", None, "RunningTaskCount", "Average"): [4.0] * 70})
     metrics = pd.concat([TWO_SERVICES, cpu, running], ignore_index=True)
