@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dualalb_kit import ValidationError, scaling
+import dualalb_kit.scaling.engine as scaling_engine
+import dualalb_kit.scaling.series as scaling_series
+from dualalb_kit import ValidationError
 from dualalb_kit.cost import compare_mixes as cost_compare_mixes
 from dualalb_kit.scaling import (
     TaskSize,
     grid_totals,
     policies_from_spec,
-    recommend,
     recommendation_table,
     simulate_grid,
     simulate_target_tracking,
@@ -401,14 +402,14 @@ def test_spot_mixes_sum_the_services_each_at_its_own_size():
     assert mixes.attrs["region"] == "us-east-1"
 
 
-def test_grid_totals_and_the_recommendation():
+def test_grid_totals_sum_the_services_per_grid_point():
     rows = [  # (request_per_target, max_capacity, service, capped_minutes, cost_usd)
         (500, 4, "api", 0, 1.0),
-        (500, 4, "web", 7, 1.0),  # cheapest, but capped
+        (500, 4, "web", 7, 1.0),
         (1000, 4, "api", 0, 2.0),
-        (1000, 4, "web", 0, 1.5),  # never capped, 3.50 in all
+        (1000, 4, "web", 0, 1.5),
         (1000, 10, "api", 0, 2.0),
-        (1000, 10, "web", 0, 1.5),  # the same cost at a larger max capacity
+        (1000, 10, "web", 0, 1.5),
         (2000, 10, "api", 0, 3.0),
         (2000, 10, "web", 0, 3.0),
     ]
@@ -421,42 +422,6 @@ def test_grid_totals_and_the_recommendation():
         [1000, 4, 0, 3.5],
         [1000, 10, 0, 3.5],
         [2000, 10, 0, 6.0],
-    ]
-    current = pd.DataFrame({"capped_minutes": [5, 0], "cost_usd": [2.004, 2.0]}, index=["api", "web"])
-    mixes = pd.DataFrame({"mix": ["all on-demand", "all spot"], "cost": [4.0, 1.234]})
-    table = recommend(grid, current, mixes)
-    assert table.to_dict("records") == [
-        {
-            "setting": "current policy",
-            "request_per_target": "per task",
-            "max_capacity": "per task",
-            "capped_minutes": 5,
-            "cost_usd": 4.0,
-            "note": "",
-        },
-        {
-            "setting": "recommended",
-            "request_per_target": 1000,
-            "max_capacity": 4,
-            "capped_minutes": 0,
-            "cost_usd": 3.5,
-            "note": "fewest capped minutes, then lowest cost",
-        },
-        {
-            "setting": "cheapest spot mix",
-            "request_per_target": "",
-            "max_capacity": "",
-            "capped_minutes": "",
-            "cost_usd": 1.23,
-            "note": "all spot",
-        },
-    ]
-    # When every setting caps, the fewest capped minutes win over cost.
-    capped = grid.assign(capped_minutes=[9, 9, 3, 3, 1, 1, 0, 8])
-    assert recommend(capped).iloc[0][["request_per_target", "max_capacity", "capped_minutes"]].tolist() == [
-        1000,
-        10,
-        2,
     ]
 
 
@@ -564,7 +529,7 @@ def test_alarm_runs_and_cooldowns_carry_across_replay_blocks(monkeypatch):
     # Blocks of 10 minutes. Breaches at minutes 9, 10, 11 straddle a boundary: minute 12 runs
     # ceil(2 x 2250 / 1000) = 5. From minute 20, 500 req = 0.5 tasks' worth: the 15 datapoints of the
     # scale-in run (minutes 20-34) cross two boundaries, so minute 35 runs max(1, min 1) = 1.
-    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 10)
+    monkeypatch.setattr(scaling_engine, "BLOCK_MINUTES", 10)
     metrics = tidy(requests([1900] * 9 + [4500] * 11 + [500] * 20))
     result = simulate_target_tracking(metrics, REQUESTS_ONLY, desired_count=2)
     assert tasks_of(result) == [2] * 12 + [5] * 23 + [1] * 5
@@ -573,7 +538,7 @@ def test_alarm_runs_and_cooldowns_carry_across_replay_blocks(monkeypatch):
 
 def test_frames_read_in_row_chunks_replay_as_a_whole(monkeypatch):
     whole = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
-    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 7)
+    monkeypatch.setattr(scaling_series, "ROWS_AT_ONCE", 7)
     chunked = simulate_target_tracking(TWO_SERVICES, PER_SERVICE, desired_count={"web": 5, "api": 1})
     pd.testing.assert_frame_equal(chunked.tasks, whole.tasks)
     pd.testing.assert_frame_equal(chunked.policy_metrics, whole.policy_metrics)
@@ -604,8 +569,8 @@ def test_grid_in_one_replay_equals_each_grid_point_replayed_alone(monkeypatch):
     # simulate_grid replays all grid points side by side and sums the counts itself; here against
     # simulate_target_tracking(...).summary() per grid point, with costs, a disabled request
     # policy, changed alarm options, a gap in the data, and blocks and chunks smaller than the frame.
-    monkeypatch.setattr(scaling, "BLOCK_MINUTES", 16)
-    monkeypatch.setattr(scaling, "ROWS_AT_ONCE", 50)
+    monkeypatch.setattr(scaling_engine, "BLOCK_MINUTES", 16)
+    monkeypatch.setattr(scaling_series, "ROWS_AT_ONCE", 50)
     cpu = tidy({("web", None, "CPUUtilization", "Average"): [30.0] * 20 + [90.0] * 30 + [20.0] * 20})
     running = tidy({("web", None, "RunningTaskCount", "Average"): [4.0] * 70})
     metrics = pd.concat([TWO_SERVICES, cpu, running], ignore_index=True)
