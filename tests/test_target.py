@@ -367,15 +367,9 @@ def test_a_params_file_in_eu_west_1_lives_in_the_sandboxs_eu_west_1(sandbox, tmp
     assert stack_status("target-eu", eu) is None
 
 
-def test_check_credentials_says_none_are_at_hand_without_a_call(monkeypatch, tmp_path):
+def test_check_credentials_says_none_are_at_hand_without_a_call(nowhere):
     from dualalb_kit.synth import lookups_target_at_hand
 
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setattr("boto3.DEFAULT_SESSION", None)
     aws = Target.aws(region="eu-west-1")
     with pytest.raises(TargetError) as raised:
         aws.check_credentials()
