@@ -90,7 +90,8 @@ class AlbSpec(_Model):
     (at most one task on a port goes without: the listener's default). Default: none.
     """
 
-    port: int
+    port: int = Field(examples=[80])
+    """The listener's port; a listener the designer adds starts on the first of ``examples``."""
     cert_arn: str | list[str] | None = None
     forward_conditions: list[ForwardConditionSpec] | None = None
 
@@ -251,10 +252,15 @@ class TaskSpec(_Model):
         }
 
     def capacity_strategy(self, spot: bool) -> list[CapacitySpec]:
-        """The effective strategy: the task's own, else 100% FARGATE_SPOT if ``spot``, else FARGATE."""
+        """The effective strategy: the task's own, else the stack's (:func:`stack_capacity`)."""
         if self.capacity:
             return list(self.capacity)
-        return [CapacitySpec(provider="FARGATE_SPOT" if spot else "FARGATE", weight=1)]
+        return stack_capacity(spot)
+
+
+def stack_capacity(spot: bool) -> list[CapacitySpec]:
+    """The strategy of a task without its own: 100% FARGATE_SPOT if the stack's ``spot``, else FARGATE."""
+    return [CapacitySpec(provider="FARGATE_SPOT" if spot else "FARGATE")]
 
 
 class Route53Spec(_Model):

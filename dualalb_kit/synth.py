@@ -244,6 +244,21 @@ def _synth_into(
     )
 
 
+def lookups_target_at_hand(spec: DeploymentSpec, preferred: Target | None = None) -> Target | None:
+    """Where ``spec``'s lookups can go, checked without a call: ``None`` when it needs none
+    (``vpc: new``), else ``preferred`` (a target a front door found answering), else AWS with the
+    environment's credentials. ``TargetError`` when neither is at hand."""
+    from .target import Target, TargetError
+
+    if spec.vpc == "new":
+        return None
+    where = preferred or Target.aws()
+    if not where.has_credentials():
+        reason = f"vpc {spec.vpc!r} is looked up in a sandbox or an AWS account, and neither is at hand"
+        raise TargetError(f"{reason}: start a sandbox or configure AWS credentials", reason=reason)
+    return where
+
+
 def _lookups_target(spec: DeploymentSpec, target: Target | None, endpoint_url: str | None) -> Target:
     """Where lookups go, in the spec's region; ``ValidationError("vpc", ...)`` when AWS cannot
     answer them (no credentials, no network)."""

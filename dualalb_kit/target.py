@@ -181,6 +181,11 @@ class Target:
         session = self.session or (_profile_session(self.profile) if self.profile else _default_session())
         return session.get_credentials() is not None
 
+    def check_credentials(self) -> None:
+        """Raise ``TargetError`` ("no AWS credentials for ...") unless :meth:`has_credentials`; no call."""
+        if not self.has_credentials():
+            raise self.problem(NoCredentialsError())
+
     def client(self, service: str, **options: Any) -> Any:
         """A boto3 client for ``service`` on this target; ``options`` go to ``Session.client``
         unchanged (e.g. ``config=botocore.config.Config(...)``)."""

@@ -67,3 +67,22 @@ def sandbox():
     """A running sandbox (moto's server on 127.0.0.1) shared by the whole session."""
     with Sandbox() as running:
         yield running
+
+
+@pytest.fixture
+def nowhere(monkeypatch, tmp_path):
+    """No sandbox and no AWS credentials; nothing probes the network (no instance metadata)."""
+    for name in (
+        "DUALALB_SANDBOX_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setattr("boto3.DEFAULT_SESSION", None)

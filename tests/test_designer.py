@@ -455,3 +455,50 @@ def test_the_new_options_keep_the_designer_s_widget_count_down():
     before = len(_instances)
     SpecDesigner(spec, preview_delay=0)
     assert len(_instances) - before <= 850  # 811 when written
+
+
+# -- the fields from the spec models -------------------------------------------------------------
+
+
+def test_a_task_s_unset_values_show_the_models_defaults_and_round_trip():
+    """A task given only its name, image and listener shows TaskSpec's defaults (cpu, memory,
+    container port, desired count), a ticked listener starts on AlbSpec.port's example, and a
+    capacity item without a weight shows CapacitySpec's."""
+    from dualalb_kit.spec import AlbSpec, CapacitySpec, TaskSpec
+
+    designer = SpecDesigner(default_spec(), preview_delay=0)
+    task = {
+        "name": "plain",
+        "image": "public.ecr.aws/nginx/nginx:stable",
+        "internal": {"port": 9000},
+        "capacity": [{"provider": "FARGATE_SPOT"}],
+    }
+    editor = designer.add_task(task)
+    shown = {
+        name: editor.fields[name].widget.value
+        for name in ("cpu", "memory", "container_port", "desired_count")
+    }
+    defaults = {name: TaskSpec.model_fields[name].default for name in shown}
+    assert shown == defaults == {"cpu": 256, "memory": 512, "container_port": 80, "desired_count": 1}
+    assert editor.external_port.value == AlbSpec.model_fields["port"].examples[0] == 80
+    assert editor.spot_weight.value == CapacitySpec.model_fields["weight"].default == 1
+    assert designer.spec.tasks[1] == TaskSpec(**task)
+
+
+def test_a_weight_above_the_slider_s_scale_is_kept():
+    data = default_spec().to_params()
+    data["tasks"][0]["capacity"] = [
+        {"provider": "FARGATE", "weight": 1},
+        {"provider": "FARGATE_SPOT", "weight": 40},
+    ]
+    spec = load_spec(data)
+    designer = SpecDesigner(spec, preview_delay=0)
+    assert (designer.tasks[0].spot_weight.value, designer.tasks[0].spot_weight.max) == (40, 40)
+    assert designer.spec == spec
+
+
+def test_an_optional_box_shows_its_fields_bounds():
+    designer = SpecDesigner(default_spec(), preview_delay=0)
+    assert designer.widget("external_alb_idle_timeout_seconds").placeholder == "unset (1-4000)"
+    assert designer.widget("cluster_name").placeholder == "unset"
+    assert designer.widget("tasks[0].health_check_grace_period_seconds").placeholder.startswith("unset (0-")

@@ -365,3 +365,24 @@ def test_a_params_file_in_eu_west_1_lives_in_the_sandboxs_eu_west_1(sandbox, tmp
     destroyed = run_cli("destroy", str(params), "--endpoint-url", url, "--yes", "--no-progress")
     assert (destroyed.returncode, destroyed.stdout) == (0, "destroyed target-eu\n"), destroyed.stderr
     assert stack_status("target-eu", eu) is None
+
+
+def test_check_credentials_says_none_are_at_hand_without_a_call(nowhere):
+    from dualalb_kit.synth import lookups_target_at_hand
+
+    aws = Target.aws(region="eu-west-1")
+    with pytest.raises(TargetError) as raised:
+        aws.check_credentials()
+    assert raised.value.reason == "no AWS credentials for AWS (eu-west-1)"
+    Target("sandbox", "eu-west-1", "http://localhost:1").check_credentials()  # dummy ones, always
+
+    web = {"name": "web", "image": "public.ecr.aws/nginx/nginx:stable", "internal": {"port": 80}}
+    spec = load_spec({"stack_name": "lookups", "vpc": "default", "tasks": [web]})
+    with pytest.raises(TargetError) as raised:
+        lookups_target_at_hand(spec)
+    assert raised.value.reason == (
+        "vpc 'default' is looked up in a sandbox or an AWS account, and neither is at hand"
+    )
+    sandbox = Target("sandbox", "us-east-1", "http://localhost:1")
+    assert lookups_target_at_hand(spec, sandbox) is sandbox
+    assert lookups_target_at_hand(spec.model_copy(update={"vpc": "new"}), sandbox) is None

@@ -208,25 +208,6 @@ def test_synth_renders_resources_outputs_and_diagram_and_follows_an_added_task(t
 TERMINAL_ADVICE = ("--endpoint-url", "export ", "aws configure", "--profile", "aws sso", "dualalb-kit ")
 
 
-@pytest.fixture
-def nowhere(monkeypatch, tmp_path):
-    """No sandbox and no AWS credentials; nothing probes the network (no instance metadata)."""
-    for name in (
-        "DUALALB_SANDBOX_URL",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setattr("boto3.DEFAULT_SESSION", None)
-
-
 class Kernel:
     """Enough of IPython for ipywidgets' ``Output``: in a kernel it shows an exception raised
     inside it as a traceback and swallows it."""
