@@ -287,6 +287,35 @@ def test_the_cli_runs_every_params_file_on_the_clusters_workers(
     assert {row[3] for row in rows} <= workers
 
 
+def test_a_batch_on_a_clusters_workers_leaves_none_of_its_kernels_running(
+    tmp_path, notebook, external_cluster
+):
+    """Warm kernels on workers that outlive the batch: the kernels started ahead are stopped when
+    the batch's runs are in, on each worker."""
+    import psutil
+    from distributed import Client
+
+    address, _ = external_cluster
+    params = [_params(tmp_path, f"copy{index}", SAMPLE.read_text()) for index in range(5)]
+    with Client(address) as client:
+        summary = batch.run_batch(
+            params, notebook=notebook, out_dir=tmp_path / "out", client=client, progress=False
+        )
+        assert (summary["status"] == "passed").all(), summary
+
+    def launched_by_the_cluster(process: psutil.Process) -> bool:
+        with contextlib.suppress(psutil.Error):
+            return any(address in " ".join(parent.cmdline()) for parent in process.parents())
+        return False
+
+    kernels = [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if "dualalb_kit.kernel_app" in (process.info["cmdline"] or []) and launched_by_the_cluster(process)
+    ]
+    assert kernels == []
+
+
 def test_the_default_local_cluster_runs_on_loopback_workers(tmp_path, notebook):
     summary = batch.run_batch([SAMPLE], notebook=notebook, workers=1, out_dir=str(tmp_path), progress=False)
     row = summary.iloc[0]

@@ -91,7 +91,7 @@ def run_batch(
         with _client(client, min(workers or os.cpu_count() or 1, len(runs))) as active:
             rows.update(_gather(active, runs, progress, warm_kernels))
             if warm_kernels:
-                active.run(close_worker_kernels)
+                _close_kernels(active)
     return pd.DataFrame([rows[index] for index in sorted(rows)], columns=SUMMARY_COLUMNS)
 
 
@@ -141,6 +141,17 @@ def close_worker_kernels() -> None:
     """Stop the worker's pooled kernels (run on every worker once a batch's runs are in)."""
     if _KERNELS is not None:
         _KERNELS.close()
+
+
+def _close_kernels(client: Client) -> None:
+    """:func:`close_worker_kernels` as a task on each worker: in the thread its runs used, whose
+    event loop the kernels' sockets belong to (``client.run`` would call it from another)."""
+    client.gather(
+        [
+            client.submit(close_worker_kernels, workers=[address], allow_other_workers=False, pure=False)
+            for address in client.scheduler_info()["workers"]
+        ]
+    )
 
 
 @contextlib.contextmanager
