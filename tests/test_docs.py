@@ -47,6 +47,8 @@ def test_the_site_builds_with_strict(tmp_path):
     assert result.returncode == 0, result.stderr
     deploy_page = (site / "reference" / "deploy" / "index.html").read_text()
     assert 'id="dualalb_kit.deploy.deploy"' in deploy_page
+    analyse = (site / "reference" / "analyse" / "index.html").read_text()
+    assert ":func:<code>" not in analyse and ":class:<code>" not in analyse
     notebook = (site / "notebooks" / "01_design_and_synth" / "index.html").read_text()
     assert "Design and synthesize a dual-ALB Fargate service" in notebook
     benchmarks = (site / "benchmarks" / "index.html").read_text()
@@ -80,6 +82,20 @@ def test_the_benchmarks_page_shows_a_record_or_says_there_is_none(tmp_path):
         "and records its report in `docs/benchmarks/bench_b.txt`."
     )
     assert "helper" not in text
+
+
+def test_sphinx_roles_become_optional_references_titled_as_sphinx_shows_them():
+    roles = load_module(ROOT / "tools" / "sphinx_roles.py")
+    html = (
+        "<p>See :func:<code>~dualalb_kit.capacity.fit_capacity</code>, :class:<code>Target</code> "
+        "and :py:meth:<code>Sandbox.start</code>; <code>plain</code> stays.</p>"
+    )
+    assert roles.on_page_content(html) == (
+        '<p>See <autoref identifier="dualalb_kit.capacity.fit_capacity" optional><code>fit_capacity</code>'
+        '</autoref>, <autoref identifier="Target" optional><code>Target</code></autoref> and '
+        '<autoref identifier="Sandbox.start" optional><code>Sandbox.start</code></autoref>; '
+        "<code>plain</code> stays.</p>"
+    )
 
 
 def test_record_keeps_the_report_with_its_header_only_when_the_script_succeeded(

