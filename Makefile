@@ -11,7 +11,7 @@ DEBIAN_STAMP := $(VENV)/.stamp-debian
 WIDGETS_JS := node_modules/.widget-manager/embed.js
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup lock test test-slow demo live-demo lab lint bench clean
+.PHONY: setup lock test test-slow demo live-demo lab lint docs bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(DEBIAN_STAMP)
 
@@ -98,8 +98,15 @@ lab: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# The documentation site (docs/, mkdocs.yml) into site/; --strict: any warning fails the build.
+docs: setup
+	$(BIN)/mkdocs build --strict --quiet
+
+# Each benchmark script's printed report, recorded with a header (date, commit, load) in
+# docs/benchmarks/<script>.txt for the docs' benchmarks page; BENCH=benchmarks/bench_x.py for one.
+BENCH ?= $(wildcard benchmarks/bench_*.py)
 bench: setup
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCH); do echo "== $$script"; $(BIN)/python benchmarks/record.py $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out out
+	rm -rf $(VENV) node_modules cdk.out out site

@@ -8,7 +8,7 @@ times, side by side:
   bootstrap detection, progress parsing and outputs;
 * ``deploy(spec)``: the above plus the in-process synthesis (jsii warmed up beforehand).
 
-    .venv/bin/python benchmarks/bench_deploy.py
+Run: ``.venv/bin/python benchmarks/bench_deploy.py``
 """
 
 from __future__ import annotations

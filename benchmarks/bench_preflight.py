@@ -6,7 +6,7 @@ Cold processes, median of 5 each, in an environment with no AWS credentials, no 
 instance metadata. Also prints the process's CPU time (user + sys), which a loaded machine does
 not inflate the way it inflates wall time.
 
-    .venv/bin/python benchmarks/bench_preflight.py
+Run: ``.venv/bin/python benchmarks/bench_preflight.py``
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ machine's 1-minute load average before each section (``--max-load`` waits for a 
    cfn-lint), each with its wall time, this process's CPU and jsii's Node's CPU (from /proc), with
    and without cdk-nag and cfn-lint; and the warm re-synth in one Python process.
 
-    .venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10] [--phases-only] [--max-load 1.5]
+Run: ``.venv/bin/python benchmarks/bench_synth.py [--runs 5] [--files 10] [--phases-only] [--max-load 1.5]``
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Optional parts of the kit: which extra brings which module, and the one error when one is missing.
 
 The core install holds the spec, the constructs and ``synth``; the rest comes with the extras
-named in pyproject.toml (README "Install"). A module that needs an extra imports it as::
+named in pyproject.toml (docs/install.md, "Install"). A module that needs an extra imports it as::
 
     try:
         import matplotlib.dates as mdates

@@ -35,7 +35,7 @@ QUESTIONS: dict[str, str] = {
 """The prompt for each answer, in the order ``init`` asks them."""
 
 _TEMPLATE = """\
-# A dualalb-kit params file: the keys are DeploymentSpec's fields (see README.md, "Params files").
+# A dualalb-kit params file: the keys are DeploymentSpec's fields (see docs/guides/params-files.md).
 # Synthesize it:  dualalb-kit synth {file_name}
 # Deploy it to the local sandbox:  dualalb-kit deploy {file_name}
 

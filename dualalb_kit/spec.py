@@ -38,11 +38,11 @@ SUBNET_CHOICES = ("private", "public", "public-one-per-az")
 SAMPLE_IMAGE_PREFIX = "sample:"
 """``image: sample:order`` selects the bundled sample application's image (see ``sample_app/``)."""
 SAMPLE_PARAMS = Path(__file__).resolve().parent / "examples" / "params" / "sample.yaml"
+"""The sample's params file: the order/customer/product services, on Fargate Spot."""
 LARAVEL_SAMPLE_CODE = "sample:laravel"
 """``laravel.code: sample:laravel`` builds the bundled Laravel sample (see ``sample_laravel/``)."""
 APP_PATTERNS = ("wordpress", "laravel")
 """The patterns of one web app with its database; each has its own section of options."""
-"""The sample's params file: the order/customer/product services, on Fargate Spot."""
 
 
 class _Model(BaseModel):

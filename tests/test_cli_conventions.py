@@ -261,29 +261,6 @@ def test_every_command_has_help_written_for_users():
     assert "``" not in sample.stdout
 
 
-def test_the_readme_command_line_block_runs_as_written(tmp_path):
-    """The README's "The command line" block, in bash, in a fresh folder with the kit's venv at .venv."""
-    import re
-
-    section = (ROOT / "README.md").read_text().split("## The command line\n", 1)[1]
-    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
-    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "shop.yaml").exists()
-    assert (tmp_path / "mykit" / "params" / "sample.yaml").is_file()
-    assert f"dualalb-kit {dualalb_kit.__version__}\n" in result.stdout
-    document = json.loads(result.stdout[result.stdout.index("{\n") :])
-    assert document["stack_name"] == "shop" and document["listeners"]
-
-
 def test_batch_json_is_its_summary_table(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(

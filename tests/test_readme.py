@@ -1,46 +1,109 @@
-"""The README's examples run as written, and its analysis section quotes the code's constants."""
+"""The README stays short, its links resolve, and its examples run as written."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from dualalb_kit import capacity, findings, scaling
-from dualalb_kit.sandbox import Sandbox
+import dualalb_kit
+from dualalb_kit.sandbox.server import free_port
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+MAX_LINES = 250
+
+SETUP_COMMANDS = {"make demo", "make test", "make setup"}
+"""The README's set-up commands, which the shell test does not rerun: ``make test`` is this suite,
+``make demo`` runs in ``tests/test_demo.py``, and ``make setup`` made the environment the test runs
+in (the kit's ``.venv``)."""
+
+README_SANDBOX_PORT = "4599"  # the quick start's sandbox port; the test serves on a free one instead
 
 
-def readme_example(heading: str) -> str:
-    section = README.read_text().split(f"## {heading}\n", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """Every fenced code block of ``text`` as (language, body)."""
+    return re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M)
 
 
+def shell_commands(text: str) -> tuple[list[str], list[str]]:
+    """The lines of ``text``'s bash blocks: those run as written, and the set-up commands skipped."""
+    run, skipped = [], []
+    for language, body in fenced_blocks(text):
+        if language != "bash":
+            continue
+        for line in body.splitlines():
+            command = line.split(" #", 1)[0].strip()
+            (skipped if command in SETUP_COMMANDS else run).append(line)
+    return run, skipped
+
+
+def test_the_readme_is_at_most_250_lines():
+    assert len(README.read_text().splitlines()) <= MAX_LINES
+
+
+def test_the_readmes_links_point_at_files_of_the_checkout():
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README.read_text())
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert "docs/install.md" in local and "docs/guides/analysis.md" in local
+    assert [link for link in local if not (ROOT / link).is_file()] == []
+
+
+def test_the_readmes_code_blocks_are_bash_or_python():
+    """So that no shell command hides in a block the shell test does not read."""
+    assert {language for language, _ in fenced_blocks(README.read_text())} == {"bash", "python"}
+
+
+@pytest.mark.slow
 @pytest.mark.sandbox
-def test_the_metrics_and_scaling_example_runs(monkeypatch):
-    """In a sandbox of its own: the example deploys params/sample.yaml under its real stack name."""
-    monkeypatch.chdir(README.parent)
-    with Sandbox() as sandbox:
-        namespace = {"url": sandbox.endpoint_url}
-        exec(compile(readme_example("Metrics and scaling analysis"), "README.md", "exec"), namespace)
-    metrics, result, mixes = namespace["metrics"], namespace["result"], namespace["mixes"]
-    assert metrics.attrs["synthetic"] is True
-    assert set(metrics["service"].dropna()) == {"order", "customer", "product"}
-    assert metrics.loc[metrics["metric"] == "RequestCount", "value"].sum() > 0
-    assert set(result.tasks["service"]) == {"order", "customer", "product"}
-    assert list(mixes["mix"])[0] and (mixes["cost"] > 0).all()
-    assert len(namespace["figures"]) == 3
+def test_every_shell_command_in_the_readme_runs_as_written(tmp_path):
+    """Every bash block, in order, in one shell (``-euo pipefail``) in a fresh folder holding the
+    kit's venv at ``.venv`` and the shipped ``params/``; only the set-up commands are left out, and
+    the quick start's sandbox serves on a free port instead of 4599."""
+    commands, skipped = shell_commands(README.read_text())
+    assert sorted(line.split(" #", 1)[0].strip() for line in skipped) == sorted(SETUP_COMMANDS)
+    script = "\n".join(commands)
+    assert f"--port {README_SANDBOX_PORT}" in script
+    port = free_port()
+    script = script.replace(README_SANDBOX_PORT, str(port))
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "params").symlink_to(ROOT / "params")
+    environment = {key: value for key, value in os.environ.items() if key != "DUALALB_SANDBOX_URL"}
+    shell = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the sandbox it starts in the background is in its process group
+    )
+    try:
+        stdout, stderr = shell.communicate(timeout=900)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the README stops it; a failed run may not
+            os.killpg(shell.pid, signal.SIGKILL)
+    assert shell.returncode == 0, stderr
+    assert f"listening on http://localhost:{port}" in (tmp_path / "sandbox.log").read_text()
+    assert "ExternalEndpoint" in stdout
+    assert (tmp_path / "shop.yaml").exists()
+    assert (tmp_path / "mykit" / "params" / "sample.yaml").is_file()
+    assert f"dualalb-kit {dualalb_kit.__version__}\n" in stdout
+    document, _ = json.JSONDecoder().raw_decode(stdout[stdout.index("{\n") :])
+    assert document["stack_name"] == "shop" and document["listeners"]
 
 
 def test_the_construct_example_synthesizes_on_node_24(tmp_path):
     """Run in a fresh interpreter, as a user would: the stack synthesizes and jsii never warns."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text().split("## Quick start\n", 1)[1], re.S)
+    blocks = [body for language, body in fenced_blocks(README.read_text()) if language == "python"]
     construct_example = next(block for block in blocks if "DualAlbFargateService(" in block)
     script = tmp_path / "example.py"
     script.write_text(construct_example)
@@ -59,31 +122,3 @@ def test_the_construct_example_synthesizes_on_node_24(tmp_path):
     kinds = [r["Type"] for r in template["Resources"].values()]
     assert kinds.count("AWS::ElasticLoadBalancingV2::LoadBalancer") == 2
     assert kinds.count("AWS::ECS::Service") == 1
-
-
-def test_the_analysis_section_states_the_methods_constants_as_the_code_has_them():
-    """Each number the README gives for the capacity method is the constant the code uses."""
-    section = (
-        README.read_text().split("### Capacity per task and recommendations\n", 1)[1].split("\n### ", 1)[0]
-    )
-    text = " ".join(section.split())  # line breaks as spaces
-    for phrase in (
-        f"at most {capacity.BREACH_SHARE * 100:g} % of minutes break the SLO",
-        f"grouped into {capacity.BANDS} load bands",
-        f"`held_requests_per_task` is the {capacity.HELD_MINUTES}th busiest minute",
-        f"with fewer than {capacity.HELD_MINUTES / capacity.HELD_SHARE:,.0f} minutes below it, the busiest "
-        f"{capacity.HELD_SHARE * 100:g} % of them",
-        f"never more than {capacity.MAX_EXTRAPOLATION * 100:g} % past the held load",
-        f"by {capacity.CHANGE_SHIFT * 100:g} % of the limit and {capacity.CHANGE_Z:g} standard errors",
-        f"need {capacity.MIN_SIDE_HOURS} hours of data on either side",
-        f"repeated on {capacity.BOOTSTRAP_SAMPLES} seeded block-bootstrap resamples",
-        f"their {capacity.INTERVAL[0]:g}th and {capacity.INTERVAL[1]:g}th percentiles "
-        f"(a {capacity.INTERVAL[1] - capacity.INTERVAL[0]:g} % interval)",
-        f"`high` when the interval is within ±{capacity.NARROW * 100:g} % of the capacity, "
-        f"`medium` within ±{capacity.MEDIUM * 100:g} %",
-        f"with fewer than {capacity.MIN_STRETCH_HOURS} hours of data",
-        f"ramped to {scaling.LOADTEST_REACH:g} x the estimate",
-        f"already keeps {scaling.SLO_MINUTES * 100:g} % of minutes within the SLO",
-        f"merges a service's bands into {findings.BAND_ROWS} load ranges",
-    ):
-        assert phrase in text, phrase

@@ -111,7 +111,7 @@ def test_hung_dependency_is_reported_after_the_timeout(tmp_path):
             order.stop()
             customer.stop()
 
-    # The README's promise: order waits its timeout for the hung product, and no longer (the
+    # The sample-app guide's promise: order waits its timeout for the hung product, and no longer (the
     # product never answers, so a missing timeout would hang until get()'s own 30 s).
     assert 0.3 <= answered_after < 3
     assert status == 502

@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="extra run option (YAML value; true or false where the notebook's default is a boolean)",
     )
-    fargate = parser.add_argument_group("--cluster fargate (see README: Scaling out)")
+    fargate = parser.add_argument_group("--cluster fargate (see docs/guides/scaling-out.md)")
     fargate.add_argument("--image", help="container image with dualalb-kit installed (required)")
     fargate.add_argument("--vpc", help="VPC id; workers go in its private subnets (required)")
     fargate.add_argument("--caller-cidr", help="the address the scheduler admits besides the VPC (required)")
