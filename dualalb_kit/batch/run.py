@@ -136,34 +136,12 @@ def execute(run: Run, kernels: KernelPool | None = None) -> dict[str, Any]:
         if "outdir" in declared:  # the CDK assembly stays beside a local destination, else in scratch
             assembly_dir = Path(root) if isinstance(fs, LocalFileSystem) else Path(scratch)
             run_options["outdir"] = str((assembly_dir / f"{run.name}.cdk.out").resolve())
-        status, result = "passed", ""
-        cwd = str(PROJECT_ROOT if in_checkout() else Path.cwd())
-        kernel = None
-        try:
-            kernel = kernels.take(cwd) if kernels is not None else None
-            papermill.execute_notebook(
-                notebook,
-                str(executed),
-                parameters={
-                    **run.parameters,
-                    **{key: value for key, value in run_options.items() if key in declared},
-                    **run.values,
-                },
-                kernel_name=KERNEL_NAME,
-                kernel_manager_class=LocalKernelManager,
-                km=kernel,
-                cwd=cwd,
-                progress_bar=False,
-                iopub_timeout=IOPUB_TIMEOUT_S,
-                raise_on_iopub_timeout=False,
-            )
-        except papermill.PapermillExecutionError as error:
-            status, result = "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
-        except Exception as error:  # the kernel died, the notebook is unreadable, ...: this run fails alone
-            status, result = "failed", f"{type(error).__name__}: {error}".splitlines()[0]
-        finally:
-            if kernel is not None:
-                kernels.release(kernel)
+        parameters = {
+            **run.parameters,
+            **{key: value for key, value in run_options.items() if key in declared},
+            **run.values,
+        }
+        status, result = _papermill(notebook, executed, parameters, kernels)
         secrets = credential_values({**run.parameters, **run.values})
         if results_path.exists():
             results = redact(json.loads(results_path.read_text()), secrets)
@@ -177,6 +155,40 @@ def execute(run: Run, kernels: KernelPool | None = None) -> dict[str, Any]:
             row.update(_publish(fs, root, run.destination, executed, status == "passed", run.file_mode))
     row["duration_s"] = _since(started)
     return row
+
+
+def _papermill(
+    notebook: nbformat.NotebookNode, executed: Path, parameters: dict[str, Any], kernels: KernelPool | None
+) -> tuple[str, str]:
+    """Execute ``notebook`` into ``executed`` with papermill on the kit's kernel (one of ``kernels``,
+    released as soon as the notebook has executed, else its own): ``("passed", "")``, or
+    ``("failed", the error's first line)`` whatever went wrong."""
+    import papermill
+
+    cwd = str(PROJECT_ROOT if in_checkout() else Path.cwd())
+    kernel = None
+    try:
+        kernel = kernels.take(cwd) if kernels is not None else None
+        papermill.execute_notebook(
+            notebook,
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            kernel_manager_class=LocalKernelManager,
+            km=kernel,
+            cwd=cwd,
+            progress_bar=False,
+            iopub_timeout=IOPUB_TIMEOUT_S,
+            raise_on_iopub_timeout=False,
+        )
+    except papermill.PapermillExecutionError as error:
+        return "failed", f"{error.ename}: {error.evalue}".splitlines()[0]
+    except Exception as error:  # the kernel died, the notebook is unreadable, ...: this run fails alone
+        return "failed", f"{type(error).__name__}: {error}".splitlines()[0]
+    finally:
+        if kernel is not None:
+            kernels.release(kernel)
+    return "passed", ""
 
 
 def on_kit_kernel(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
