@@ -343,9 +343,10 @@ class DeploymentSpec(_Model):
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
-    spot_termination_handler: bool = False
+    spot_termination_handler: bool | None = None
     """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from
-    its target groups at once. Default off (today's templates unchanged)."""
+    its target groups at once. Default: on when some task runs on FARGATE_SPOT (as the
+    original's); ``false`` turns it off."""
     alarms: bool = False
     """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
     dashboard. Default off."""

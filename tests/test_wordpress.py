@@ -308,6 +308,18 @@ def test_spot_and_execute_command(name, provider, exec_enabled):
     assert service["Properties"]["EnableExecuteCommand"] is exec_enabled
 
 
+def test_the_spot_termination_handler_is_on_with_spot_unless_turned_off():
+    handler_kinds = ("AWS::Lambda::Function", "AWS::Events::Rule", "AWS::Lambda::Permission")
+    for kind in handler_kinds:
+        variant("spot-exec").resource_count_is(kind, 1)
+        variant("provisioned").resource_count_is(kind, 0)
+    stack = Stack(App(), "Test")
+    WordPress(stack, "WP", spot=True, spot_termination_handler=False)
+    turned_off = Template.from_stack(stack)
+    for kind in handler_kinds:
+        turned_off.resource_count_is(kind, 0)
+
+
 # -- deletion -------------------------------------------------------------------------------------
 
 KINDS = (

@@ -55,8 +55,8 @@ class Laravel(DatabaseApp):
     :param health_check: the target group's check. Default :data:`HEALTH_CHECK_PATH`, 200.
     :param options: the options every :class:`DatabaseApp` takes: ``vpc``, ``aurora_serverless``,
         ``single_db_instance``, ``database_instance_type``, ``database_subnets``, ``backup_retention``,
-        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``enable_execute_command``,
-        ``removal_policy`` (default: data kept on delete).
+        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``spot_termination_handler``,
+        ``enable_execute_command``, ``removal_policy`` (default: data kept on delete).
 
     Attributes: as :class:`DatabaseApp`, and ``app_key`` (the ``APP_KEY`` secret). Outputs: as
     :class:`DatabaseApp` (``FileSystemId`` with ``efs_file_system``).

@@ -38,8 +38,8 @@ class WordPress(DatabaseApp):
         its health check defaults to :data:`HEALTH_CHECK_PATH`.
     :param options: the options every :class:`DatabaseApp` takes: ``vpc``, ``aurora_serverless``,
         ``single_db_instance``, ``database_instance_type``, ``database_subnets``, ``backup_retention``,
-        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``enable_execute_command``,
-        ``removal_policy`` (default: data kept on delete).
+        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``spot_termination_handler``,
+        ``enable_execute_command``, ``removal_policy`` (default: data kept on delete).
 
     The file system is always there, mounted at :data:`CONTENT_PATH`; the database is ``wordpress``.
     Attributes and outputs: as :class:`DatabaseApp` (``FileSystemId`` included).
