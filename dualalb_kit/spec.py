@@ -601,9 +601,22 @@ def check_nlb_stack(spec: DeploymentSpec) -> None:
             raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
 
 
+APP_PATTERN_UNSUPPORTED = {
+    "alarms": "has no alarms",
+    "access_logs": "keeps no ALB access logs",
+    "external_alb_idle_timeout_seconds": "keeps ALB's 60 s idle timeout",
+    "internal_alb_idle_timeout_seconds": "has no internal ALB",
+    "route53": "makes no private zone",
+    "log_retention_days": "keeps its log one month",
+}
+"""The stack options the app patterns (wordpress, laravel) do not take, each with the reason; a
+value other than the option's default is a ValidationError naming it."""
+
+
 def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
     """What the app patterns (wordpress, laravel) share: private subnets, an ALB, the circuit
-    breaker, rolling deployments, and a database kept running only outside a VPC the stack creates."""
+    breaker, rolling deployments, none of :data:`APP_PATTERN_UNSUPPORTED`, and a database kept
+    running only outside a VPC the stack creates."""
     pattern = spec.pattern
     if spec.subnets != "private":
         raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
@@ -618,6 +631,9 @@ def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
     for name in ("cluster_name", "existing_cluster"):
         if getattr(spec, name) is not None:
             raise ValidationError(name, f"is for pattern: dualalb ({label} makes its own cluster)")
+    for name, reason in APP_PATTERN_UNSUPPORTED.items():
+        if getattr(spec, name) != DeploymentSpec.model_fields[name].get_default(call_default_factory=True):
+            raise ValidationError(name, f"is for pattern: dualalb ({label} {reason})")
     options = getattr(spec, pattern)
     if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
         raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)

@@ -10,8 +10,10 @@ calls ``super().__init__`` with the shared options, builds its task and hands it
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -23,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import validation
+from ..errors import ValidationError
 from .database import DEFAULT_BACKUP_RETENTION, Database, check_removal_policy, database_values
 from .findings import acknowledge
 from .network import resolve_vpc
@@ -258,3 +261,16 @@ class DatabaseApp(Construct):
             outputs["FileSystemId"] = self.file_system.file_system_id
         for name, value in outputs.items():
             CfnOutput(self, name, value=value).override_logical_id(name)
+
+
+def refuse_service_options(app: str, options: Mapping[str, Any]) -> None:
+    """A ValidationError naming the first of ``options`` that :class:`DualAlbFargateService` takes
+    and :class:`DatabaseApp` does not (``alarms``, ``access_logs``, the idle timeouts, ...): ``app``
+    (``WordPress``, ``Laravel``) builds its one service itself. Other unknown names are left to
+    Python's TypeError."""
+    service_only = set(inspect.signature(DualAlbFargateService.__init__).parameters) - set(
+        inspect.signature(DatabaseApp.__init__).parameters
+    )
+    for name in options:
+        if name in service_only:
+            raise ValidationError(name, f"is a DualAlbFargateService option; {app} does not take it")

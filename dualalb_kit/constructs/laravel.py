@@ -13,7 +13,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import validation
-from .database_app import DatabaseApp, FileSystemMount
+from .database_app import DatabaseApp, FileSystemMount, refuse_service_options
 from .findings import acknowledge
 from .props import FargateTaskProps, LoadBalancerAccessibility
 
@@ -75,6 +75,7 @@ class Laravel(DatabaseApp):
         health_check: elbv2.HealthCheck | None = None,
         **options: Any,
     ) -> None:
+        refuse_service_options("Laravel", options)
         validate_laravel(
             code=code,
             listener_port=loadbalancer.port,

@@ -9,7 +9,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from ..errors import ValidationError
-from .database_app import DatabaseApp, FileSystemMount
+from .database_app import DatabaseApp, FileSystemMount, refuse_service_options
 from .props import FargateTaskProps, LoadBalancerAccessibility
 
 WORDPRESS_IMAGE = "public.ecr.aws/docker/library/wordpress:6-apache"
@@ -54,6 +54,7 @@ class WordPress(DatabaseApp):
         **options: Any,
     ) -> None:
         _validate(service_props)
+        refuse_service_options("WordPress", options)
         super().__init__(scope, id, database_name=DATABASE_NAME, **options)
         self._add_file_system()
         self._serve(
