@@ -70,9 +70,9 @@ import pandas as pd
 
 from .cost import STANDARD_MIXES, Pricing, compare_mixes, cost_of, load_pricing
 from .errors import ValidationError
+from .validation import SIDES as ALBS
 
 MINUTE = pd.Timedelta(minutes=1)
-ALBS = ("external", "internal")
 POLICIES = ("cpu", "requests:external", "requests:internal")
 POLICY_METRICS = ("CPUUtilization", "RequestCountPerTarget", "RequestCountPerTarget")
 ALL_ON_DEMAND = tuple(STANDARD_MIXES["all on-demand"])

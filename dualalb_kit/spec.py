@@ -126,10 +126,10 @@ class ScalingSpec(_Model):
     ``target_memory_utilization`` (percent) adds memory tracking and ``scheduled`` lists
     capacity changes on a schedule (defaults: none)."""
 
-    max_capacity: int = 10
-    min_capacity: int = 1
-    request_per_target: int = 1000
-    target_cpu_utilization: float = 50
+    max_capacity: int = validation.DEFAULT_MAX_CAPACITY
+    min_capacity: int = validation.DEFAULT_MIN_CAPACITY
+    request_per_target: int = validation.DEFAULT_REQUESTS_PER_TARGET
+    target_cpu_utilization: float = validation.DEFAULT_TARGET_CPU_UTILIZATION
     target_memory_utilization: float | None = None
     scheduled: list[ScheduledScalingSpec] | None = None
 

@@ -15,6 +15,7 @@ from constructs import Construct
 from .. import validation
 from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
+from ..validation import SIDES
 from .base import (
     BaseFargateService,
     _Listener,
@@ -148,7 +149,7 @@ class DualAlbFargateService(BaseFargateService):
     def _create_load_balancers(self, listeners: list[_Listener], names: list[str]) -> None:
         access_logs, retention_days = self._access_logs
         self.access_log_bucket = self._access_log_bucket(retention_days) if access_logs else None
-        for side in ("external", "internal"):
+        for side in SIDES:
             if any(lst.side == side for lst in listeners):
                 self.load_balancers[side] = self._alb(side, self._idle_timeouts[side])
         self._alb_listeners: dict[tuple[str, int], elbv2.ApplicationListener] = {}
