@@ -157,6 +157,7 @@ def _app_options(stack: Stack, spec: DeploymentSpec, options: DatabaseOptionsSpe
         "serverless_min_capacity": options.serverless_min_capacity,
         "serverless_max_capacity": options.serverless_max_capacity,
         "spot": spec.spot,
+        "spot_termination_handler": spec.spot_termination_handler,
         "enable_execute_command": spec.enable_execute_command,
         "removal_policy": RemovalPolicy[options.removal_policy.upper()] if options.removal_policy else None,
     }

@@ -20,22 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .assembly import read_assembly
-from .errors import ValidationError
+from .errors import ContextLookupError
 
 if TYPE_CHECKING:
     from .target import Target
 
 SUPPORTED_PROVIDERS = ("vpc-provider", "availability-zones")
-
-
-class ContextLookupError(ValidationError):
-    """A context lookup that cannot be answered (no such VPC, unsupported provider, ...).
-
-    A ``ValidationError``: the field is ``vpc`` for VPC lookups (the spec field that asked).
-    """
-
-    def __init__(self, provider: str, message: str) -> None:
-        super().__init__("vpc" if provider == "vpc-provider" else "", message)
 
 
 def missing_context(assembly_dir: str | Path) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from botocore.config import Config
 
 from .assembly import Assembly, read_assembly
-from .errors import DualAlbKitError, ValidationError
+from .errors import BootstrapRequired, DeployError, DualAlbKitError, ValidationError
 from .outputs import open_private, user_state_dir
 from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
@@ -87,38 +87,6 @@ taken for a dead one (a hung one is named after about 40 s)."""
 _WATCH_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
 _NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE"}
 """Stack statuses under which no template is in service (a diff starts from nothing)."""
-
-
-class BootstrapRequired(TargetError):
-    """``target="aws"`` and the account/region has no CDK bootstrap stack; carries the command."""
-
-    def __init__(self, message: str, command: str) -> None:
-        super().__init__(message)
-        self.command = command
-
-
-class DeployError(RuntimeError):
-    """A CLI run that failed, with the reason in one readable message.
-
-    ``failures`` lists the failed resources (``logical_id``, ``type``, ``status``, ``reason``),
-    ``stack_status`` is the stack's status afterwards (``None`` if it does not exist), ``log``
-    holds the CLI's full output and ``log_path`` the file it was written to.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        log: str,
-        failures: list[dict[str, str]],
-        stack_status: str | None,
-        log_path: Path | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.log = log
-        self.failures = failures
-        self.stack_status = stack_status
-        self.log_path = log_path
 
 
 class DeployInterrupted(KeyboardInterrupt):

@@ -24,8 +24,8 @@ from .diagram import capacity_label
 from .errors import ValidationError
 from .tags import ALB_TAG, SERVICE_TAG
 from .target import Target, as_target
+from .validation import SIDES
 
-ALB_SIDES = ("external", "internal")
 DESCRIBE_TAGS_BATCH = 20
 DESCRIBE_SERVICES_BATCH = 10
 
@@ -175,7 +175,7 @@ def find_target_groups(arns: list[str], elbv2: Any) -> tuple[TargetGroup, ...]:
     for batch in batches(arns, DESCRIBE_TAGS_BATCH):
         for description in elbv2.describe_tags(ResourceArns=list(batch))["TagDescriptions"]:
             tags[description["ResourceArn"]] = {t["Key"]: t["Value"] for t in description.get("Tags", [])}
-    tagged = [arn for arn in arns if SERVICE_TAG in tags.get(arn, {}) and tags[arn].get(ALB_TAG) in ALB_SIDES]
+    tagged = [arn for arn in arns if SERVICE_TAG in tags.get(arn, {}) and tags[arn].get(ALB_TAG) in SIDES]
     groups = []
     for batch in batches(tagged, DESCRIBE_TAGS_BATCH):
         for group in elbv2.describe_target_groups(TargetGroupArns=list(batch))["TargetGroups"]:
@@ -190,7 +190,7 @@ def find_target_groups(arns: list[str], elbv2: Any) -> tuple[TargetGroup, ...]:
                         tags=tuple(sorted(own.items())),
                     )
                 )
-    return tuple(sorted(groups, key=lambda g: (g.service, ALB_SIDES.index(g.alb))))
+    return tuple(sorted(groups, key=lambda g: (g.service, SIDES.index(g.alb))))
 
 
 def find_services(arns: list[str], clusters: list[str], ecs: Any) -> tuple[EcsService, ...]:

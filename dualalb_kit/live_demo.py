@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from .capacity import SLO, capacity_table, fit_capacity, service_points, slo_bands, slo_breaches
-from .errors import ValidationError
+from .errors import LiveDemoError, ValidationError
 from .outputs import private_mode, write_private
 from .spec import SAMPLE_PARAMS, DeploymentSpec, load_spec
 
@@ -197,7 +197,7 @@ def run_load(
     say(f"{label}: deploying {_policy(spec)} ...")
     deploy(spec, sandbox.target, progress=False)
     if not sandbox.live.wait_settled(SETTLE_SECONDS):
-        raise RuntimeError(f"the tasks of {STACK_NAME} did not settle within {SETTLE_SECONDS:g} s")
+        raise LiveDemoError(f"the tasks of {STACK_NAME} did not settle within {SETTLE_SECONDS:g} s")
     url = _external_url(sandbox.target)
 
     def on_step(row: dict) -> None:
@@ -318,7 +318,7 @@ def _external_url(target) -> str:
     }
     urls = [url for url in stack_urls(target, STACK_NAME) if url.load_balancer in external]
     if not urls:
-        raise RuntimeError(f"the live sandbox serves no external listener of {STACK_NAME}")
+        raise LiveDemoError(f"the live sandbox serves no external listener of {STACK_NAME}")
     return urls[0].url
 
 

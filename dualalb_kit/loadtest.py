@@ -83,7 +83,7 @@ import pandas as pd
 import psutil
 
 from .capacity import CAPACITY_COLUMNS, MEDIUM, NARROW, SLO, capacity_from_points, slo_breaches
-from .errors import ValidationError
+from .errors import LoadTestError, ValidationError
 from .extras import require
 from .loopback import is_loopback_host
 
@@ -529,10 +529,10 @@ def _locust(
             bufsize=0,  # unbuffered: select() sees every line that is not read yet
         )
 
-        def failed(why: str) -> RuntimeError:
+        def failed(why: str) -> LoadTestError:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
-            return RuntimeError(f"the Locust process {why}: " + " | ".join(tail))
+            return LoadTestError(f"the Locust process {why}: " + " | ".join(tail))
 
         def measure(rate: float, seconds: float) -> dict:
             try:

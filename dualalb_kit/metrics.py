@@ -43,7 +43,7 @@ from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 from .discovery import StackResources, discover
-from .errors import ValidationError
+from .errors import MetricDataError, ValidationError
 from .tags import SYNTHETIC_TAG
 from .target import Target, as_target
 
@@ -272,7 +272,7 @@ def fetch(
             for result in response["MetricDataResults"]:
                 query = int(result["Id"][1:])
                 if result.get("StatusCode") not in ("Complete", "PartialData"):
-                    raise RuntimeError(
+                    raise MetricDataError(
                         f"GetMetricData answered {result.get('StatusCode')} for {queries[query]}: "
                         f"{result.get('Messages')}"
                     )

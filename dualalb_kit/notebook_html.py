@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import ToolchainError
 from .extras import missing_extra
 
 try:
@@ -28,7 +29,7 @@ def notebook_html(notebook: str | Path | nbformat.NotebookNode) -> str:
 
     script = widget_manager_js()
     if not script.exists():
-        raise FileNotFoundError(f"widget manager not found at {script}: run `make setup`")
+        raise ToolchainError(f"widget manager not found at {script}: run `make setup`")
     node = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(TEMPLATES)])
     body, _ = exporter.from_notebook_node(node, resources={"widget_manager_js": script.read_text()})

@@ -137,7 +137,9 @@ def cdk_cli() -> list[str]:
             if in_checkout()
             else "check DUALALB_CDK_CLI"
         )
-        raise FileNotFoundError(f"CDK CLI not found at {script}: {advice}")
+        from .errors import ToolchainError
+
+        raise ToolchainError(f"CDK CLI not found at {script}: {advice}")
     return [str(node_executable()), str(script)]
 
 

@@ -127,10 +127,10 @@ class ScalingSpec(_Model):
     ``target_memory_utilization`` (percent) adds memory tracking and ``scheduled`` lists
     capacity changes on a schedule (defaults: none)."""
 
-    max_capacity: int = 10
-    min_capacity: int = 1
-    request_per_target: int = 1000
-    target_cpu_utilization: float = 50
+    max_capacity: int = validation.DEFAULT_MAX_CAPACITY
+    min_capacity: int = validation.DEFAULT_MIN_CAPACITY
+    request_per_target: int = validation.DEFAULT_REQUESTS_PER_TARGET
+    target_cpu_utilization: float = validation.DEFAULT_TARGET_CPU_UTILIZATION
     target_memory_utilization: float | None = None
     scheduled: list[ScheduledScalingSpec] | None = None
 
@@ -349,9 +349,10 @@ class DeploymentSpec(_Model):
     spot: bool = False
     enable_execute_command: bool = False
     circuit_breaker: bool = True
-    spot_termination_handler: bool = False
+    spot_termination_handler: bool | None = None
     """With tasks on FARGATE_SPOT: a rule and a function that deregister an interrupted task from
-    its target groups at once. Default off (today's templates unchanged)."""
+    its target groups at once. Default: on when some task runs on FARGATE_SPOT (as the
+    original's); ``false`` turns it off."""
     alarms: bool = False
     """CloudWatch alarms per service (5xx rate, p99 latency, unhealthy hosts, CPU) and one
     dashboard. Default off."""
@@ -606,9 +607,22 @@ def check_nlb_stack(spec: DeploymentSpec) -> None:
             raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
 
 
+APP_PATTERN_UNSUPPORTED = {
+    "alarms": "has no alarms",
+    "access_logs": "keeps no ALB access logs",
+    "external_alb_idle_timeout_seconds": "keeps ALB's 60 s idle timeout",
+    "internal_alb_idle_timeout_seconds": "has no internal ALB",
+    "route53": "makes no private zone",
+    "log_retention_days": "keeps its log one month",
+}
+"""The stack options the app patterns (wordpress, laravel) do not take, each with the reason; a
+value other than the option's default is a ValidationError naming it."""
+
+
 def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
     """What the app patterns (wordpress, laravel) share: private subnets, an ALB, the circuit
-    breaker, rolling deployments, and a database kept running only outside a VPC the stack creates."""
+    breaker, rolling deployments, none of :data:`APP_PATTERN_UNSUPPORTED`, and a database kept
+    running only outside a VPC the stack creates."""
     pattern = spec.pattern
     if spec.subnets != "private":
         raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
@@ -623,6 +637,9 @@ def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
     for name in ("cluster_name", "existing_cluster"):
         if getattr(spec, name) is not None:
             raise ValidationError(name, f"is for pattern: dualalb ({label} makes its own cluster)")
+    for name, reason in APP_PATTERN_UNSUPPORTED.items():
+        if getattr(spec, name) != DeploymentSpec.model_fields[name].get_default(call_default_factory=True):
+            raise ValidationError(name, f"is for pattern: dualalb ({label} {reason})")
     options = getattr(spec, pattern)
     if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
         raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)

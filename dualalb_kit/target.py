@@ -22,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-from .errors import DualAlbKitError, ValidationError
+from .errors import SandboxNotRunning, TargetError, ValidationError
 
 TargetKind = Literal["sandbox", "aws"]
 KINDS: tuple[TargetKind, ...] = ("sandbox", "aws")
@@ -80,21 +80,6 @@ def _start_sandbox_advice() -> str:
         f"The sandbox needs the [sandbox] extra (pip install 'dualalb-kit[sandbox]'). {_START_SANDBOX} "
         "Or deploy to AWS with --target aws."
     )
-
-
-class TargetError(DualAlbKitError, RuntimeError):
-    """The target cannot be used as asked (no sandbox answers, no or expired credentials, access
-    denied, AWS not bootstrapped). Nothing was changed; the one-line message says what to do.
-    The CLI exits 2. ``reason`` is the message without the terminal's advice (the designer gives
-    a notebook's)."""
-
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason or message
-
-
-class SandboxNotRunning(TargetError):
-    """A sandbox target and no sandbox answers at the given or configured URL."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,15 @@ from .errors import ValidationError
 
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 SIDES = ("external", "internal")
+"""The dual pattern's two load balancers, as the spec's keys, the construct's props and the
+``dualalb:alb`` tag name them: the internet-facing one and the internal one."""
+DEFAULT_MIN_CAPACITY = 1
+DEFAULT_MAX_CAPACITY = 10
+DEFAULT_REQUESTS_PER_TARGET = 1000
+DEFAULT_TARGET_CPU_UTILIZATION = 50
+"""Target tracking's defaults (the original's ``ServiceScalingPolicy``): fewest and most tasks,
+ALB requests per target per minute, average CPU percent. The spec's ``scaling`` and the
+construct's ``ServiceScalingPolicy`` both take them from here."""
 
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -577,9 +586,6 @@ LOAD_BALANCERS = ("alb", "nlb")
 """The dual pattern's load balancer types: Application (HTTP) or Network (TCP/TLS)."""
 NLB_PROTOCOLS = ("TCP", "TLS")
 """Listener protocols a task may ask for behind an NLB (the targets get TCP either way)."""
-DEFAULT_REQUESTS_PER_TARGET = 1000
-"""``request_per_target``'s default. Behind an NLB only this value is accepted (and unused):
-any other value asks for request-count scaling, which NLBs cannot give."""
 
 
 @dataclass(frozen=True)
@@ -597,7 +603,8 @@ def check_nlb_services(
 ) -> None:
     """What a Network Load Balancer cannot do, checked before :func:`check_services`: listener
     rules (``forward_conditions``, so no two tasks share a port of one NLB), request-count
-    scaling, an HTTP protocol version; and a protocol that fits the certificates (TLS needs one,
+    scaling (a ``request_per_target`` other than :data:`DEFAULT_REQUESTS_PER_TARGET`, which is then
+    unused), an HTTP protocol version; and a protocol that fits the certificates (TLS needs one,
     TCP takes none). ``nlb[i]`` belongs to ``services[i]``; ``cert_key`` names the certificate
     field in messages (``cert`` in the construct, ``cert_arn`` in the spec)."""
     owners: dict[tuple[str, int], str] = {}

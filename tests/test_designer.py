@@ -237,9 +237,10 @@ def test_the_stack_options_reach_the_spec_and_unset_boxes_change_nothing():
     designer.widget("vpc").value = "default"
     assert designer.spec.existing_cluster == "shared"
     designer.widget("vpc").value = "new"
-    for path in ("spot_termination_handler", "alarms", "access_logs"):
+    for path in ("alarms", "access_logs"):
         designer.widget(path).value = False
     for path in (
+        "spot_termination_handler",  # "default": on with tasks on FARGATE_SPOT
         "external_alb_idle_timeout_seconds",
         "internal_alb_idle_timeout_seconds",
         "existing_cluster",

@@ -309,6 +309,15 @@ def test_data_is_kept_on_delete_by_default_and_destroyed_on_request():
         ),
         ({"serverless_min_capacity": 6}, "serverless_min_capacity: 6 is above serverless_max_capacity (4)"),
         ({"backup_retention": Duration.hours(12)}, "backup_retention: 0.5 days is not"),
+        ({"alarms": True}, "alarms: is a DualAlbFargateService option; Laravel does not take it"),
+        (
+            {"code": ROOT / "missing", "access_logs": True},
+            "access_logs: is a DualAlbFargateService option; Laravel does not take it",
+        ),
+        (
+            {"internal_alb_idle_timeout": Duration.seconds(30)},
+            "internal_alb_idle_timeout: is a DualAlbFargateService option; Laravel does not take it",
+        ),
     ],
 )
 def test_bad_props_are_validation_errors_before_any_construct(options, message):
@@ -466,6 +475,19 @@ def test_spec_options_reach_the_construct():
         ),
         ({"pattern": "dualalb", "laravel": {"code": "sample:laravel"}}, "laravel: is for pattern: laravel"),
         ({"pattern": "wordpress", "laravel": {"code": "sample:laravel"}}, "laravel: is for pattern: laravel"),
+        (
+            {"laravel": {"code": "sample:laravel"}, "alarms": True},
+            "alarms: is for pattern: dualalb (Laravel has no alarms)",
+        ),
+        (
+            {"laravel": {"code": "sample:laravel"}, "access_logs": True},
+            "access_logs: is for pattern: dualalb (Laravel keeps no ALB access logs)",
+        ),
+        (
+            {"laravel": {"code": "sample:laravel"}, "external_alb_idle_timeout_seconds": 300},
+            "external_alb_idle_timeout_seconds: is for pattern: dualalb "
+            "(Laravel keeps ALB's 60 s idle timeout)",
+        ),
     ],
 )
 def test_bad_laravel_specs_name_the_field(params, message, monkeypatch):

@@ -227,7 +227,7 @@ def test_task_addresses_read_the_eni_attachment():
 
 
 def build(
-    spot: bool, handler: bool, strategies: dict[str, list] | None = None, stack: Stack | None = None
+    spot: bool, handler: bool | None, strategies: dict[str, list] | None = None, stack: Stack | None = None
 ) -> Template:
     stack = stack or Stack(App(), "Test")
     tasks = []
@@ -253,11 +253,70 @@ def build(
 HANDLER_TYPES = ("AWS::Lambda::Function", "AWS::Events::Rule", "AWS::Lambda::Permission")
 
 
-@pytest.mark.parametrize(("spot", "handler"), [(True, False), (False, True)], ids=["off", "no spot task"])
-def test_no_handler_by_default_or_without_spot_tasks(spot, handler):
+@pytest.mark.parametrize(
+    ("spot", "handler"),
+    [(True, False), (False, True), (False, None)],
+    ids=["off", "no spot task", "default without spot tasks"],
+)
+def test_no_handler_when_off_or_without_spot_tasks(spot, handler):
     template = build(spot, handler)
     for kind in HANDLER_TYPES:
         template.resource_count_is(kind, 0)
+
+
+@pytest.mark.parametrize(
+    "strategies",
+    [None, {"customer": [ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]}],
+    ids=["spot", "one task's own spot strategy"],
+)
+def test_the_handler_is_on_by_default_when_a_task_runs_on_spot(strategies):
+    """As the original's ``spotTerminationHandler`` (default true): no need to ask for it."""
+    template = build(strategies is None, None, strategies)
+    for kind in HANDLER_TYPES:
+        template.resource_count_is(kind, 1)
+
+
+HANDLER_RESOURCES = sorted(
+    (
+        "AWS::Logs::LogGroup",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::Lambda::Function",
+        "AWS::Events::Rule",
+        "AWS::Lambda::Permission",
+    )
+)
+"""What the handler adds to a stack: its function with its log group, role and policy, the rule and
+the rule's permission to invoke the function."""
+SPOT_PARAMS = [
+    "canary-with-alarms.yaml",
+    "mixed-spot.yaml",
+    "public-one-per-az.yaml",
+    "sample.yaml",
+    "wordpress.yaml",
+]
+"""The shipped params files with tasks on FARGATE_SPOT that leave ``spot_termination_handler`` unset."""
+
+
+def _resources(spec) -> dict[str, dict]:
+    from dualalb_kit.build import build_stack
+
+    _, stack = build_stack(spec)
+    return Template.from_stack(stack).to_json()["Resources"]
+
+
+@pytest.mark.parametrize("name", SPOT_PARAMS)
+def test_a_spot_params_file_gets_exactly_the_handlers_resources_unless_turned_off(name):
+    from dualalb_kit.spec import load_spec
+
+    spec = load_spec(ROOT / "params" / name)
+    assert spec.spot_termination_handler is None
+    with_handler = _resources(spec)
+    without = _resources(spec.model_copy(update={"spot_termination_handler": False}))
+    added = {logical_id: body for logical_id, body in with_handler.items() if logical_id not in without}
+    assert sorted(body["Type"] for body in added.values()) == HANDLER_RESOURCES
+    assert all("SpotTerminationHandler" in logical_id for logical_id in added)
+    assert {logical_id: with_handler[logical_id] for logical_id in without} == without
 
 
 def _warnings(stack: Stack) -> list[str]:
@@ -268,11 +327,14 @@ def _warnings(stack: Stack) -> list[str]:
 
 def test_a_handler_asked_for_without_spot_tasks_is_a_synthesis_warning():
     quiet, on_spot, asked = Stack(App(), "Quiet"), Stack(App(), "OnSpot"), Stack(App(), "Asked")
+    by_default = Stack(App(), "ByDefault")
     build(False, False, stack=quiet)
     build(False, True, stack=asked)
     build(True, True, stack=on_spot)
+    build(False, None, stack=by_default)
     assert _warnings(quiet) == []
     assert _warnings(on_spot) == []
+    assert _warnings(by_default) == []
     assert _warnings(asked) == [
         "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created "
         "[ack: dualalb-kit:spotTerminationHandlerUnused]"

@@ -73,7 +73,7 @@ def test_cli_synth_of_several_files_and_a_glob_one_line_each_a_bad_file_failing_
     lines = result.stdout.splitlines()
     assert [line.split()[:4] for line in lines] == [
         ["synthesized", "params/internal-only.yaml", "dualalb-internal:", "61"],
-        ["synthesized", "params/public-one-per-az.yaml", "dualalb-public:", "67"],
+        ["synthesized", "params/public-one-per-az.yaml", "dualalb-public:", "73"],  # 67 + the Spot handler
         ["invalid", str(bad), "tasks[0].internal.port:", "70000"],
     ]
     assert lines[0].endswith(f"-> {out / 'dualalb-internal'}")

@@ -15,7 +15,13 @@ from aws_cdk.assertions import Template
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
 from dualalb_kit import ValidationError
 from dualalb_kit.build import build_stack
-from dualalb_kit.constructs import Database, FargateTaskProps, LoadBalancerAccessibility, WordPress
+from dualalb_kit.constructs import (
+    Database,
+    FargateTaskProps,
+    LoadBalancerAccessibility,
+    Route53Options,
+    WordPress,
+)
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
 
@@ -308,6 +314,40 @@ def test_spot_and_execute_command(name, provider, exec_enabled):
     assert service["Properties"]["EnableExecuteCommand"] is exec_enabled
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"alarms": True},
+        {"access_logs": True},
+        {"external_alb_idle_timeout": Duration.seconds(120)},
+        {"internal_alb_idle_timeout": Duration.seconds(120)},
+        {"route53_ops": Route53Options(zone_name="blog.internal")},
+    ],
+    ids=lambda option: next(iter(option)),
+)
+def test_dual_alb_options_are_refused_naming_the_option(option):
+    stack = Stack(App(), "Test")
+    with pytest.raises(ValidationError) as raised:
+        WordPress(stack, "WP", **option)
+    assert (
+        str(raised.value)
+        == f"{next(iter(option))}: is a DualAlbFargateService option; WordPress does not take it"
+    )
+    assert stack.node.try_find_child("WP") is None
+
+
+def test_the_spot_termination_handler_is_on_with_spot_unless_turned_off():
+    handler_kinds = ("AWS::Lambda::Function", "AWS::Events::Rule", "AWS::Lambda::Permission")
+    for kind in handler_kinds:
+        variant("spot-exec").resource_count_is(kind, 1)
+        variant("provisioned").resource_count_is(kind, 0)
+    stack = Stack(App(), "Test")
+    WordPress(stack, "WP", spot=True, spot_termination_handler=False)
+    turned_off = Template.from_stack(stack)
+    for kind in handler_kinds:
+        turned_off.resource_count_is(kind, 0)
+
+
 # -- deletion -------------------------------------------------------------------------------------
 
 KINDS = (
@@ -490,6 +530,25 @@ def test_spec_task_replaces_the_wordpress_service():
             "tasks[0].internal: the wordpress pattern has no internal ALB",
         ),
         ({"pattern": "dualalb", "wordpress": {}}, "wordpress: is for pattern: wordpress"),
+        ({"alarms": True}, "alarms: is for pattern: dualalb (WordPress has no alarms)"),
+        ({"access_logs": True}, "access_logs: is for pattern: dualalb (WordPress keeps no ALB access logs)"),
+        (
+            {"external_alb_idle_timeout_seconds": 120},
+            "external_alb_idle_timeout_seconds: is for pattern: dualalb "
+            "(WordPress keeps ALB's 60 s idle timeout)",
+        ),
+        (
+            {"internal_alb_idle_timeout_seconds": 120},
+            "internal_alb_idle_timeout_seconds: is for pattern: dualalb (WordPress has no internal ALB)",
+        ),
+        (
+            {"route53": {"zone_name": "blog.internal"}},
+            "route53: is for pattern: dualalb (WordPress makes no private zone)",
+        ),
+        (
+            {"log_retention_days": 7},
+            "log_retention_days: is for pattern: dualalb (WordPress keeps its log one month)",
+        ),
     ],
 )
 def test_bad_wordpress_specs_name_the_field(params, message):

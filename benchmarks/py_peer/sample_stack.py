@@ -8,7 +8,8 @@ an internet-facing and an internal ALB (own security groups, no default egress),
 FARGATE_SPOT built from ``sample_app/`` as Docker image assets, CPU and request-count target
 tracking, a private zone with an alias per ALB, and the four endpoints as outputs.
 ``differences.py`` compares the two templates' resource types and counts and lists where they are
-meant to differ (nowhere today); the kit's construct ids, tags and descriptions are not copied.
+meant to differ (the kit's Spot termination handler, left out here); the kit's construct ids, tags
+and descriptions are not copied.
 
     python benchmarks/py_peer/sample_stack.py [OUTDIR]      # default cdk.out
 """

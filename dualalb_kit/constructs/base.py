@@ -97,7 +97,7 @@ class BaseFargateService(Construct):
         route53_ops: Route53Options | None = None,
         cluster: ecs.ICluster | None = None,
         cluster_props: ecs.ClusterProps | None = None,
-        spot_termination_handler: bool = False,
+        spot_termination_handler: bool | None = None,
         alarms: bool | AlarmThresholds = False,
         deployment: DeploymentOptions | None = None,
     ) -> None:
@@ -153,7 +153,7 @@ class BaseFargateService(Construct):
 
         self._complete_load_balancers(listeners)
         self.spot_termination_handler = (
-            self._spot_termination_handler(tasks, names, spot) if spot_termination_handler else None
+            None if spot_termination_handler is False else self._spot_termination_handler(tasks, names, spot)
         )
         if spot_termination_handler and self.spot_termination_handler is None:
             Annotations.of(self).add_warning_v2(

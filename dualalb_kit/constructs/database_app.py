@@ -10,8 +10,10 @@ calls ``super().__init__`` with the shared options, builds its task and hands it
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -23,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import validation
+from ..errors import ValidationError
 from .database import DEFAULT_BACKUP_RETENTION, Database, check_removal_policy, database_values
 from .findings import acknowledge
 from .network import resolve_vpc
@@ -65,6 +68,9 @@ class DatabaseApp(Construct):
     :param serverless_min_capacity: fewest ACUs of a serverless writer. Default 0.5.
     :param serverless_max_capacity: most ACUs of a serverless writer. Default 4.
     :param spot: run on FARGATE_SPOT. Default ``False``.
+    :param spot_termination_handler: with ``spot``, deregister an interrupted task from its target
+        group at once (as :class:`DualAlbFargateService`'s). Default: on with ``spot``; ``False``
+        turns it off.
     :param enable_execute_command: ECS Exec on the service. Default ``False``.
     :param removal_policy: on stack deletion. Default: keep the data (the database takes a final
         snapshot and keeps its secret; the file system and the log group are retained).
@@ -92,6 +98,7 @@ class DatabaseApp(Construct):
         serverless_min_capacity: float = 0.5,
         serverless_max_capacity: float = 4,
         spot: bool = False,
+        spot_termination_handler: bool | None = None,
         enable_execute_command: bool = False,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
@@ -107,7 +114,8 @@ class DatabaseApp(Construct):
         if vpc is not None:  # else Database checks the VPC resolve_vpc finds or makes
             check_removal_policy("removal_policy", removal_policy, vpc)
         super().__init__(scope, id)
-        self._spot, self._enable_execute_command = spot, enable_execute_command
+        self._spot, self._spot_termination_handler = spot, spot_termination_handler
+        self._enable_execute_command = enable_execute_command
         self.data_policy = (
             RemovalPolicy.DESTROY if removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
         )
@@ -199,6 +207,7 @@ class DatabaseApp(Construct):
             tasks=[dataclasses.replace(props, health_check=props.health_check or health_check)],
             vpc=self.vpc,
             spot=self._spot,
+            spot_termination_handler=self._spot_termination_handler,
             enable_execute_command=self._enable_execute_command,
             route53_ops=Route53Options(enable_load_balancer_alias=False),
         )
@@ -252,3 +261,16 @@ class DatabaseApp(Construct):
             outputs["FileSystemId"] = self.file_system.file_system_id
         for name, value in outputs.items():
             CfnOutput(self, name, value=value).override_logical_id(name)
+
+
+def refuse_service_options(app: str, options: Mapping[str, Any]) -> None:
+    """A ValidationError naming the first of ``options`` that :class:`DualAlbFargateService` takes
+    and :class:`DatabaseApp` does not (``alarms``, ``access_logs``, the idle timeouts, ...): ``app``
+    (``WordPress``, ``Laravel``) builds its one service itself. Other unknown names are left to
+    Python's TypeError."""
+    service_only = set(inspect.signature(DualAlbFargateService.__init__).parameters) - set(
+        inspect.signature(DatabaseApp.__init__).parameters
+    )
+    for name in options:
+        if name in service_only:
+            raise ValidationError(name, f"is a DualAlbFargateService option; {app} does not take it")

@@ -13,7 +13,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import validation
-from .database_app import DatabaseApp, FileSystemMount
+from .database_app import DatabaseApp, FileSystemMount, refuse_service_options
 from .findings import acknowledge
 from .props import FargateTaskProps, LoadBalancerAccessibility
 
@@ -55,8 +55,8 @@ class Laravel(DatabaseApp):
     :param health_check: the target group's check. Default :data:`HEALTH_CHECK_PATH`, 200.
     :param options: the options every :class:`DatabaseApp` takes: ``vpc``, ``aurora_serverless``,
         ``single_db_instance``, ``database_instance_type``, ``database_subnets``, ``backup_retention``,
-        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``enable_execute_command``,
-        ``removal_policy`` (default: data kept on delete).
+        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``spot_termination_handler``,
+        ``enable_execute_command``, ``removal_policy`` (default: data kept on delete).
 
     Attributes: as :class:`DatabaseApp`, and ``app_key`` (the ``APP_KEY`` secret). Outputs: as
     :class:`DatabaseApp` (``FileSystemId`` with ``efs_file_system``).
@@ -75,6 +75,7 @@ class Laravel(DatabaseApp):
         health_check: elbv2.HealthCheck | None = None,
         **options: Any,
     ) -> None:
+        refuse_service_options("Laravel", options)
         validate_laravel(
             code=code,
             listener_port=loadbalancer.port,

@@ -11,6 +11,12 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
+from ..validation import (
+    DEFAULT_MAX_CAPACITY,
+    DEFAULT_MIN_CAPACITY,
+    DEFAULT_REQUESTS_PER_TARGET,
+    DEFAULT_TARGET_CPU_UTILIZATION,
+)
 from .deployment import DeploymentOptions
 
 Certificate = acm.ICertificate | elbv2.IListenerCertificate
@@ -75,10 +81,10 @@ class ServiceScalingPolicy:
     :param scheduled: capacity changes on a schedule. Default: none.
     """
 
-    max_capacity: int = 10
-    min_capacity: int = 1
-    request_per_target: int = 1000
-    target_cpu_utilization: float = 50
+    max_capacity: int = DEFAULT_MAX_CAPACITY
+    min_capacity: int = DEFAULT_MIN_CAPACITY
+    request_per_target: int = DEFAULT_REQUESTS_PER_TARGET
+    target_cpu_utilization: float = DEFAULT_TARGET_CPU_UTILIZATION
     target_memory_utilization: float | None = None
     scheduled: Sequence[ScheduledScaling] = ()
 

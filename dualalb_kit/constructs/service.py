@@ -15,6 +15,7 @@ from constructs import Construct
 from .. import validation
 from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
+from ..validation import SIDES
 from .base import (
     BaseFargateService,
     _Listener,
@@ -57,8 +58,9 @@ class DualAlbFargateService(BaseFargateService):
     :param internal_alb_idle_timeout: the internal ALB's idle timeout (1-4000 s). Default 60 s.
     :param spot_termination_handler: when some task runs on FARGATE_SPOT, an EventBridge rule
         and a function that deregister an interrupted Spot task from its target groups at once
-        (:class:`SpotTerminationHandler`). Default ``False`` (the original's default is on; off
-        here so existing stacks keep their templates).
+        (:class:`SpotTerminationHandler`). Default: on when some task runs on FARGATE_SPOT (as
+        the original's); ``False`` turns it off; ``True`` without a Spot task is a synthesis
+        warning.
     :param alarms: CloudWatch alarms per service (5xx rate, p99 latency and unhealthy hosts per
         target group, CPU) and one dashboard (:class:`ServiceMonitoring`); ``True`` for the default
         :class:`AlarmThresholds`, or thresholds of your own. Default ``False``.
@@ -95,7 +97,7 @@ class DualAlbFargateService(BaseFargateService):
         cluster_props: ecs.ClusterProps | None = None,
         external_alb_idle_timeout: Duration | None = None,
         internal_alb_idle_timeout: Duration | None = None,
-        spot_termination_handler: bool = False,
+        spot_termination_handler: bool | None = None,
         alarms: bool | AlarmThresholds = False,
         access_logs: bool = False,
         access_log_retention_days: int = 90,
@@ -147,7 +149,7 @@ class DualAlbFargateService(BaseFargateService):
     def _create_load_balancers(self, listeners: list[_Listener], names: list[str]) -> None:
         access_logs, retention_days = self._access_logs
         self.access_log_bucket = self._access_log_bucket(retention_days) if access_logs else None
-        for side in ("external", "internal"):
+        for side in SIDES:
             if any(lst.side == side for lst in listeners):
                 self.load_balancers[side] = self._alb(side, self._idle_timeouts[side])
         self._alb_listeners: dict[tuple[str, int], elbv2.ApplicationListener] = {}

@@ -9,7 +9,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from ..errors import ValidationError
-from .database_app import DatabaseApp, FileSystemMount
+from .database_app import DatabaseApp, FileSystemMount, refuse_service_options
 from .props import FargateTaskProps, LoadBalancerAccessibility
 
 WORDPRESS_IMAGE = "public.ecr.aws/docker/library/wordpress:6-apache"
@@ -38,8 +38,8 @@ class WordPress(DatabaseApp):
         its health check defaults to :data:`HEALTH_CHECK_PATH`.
     :param options: the options every :class:`DatabaseApp` takes: ``vpc``, ``aurora_serverless``,
         ``single_db_instance``, ``database_instance_type``, ``database_subnets``, ``backup_retention``,
-        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``enable_execute_command``,
-        ``removal_policy`` (default: data kept on delete).
+        ``serverless_min_capacity``, ``serverless_max_capacity``, ``spot``, ``spot_termination_handler``,
+        ``enable_execute_command``, ``removal_policy`` (default: data kept on delete).
 
     The file system is always there, mounted at :data:`CONTENT_PATH`; the database is ``wordpress``.
     Attributes and outputs: as :class:`DatabaseApp` (``FileSystemId`` included).
@@ -54,6 +54,7 @@ class WordPress(DatabaseApp):
         **options: Any,
     ) -> None:
         _validate(service_props)
+        refuse_service_options("WordPress", options)
         super().__init__(scope, id, database_name=DATABASE_NAME, **options)
         self._add_file_system()
         self._serve(

@@ -16,6 +16,14 @@ SPOT_INTERRUPTION = "SpotInterruption"
 _ENI_TYPES = ("eni", "ElasticNetworkInterface")
 
 
+class TargetsStillRegistered(RuntimeError):
+    """Some target groups refused to deregister the interrupted task; Lambda retries the event.
+
+    Not a ``DualAlbKitError``: this module runs on Lambda alone, without the kit. The live sandbox
+    reports it as the function's failure.
+    """
+
+
 def handler(event: dict[str, Any], context: Any = None) -> list[dict[str, Any]]:
     """Lambda's entry point; returns what :func:`deregister_interrupted_task` did."""
     import boto3
@@ -53,7 +61,9 @@ def deregister_interrupted_task(event: dict[str, Any], ecs: Any, elbv2: Any) -> 
                     continue
                 calls.append(call)
     if failures:  # after trying every group; Lambda retries the event, and a repeat is harmless
-        raise RuntimeError(f"the task is still in {len(failures)} target group(s): {'; '.join(failures)}")
+        raise TargetsStillRegistered(
+            f"the task is still in {len(failures)} target group(s): {'; '.join(failures)}"
+        )
     return calls
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from time import monotonic, sleep
 
 from .. import arguments as kinds
-from ..errors import ValidationError
+from ..errors import DualAlbKitError, SampleStartError, ValidationError
 from . import SAMPLE_APP_DIR, SAMPLE_HEALTH_CHECK_PATH, SAMPLE_ROLES
 
 SERVICE_SCRIPT = SAMPLE_APP_DIR / "service.py"
@@ -76,7 +76,8 @@ def start_service(
     """Start ``sample_app/service.py`` as ``role`` on 127.0.0.1:``port`` (0: a free port).
 
     ``environment`` adds to (and overrides) the inherited one. Returns once ``/health`` answers;
-    raises RuntimeError with the service's log when it does not within ``STARTUP_TIMEOUT``.
+    raises :class:`SampleStartError` (with the service's log) when it does not within
+    ``STARTUP_TIMEOUT``.
     """
     log_path = log_dir / f"{role}.log"
     child_environment = {
@@ -101,10 +102,10 @@ def start_service(
     try:
         service.url = _read_listening_url(process, monotonic() + STARTUP_TIMEOUT)
         _wait_for_health(service, monotonic() + STARTUP_TIMEOUT)
-    except RuntimeError as error:
+    except SampleStartError as error:
         service.stop()
         log_text = log_path.read_text(errors="replace").strip()
-        raise RuntimeError(f"{role} service did not start: {error}\n{log_text}") from None
+        raise SampleStartError(f"{role} service did not start: {error}", log=log_text) from None
     return service
 
 
@@ -114,7 +115,7 @@ def _read_listening_url(process: subprocess.Popen, deadline: float) -> str:
     line = process.stdout.readline() if readable else ""
     if " listening on http://" not in line:
         state = f"exited with {process.poll()}" if process.poll() is not None else "printed no address"
-        raise RuntimeError(state)
+        raise SampleStartError(state)
     return line.rsplit(" ", 1)[-1].strip()
 
 
@@ -127,7 +128,7 @@ def _wait_for_health(service: LocalService, deadline: float) -> None:
         except (urllib.error.URLError, OSError):
             pass
         if service.process.poll() is not None or monotonic() > deadline:
-            raise RuntimeError(f"{SAMPLE_HEALTH_CHECK_PATH} did not answer at {service.url}")
+            raise SampleStartError(f"{SAMPLE_HEALTH_CHECK_PATH} did not answer at {service.url}")
         sleep(0.05)
 
 
@@ -208,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             return _wait_while_running(sample)
     except KeyboardInterrupt:
         return 0
-    except (RuntimeError, ValidationError) as error:
+    except DualAlbKitError as error:
         print(error, file=sys.stderr)
+        if isinstance(error, SampleStartError) and error.log:
+            print(error.log, file=sys.stderr)
         return 1
 
 

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..validation import SIDES as ALBS
 
 MINUTE = pd.Timedelta(minutes=1)
-ALBS = ("external", "internal")
 _MINUTE_NS = 60_000_000_000
 _SERIES = (  # (metric, stat, alb) the replay reads
     ("RequestCount", "Sum", "external"),
