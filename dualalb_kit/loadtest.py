@@ -375,53 +375,40 @@ def _one_ramp(
     ``stop_at_slo`` False: every step once, whatever broke). When the SLO breaks at a step above
     the first, ``refine_steps`` evenly spaced rates between the last step that held and the one
     that broke are climbed the same way."""
-    steps, broke_at, reason = _climb(measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo)
+    steps: list[dict] = []
+
+    def climb(rates: list[float]) -> tuple[int | None, str]:
+        """Steps up ``rates`` (into ``steps``): the index of the rate at which the SLO broke
+        :data:`BREACH_STEPS` times in a row (None when the ramp ended or a step completed
+        nothing) and why it stopped."""
+        index, again = 0, False
+        while index < len(rates):
+            rate = rates[index]
+            step = _curve_row(measure(rate, step_seconds), tasks)
+            steps.append(step)
+            if on_step:
+                on_step({name: step[name] for name in CURVE_COLUMNS})
+            broken = _slo_breach(step, slo)
+            if not stop_at_slo:
+                index += 1
+                continue
+            if step["requests"] == 0:
+                return None, f"SLO broken at {rate:g} requests/s: {broken}"
+            if broken and again:
+                return index, f"SLO broken at {rate:g} requests/s in {BREACH_STEPS} steps in a row: {broken}"
+            if broken:
+                step["counted"] = False  # measured again at once; the second measurement counts
+                again = True
+                continue
+            index, again = index + 1, False
+        return None, f"the ramp reached {rates[-1]:g} requests/s after {len(steps)} steps"
+
+    broke_at, reason = climb(rates)
     if not refine_steps or not broke_at:
         return steps, reason
     held, broke = rates[broke_at - 1], rates[broke_at]
-    finer = [round(float(rate), 6) for rate in np.linspace(held, broke, refine_steps + 2)[1:-1]]
-    refined, _, finer_reason = _climb(measure, finer, step_seconds, slo, tasks, on_step, stop_at_slo)
-    return steps + refined, f"{reason}; refined between {held:g} and {broke:g} requests/s: {finer_reason}"
-
-
-def _climb(
-    measure: Callable[[float, float], dict],
-    rates: list[float],
-    step_seconds: float,
-    slo: SLO,
-    tasks: int,
-    on_step: Callable[[dict], None] | None,
-    stop_at_slo: bool,
-) -> tuple[list[dict], int | None, str]:
-    """Steps up ``rates``: the steps, the index of the rate at which the SLO broke
-    :data:`BREACH_STEPS` times in a row (None when the ramp ended or a step completed nothing) and
-    why it stopped."""
-    steps: list[dict] = []
-    index, again = 0, False
-    while index < len(rates):
-        rate = rates[index]
-        step = _curve_row(measure(rate, step_seconds), tasks)
-        steps.append(step)
-        if on_step:
-            on_step({name: step[name] for name in CURVE_COLUMNS})
-        broken = _slo_breach(step, slo)
-        if not stop_at_slo:
-            index += 1
-            continue
-        if step["requests"] == 0:
-            return steps, None, f"SLO broken at {rate:g} requests/s: {broken}"
-        if broken and again:
-            return (
-                steps,
-                index,
-                f"SLO broken at {rate:g} requests/s in {BREACH_STEPS} steps in a row: {broken}",
-            )
-        if broken:
-            step["counted"] = False  # measured again at once; the second measurement counts
-            again = True
-            continue
-        index, again = index + 1, False
-    return steps, None, f"the ramp reached {rates[-1]:g} requests/s after {len(steps)} steps"
+    _, finer = climb([round(float(rate), 6) for rate in np.linspace(held, broke, refine_steps + 2)[1:-1]])
+    return steps, f"{reason}; refined between {held:g} and {broke:g} requests/s: {finer}"
 
 
 def _median_and_spread(capacities: np.ndarray) -> tuple[int, float]:
