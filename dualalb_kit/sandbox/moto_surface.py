@@ -143,7 +143,8 @@ def surface_differences(surface: Iterable[MotoName] | None = None) -> list[str]:
 
 
 SURFACE: tuple[MotoName, ...] = (
-    # server.py: constructed by Sandbox.start (ip_address, port, verbose)
+    # server.py: constructed by Sandbox.start (ip_address, port, verbose); the recorded signature is
+    # moto's, whose default address is 0.0.0.0: Sandbox always passes ip_address="127.0.0.1"
     MotoName("moto.server.ThreadedMotoServer", "(self, ip_address='0.0.0.0', port=5000, verbose=True)"),
     # server.py: called by Sandbox.start
     MotoName("moto.server.ThreadedMotoServer.start", "(self)"),
