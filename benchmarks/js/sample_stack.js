@@ -1,12 +1,19 @@
 // params/sample.yaml written directly on aws-cdk-lib: the baseline that bench_synth.py times
 // against `dualalb-kit synth`. Same resources: a new VPC with flow logs, a cluster with the
-// Fargate providers, two ALBs, three spot services, target tracking, a private zone, outputs.
+// Fargate providers, two ALBs, three spot services, target tracking, a private zone, outputs and
+// the Spot termination handler (a rule on the cluster's interruptions and a function packaging
+// dualalb_kit/handlers).
 // BENCH_PHASES=1 prints where the run goes (JSON on stderr): bench_synth.py compares it with the kit's.
 const phases = { start: performance.now() }; // milliseconds since Node began
 const cdk = require('aws-cdk-lib');
 const ec2 = require('aws-cdk-lib/aws-ec2');
 const ecs = require('aws-cdk-lib/aws-ecs');
 const elbv2 = require('aws-cdk-lib/aws-elasticloadbalancingv2');
+const events = require('aws-cdk-lib/aws-events');
+const eventsTargets = require('aws-cdk-lib/aws-events-targets');
+const iam = require('aws-cdk-lib/aws-iam');
+const lambda = require('aws-cdk-lib/aws-lambda');
+const path = require('path');
 const logs = require('aws-cdk-lib/aws-logs');
 const route53 = require('aws-cdk-lib/aws-route53');
 const targets = require('aws-cdk-lib/aws-route53-targets');
@@ -35,6 +42,8 @@ const tasks = [
   { name: 'customer', internal: 8080, max: 10 },
   { name: 'product', internal: 9090, max: 10 },
 ];
+const services = [];
+const targetGroups = [];
 for (const t of tasks) {
   const task = new ecs.FargateTaskDefinition(stack, `${t.name}Task`, { cpu: 256, memoryLimitMiB: 512 });
   const logGroup = new logs.LogGroup(stack, `${t.name}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
@@ -48,6 +57,7 @@ for (const t of tasks) {
     capacityProviderStrategies: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
     circuitBreaker: { enable: true, rollback: true }, minHealthyPercent: 100, maxHealthyPercent: 200,
   });
+  services.push(service);
   const scaling = service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: t.max });
   scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: 50 });
   for (const [side, lb, port] of [['external', external, t.external], ['internal', internal, t.internal]]) {
@@ -59,9 +69,26 @@ for (const t of tasks) {
       targets: [service.loadBalancerTarget({ containerName: t.name, containerPort: 80 })],
       healthCheck: { path: '/' }, deregistrationDelay: cdk.Duration.seconds(30),
     });
+    targetGroups.push(group);
     scaling.scaleOnRequestCount(`RequestScaling${side}`, { requestsPerTarget: 1000, targetGroup: group });
   }
 }
+const handlerLogs = new logs.LogGroup(scope, 'SpotHandlerLogs', { retention: logs.RetentionDays.ONE_MONTH });
+const handlerRole = new iam.Role(scope, 'SpotHandlerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+handlerLogs.grantWrite(handlerRole);
+handlerRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeServices'], resources: services.map((s) => s.serviceArn) }));
+handlerRole.addToPolicy(new iam.PolicyStatement({
+  actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroups.map((g) => g.targetGroupArn),
+}));
+const handler = new lambda.Function(scope, 'SpotHandler', {
+  runtime: lambda.Runtime.PYTHON_3_14, handler: 'spot_termination.handler', role: handlerRole, logGroup: handlerLogs,
+  code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'dualalb_kit', 'handlers'), { exclude: ['__pycache__', '*.pyc'] }),
+  timeout: cdk.Duration.seconds(30),
+});
+new events.Rule(scope, 'SpotInterruptions', {
+  eventPattern: { source: ['aws.ecs'], detailType: ['ECS Task State Change'], detail: { clusterArn: [cluster.clusterArn], stopCode: ['SpotInterruption'] } },
+  targets: [new eventsTargets.LambdaFunction(handler)],
+});
 const zone = new route53.PrivateHostedZone(scope, 'HostedZone', { zoneName: 'svc.local', vpc });
 for (const [name, lb] of [['external', external], ['internal', internal]]) {
   new route53.ARecord(scope, `${name}AlbAlias`, {

@@ -6,10 +6,12 @@ Same resources as the kit's template: a new VPC (3 AZs at most, one NAT gateway)
 into a one-month log group, a cluster with the Fargate capacity providers and Container Insights,
 an internet-facing and an internal ALB (own security groups, no default egress), three services on
 FARGATE_SPOT built from ``sample_app/`` as Docker image assets, CPU and request-count target
-tracking, a private zone with an alias per ALB, and the four endpoints as outputs.
-``differences.py`` compares the two templates' resource types and counts and lists where they are
-meant to differ (the kit's Spot termination handler, left out here); the kit's construct ids, tags
-and descriptions are not copied.
+tracking, a private zone with an alias per ALB, the four endpoints as outputs, and a Spot
+termination handler (an EventBridge rule on the cluster's Spot interruptions invoking a function that
+deregisters the task from its target groups; its code is the kit's ``dualalb_kit/handlers`` folder,
+packaged as an asset, as a hand-written app would package its own). ``differences.py`` compares the
+two templates' resource types and counts; the kit's construct ids, tags and descriptions are not
+copied.
 
     python benchmarks/py_peer/sample_stack.py [OUTDIR]      # default cdk.out
 """
@@ -24,11 +26,17 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 
-SAMPLE_APP = Path(__file__).resolve().parents[2] / "sample_app"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_APP = ROOT / "sample_app"
+HANDLERS = ROOT / "dualalb_kit" / "handlers"
 STACK_NAME = "dualalb-sample"
 REGION = "us-east-1"
 VPC_CIDR = "10.0.0.0/16"
@@ -66,9 +74,12 @@ def build(app: App) -> Stack:
     )
     albs = {side: _alb(stack, vpc, side) for side in ("external", "internal")}
     listeners: dict[tuple[str, int], elbv2.ApplicationListener] = {}
+    services: list[ecs.FargateService] = []
+    target_groups: list[elbv2.ApplicationTargetGroup] = []
     for options in SERVICES:
         name = options["name"]
         service = _service(stack, cluster, name, options["environment"])
+        services.append(service)
         scaling = service.auto_scale_task_count(min_capacity=1, max_capacity=options["max_capacity"])
         scaling.scale_on_cpu_utilization("CpuScaling", target_utilization_percent=50)
         for index, (side, port) in enumerate(options["ports"].items()):
@@ -82,9 +93,11 @@ def build(app: App) -> Stack:
                 health_check=elbv2.HealthCheck(path="/health"),
                 deregistration_delay=Duration.seconds(30),
             )
+            target_groups.append(target_group)
             scaling.scale_on_request_count(
                 f"RequestScaling{index}", requests_per_target=1000, target_group=target_group
             )
+    _spot_termination_handler(stack, cluster, services, target_groups)
     zone = route53.PrivateHostedZone(stack, "HostedZone", zone_name=ZONE_NAME, vpc=vpc)
     for side, alb in albs.items():
         route53.ARecord(
@@ -154,6 +167,50 @@ def _service(
         min_healthy_percent=100,
         max_healthy_percent=200,
         health_check_grace_period=Duration.seconds(60),
+    )
+
+
+def _spot_termination_handler(
+    stack: Stack,
+    cluster: ecs.Cluster,
+    services: list[ecs.FargateService],
+    target_groups: list[elbv2.ApplicationTargetGroup],
+) -> None:
+    log_group = logs.LogGroup(
+        stack, "SpotHandlerLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
+    )
+    role = iam.Role(stack, "SpotHandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["ecs:DescribeServices"], resources=[service.service_arn for service in services]
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["elasticloadbalancing:DeregisterTargets"],
+            resources=[group.target_group_arn for group in target_groups],
+        )
+    )
+    function = lambda_.Function(
+        stack,
+        "SpotHandler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="spot_termination.handler",
+        code=lambda_.Code.from_asset(str(HANDLERS), exclude=["__pycache__", "*.pyc"]),
+        role=role,
+        log_group=log_group,
+        timeout=Duration.seconds(30),
+    )
+    events.Rule(
+        stack,
+        "SpotInterruptions",
+        event_pattern=events.EventPattern(
+            source=["aws.ecs"],
+            detail_type=["ECS Task State Change"],
+            detail={"clusterArn": [cluster.cluster_arn], "stopCode": ["SpotInterruption"]},
+        ),
+        targets=[events_targets.LambdaFunction(function)],
     )
 
 
