@@ -7,8 +7,9 @@ machine's 1-minute load average before each section (``--max-load`` waits for a 
    cfn-lint (the default), with cdk-nag only (``--no-lint``) and with neither, and ``--files``
    (default 10) copies of it in one call, against the same stack written directly on aws-cdk-lib
    in Python (``benchmarks/py_peer``, the app a Python user would write without the kit: same
-   jsii, so the ratio to it is the kit's own cost) and in JavaScript (``benchmarks/js``), on the
-   same Node 24; the resource types where the peer's template and the kit's differ;
+   jsii on plain Node, so the ratio to it is the kit's own cost, less what the kit's V8 flags
+   save; the peer with those flags is a row of its own) and in JavaScript (``benchmarks/js``), on
+   the same Node 24; the resource types where the peer's template and the kit's differ;
 2. ``dualalb-kit --help`` against ``python -c pass``;
 3. the ``--files`` copies in one ``dualalb-kit synth`` call against the same files in as many
    separate calls (default flags, so cdk-nag and cfn-lint);
@@ -253,7 +254,7 @@ def main() -> int:
     )
     options = parser.parse_args()
 
-    from dualalb_kit.runtime import node_executable, npm
+    from dualalb_kit.runtime import jsii_node_launcher, node_executable, npm
 
     if not (BASELINE / "node_modules" / "aws-cdk-lib").exists():
         npm(["ci", "--prefix", str(BASELINE), "--no-audit", "--no-fund", "--loglevel=error"])
@@ -283,9 +284,19 @@ def main() -> int:
         def kit(*flags: str) -> Callable[[int], list[str]]:
             return lambda run: [CLI, "synth", str(SAMPLE), "-o", str(kit_assembly(flags, run)), *flags]
 
+        def python_peer(jsii_node: str, name: str) -> Callable[[int], list[str]]:
+            return lambda run: [
+                "env",
+                f"JSII_NODE={jsii_node}",
+                sys.executable,
+                str(PEER),
+                str(scratch / f"{name}{run}"),
+            ]
+
         copies = params_copies(scratch, options.files)
         one_call = f"{options.files} files in one `dualalb-kit synth` call"
         peer = "aws-cdk-lib in Python, no kit (peer)"
+        peer_one_thread = "the peer with the kit's V8 flags"
 
         def one_call_command(run: int) -> list[str]:
             return [CLI, "synth", *map(str, copies), "-o", str(scratch / f"one-call{run}")]
@@ -293,7 +304,8 @@ def main() -> int:
         quiet_machine(options.max_load)
         cold = alternating(
             {
-                peer: lambda run: [sys.executable, str(PEER), str(scratch / f"peer{run}")],
+                peer: python_peer(node, "peer"),
+                peer_one_thread: python_peer(str(jsii_node_launcher() or node), "peer-one-thread"),
                 "aws-cdk-lib in JavaScript": lambda run: [
                     node,
                     str(BASELINE / "sample_stack.js"),
