@@ -17,6 +17,9 @@ setup: $(PY_STAMP) $(NODE_STAMP) $(WIDGETS_JS) $(LAB_SETTINGS) $(DEBIAN_STAMP)
 
 # uv installs exactly uv.lock (every extra and the dev group) into .venv; uv itself comes from
 # PyPI at the version the lock's dev group pins, so the tool that reads the lock is pinned too.
+# Every installed module and the kit's own are compiled to bytecode here, as pip does: where
+# PYTHONDONTWRITEBYTECODE is set nothing writes it later, and each process that imports
+# aws-cdk-lib would compile it again (seconds of CPU for every CLI call, kernel and test process).
 UV := $(BIN)/uv
 UV_VERSION := $(shell sed -n 's/^ *"uv==\(.*\)",*$$/\1/p' pyproject.toml)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -26,7 +29,8 @@ $(PY_STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(UV) --version 2>/dev/null | grep -qE "^uv $(UV_VERSION)( |$$)" || \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --extra all --group dev --python $(BIN)/python --quiet
+	$(UV) sync --frozen --extra all --group dev --python $(BIN)/python --quiet --compile-bytecode
+	$(BIN)/python -m compileall -q -j 0 dualalb_kit
 	$(BIN)/python -c 'from dualalb_kit.batch import ensure_kernel; ensure_kernel()'
 	@touch $@
 
