@@ -106,3 +106,15 @@ def test_setup_is_up_to_date_after_a_run():
     """``make -q setup`` exits 0 when nothing needs installing, so a second ``make test`` installs nothing."""
     result = subprocess.run(["make", "-q", "setup"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_setup_compiled_the_installed_packages_and_the_kit_to_bytecode():
+    import importlib.util
+
+    import aws_cdk.aws_ec2
+    import pandas
+
+    import dualalb_kit.spec
+
+    for module in (aws_cdk.aws_ec2, pandas, dualalb_kit.spec):
+        assert Path(importlib.util.cache_from_source(module.__file__)).is_file(), module.__name__
