@@ -40,9 +40,10 @@ import psutil
 from ...errors import DataPlaneError
 from ...target import Target
 from ..models.ecs import report_service_task, start_service_task
+from .access_log import AccessLog, Record
 from .autoscaling import Autoscaler, policy_series, read_policies
 from .certificate import issue_certificate
-from .haproxy import AccessLog, HAProxy, Record, check_installed
+from .haproxy import HAProxy, check_installed
 from .interruptions import (
     SPOT,
     SPOT_INTERRUPTION,
