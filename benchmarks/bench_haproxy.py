@@ -119,7 +119,8 @@ def main() -> None:
         asyncio.run(serve())
         return
 
-    from dualalb_kit.sandbox.live.haproxy import AccessLog, HAProxy, check_installed
+    from dualalb_kit.sandbox.live.access_log import AccessLog
+    from dualalb_kit.sandbox.live.haproxy import HAProxy, check_installed
     from dualalb_kit.sandbox.live.model import (
         Action,
         DataPlaneConfig,

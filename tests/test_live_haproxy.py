@@ -24,8 +24,10 @@ import psutil
 import pytest
 
 from dualalb_kit.errors import DataPlaneError, DualAlbKitError
+from dualalb_kit.sandbox.live.access_log import AccessLog
 from dualalb_kit.sandbox.live.certificate import issue_certificate
-from dualalb_kit.sandbox.live.haproxy import AccessLog, HAProxy, check_installed, render_config
+from dualalb_kit.sandbox.live.haproxy import HAProxy, check_installed
+from dualalb_kit.sandbox.live.haproxy_config import render_config
 from dualalb_kit.sandbox.live.model import (
     Action,
     Condition,

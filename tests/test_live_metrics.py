@@ -391,7 +391,7 @@ def test_a_task_over_its_memory_is_stopped_as_out_of_memory(limits, tmp_path):
 @pytest.mark.live
 def test_a_tasks_cpu_counts_the_processes_it_started(tmp_path):
     """A task whose process only waits for a busy child uses the child's CPU (the plane's reading)."""
-    from dualalb_kit.sandbox.live.plane import process_tree_usage
+    from dualalb_kit.sandbox.live.measure import process_tree_usage
 
     found = machine_limits()
     parent = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'while True: pass'])"

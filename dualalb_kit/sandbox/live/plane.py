@@ -22,7 +22,6 @@ interruptions asked for through the sandbox's API are carried out as AWS does
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import sys
@@ -35,14 +34,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from ...errors import DataPlaneError
 from ...target import Target
-from ..models.ecs import report_service_task, start_service_task
+from .access_log import AccessLog
 from .autoscaling import Autoscaler, policy_series, read_policies
 from .certificate import issue_certificate
-from .haproxy import AccessLog, HAProxy, Record, check_installed
+from .ecs_records import TaskRecords
+from .haproxy import HAProxy, check_installed
 from .interruptions import (
     SPOT,
     SPOT_INTERRUPTION,
@@ -53,8 +51,9 @@ from .interruptions import (
     take_requests,
     translate_targets,
 )
-from .metrics import LiveMetrics, Request
+from .measure import Measurer, balancer_of_listener
 from .model import DataPlaneConfig
+from .registration import any_target_down, deregister, register, task_targets
 from .schedule import Scheduler
 from .state import private_names, read_config, rewrite_private_urls
 from .tasks import (
@@ -75,8 +74,8 @@ from .urls import ListenerUrl, mark_live, publish_urls
 CRASH_LIMIT = 3
 """Tasks of one service that stop before they ever run, in a row, before the plane stops replacing
 them and reports the service as crashing (ECS would keep retrying with a back-off)."""
-NOT_LOCAL = "TaskFailedToStart"
-"""The stop code of the task recorded for a service whose containers cannot run locally."""
+CLIENTS = ("ecs", "ecr", "elbv2", "route53", "secretsmanager", "ssm", "cloudwatch", "application-autoscaling")
+"""The sandbox's services the plane reads and writes through its API."""
 
 
 class DataPlane:
@@ -112,27 +111,12 @@ class DataPlane:
         self.log_dir = Path(self._folder.name)
         self.certificate = issue_certificate(self.log_dir / "tls", target.region)
         """What the HTTPS and TLS listeners present; ``certificate.ca_file`` verifies them."""
-        services = (
-            "ecs",
-            "ecr",
-            "elbv2",
-            "route53",
-            "secretsmanager",
-            "ssm",
-            "cloudwatch",
-            "events",
-            "lambda",
-        )
-        self._clients = {name: target.client(name) for name in (*services, "application-autoscaling")}
+        self._clients = {name: target.client(name) for name in CLIENTS}
         self._listener_ports: dict[str, int] = {}
         self._tasks: dict[str, list[LocalTask]] = {}
         self._crashes: dict[str, int] = {}
         self._services: list[ServiceState] = []
-        self._account = ""
-        self._recorded: dict[str, tuple] = {}
-        """Task ARN -> the state last recorded in ECS."""
-        self._explained: set[tuple[str, str]] = set()
-        """(service ARN, task definition) of the services not run locally whose reason ECS shows."""
+        self._records = TaskRecords(target.region)
         self._ticks = 0
         self._environments: dict[str, dict[str, str]] = {}
         self._names: dict[str, str] = {}
@@ -141,35 +125,38 @@ class DataPlane:
         """Reconciliations in a row that found the same listeners, targets and task environments."""
         self._haproxy = HAProxy()
         self._access_log: AccessLog | None = None
-        self._metrics = LiveMetrics()
-        self.recent_requests: collections.deque[tuple[str, int, Record]] = collections.deque(maxlen=10_000)
+        self._measurer = Measurer()
+        self.recent_requests = self._measurer.recent_requests
         """The latest requests HAProxy logged: (load balancer name, listener port, record), oldest first."""
-        self._published_minutes = 0
-        self._cpu_seen: dict[str, tuple[float, float]] = {}
-        """Task id -> (when, its process tree's CPU seconds then): the last CPU reading."""
         self.limits = Limits(None, "the data plane has not started")
         """Whether tasks run with their task definition's CPU and memory as cgroup limits (set by
         :meth:`start`; ``limits.applied``, and ``limits.reason`` when they do not apply)."""
-        self.autoscaler = Autoscaler(
-            lambda policy, minutes: policy_series(
-                self._clients["cloudwatch"], policy, minutes, datetime.now(UTC)
-            ),
-            self._set_desired,
-            self.report,
-        )
-        self.scheduler = Scheduler(
-            self._clients["application-autoscaling"],
-            self._desired_count,
-            self._set_desired,
-            self.autoscaler.record,
-            self.report,
-        )
+        self.autoscaler, self.scheduler = self._scaling()
         self._config: DataPlaneConfig | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failure: str | None = None
         """Why the data plane stopped working (HAProxy crashed, ...), else None."""
+
+    def _scaling(self) -> tuple[Autoscaler, Scheduler]:
+        """What changes the services' desired counts: target tracking on the published metrics, and
+        the scheduled actions."""
+        autoscaler = Autoscaler(
+            lambda policy, minutes: policy_series(
+                self._clients["cloudwatch"], policy, minutes, datetime.now(UTC)
+            ),
+            self._set_desired,
+            self.report,
+        )
+        scheduler = Scheduler(
+            self._clients["application-autoscaling"],
+            self._desired_count,
+            self._set_desired,
+            autoscaler.record,
+            self.report,
+        )
+        return autoscaler, scheduler
 
     # -- life ------------------------------------------------------------------------------------
     def start(self) -> DataPlane:
@@ -178,7 +165,7 @@ class DataPlane:
         if not self.limits.applied:
             self.report(f"tasks run without CPU and memory limits: {self.limits.reason}")
         self._access_log = AccessLog()
-        self._account = self.target.client("sts").get_caller_identity()["Account"]
+        self._records.account = self.target.client("sts").get_caller_identity()["Account"]
         mark_live(self._clients["ssm"], self.certificate.ca_file)
         self._thread = threading.Thread(target=self._run, name="dualalb-live", daemon=True)
         self._thread.start()
@@ -301,7 +288,7 @@ class DataPlane:
                 for task in self._tasks[arn]:
                     if task.status != "STOPPED":
                         self._stop_task(task, "Service was deleted")
-                        self._record(task)
+                        self._records.record(task)
             config = self._serve()
             owned = {t.arn: t for ts in self._tasks.values() for t in ts if t.arn}
             for arn in take_requests(self._clients["ssm"], owned.__contains__):
@@ -344,11 +331,11 @@ class DataPlane:
             )
             return
         warn_stop(task, SPOT_REASON, SPOT_INTERRUPTION, self.interruption_grace_s)
-        self._record(task)
+        self._records.record(task)
         (described,) = self._clients["ecs"].describe_tasks(cluster=task.service.cluster, tasks=[task.arn])[
             "tasks"
         ]
-        event = interruption_event(described, self._account, self.target.region, str(uuid.uuid4()))
+        event = interruption_event(described, self._records.account, self.target.region, str(uuid.uuid4()))
         addresses = {
             (item["value"], container_port): ("127.0.0.1", host_port)
             for attachment in described.get("attachments", [])
@@ -370,94 +357,20 @@ class DataPlane:
             + "".join(f"; {delivery}" for delivery in deliveries)
         )
 
-    def _record(self, task: LocalTask) -> None:
-        """Record ``task``'s state in the sandbox's ECS when it changed (see the module doc)."""
-        state = (task.status, task.desired_status, task.stopped_reason, task.stop_code, task.exit_code)
-        if not task.arn or self._recorded.get(task.arn) == state:
-            return
-        report_service_task(
-            self._account,
-            self.target.region,
-            task.arn,
-            last_status=task.status,
-            desired_status=task.desired_status,
-            stopped_reason=task.stopped_reason,
-            stop_code=task.stop_code,
-            started_at=task.started_at if task.status != "PROVISIONING" else None,
-            stopping_at=task.stopping_at,
-            stopped_at=task.stopped_at,
-            exit_code=task.exit_code,
-            network_bindings=[
-                {"bindIP": "127.0.0.1", "containerPort": container, "hostPort": host, "protocol": "tcp"}
-                for container, host in task.ports.items()
-            ],
-        )
-        self._recorded[task.arn] = state
-
     def _explain_not_local(self, service: ServiceState) -> None:
         """One STOPPED task in ECS per task definition of a service that cannot run locally, saying why."""
-        key = (service.arn, service.task_definition)
-        if key in self._explained or service.desired_count == 0:
-            return
-        recorded = start_service_task(self._account, self.target.region, service.arn, place(service, []))
-        report_service_task(
-            self._account,
-            self.target.region,
-            recorded.task_arn,
-            last_status="STOPPED",
-            desired_status="STOPPED",
-            stopped_reason=f"Not run by the live sandbox: {service.not_local_reason}",
-            stop_code=NOT_LOCAL,
-            stopped_at=time.time(),
-        )
-        self._explained.add(key)
-        self.report(f"{service.name}: not run locally ({service.not_local_reason})")
+        if self._records.explain_not_local(service):
+            self.report(f"{service.name}: not run locally ({service.not_local_reason})")
 
     # -- measurements, every tick; published and acted on once a minute -------------------------
     def _measure(self, services: list[ServiceState], config: DataPlaneConfig) -> None:
         now = datetime.now(UTC)
         assert self._access_log is not None
-        records = self._access_log.drain()
-        served = {listener.arn: (listener.load_balancer, listener.port) for listener in config.listeners}
-        names = self._haproxy.names
-        for record in records:
-            listener = names.listener_arn(record.listener)
-            if listener in served:
-                self.recent_requests.append((*served[listener], record))
-        self._metrics.add_requests([r for r in map(self._request, records) if r])
+        self._measurer.add_records(self._access_log.drain(), self._haproxy.names, config)
         states = self._haproxy.server_states() if self._haproxy.pid is not None else {}
-        balancer_of_group = _balancers_of_groups(config)
-        for group in config.target_groups:
-            found = [states.get((group.arn, f"{t.host}:{t.port}")) for t in group.targets]
-            for balancer in balancer_of_group.get(group.arn, ()):
-                self._metrics.sample_target_group(
-                    now, balancer, group.arn, healthy=found.count("UP"), unhealthy=found.count("DOWN")
-                )
-        running_ids = {t.task_id for ts in self._tasks.values() for t in ts if t.status == "RUNNING"}
-        for task_id in [task_id for task_id in self._cpu_seen if task_id not in running_ids]:
-            del self._cpu_seen[task_id]
-        for service in services:
-            running = [t for t in self._tasks.get(service.arn, []) if t.status == "RUNNING"]
-            usage = [self._usage(task) for task in running]
-            cpu = [c for c, _ in usage if c is not None]
-            memory = [m for _, m in usage if m is not None]
-            self._metrics.sample_service(
-                now,
-                service.cluster,
-                service.name,
-                cpu_percent=sum(cpu) / len(cpu) if cpu else None,
-                memory_percent=sum(memory) / len(memory) if memory else None,
-                running=len(running),
-                desired=service.desired_count,
-            )
-        published = self._metrics.complete_minutes(now)
-        for namespace, items in published.items():
-            for start in range(0, len(items), 500):
-                self._clients["cloudwatch"].put_metric_data(
-                    Namespace=namespace, MetricData=items[start : start + 500]
-                )
-        if published:
-            self._published_minutes += 1
+        self._measurer.sample_target_groups(now, config, states)
+        self._measurer.sample_services(now, services, self._tasks)
+        if self._measurer.publish(self._clients["cloudwatch"], now):
             desired = {f"service/{s.cluster}/{s.name}": s.desired_count for s in services}
             self.autoscaler.evaluate(
                 read_policies(self._clients["application-autoscaling"]), desired, time.monotonic()
@@ -474,79 +387,77 @@ class DataPlane:
         _, cluster, service = resource_id.split("/", 2)
         self._clients["ecs"].update_service(cluster=cluster, service=service, desiredCount=count)
 
-    def _request(self, record: Record) -> Request | None:
-        """A logged request as the metrics count it (None for a listener that is gone)."""
-        names = self._haproxy.names
-        listener = names.listener_arn(record.listener)
-        if listener is None:
-            return None
-        group = names.target_group_arn(record.target_group) if record.target_group else None
-        return Request(
-            record.time,
-            _balancer_of_listener(listener),
-            group,
-            record.status or 0,
-            None if record.response_ms is None else record.response_ms / 1000,
-            record.from_haproxy,
-        )
-
-    def _usage(self, task: LocalTask) -> tuple[float | None, float | None]:
-        """The task's CPU since the last reading and its memory now, in percent of its task
-        definition's (its process tree, :func:`process_tree_usage`; CPU None on the first reading)."""
-        now = time.monotonic()
-        usage = process_tree_usage(task.process.pid)
-        if usage is None:
-            return None, None
-        seconds, rss = usage
-        last = self._cpu_seen.get(task.task_id)
-        self._cpu_seen[task.task_id] = (now, seconds)
-        cores = task.service.cpu_units / 1024
-        memory = 100 * rss / (task.service.memory_mib * 2**20)
-        if last is None or now <= last[0]:
-            return None, memory
-        return 100 * max(0.0, seconds - last[1]) / (now - last[0]) / cores, memory
-
+    # -- the services' tasks --------------------------------------------------------------------
     def _reconcile(self, service: ServiceState, rewrite: Callable[[dict], dict], states: dict) -> None:
+        """Make ``service`` run its desired count of tasks with the task definition and the
+        environment it has now (``rewrite`` points its private URLs at loopback): new tasks first,
+        then the outdated and the surplus ones stopped."""
         tasks = self._tasks.setdefault(service.arn, [])
         for task in tasks:
-            was = task.status
-            refresh(task)
-            if task.status == "RUNNING" and was == "PROVISIONING":
-                self._register(task)
-                self._crashes[service.arn] = 0
-                self.report(f"{service.name} task {task.task_id[:8]} RUNNING on {self._where(task)}")
-            elif task.status == "STOPPED" and was != "STOPPED":
-                self._deregister(task)
-                if was == "PROVISIONING":
-                    self._crashes[service.arn] = self._crashes.get(service.arn, 0) + 1
-                self.report(f"{service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
-            elif task.status == "RUNNING" and self._failed_health_checks(task, states):
-                self._stop_task(
-                    task, f"Task failed ELB health checks in (target-group {self._groups(task)[0]})"
-                )
-            self._record(task)
+            self._follow(service, task, states)
         if not service.containers:
             self._explain_not_local(service)
             return
-        if self._crashes.get(service.arn, 0) >= CRASH_LIMIT:
-            if self._crashes[service.arn] == CRASH_LIMIT:
-                self._crashes[service.arn] += 1
-                self.report(
-                    f"{service.name}: {CRASH_LIMIT} tasks in a row stopped before running; "
-                    f"not replacing them (logs in {self.log_dir})"
-                )
+        if self._crashing(service):
             return
         environment = rewrite(dict(service.containers[0].environment))
         self._environments[service.arn] = environment
         active = [t for t in tasks if t.desired_status != "STOPPED"]  # an interrupted task is replaced
+        current = [t for t in active if self._up_to_date(t, service)]
+        self._start_missing(service, environment, current, tasks)
+        outdated = [t for t in active if not self._up_to_date(t, service)]
+        self._replace_outdated(service, environment, outdated, current)
+        self._scale_in(service, current)
+        self._tasks[service.arn] = [
+            t for t in tasks if t.status != "STOPPED" or time.time() - t.started_at < 3600
+        ]
 
-        def up_to_date(task: LocalTask) -> bool:
-            return self._up_to_date(task, service)
+    def _follow(self, service: ServiceState, task: LocalTask, states: dict) -> None:
+        """Advance ``task``: its targets registered once it runs and deregistered once it stopped (a
+        task that stopped before it ran counts as a crash), stopped when it fails its health
+        checks; its state recorded in ECS."""
+        was = task.status
+        refresh(task)
+        if task.status == "RUNNING" and was == "PROVISIONING":
+            register(self._clients["elbv2"], task)
+            self._crashes[service.arn] = 0
+            self.report(f"{service.name} task {task.task_id[:8]} RUNNING on {self._where(task)}")
+        elif task.status == "STOPPED" and was != "STOPPED":
+            deregister(self._clients["elbv2"], task)
+            if was == "PROVISIONING":
+                self._crashes[service.arn] = self._crashes.get(service.arn, 0) + 1
+            self.report(f"{service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
+        elif task.status == "RUNNING" and self._failed_health_checks(task, states):
+            group = task.service.load_balancers[0][0]
+            self._stop_task(task, f"Task failed ELB health checks in (target-group {group})")
+        self._records.record(task)
 
-        current = [t for t in active if up_to_date(t)]
+    def _crashing(self, service: ServiceState) -> bool:
+        """Whether :data:`CRASH_LIMIT` tasks of ``service`` in a row stopped before running (said once)."""
+        crashes = self._crashes.get(service.arn, 0)
+        if crashes < CRASH_LIMIT:
+            return False
+        if crashes == CRASH_LIMIT:
+            self._crashes[service.arn] += 1
+            self.report(
+                f"{service.name}: {CRASH_LIMIT} tasks in a row stopped before running; "
+                f"not replacing them (logs in {self.log_dir})"
+            )
+        return True
+
+    def _start_missing(
+        self,
+        service: ServiceState,
+        environment: dict[str, str],
+        current: list[LocalTask],
+        tasks: list[LocalTask],
+    ) -> None:
+        """Start tasks until ``service`` has its desired count of ``current`` ones, each placed on
+        a capacity provider of its strategy and recorded in ECS; each is added to ``current`` and
+        to the service's ``tasks`` as it starts."""
         for _ in range(service.desired_count - len(current)):
             provider = place(service, [t.capacity_provider for t in current])
-            recorded = start_service_task(self._account, self.target.region, service.arn, provider)
+            recorded = self._records.start(service, provider)
             task = start_task(
                 service,
                 self.log_dir,
@@ -556,36 +467,40 @@ class DataPlane:
                 task_id=recorded.id,
             )
             task.arn = recorded.task_arn
-            self._record(task)
+            self._records.record(task)
             tasks.append(task)
             current.append(task)
             where = f" on {provider}" if provider else ""
             self.report(f"{service.name} task {task.task_id[:8]} PROVISIONING{where} ({task.log_path.name})")
-        old = [t for t in active if not up_to_date(t)]
-        running_current = [t for t in current if t.status == "RUNNING"]
-        if old and len(running_current) >= service.desired_count:  # the new tasks serve first
-            for task in old:
-                changed = sorted(
-                    k
-                    for k in {*task.environment, *environment}
-                    if task.environment.get(k) != environment.get(k)
-                )
-                why = (
-                    f"its environment changed ({', '.join(changed)})" if changed else "a new task definition"
-                )
-                self._stop_task(task, f"Deployment replaced this task: {why}")
-        for task in sorted(current, key=lambda t: t.started_at, reverse=True)[
-            : max(0, len(current) - service.desired_count)
-        ]:
+
+    def _replace_outdated(
+        self,
+        service: ServiceState,
+        environment: dict[str, str],
+        outdated: list[LocalTask],
+        current: list[LocalTask],
+    ) -> None:
+        """Stop the ``outdated`` tasks once the desired count of ``current`` ones runs (the new
+        tasks serve first), saying what changed."""
+        if not outdated or len([t for t in current if t.status == "RUNNING"]) < service.desired_count:
+            return
+        for task in outdated:
+            changed = sorted(
+                k for k in {*task.environment, *environment} if task.environment.get(k) != environment.get(k)
+            )
+            why = f"its environment changed ({', '.join(changed)})" if changed else "a new task definition"
+            self._stop_task(task, f"Deployment replaced this task: {why}")
+
+    def _scale_in(self, service: ServiceState, current: list[LocalTask]) -> None:
+        """Stop the newest of ``current`` beyond the desired count."""
+        surplus = max(0, len(current) - service.desired_count)
+        for task in sorted(current, key=lambda t: t.started_at, reverse=True)[:surplus]:
             self._stop_task(task, "Scaling activity initiated by (deployment or desired count change)")
-        self._tasks[service.arn] = [
-            t for t in tasks if t.status != "STOPPED" or time.time() - t.started_at < 3600
-        ]
 
     def _balancer_arns(self) -> dict[str, str]:
         """Name -> ARN of the load balancers this plane serves."""
         served = (
-            {_balancer_of_listener(listener.arn) for listener in self._config.listeners}
+            {balancer_of_listener(listener.arn) for listener in self._config.listeners}
             if self._config
             else set()
         )
@@ -598,37 +513,14 @@ class DataPlane:
         }
 
     # -- targets ---------------------------------------------------------------------------------
-    def _groups(self, task: LocalTask) -> list[str]:
-        return [arn for arn, _, _ in task.service.load_balancers]
-
-    def _targets(self, task: LocalTask) -> dict[str, list[dict[str, Any]]]:
-        targets: dict[str, list[dict[str, Any]]] = {}
-        for group, _, container_port in task.service.load_balancers:
-            if container_port in task.ports:
-                targets.setdefault(group, []).append({"Id": "127.0.0.1", "Port": task.ports[container_port]})
-        return targets
-
-    def _register(self, task: LocalTask) -> None:
-        for group, targets in self._targets(task).items():
-            self._clients["elbv2"].register_targets(TargetGroupArn=group, Targets=targets)
-
-    def _deregister(self, task: LocalTask) -> None:
-        for group, targets in self._targets(task).items():
-            try:
-                self._clients["elbv2"].deregister_targets(TargetGroupArn=group, Targets=targets)
-            except self._clients["elbv2"].exceptions.TargetGroupNotFoundException:
-                pass  # the stack's delete took the target group first
-            except self._clients["elbv2"].exceptions.InvalidTargetException:
-                pass  # deregistered already (by the Spot termination handler)
-
     def _stop_task(self, task: LocalTask, reason: str) -> None:
         """Drain the task in HAProxy (no new requests), deregister it, then stop it."""
         if self._haproxy.pid is not None:
-            for group, targets in self._targets(task).items():
+            for group, targets in task_targets(task).items():
                 for target in targets:
                     with contextlib.suppress(DataPlaneError):  # a target group HAProxy no longer serves
                         self._haproxy.drain(group, f"{target['Id']}:{target['Port']}")
-        self._deregister(task)
+        deregister(self._clients["elbv2"], task)
         stop_task(task, reason, timeout=5)
         self.report(f"{task.service.name} task {task.task_id[:8]} STOPPED: {task.stopped_reason}")
 
@@ -636,8 +528,7 @@ class DataPlane:
         grace = max(10.0, 2 * self.interval_s)
         if time.time() - task.started_at < grace:
             return False
-        keys = [(group, f"127.0.0.1:{t['Port']}") for group, ts in self._targets(task).items() for t in ts]
-        return any(states.get(key) == "DOWN" for key in keys)
+        return any_target_down(task, states)
 
     def _where(self, task: LocalTask) -> str:
         return ", ".join(f"127.0.0.1:{port}" for port in task.ports.values()) or "no port"
@@ -661,45 +552,3 @@ class DataPlane:
                 if service.containers and len(current) != service.desired_count:
                     return False
             return True
-
-
-def process_tree_usage(pid: int) -> tuple[float, int] | None:
-    """CPU seconds and resident bytes of the process ``pid`` and its descendants; None once gone.
-
-    The CPU seconds are cumulative: each live process's user and system time plus what its reaped
-    children used. The difference of two readings is the tree's CPU between them: a process that
-    started in between counts from its start, one that ended counts until it ended (once its
-    parent reaped it). (psutil's ``cpu_percent(None)`` is 0.0 on a process's first reading, so a
-    tree read through new Process objects each time would never count its children.)
-    """
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return None
-    seconds, rss = 0.0, 0
-    for member in members:
-        try:
-            with member.oneshot():
-                times = member.cpu_times()
-                rss += member.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-        seconds += times.user + times.system + times.children_user + times.children_system
-    return seconds, rss
-
-
-def _balancer_of_listener(listener_arn: str) -> str:
-    """``...:listener/app/<name>/<id>/<listener id>`` -> ``...:loadbalancer/app/<name>/<id>``."""
-    prefix, _, path = listener_arn.partition(":listener/")
-    return f"{prefix}:loadbalancer/{path.rsplit('/', 1)[0]}"
-
-
-def _balancers_of_groups(config: DataPlaneConfig) -> dict[str, set[str]]:
-    """Target group ARN -> the load balancers whose listeners forward to it."""
-    found: dict[str, set[str]] = {}
-    for listener in config.listeners:
-        for action in (listener.default_action, *(rule.action for rule in listener.rules)):
-            for group, _ in action.forwards:
-                found.setdefault(group, set()).add(_balancer_of_listener(listener.arn))
-    return found

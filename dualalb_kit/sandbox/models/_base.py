@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from botocore import xform_name
@@ -40,9 +41,10 @@ class GapFillModel:
     """Create and update plumbing of a CloudFormation model; list it before ``CloudFormationModel``.
 
     moto maps only the direct subclasses of ``CloudFormationModel``, so every model names that
-    class among its bases after this one. A model states how it creates (``create``), whether an
-    update replaces it (``replaced_on_update``, default: always) and how it updates in place
-    (``update_in_place``, default: ``create`` again over it, as the backends' puts overwrite).
+    class among its bases after this one. A model states how it creates (``create``, default: as
+    ``moto_model`` does), whether an update replaces it (``replaced_on_update``, default: always)
+    and how it updates in place (``update_in_place``, default: ``create`` again over it, as the
+    backends' puts overwrite).
     """
 
     replaced_side_by_side: ClassVar[bool] = True
@@ -50,6 +52,9 @@ class GapFillModel:
     once it succeeded (CloudFormation's order, so a rollback keeps the original). ``False`` for
     resources keyed by what they attach to (a route, a rule, an association): the original is
     deleted first and a rollback makes it again, with the same id."""
+
+    moto_model: ClassVar[Any] = None
+    """moto's own model of the type, when the default ``create`` is moto's creation (default: none)."""
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -59,8 +64,11 @@ class GapFillModel:
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Any:
-        """The resource made through moto's backend from the template's properties."""
-        raise NotImplementedError(f"{cls.__name__} does not define create")
+        """The resource made through moto's backend from the template's properties (default: as
+        moto's own model ``moto_model`` creates it)."""
+        if cls.moto_model is None:
+            raise NotImplementedError(f"{cls.__name__} does not define create")
+        return moto_create(cls.moto_model, resource_name, properties, account_id, region_name)
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[misc]
@@ -127,12 +135,19 @@ class StandaloneModel(GapFillModel):
     attributes are class data.
 
     ``cfn_attributes`` maps each attribute name to a function of the model (default: none);
-    ``name_property`` is the property that names the resource (default: none).
+    ``name_property`` is the property that names the resource (default: none); ``id_attribute``
+    names the attribute, dotted (``resource.arn``), that holds the physical id (a model that
+    composes its id defines ``physical_resource_id`` instead).
     """
 
     cfn_type: ClassVar[str]
     name_property: ClassVar[str] = ""
     cfn_attributes: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    id_attribute: ClassVar[str]
+
+    @property
+    def physical_resource_id(self) -> str:
+        return attrgetter(self.id_attribute)(self)
 
     @classmethod
     def cloudformation_type(cls) -> str:
@@ -153,6 +168,18 @@ class StandaloneModel(GapFillModel):
 
     def is_created(self) -> bool:
         return True
+
+
+class KeyedModel(StandaloneModel):
+    """A model whose one piece of state is its physical id, ``key``: the name or id of what it was
+    put on (a bucket policy's bucket) or of what it made (an association). Being keyed by it, an
+    update that replaces it deletes the original first (``replaced_side_by_side`` is False)."""
+
+    replaced_side_by_side = False
+    id_attribute = "key"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
 
 
 class BackendHandle(StandaloneModel):

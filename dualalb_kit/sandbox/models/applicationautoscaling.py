@@ -112,14 +112,12 @@ class ScalingPolicy(StandaloneModel, CloudFormationModel):
     name_property = "PolicyName"
     cfn_attributes = {"Arn": attrgetter("arn")}
 
+    id_attribute = "arn"
+
     def __init__(self, arn: str, policy_name: str, target: ScalableTarget) -> None:
         self.arn = arn
         self.policy_name = policy_name
         self.target = target
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:

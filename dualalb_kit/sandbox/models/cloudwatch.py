@@ -48,10 +48,7 @@ class Alarm(BackendHandle, CloudFormationModel):
     name_property = "AlarmName"
     cfn_attributes = {"Arn": attrgetter("resource.alarm_arn")}
     backends = cloudwatch_backends
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource.name
+    id_attribute = "resource.name"
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:

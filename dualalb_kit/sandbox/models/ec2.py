@@ -37,7 +37,7 @@ from moto.ec2.models import (
 from moto.ec2.models import route_tables as moto_route_tables
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 
-from ._base import BackendHandle, GapFillModel, Properties, StandaloneModel, moto_create, tag_dict
+from ._base import BackendHandle, GapFillModel, KeyedModel, Properties, StandaloneModel, moto_create, tag_dict
 
 
 def ec2_backend(account_id: str, region_name: str) -> Any:
@@ -203,6 +203,11 @@ class TaggedResourceModel(GapFillModel):
     switches: ClassVar[Mapping[str, tuple[str, bool]]] = {}
 
     @classmethod
+    def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Any:
+        resource = super().create(resource_name, properties, account_id, region_name)
+        return cls.set_switches(resource, properties)
+
+    @classmethod
     def replaced_on_update(cls, original: Any, resource_name: str, properties: Properties) -> bool:
         return False
 
@@ -225,17 +230,11 @@ class VPC(TaggedResourceModel, vpcs.VPC, CloudFormationModel):
     """``AWS::EC2::VPC`` (moto's model) keeping its DNS switches. A new CIDR block or tenancy
     replaces it; moto deletes it only once its subnets and route tables are gone."""
 
+    moto_model = vpcs.VPC
     switches = {
         "EnableDnsHostnames": ("enable_dns_hostnames", False),
         "EnableDnsSupport": ("enable_dns_support", True),
     }
-
-    @classmethod
-    def create(
-        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
-    ) -> vpcs.VPC:
-        vpc = moto_create(vpcs.VPC, resource_name, properties, account_id, region_name)
-        return cls.set_switches(vpc, properties)
 
     @classmethod
     def replaced_on_update(cls, original: vpcs.VPC, resource_name: str, properties: Properties) -> bool:
@@ -247,14 +246,8 @@ class Subnet(TaggedResourceModel, subnets.Subnet, CloudFormationModel):
     """``AWS::EC2::Subnet`` (moto's model) keeping ``MapPublicIpOnLaunch``. A new VPC, CIDR
     block or availability zone replaces it."""
 
+    moto_model = subnets.Subnet
     switches = {"MapPublicIpOnLaunch": ("map_public_ip_on_launch", False)}
-
-    @classmethod
-    def create(
-        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
-    ) -> subnets.Subnet:
-        subnet = moto_create(subnets.Subnet, resource_name, properties, account_id, region_name)
-        return cls.set_switches(subnet, properties)
 
     @classmethod
     def replaced_on_update(cls, original: subnets.Subnet, resource_name: str, properties: Properties) -> bool:
@@ -296,10 +289,7 @@ class Route(BackendHandle, CloudFormationModel):
 
     cfn_type = "AWS::EC2::Route"
     backends = ec2_backends
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource.id
+    id_attribute = "resource.id"
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -312,21 +302,12 @@ class Route(BackendHandle, CloudFormationModel):
             self.backend.delete_route(table_id, self.resource.destination_cidr_block)
 
 
-class SubnetRouteTableAssociation(StandaloneModel, CloudFormationModel):
-    """``AWS::EC2::SubnetRouteTableAssociation``, made on the route table; the physical id is the
-    association id (``rtbassoc-...``). An update replaces it."""
-
-    replaced_side_by_side = False
+class SubnetRouteTableAssociation(KeyedModel, CloudFormationModel):
+    """``AWS::EC2::SubnetRouteTableAssociation``, made on the route table; the key (physical id) is
+    the association id (``rtbassoc-...``). An update replaces it."""
 
     cfn_type = "AWS::EC2::SubnetRouteTableAssociation"
-    cfn_attributes = {"Id": attrgetter("association_id")}
-
-    def __init__(self, association_id: str) -> None:
-        self.association_id = association_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.association_id
+    cfn_attributes = {"Id": attrgetter("key")}
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -336,7 +317,7 @@ class SubnetRouteTableAssociation(StandaloneModel, CloudFormationModel):
         )
 
     def delete(self, account_id: str, region_name: str) -> None:
-        ec2_backend(account_id, region_name).disassociate_route_table(self.association_id)
+        ec2_backend(account_id, region_name).disassociate_route_table(self.key)
 
 
 class InternetGateway(TaggedResourceModel, internet_gateways.InternetGateway, CloudFormationModel):
@@ -362,15 +343,12 @@ class VPCGatewayAttachment(StandaloneModel, CloudFormationModel):
     replaced_side_by_side = False
 
     cfn_type = "AWS::EC2::VPCGatewayAttachment"
+    id_attribute = "vpc_id"
 
     def __init__(self, vpc_id: str, internet_gateway_id: str | None, vpn_gateway_id: str | None) -> None:
         self.vpc_id = vpc_id
         self.internet_gateway_id = internet_gateway_id
         self.vpn_gateway_id = vpn_gateway_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.vpc_id
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -479,11 +457,7 @@ class FlowLog(TaggedResourceModel, flow_logs.FlowLogs, CloudFormationModel):
     """``AWS::EC2::FlowLog`` (moto's model). A new resource, traffic type, destination or role
     replaces it."""
 
-    @classmethod
-    def create(
-        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
-    ) -> flow_logs.FlowLogs:
-        return moto_create(flow_logs.FlowLogs, resource_name, properties, account_id, region_name)
+    moto_model = flow_logs.FlowLogs
 
     @classmethod
     def replaced_on_update(

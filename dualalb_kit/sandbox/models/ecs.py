@@ -24,7 +24,7 @@ from moto.ec2.models import ec2_backends
 from moto.ecs import models as ecs_models
 from moto.ecs.models import ecs_backends
 
-from ._base import GapFillModel, Properties, StandaloneModel, camel_keys
+from ._base import GapFillModel, KeyedModel, Properties, camel_keys
 
 
 class Cluster(GapFillModel, ecs_models.Cluster, CloudFormationModel):
@@ -74,23 +74,14 @@ class Cluster(GapFillModel, ecs_models.Cluster, CloudFormationModel):
         ecs_backends[account_id][region_name].delete_cluster(resource_name)
 
 
-class ClusterCapacityProviderAssociations(StandaloneModel, CloudFormationModel):
+class ClusterCapacityProviderAssociations(KeyedModel, CloudFormationModel):
     """``AWS::ECS::ClusterCapacityProviderAssociations``: a handle on the cluster's providers.
 
     The state lives on moto's cluster (``put_cluster_capacity_providers``, which an update puts
-    again); the physical id is the cluster name, as in CloudFormation.
+    again); the key (physical id) is the cluster name, as in CloudFormation.
     """
 
-    replaced_side_by_side = False
-
     cfn_type = "AWS::ECS::ClusterCapacityProviderAssociations"
-
-    def __init__(self, cluster_name: str) -> None:
-        self.cluster_name = cluster_name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.cluster_name
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -110,7 +101,7 @@ class ClusterCapacityProviderAssociations(StandaloneModel, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         ecs_backends[account_id][region_name].put_cluster_capacity_providers(
-            self.cluster_name, capacity_providers=[], default_capacity_provider_strategy=[]
+            self.key, capacity_providers=[], default_capacity_provider_strategy=[]
         )
 
 

@@ -26,10 +26,7 @@ class FileSystem(BackendHandle, CloudFormationModel):
         "FileSystemId": attrgetter("resource.file_system_id"),
     }
     backends = efs_backends
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource.file_system_id
+    id_attribute = "resource.file_system_id"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

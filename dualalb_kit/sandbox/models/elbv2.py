@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 from types import SimpleNamespace
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from botocore import xform_name
 from moto.acm.models import CertBundle, acm_backends
@@ -57,13 +57,30 @@ def ensure_certificates(certificates: list[dict[str, str]], account_id: str, reg
 
 
 class Elbv2Handle(BackendHandle):
-    """A handle on an ELBv2 object; the physical id is its ARN."""
+    """A handle on an ELBv2 object; the physical id is its ARN.
+
+    ``attributes_property`` names the template's ``[{Key, Value}]`` attributes, which the backend
+    method named ``modify_attributes`` sets (default: none).
+    """
 
     backends = elbv2_backends
+    id_attribute = "resource.arn"
+    attributes_property: ClassVar[str] = ""
+    modify_attributes: ClassVar[str] = ""
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource.arn
+    @classmethod
+    def with_attributes(
+        cls, resource: Any, properties: Properties, account_id: str, region_name: str
+    ) -> Self:
+        """A handle on ``resource`` with the template's attributes set."""
+        handle = cls(resource, account_id, region_name)
+        handle.apply_attributes(properties)
+        return handle
+
+    def apply_attributes(self, properties: Properties) -> None:
+        attributes = _attribute_dict(properties.get(self.attributes_property, []))
+        if attributes:
+            getattr(self.backend, self.modify_attributes)(self.resource.arn, attributes)
 
 
 def _attribute_dict(items: list[dict[str, str]]) -> dict[str, str]:
@@ -97,6 +114,8 @@ class LoadBalancer(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::LoadBalancer`` with type, scheme, attributes and tags."""
 
     cfn_type = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    attributes_property = "LoadBalancerAttributes"
+    modify_attributes = "modify_load_balancer_attributes"
     name_property = "Name"
     cfn_attributes = {
         "CanonicalHostedZoneID": attrgetter("resource.canonical_hosted_zone_id"),
@@ -123,14 +142,7 @@ class LoadBalancer(Elbv2Handle, CloudFormationModel):
         )
         if network:
             _name_as_network_load_balancer(backend, balancer, properties.get("Tags"))
-        handle = cls(balancer, account_id, region_name)
-        handle.apply_attributes(properties)
-        return handle
-
-    def apply_attributes(self, properties: Properties) -> None:
-        attributes = _attribute_dict(properties.get("LoadBalancerAttributes", []))
-        if attributes:
-            self.backend.modify_load_balancer_attributes(self.resource.arn, attributes)
+        return cls.with_attributes(balancer, properties, account_id, region_name)
 
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
@@ -180,6 +192,8 @@ class TargetGroup(Elbv2Handle, CloudFormationModel):
     """``AWS::ElasticLoadBalancingV2::TargetGroup`` with health check, attributes and tags."""
 
     cfn_type = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    attributes_property = "TargetGroupAttributes"
+    modify_attributes = "modify_target_group_attributes"
     name_property = "Name"
     cfn_attributes = {
         "LoadBalancerArns": attrgetter("resource.load_balancer_arns"),
@@ -198,14 +212,7 @@ class TargetGroup(Elbv2Handle, CloudFormationModel):
         if "HealthCheckEnabled" in properties:
             arguments["healthcheck_enabled"] = str(properties["HealthCheckEnabled"]).lower()
         group = elbv2_backends[account_id][region_name].create_target_group(name=resource_name, **arguments)
-        handle = cls(group, account_id, region_name)
-        handle.apply_attributes(properties)
-        return handle
-
-    def apply_attributes(self, properties: Properties) -> None:
-        attributes = _attribute_dict(properties.get("TargetGroupAttributes", []))
-        if attributes:
-            self.backend.modify_target_group_attributes(self.resource.arn, attributes)
+        return cls.with_attributes(group, properties, account_id, region_name)
 
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:

@@ -34,14 +34,11 @@ class Permission(StandaloneModel, CloudFormationModel):
     replaced_side_by_side = False
 
     cfn_type = "AWS::Lambda::Permission"
+    id_attribute = "statement_id"
 
     def __init__(self, function_name: str, statement_id: str) -> None:
         self.function_name = function_name
         self.statement_id = statement_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.statement_id
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:

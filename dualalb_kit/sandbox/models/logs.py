@@ -7,18 +7,14 @@ from moto.core.common_models import CloudFormationModel
 from moto.logs import models as logs_models
 from moto.logs.models import logs_backends
 
-from ._base import GapFillModel, Properties, moto_create, tag_dict
+from ._base import GapFillModel, Properties, tag_dict
 
 
 class LogGroup(GapFillModel, logs_models.LogGroup, CloudFormationModel):
     """``AWS::Logs::LogGroup`` (moto's model); retention and tags update in place, a new
     ``LogGroupName`` replaces it."""
 
-    @classmethod
-    def create(
-        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
-    ) -> logs_models.LogGroup:
-        return moto_create(logs_models.LogGroup, resource_name, properties, account_id, region_name)
+    moto_model = logs_models.LogGroup
 
     @classmethod
     def replaced_on_update(

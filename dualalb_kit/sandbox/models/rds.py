@@ -83,10 +83,7 @@ class DBCluster(DatabaseModel, BackendHandle, CloudFormationModel):
         "ReadEndpoint.Address": attrgetter("resource.reader_endpoint"),
     }
     backends = rds_backends
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource.db_cluster_identifier
+    id_attribute = "resource.db_cluster_identifier"
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:

@@ -15,7 +15,7 @@ from moto.route53.exceptions import Route53ClientError
 from moto.route53.models import Route53Backend, route53_backends
 from moto.utilities.utils import get_partition
 
-from ._base import GapFillModel, Properties, moto_create
+from ._base import GapFillModel, Properties
 
 
 class ConflictingDomainExists(Route53ClientError):
@@ -114,11 +114,7 @@ class RecordSet(GapFillModel, route53_models.RecordSet, CloudFormationModel):
     """``AWS::Route53::RecordSet``: a new ``Name`` or zone replaces the record; any other change
     rewrites it in its zone."""
 
-    @classmethod
-    def create(
-        cls, resource_name: str, properties: Properties, account_id: str, region_name: str
-    ) -> route53_models.RecordSet:
-        return moto_create(route53_models.RecordSet, resource_name, properties, account_id, region_name)
+    moto_model = route53_models.RecordSet
 
     @classmethod
     def replaced_on_update(

@@ -16,22 +16,14 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from ._base import Properties, StandaloneModel
+from ._base import KeyedModel, Properties
 
 
-class BucketPolicy(StandaloneModel, CloudFormationModel):
-    """``AWS::S3::BucketPolicy``, put with moto's ``put_bucket_policy``; the physical id is the bucket."""
-
-    replaced_side_by_side = False
+class BucketPolicy(KeyedModel, CloudFormationModel):
+    """``AWS::S3::BucketPolicy``, put with moto's ``put_bucket_policy``; the key (physical id) is
+    the bucket."""
 
     cfn_type = "AWS::S3::BucketPolicy"
-
-    def __init__(self, bucket_name: str) -> None:
-        self.bucket_name = bucket_name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket_name
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -45,10 +37,10 @@ class BucketPolicy(StandaloneModel, CloudFormationModel):
     @classmethod
     def replaced_on_update(cls, original: Self, resource_name: str, properties: Properties) -> bool:
         """Putting again replaces the policy of the same bucket."""
-        return properties["Bucket"] != original.bucket_name
+        return properties["Bucket"] != original.key
 
     def delete(self, account_id: str, region_name: str) -> None:
-        s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.bucket_name)
+        s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(self.key)
 
 
 class Bucket(FakeBucket, CloudFormationModel):

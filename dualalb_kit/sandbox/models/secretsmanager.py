@@ -11,7 +11,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.rds.models import rds_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
-from ._base import Properties, StandaloneModel
+from ._base import KeyedModel, Properties, StandaloneModel
 
 
 def generate_secret_string(generator: dict[str, Any], account_id: str, region_name: str) -> str:
@@ -43,13 +43,11 @@ class Secret(StandaloneModel, CloudFormationModel):
     name_property = "Name"
     cfn_attributes = {"Id": attrgetter("arn")}
 
+    id_attribute = "arn"
+
     def __init__(self, arn: str, name: str) -> None:
         self.arn = arn
         self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
@@ -95,21 +93,12 @@ class Secret(StandaloneModel, CloudFormationModel):
         )
 
 
-class SecretTargetAttachment(StandaloneModel, CloudFormationModel):
+class SecretTargetAttachment(KeyedModel, CloudFormationModel):
     """``AWS::SecretsManager::SecretTargetAttachment``: writes engine, host, port and the database
     identifier of an RDS instance or cluster into the secret's JSON, as CloudFormation does.
-    An update writes them again."""
-
-    replaced_side_by_side = False
+    An update writes them again. The key is the secret's ARN."""
 
     cfn_type = "AWS::SecretsManager::SecretTargetAttachment"
-
-    def __init__(self, secret_arn: str) -> None:
-        self.secret_arn = secret_arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.secret_arn
 
     @classmethod
     def create(cls, resource_name: str, properties: Properties, account_id: str, region_name: str) -> Self:
