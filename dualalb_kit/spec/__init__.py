@@ -7,25 +7,26 @@ Every error is a one-line :class:`~dualalb_kit.errors.ValidationError` naming th
 
 | module | owns |
 |---|---|
-| ``deployment`` | :class:`DeploymentSpec`, the whole deployment, and its stack-wide rules |
-| ``tasks`` | :class:`TaskSpec` and its parts (listeners, scaling, capacity, health check, deployment) |
+| ``deployment`` | :class:`DeploymentSpec` (a whole deployment), the rules of NLB stacks and app patterns |
+| ``tasks`` | :class:`TaskSpec`, its parts (listeners, scaling, capacity, ...) and the rules on a task list |
 | ``apps`` | the options of the wordpress and laravel patterns |
-| ``checks`` | the cross-field rules on a task list, an NLB stack and the app patterns |
 | ``loading`` | :func:`load_spec` and :func:`spec_from_parameters` |
 | ``strict`` | the strict base model and pydantic's errors as one-line errors |
 """
 
 from .apps import APP_PATTERNS, LARAVEL_SAMPLE_CODE, DatabaseOptionsSpec, LaravelSpec, WordPressSpec
-from .checks import (
+from .deployment import (
     APP_PATTERN_UNSUPPORTED,
+    LOG_RETENTION_DAYS,
     NLB_ONLY_ALB_OPTIONS,
+    SUBNET_CHOICES,
+    DeploymentSpec,
+    Route53Spec,
     check_app_pattern,
     check_laravel,
     check_nlb_stack,
-    check_tasks,
     check_wordpress,
 )
-from .deployment import LOG_RETENTION_DAYS, SUBNET_CHOICES, DeploymentSpec, Route53Spec
 from .loading import SAMPLE_PARAMS, load_spec, spec_from_parameters
 from .tasks import (
     FARGATE_MEMORY_BY_CPU,
@@ -39,6 +40,7 @@ from .tasks import (
     ScalingSpec,
     ScheduledScalingSpec,
     TaskSpec,
+    check_tasks,
     stack_capacity,
 )
 

@@ -1,4 +1,5 @@
-""":class:`DeploymentSpec`: a whole deployment, the top-level keys of a params file."""
+""":class:`DeploymentSpec`: a whole deployment (the top-level keys of a params file) and the rules
+of an NLB stack and of the app patterns (wordpress, laravel)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from pydantic import Field, field_validator, model_validator
 from .. import validation
 from ..errors import ValidationError
 from .apps import APP_PATTERNS, LaravelSpec, WordPressSpec
-from .checks import check_laravel, check_nlb_stack, check_tasks, check_wordpress
 from .strict import StrictModel
-from .tasks import AlbSpec, DeploymentStrategySpec, TaskSpec
+from .tasks import AlbSpec, DeploymentStrategySpec, TaskSpec, check_tasks
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 """Retention periods CloudWatch Logs accepts, in days."""
@@ -203,3 +203,80 @@ class DeploymentSpec(StrictModel):
     def to_params(self) -> dict[str, Any]:
         """The spec as plain data: the top-level keys of a params file."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+NLB_ONLY_ALB_OPTIONS = (
+    "external_alb_idle_timeout_seconds",
+    "internal_alb_idle_timeout_seconds",
+    "access_logs",
+)
+
+
+def check_nlb_stack(spec: DeploymentSpec) -> None:
+    """``load_balancer: nlb``: the ALB-only stack options are left unset."""
+    for name in NLB_ONLY_ALB_OPTIONS:
+        if getattr(spec, name):
+            raise ValidationError(name, "is an ALB option; load_balancer: nlb does not take it")
+
+
+APP_PATTERN_UNSUPPORTED = {
+    "alarms": "has no alarms",
+    "access_logs": "keeps no ALB access logs",
+    "external_alb_idle_timeout_seconds": "keeps ALB's 60 s idle timeout",
+    "internal_alb_idle_timeout_seconds": "has no internal ALB",
+    "route53": "makes no private zone",
+    "log_retention_days": "keeps its log one month",
+}
+"""The stack options the app patterns (wordpress, laravel) do not take, each with the reason; a
+value other than the option's default is a ValidationError naming it."""
+
+
+def check_app_pattern(spec: DeploymentSpec, label: str) -> None:
+    """What the app patterns (wordpress, laravel) share: private subnets, an ALB, the circuit
+    breaker, rolling deployments, none of :data:`APP_PATTERN_UNSUPPORTED`, and a database kept
+    running only outside a VPC the stack creates."""
+    pattern = spec.pattern
+    if spec.subnets != "private":
+        raise ValidationError("subnets", f"the {pattern} pattern runs in private subnets")
+    if spec.load_balancer != "alb":
+        raise ValidationError("load_balancer", f"the {pattern} pattern runs behind an ALB")
+    if not spec.circuit_breaker:
+        raise ValidationError(
+            "circuit_breaker", f"the {pattern} pattern always rolls back failed deployments"
+        )
+    if spec.deployment is not None:
+        raise ValidationError("deployment", f"is for pattern: dualalb ({label} deploys rolling)")
+    for name in ("cluster_name", "existing_cluster"):
+        if getattr(spec, name) is not None:
+            raise ValidationError(name, f"is for pattern: dualalb ({label} makes its own cluster)")
+    for name, reason in APP_PATTERN_UNSUPPORTED.items():
+        if getattr(spec, name) != DeploymentSpec.model_fields[name].get_default(call_default_factory=True):
+            raise ValidationError(name, f"is for pattern: dualalb ({label} {reason})")
+    options = getattr(spec, pattern)
+    if options is not None and options.removal_policy == "retain" and spec.vpc == "new":
+        raise ValidationError(f"{pattern}.removal_policy", validation.RETAINED_DATABASE_IN_NEW_VPC)
+
+
+def check_wordpress(spec: DeploymentSpec) -> None:
+    """The wordpress pattern (see :func:`check_app_pattern`) and at most one task (which replaces
+    the default WordPress service and is served on the external ALB only)."""
+    check_app_pattern(spec, "WordPress")
+    if not spec.tasks:
+        return
+    if len(spec.tasks) > 1:
+        raise ValidationError("tasks", "the wordpress pattern takes at most one task (its WordPress service)")
+    if spec.tasks[0].deployment is not None:
+        raise ValidationError("tasks[0].deployment", "is for pattern: dualalb (WordPress deploys rolling)")
+    check_tasks(spec.tasks)
+    if spec.tasks[0].internal is not None:
+        raise ValidationError("tasks[0].internal", "the wordpress pattern has no internal ALB")
+
+
+def check_laravel(spec: DeploymentSpec) -> None:
+    """The laravel pattern (see :func:`check_app_pattern`): its ``laravel`` section, and no tasks
+    (the one service is built from ``laravel.code``)."""
+    if spec.laravel is None:
+        raise ValidationError("laravel", "is required for pattern: laravel (at least its code directory)")
+    check_app_pattern(spec, "Laravel")
+    if spec.tasks:
+        raise ValidationError("tasks", "the laravel pattern takes no tasks; laravel.code is its service")

@@ -1,4 +1,5 @@
-"""A task (one Fargate service) and its parts: listeners, scaling, capacity, health check, deployment."""
+"""A task (one Fargate service), its parts (listeners, scaling, capacity, health check, deployment)
+and the rules on a task list."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import validation
 from ..errors import ValidationError
+from ..samples import SAMPLE_ROLES
 from .strict import StrictModel
 
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
@@ -223,3 +225,92 @@ class TaskSpec(StrictModel):
 def stack_capacity(spot: bool) -> list[CapacitySpec]:
     """The strategy of a task without its own: 100% FARGATE_SPOT if the stack's ``spot``, else FARGATE."""
     return [CapacitySpec(provider="FARGATE_SPOT" if spot else "FARGATE")]
+
+
+def check_tasks(
+    tasks: list[TaskSpec],
+    *,
+    deployment: DeploymentStrategySpec | None = None,
+    alarms: bool = False,
+    load_balancer: str = "alb",
+) -> None:
+    """The cross-field rules on a task list (names, sizes, images, then the rules the construct
+    shares: listeners, ports, scaling, capacity, deployment strategy); ``deployment`` is the
+    stack's default strategy, ``alarms`` whether the stack has alarms."""
+    names: set[str] = set()
+    for index, task in enumerate(tasks):
+        field = f"tasks[{index}]"
+        validation.check_dns_name(f"{field}.name", task.name, single_label=True)
+        if task.name in names:
+            raise ValidationError(f"{field}.name", f"{task.name!r} is used by another task")
+        names.add(task.name)
+        if task.cpu not in FARGATE_MEMORY_BY_CPU:
+            raise ValidationError(
+                f"{field}.cpu",
+                f"{task.cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY_BY_CPU))})",
+            )
+        if task.memory not in FARGATE_MEMORY_BY_CPU[task.cpu]:
+            raise ValidationError(
+                f"{field}.memory",
+                f"{task.memory} MiB does not fit cpu {task.cpu} (valid: {_memory_choices(task.cpu)})",
+            )
+        validation.check_port(f"{field}.container_port", task.container_port)
+        validation.check_image(f"{field}.image", task.image)
+        if task.health_check is not None:
+            validation.check_health_check(
+                f"{field}.health_check", task.health_check, grpc=task.protocol_version == "GRPC"
+            )
+        role = task.image.removeprefix(SAMPLE_IMAGE_PREFIX)
+        if task.image.startswith(SAMPLE_IMAGE_PREFIX) and role not in SAMPLE_ROLES:
+            raise ValidationError(
+                f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
+            )
+        if task.protocol is not None and load_balancer == "alb":
+            raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
+        validation.check_environment(f"{field}.environment", task.environment)
+    rules = [
+        validation.ServiceRules(
+            field=f"tasks[{index}]",
+            label=f"task {task.name!r} ",
+            listener_ports={
+                side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
+            },
+            desired_count=task.desired_count,
+            scaling=task.scaling,
+            strategy_field=f"tasks[{index}].capacity",
+            strategy=None
+            if task.capacity is None
+            else [(c.provider, c.base, c.weight) for c in task.capacity],
+            **task.deployment_percents(),
+            forward_conditions={
+                side: [c.condition() for c in alb.forward_conditions or ()]
+                for side in validation.SIDES
+                if (alb := getattr(task, side)) is not None
+            },
+            https_sides=frozenset(
+                side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
+            ),
+            deployment=(task.deployment or deployment or DeploymentStrategySpec()).rules(),
+            deployment_field=f"tasks[{index}].deployment" if task.deployment else "deployment",
+            alarms=alarms,
+        )
+        for index, task in enumerate(tasks)
+    ]
+    if load_balancer == "nlb":
+        validation.check_nlb_services(
+            rules,
+            [
+                validation.NlbRules(protocol=task.protocol, protocol_version=task.protocol_version)
+                for task in tasks
+            ],
+            cert_key="cert_arn",
+        )
+    validation.check_services(rules)
+    validation.check_stack_size("tasks", [len(rule.listener_ports) for rule in rules])
+
+
+def _memory_choices(cpu: int) -> str:
+    choices = FARGATE_MEMORY_BY_CPU[cpu]
+    if len(choices) <= 4:
+        return ", ".join(map(str, choices)) + " MiB"
+    return f"{choices[0]}-{choices[-1]} MiB in steps of {choices[1] - choices[0]}"

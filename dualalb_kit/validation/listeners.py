@@ -6,12 +6,8 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
-
-if TYPE_CHECKING:
-    from .services import ServiceRules
 
 SIDES = ("external", "internal")
 """The dual pattern's two load balancers, as the spec's keys, the construct's props and the
@@ -44,19 +40,18 @@ _PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]+")
 
 @dataclass(frozen=True)
 class ListenerUse:
-    """One service on one listener (side and port)."""
+    """One service on one listener (side and port): the service's path, its rule's conditions
+    there (none: the listener's default action) and whether it brings certificates there."""
 
-    service: ServiceRules
+    service: str
     side: str
     port: int
+    conditions: Sequence[Condition] = ()
+    https: bool = False
 
     @property
     def field(self) -> str:
-        return f"{self.service.field}.{self.side}"
-
-    @property
-    def conditions(self) -> Sequence[Condition]:
-        return self.service.forward_conditions.get(self.side, ())
+        return f"{self.service}.{self.side}"
 
 
 def check_port(field: str, port: int) -> None:
@@ -126,13 +121,13 @@ def check_shared_listeners(uses: Sequence[ListenerUse]) -> None:
     if len(defaults) > 1:
         raise ValidationError(
             f"{defaults[1].field}.port",
-            f"{where} is already used by {defaults[0].service.field}; "
+            f"{where} is already used by {defaults[0].service}; "
             "tasks sharing a port need forward_conditions (all but one)",
         )
     for use in uses[1:]:
-        if (use.side in use.service.https_sides) != (first.side in first.service.https_sides):
+        if use.https != first.https:
             raise ValidationError(
-                use.field, f"{where} is shared with {first.service.field}; give both certificates or neither"
+                use.field, f"{where} is shared with {first.service}; give both certificates or neither"
             )
     conditional = [use for use in uses if use.conditions]
     if len(conditional) > RULES_PER_LISTENER_MAX:
@@ -145,7 +140,7 @@ def check_shared_listeners(uses: Sequence[ListenerUse]) -> None:
             if conditions_overlap(use.conditions, other.conditions):
                 raise ValidationError(
                     f"{use.field}.forward_conditions",
-                    f"{_describe(use.conditions)} overlaps {other.service.field}'s "
+                    f"{_describe(use.conditions)} overlaps {other.service}'s "
                     f"{_describe(other.conditions)} on {where}; one request would match both",
                 )
 

@@ -57,7 +57,13 @@ def check_services(services: Sequence[ServiceRules]) -> None:
             raise ValidationError(service.field, f"{service.label}needs external, internal or both")
         for side, port in service.listener_ports.items():
             check_port(f"{service.field}.{side}.port", port)
-            use = ListenerUse(service, side, port)
+            use = ListenerUse(
+                service.field,
+                side,
+                port,
+                service.forward_conditions.get(side, ()),
+                side in service.https_sides,
+            )
             check_forward_conditions(f"{use.field}.forward_conditions", use.conditions)
             listeners.setdefault((side, port), []).append(use)
         scaling = service.scaling
