@@ -176,8 +176,7 @@ class DeploymentSpec(StrictModel):
         listeners = [
             (f"tasks[{index}].{side}", alb)
             for index, task in enumerate(self.tasks)
-            for side in validation.SIDES
-            if (alb := getattr(task, side)) is not None
+            for side, alb in task.listeners().items()
         ]
         if self.laravel is not None:
             listeners.append(("laravel.loadbalancer", self.laravel.loadbalancer))

@@ -215,6 +215,10 @@ class TaskSpec(StrictModel):
             if (value := getattr(self, name)) is not None
         }
 
+    def listeners(self) -> dict[str, AlbSpec]:
+        """The task's listeners by side (``external``, ``internal``), sides without one left out."""
+        return {side: alb for side in validation.SIDES if (alb := getattr(self, side)) is not None}
+
     def capacity_strategy(self, spot: bool) -> list[CapacitySpec]:
         """The effective strategy: the task's own, else the stack's (:func:`stack_capacity`)."""
         if self.capacity:
@@ -244,58 +248,8 @@ def check_tasks(
         if task.name in names:
             raise ValidationError(f"{field}.name", f"{task.name!r} is used by another task")
         names.add(task.name)
-        if task.cpu not in FARGATE_MEMORY_BY_CPU:
-            raise ValidationError(
-                f"{field}.cpu",
-                f"{task.cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY_BY_CPU))})",
-            )
-        if task.memory not in FARGATE_MEMORY_BY_CPU[task.cpu]:
-            raise ValidationError(
-                f"{field}.memory",
-                f"{task.memory} MiB does not fit cpu {task.cpu} (valid: {_memory_choices(task.cpu)})",
-            )
-        validation.check_port(f"{field}.container_port", task.container_port)
-        validation.check_image(f"{field}.image", task.image)
-        if task.health_check is not None:
-            validation.check_health_check(
-                f"{field}.health_check", task.health_check, grpc=task.protocol_version == "GRPC"
-            )
-        role = task.image.removeprefix(SAMPLE_IMAGE_PREFIX)
-        if task.image.startswith(SAMPLE_IMAGE_PREFIX) and role not in SAMPLE_ROLES:
-            raise ValidationError(
-                f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})"
-            )
-        if task.protocol is not None and load_balancer == "alb":
-            raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
-        validation.check_environment(f"{field}.environment", task.environment)
-    rules = [
-        validation.ServiceRules(
-            field=f"tasks[{index}]",
-            label=f"task {task.name!r} ",
-            listener_ports={
-                side: alb.port for side in validation.SIDES if (alb := getattr(task, side)) is not None
-            },
-            desired_count=task.desired_count,
-            scaling=task.scaling,
-            strategy_field=f"tasks[{index}].capacity",
-            strategy=None
-            if task.capacity is None
-            else [(c.provider, c.base, c.weight) for c in task.capacity],
-            **task.deployment_percents(),
-            forward_conditions={
-                side: [c.condition() for c in alb.forward_conditions or ()]
-                for side in validation.SIDES
-                if (alb := getattr(task, side)) is not None
-            },
-            https_sides=frozenset(
-                side for side in validation.SIDES if (alb := getattr(task, side)) and alb.cert_arn
-            ),
-            deployment=(task.deployment or deployment or DeploymentStrategySpec()).rules(),
-            deployment_field=f"tasks[{index}].deployment" if task.deployment else "deployment",
-            alarms=alarms,
-        )
-        for index, task in enumerate(tasks)
-    ]
+        _check_task(field, task, load_balancer)
+    rules = [_service_rules(index, task, deployment, alarms) for index, task in enumerate(tasks)]
     if load_balancer == "nlb":
         validation.check_nlb_services(
             rules,
@@ -307,6 +261,58 @@ def check_tasks(
         )
     validation.check_services(rules)
     validation.check_stack_size("tasks", [len(rule.listener_ports) for rule in rules])
+
+
+def _check_task(field: str, task: TaskSpec, load_balancer: str) -> None:
+    """One task's own values (``field`` is its path): size, container port, image, health check,
+    protocol and environment."""
+    if task.cpu not in FARGATE_MEMORY_BY_CPU:
+        raise ValidationError(
+            f"{field}.cpu",
+            f"{task.cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY_BY_CPU))})",
+        )
+    if task.memory not in FARGATE_MEMORY_BY_CPU[task.cpu]:
+        raise ValidationError(
+            f"{field}.memory",
+            f"{task.memory} MiB does not fit cpu {task.cpu} (valid: {_memory_choices(task.cpu)})",
+        )
+    validation.check_port(f"{field}.container_port", task.container_port)
+    validation.check_image(f"{field}.image", task.image)
+    if task.health_check is not None:
+        validation.check_health_check(
+            f"{field}.health_check", task.health_check, grpc=task.protocol_version == "GRPC"
+        )
+    role = task.image.removeprefix(SAMPLE_IMAGE_PREFIX)
+    if task.image.startswith(SAMPLE_IMAGE_PREFIX) and role not in SAMPLE_ROLES:
+        raise ValidationError(f"{field}.image", f"{role!r} is not a sample role ({', '.join(SAMPLE_ROLES)})")
+    if task.protocol is not None and load_balancer == "alb":
+        raise ValidationError(f"{field}.protocol", "is for load_balancer: nlb")
+    validation.check_environment(f"{field}.environment", task.environment)
+
+
+def _service_rules(
+    index: int, task: TaskSpec, deployment: DeploymentStrategySpec | None, alarms: bool
+) -> validation.ServiceRules:
+    """Task ``index``'s values for the rules the construct shares; ``deployment`` is the stack's
+    default strategy, ``alarms`` whether the stack has alarms."""
+    listeners = task.listeners()
+    return validation.ServiceRules(
+        field=f"tasks[{index}]",
+        label=f"task {task.name!r} ",
+        listener_ports={side: alb.port for side, alb in listeners.items()},
+        desired_count=task.desired_count,
+        scaling=task.scaling,
+        strategy_field=f"tasks[{index}].capacity",
+        strategy=None if task.capacity is None else [(c.provider, c.base, c.weight) for c in task.capacity],
+        **task.deployment_percents(),
+        forward_conditions={
+            side: [c.condition() for c in alb.forward_conditions or ()] for side, alb in listeners.items()
+        },
+        https_sides=frozenset(side for side, alb in listeners.items() if alb.cert_arn),
+        deployment=(task.deployment or deployment or DeploymentStrategySpec()).rules(),
+        deployment_field=f"tasks[{index}].deployment" if task.deployment else "deployment",
+        alarms=alarms,
+    )
 
 
 def _memory_choices(cpu: int) -> str:
