@@ -100,39 +100,15 @@ class Database(Construct):
         check_removal_policy("removal_policy", removal_policy, vpc)
         super().__init__(scope, id)
         self.vpc = vpc
-        self.variant: Variant = (
-            "single-instance"
-            if single_db_instance
-            else "aurora-serverless"
-            if aurora_serverless
-            else "aurora-provisioned"
+        self.variant: Variant = variant_of(
+            aurora_serverless=aurora_serverless, single_db_instance=single_db_instance
         )
         self._instance_type = instance_type or DEFAULT_INSTANCE_TYPE
         self._serverless_capacity = (serverless_min_capacity, serverless_max_capacity)
         self._database_name = database_name
         self._backup_days = int(values["backup_retention_days"])
         self._removal_policy = removal_policy or RemovalPolicy.SNAPSHOT
-        generated = rds.DatabaseSecret(self, "Secret", username=MASTER_USERNAME)
-        # The credentials outlive the stack with the snapshot they open, unless all is destroyed.
-        generated.apply_removal_policy(
-            RemovalPolicy.DESTROY if self._removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
-        )
-        self._placement: dict[str, Any] = {
-            "vpc": vpc,
-            "vpc_subnets": vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            "security_groups": [
-                ec2.SecurityGroup(
-                    self,
-                    "SecurityGroup",
-                    vpc=vpc,
-                    allow_all_outbound=False,
-                    description=f"MySQL of {self.node.path}",
-                )
-            ],
-            "credentials": rds.Credentials.from_secret(generated),
-            "storage_encrypted": True,
-            "removal_policy": self._removal_policy,
-        }
+        self._placement = self._placement_props(vpc_subnets)
         self.cluster: rds.DatabaseCluster | None = None
         self.instance: rds.DatabaseInstance | None = None
         database = self._variants()[self.variant]()
@@ -143,6 +119,31 @@ class Database(Construct):
         for index, peer in enumerate(peers):
             self.connections.allow_default_port_from(peer, f"MySQL from allow_from[{index}]")
         self._acknowledge()
+
+    def _placement_props(self, vpc_subnets: ec2.SubnetSelection | None) -> dict[str, Any]:
+        """What every variant takes alike: network, security group, generated credentials,
+        encryption and removal policy."""
+        generated = rds.DatabaseSecret(self, "Secret", username=MASTER_USERNAME)
+        # The credentials outlive the stack with the snapshot they open, unless all is destroyed.
+        generated.apply_removal_policy(
+            RemovalPolicy.DESTROY if self._removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
+        )
+        return {
+            "vpc": self.vpc,
+            "vpc_subnets": vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            "security_groups": [
+                ec2.SecurityGroup(
+                    self,
+                    "SecurityGroup",
+                    vpc=self.vpc,
+                    allow_all_outbound=False,
+                    description=f"MySQL of {self.node.path}",
+                )
+            ],
+            "credentials": rds.Credentials.from_secret(generated),
+            "storage_encrypted": True,
+            "removal_policy": self._removal_policy,
+        }
 
     @property
     def resource(self) -> rds.DatabaseCluster | rds.DatabaseInstance:
@@ -250,6 +251,13 @@ class Database(Construct):
             "AwsSolutions-SMG4",
             "the apps read the password once at task start; rotation would lock out running tasks",
         )
+
+
+def variant_of(*, aurora_serverless: bool, single_db_instance: bool) -> Variant:
+    """The database a :class:`Database` with these options runs."""
+    if single_db_instance:
+        return "single-instance"
+    return "aurora-serverless" if aurora_serverless else "aurora-provisioned"
 
 
 def database_values(
