@@ -10,7 +10,6 @@ calls ``super().__init__`` with the shared options, builds its task and hands it
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from .findings import acknowledge
 from .network import resolve_vpc
 from .props import FargateTaskProps, Route53Options
 from .service import DualAlbFargateService
+from .service_options import keyword_names
 
 TASK_CPU = 512
 """CPU units of the app's default task (0.5 vCPU)."""
@@ -268,9 +268,7 @@ def refuse_service_options(app: str, options: Mapping[str, Any]) -> None:
     and :class:`DatabaseApp` does not (``alarms``, ``access_logs``, the idle timeouts, ...): ``app``
     (``WordPress``, ``Laravel``) builds its one service itself. Other unknown names are left to
     Python's TypeError."""
-    service_only = set(inspect.signature(DualAlbFargateService.__init__).parameters) - set(
-        inspect.signature(DatabaseApp.__init__).parameters
-    )
+    service_only = keyword_names(DualAlbFargateService.__init__) - keyword_names(DatabaseApp.__init__)
     for name in options:
         if name in service_only:
             raise ValidationError(name, f"is a DualAlbFargateService option; {app} does not take it")

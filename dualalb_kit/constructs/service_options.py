@@ -1,7 +1,8 @@
 """The keyword arguments both dual patterns take, in one place: :class:`FargateServiceOptions`."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Required, TypedDict
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Required, TypedDict, Unpack, get_args, get_origin, get_type_hints
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -75,3 +76,19 @@ def service_options(owner: str, options: Mapping[str, Any]) -> FargateServiceOpt
     resolved: dict[str, Any] = {**dict.fromkeys(known), **SERVICE_OPTION_DEFAULTS, **options}
     resolved["route53_ops"] = resolved["route53_ops"] or Route53Options()
     return resolved  # type: ignore[return-value]
+
+
+def keyword_names(function: Callable[..., Any]) -> set[str]:
+    """The keyword arguments ``function`` takes by name: its named parameters and the keys of the
+    TypedDict its ``**kwargs`` unpack (``**options: Unpack[FargateServiceOptions]``)."""
+    names = set()
+    hints = get_type_hints(function)
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind == parameter.VAR_KEYWORD:
+            hint = hints.get(parameter.name)
+            if get_origin(hint) is Unpack:
+                (options,) = get_args(hint)
+                names |= options.__required_keys__ | options.__optional_keys__
+        elif parameter.kind != parameter.VAR_POSITIONAL:
+            names.add(parameter.name)
+    return names
