@@ -1,15 +1,14 @@
 """The keyword arguments both dual patterns take, in one place: :class:`FargateServiceOptions`."""
 
-import inspect
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Required, TypedDict, Unpack, get_args, get_origin, get_type_hints
+from collections.abc import Mapping, Sequence
+from typing import Any, Required, TypedDict
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 
 from .deployment import DeploymentOptions
 from .monitoring import AlarmThresholds
-from .props import FargateTaskProps, Route53Options
+from .props import FargateTaskProps, Route53Options, with_defaults
 
 
 class FargateServiceOptions(TypedDict, total=False):
@@ -63,32 +62,7 @@ SERVICE_OPTION_DEFAULTS: Mapping[str, Any] = {
 
 def service_options(owner: str, options: Mapping[str, Any]) -> FargateServiceOptions:
     """``options`` with every default filled in (``route53_ops`` a :class:`Route53Options()`);
-    ``owner`` names the construct in the ``TypeError`` an unknown or a missing keyword raises, as
-    Python's own for a keyword it does not take."""
-    required = FargateServiceOptions.__required_keys__
-    known = required | FargateServiceOptions.__optional_keys__
-    for name in options:
-        if name not in known:
-            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {name!r}")
-    missing = sorted(required - options.keys())
-    if missing:
-        raise TypeError(f"{owner}.__init__() missing 1 required keyword-only argument: {missing[0]!r}")
-    resolved: dict[str, Any] = {**dict.fromkeys(known), **SERVICE_OPTION_DEFAULTS, **options}
+    ``owner`` names the construct in the ``TypeError`` an unknown or a missing keyword raises."""
+    resolved = with_defaults(owner, FargateServiceOptions, options, SERVICE_OPTION_DEFAULTS)
     resolved["route53_ops"] = resolved["route53_ops"] or Route53Options()
     return resolved  # type: ignore[return-value]
-
-
-def keyword_names(function: Callable[..., Any]) -> set[str]:
-    """The keyword arguments ``function`` takes by name: its named parameters and the keys of the
-    TypedDict its ``**kwargs`` unpack (``**options: Unpack[FargateServiceOptions]``)."""
-    names = set()
-    hints = get_type_hints(function)
-    for parameter in inspect.signature(function).parameters.values():
-        if parameter.kind == parameter.VAR_KEYWORD:
-            hint = hints.get(parameter.name)
-            if get_origin(hint) is Unpack:
-                (options,) = get_args(hint)
-                names |= options.__required_keys__ | options.__optional_keys__
-        elif parameter.kind != parameter.VAR_POSITIONAL:
-            names.add(parameter.name)
-    return names

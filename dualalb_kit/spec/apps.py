@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from .. import validation
 from ..errors import ValidationError
 from ..samples import SAMPLE_LARAVEL_DIR
+from ..validation import DATABASE_DEFAULTS
 from .strict import StrictModel
 from .tasks import SAMPLE_IMAGE_PREFIX, AlbSpec
 
@@ -26,12 +27,12 @@ class DatabaseOptionsSpec(StrictModel):
     kept on delete: a final snapshot and the secret (``removal_policy: destroy`` deletes them;
     ``retain`` keeps the database running and needs ``vpc: default`` or ``vpc-...``)."""
 
-    aurora_serverless: bool = False
-    single_db_instance: bool = False
-    database_instance_type: str | None = None
-    backup_retention_days: int = 7
-    serverless_min_capacity: float = 0.5
-    serverless_max_capacity: float = 4
+    aurora_serverless: bool = DATABASE_DEFAULTS["aurora_serverless"]
+    single_db_instance: bool = DATABASE_DEFAULTS["single_db_instance"]
+    database_instance_type: str | None = DATABASE_DEFAULTS["database_instance_type"]
+    backup_retention_days: int = DATABASE_DEFAULTS["backup_retention_days"]
+    serverless_min_capacity: float = DATABASE_DEFAULTS["serverless_min_capacity"]
+    serverless_max_capacity: float = DATABASE_DEFAULTS["serverless_max_capacity"]
     removal_policy: Literal["retain", "snapshot", "destroy"] | None = None
 
     @model_validator(mode="after")
