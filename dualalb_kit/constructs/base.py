@@ -215,7 +215,7 @@ class BaseFargateService(Construct):
         self.services.append(service)
         groups = [self._attach(name, props, service, lst) for lst in listeners]
         groups += [g for (owner, _), g in self.alternate_target_groups.items() if owner == name]
-        self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
+        self._autoscale(service, props, groups)
 
     def _add_spot_termination_handler(self, names: list[str]) -> SpotTerminationHandler | None:
         """The handler, unless ``spot_termination_handler`` is ``False`` or no task is on Spot
@@ -330,18 +330,17 @@ class BaseFargateService(Construct):
         return service
 
     def _autoscale(
-        self,
-        service: ecs.FargateService,
-        policy: ServiceScalingPolicy,
-        target_groups: list[elbv2.TargetGroupBase],
+        self, service: ecs.FargateService, props: FargateTaskProps, groups: list[elbv2.TargetGroupBase]
     ) -> None:
+        """Target tracking on CPU, on the load balancer's metric and on memory; scheduled actions."""
+        policy = props.scaling_policy or ServiceScalingPolicy()
         scaling = service.auto_scale_task_count(
             min_capacity=policy.min_capacity, max_capacity=policy.max_capacity
         )
         scaling.scale_on_cpu_utilization(
             "CpuScaling", target_utilization_percent=policy.target_cpu_utilization
         )
-        self._scale_on_load_balancer(scaling, policy, target_groups)
+        self._scale_on_load_balancer(scaling, policy, groups)
         if policy.target_memory_utilization is not None:
             scaling.scale_on_memory_utilization(
                 "MemoryScaling", target_utilization_percent=policy.target_memory_utilization
