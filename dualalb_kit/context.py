@@ -82,17 +82,7 @@ def vpc_context(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
     (Private), else Isolated; subnet names from ``subnetGroupNameTag`` (default
     ``aws-cdk:subnet-name``), else the type.
     """
-    filters = [{"Name": name, "Values": [value]} for name, value in props.get("filter", {}).items()]
-    vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
-    if len(vpcs) != 1:
-        where = f"{json.dumps(props.get('filter', {}))} in aws://{props.get('account')}/{props.get('region')}"
-        message = (
-            f"Could not find any VPCs matching {where}"
-            if not vpcs
-            else f"Found {len(vpcs)} VPCs matching {where}; please narrow the search criteria"
-        )
-        raise ContextLookupError("vpc-provider", message)
-    vpc = vpcs[0]
+    vpc = _the_vpc(ec2, props)
     in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
     route_tables = ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
     subnets = [
@@ -107,35 +97,59 @@ def vpc_context(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
     }
     if props.get("returnAsymmetricSubnets"):
         response["availabilityZones"] = []
-        response["subnetGroups"] = [
-            {
-                "name": name,
-                "type": subnet_type,
-                "subnets": [
-                    {
-                        "subnetId": s["subnetId"],
-                        "cidr": s["cidr"],
-                        "availabilityZone": s["az"],
-                        "routeTableId": s["routeTableId"],
-                    }
-                    for s in members
-                ],
-            }
-            for (subnet_type, name), members in groups.items()
-        ]
+        response["subnetGroups"] = _asymmetric_subnets(groups)
     else:
         response.update(_symmetric_subnets(groups))
     if props.get("returnVpnGateways", True):
-        gateways = ec2.describe_vpn_gateways(
-            Filters=[
-                {"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]},
-                {"Name": "attachment.state", "Values": ["attached"]},
-                {"Name": "state", "Values": ["available"]},
-            ]
-        )["VpnGateways"]
-        if len(gateways) == 1:
-            response["vpnGatewayId"] = gateways[0]["VpnGatewayId"]
+        response["vpnGatewayId"] = _vpn_gateway(ec2, vpc["VpcId"])
     return {key: value for key, value in response.items() if value is not None}
+
+
+def _the_vpc(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
+    """The one VPC the lookup's filter matches (a ContextLookupError for none or several)."""
+    filters = [{"Name": name, "Values": [value]} for name, value in props.get("filter", {}).items()]
+    vpcs = ec2.describe_vpcs(Filters=filters)["Vpcs"]
+    if len(vpcs) != 1:
+        where = f"{json.dumps(props.get('filter', {}))} in aws://{props.get('account')}/{props.get('region')}"
+        message = (
+            f"Could not find any VPCs matching {where}"
+            if not vpcs
+            else f"Found {len(vpcs)} VPCs matching {where}; please narrow the search criteria"
+        )
+        raise ContextLookupError("vpc-provider", message)
+    return vpcs[0]
+
+
+def _asymmetric_subnets(groups: dict[tuple[str, str], list[dict[str, str]]]) -> list[dict[str, Any]]:
+    """``returnAsymmetricSubnets``: one group per subnet type and name, each subnet as it is."""
+    return [
+        {
+            "name": name,
+            "type": subnet_type,
+            "subnets": [
+                {
+                    "subnetId": s["subnetId"],
+                    "cidr": s["cidr"],
+                    "availabilityZone": s["az"],
+                    "routeTableId": s["routeTableId"],
+                }
+                for s in members
+            ],
+        }
+        for (subnet_type, name), members in groups.items()
+    ]
+
+
+def _vpn_gateway(ec2: Any, vpc_id: str) -> str | None:
+    """The VPN gateway attached to the VPC when there is exactly one, else ``None``."""
+    gateways = ec2.describe_vpn_gateways(
+        Filters=[
+            {"Name": "attachment.vpc-id", "Values": [vpc_id]},
+            {"Name": "attachment.state", "Values": ["attached"]},
+            {"Name": "state", "Values": ["available"]},
+        ]
+    )["VpnGateways"]
+    return gateways[0]["VpnGatewayId"] if len(gateways) == 1 else None
 
 
 def _tag(tags: Iterable[dict[str, str]] | None, key: str) -> str | None:

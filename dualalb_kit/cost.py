@@ -30,12 +30,13 @@ import pandas as pd
 import yaml
 
 from .errors import ValidationError
+from .validation import CAPACITY_BASE_MAX, CAPACITY_PROVIDERS, CAPACITY_WEIGHT_MAX
 
 if TYPE_CHECKING:
     from .spec import DeploymentSpec
 
-ON_DEMAND, SPOT = "FARGATE", "FARGATE_SPOT"
-PROVIDERS = (ON_DEMAND, SPOT)
+PROVIDERS = CAPACITY_PROVIDERS
+ON_DEMAND, SPOT = PROVIDERS
 _META = ("taken", "currency", "source", "spot_derivation")  # top-level keys of the price file
 
 STANDARD_MIXES: dict[str, list[dict[str, Any]]] = {
@@ -287,10 +288,12 @@ def _strategy(strategy: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.
             raise ValidationError(f"{field}.provider", f"{provider!r} is not one of {', '.join(PROVIDERS)}")
         if provider in providers:
             raise ValidationError(f"{field}.provider", f"{provider} is listed twice")
-        if int(base) != base or not 0 <= base <= 100_000:
-            raise ValidationError(f"{field}.base", f"{base} is not a whole number in 0-100000")
-        if int(weight) != weight or not 0 <= weight <= 1000:
-            raise ValidationError(f"{field}.weight", f"{weight} is not a whole number in 0-1000")
+        if int(base) != base or not 0 <= base <= CAPACITY_BASE_MAX:
+            raise ValidationError(f"{field}.base", f"{base} is not a whole number in 0-{CAPACITY_BASE_MAX}")
+        if int(weight) != weight or not 0 <= weight <= CAPACITY_WEIGHT_MAX:
+            raise ValidationError(
+                f"{field}.weight", f"{weight} is not a whole number in 0-{CAPACITY_WEIGHT_MAX}"
+            )
         providers.append(provider)
         bases.append(int(base))
         weights.append(int(weight))

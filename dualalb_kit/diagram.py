@@ -68,8 +68,46 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
         kind: {lid: res.get("Properties", {}) for lid, res in resources.items() if res["Type"] == kind}
         for kind in (_ALB, _LISTENER, _TARGET_GROUP, _SERVICE, _RULE)
     }
-    services_by_group: dict[str, dict[str, Any]] = {}
-    for logical_id, props in of_type[_SERVICE].items():
+    services_by_group = _services_by_group(of_type[_SERVICE])
+    rows = []
+    for alb_id, alb in of_type[_ALB].items():
+        scheme = alb.get("Scheme", "internet-facing")
+        load_balancer = {
+            "alb": "external" if scheme == "internet-facing" else "internal",
+            "scheme": scheme,
+            "load_balancer": "NLB" if alb.get("Type") == "network" else "ALB",
+        }
+        listeners = [
+            (listener_id, props)
+            for listener_id, props in of_type[_LISTENER].items()
+            if referenced_id(props.get("LoadBalancerArn")) == alb_id
+        ]
+        for listener_id, listener in sorted(listeners, key=lambda item: item[1].get("Port", 0)):
+            rules = sorted(
+                (
+                    rule
+                    for rule in of_type[_RULE].values()
+                    if referenced_id(rule.get("ListenerArn")) == listener_id
+                ),
+                key=lambda rule: rule.get("Priority", 0),
+            )  # forward_conditions: the listener's rules come before its default action
+            actions = [a for rule in rules for a in rule.get("Actions", [])] + listener.get(
+                "DefaultActions", []
+            )
+            row = {
+                **load_balancer,
+                "port": listener.get("Port"),
+                "protocol": listener.get("Protocol", "HTTP"),
+            }
+            rows += _action_rows(row, actions, services_by_group)
+    return data_frame(rows, TOPOLOGY_COLUMNS)
+
+
+def _services_by_group(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each target group's service (by the group's logical id): its name, desired count and
+    capacity label; blue/green's alternate group as well."""
+    by_group: dict[str, dict[str, Any]] = {}
+    for logical_id, props in services.items():
         for binding in props.get("LoadBalancers", []):
             service = {
                 "service": _tag(props, SERVICE_TAG) or binding.get("ContainerName") or logical_id,
@@ -81,63 +119,41 @@ def topology(template: dict[str, Any]) -> pd.DataFrame:
             }
             alternate = binding.get("AdvancedConfiguration", {}).get("AlternateTargetGroupArn")
             for group in filter(None, (binding.get("TargetGroupArn"), alternate)):
-                services_by_group[referenced_id(group)] = service
-    rows = []
-    for alb_id, alb in of_type[_ALB].items():
-        scheme = alb.get("Scheme", "internet-facing")
-        side = "external" if scheme == "internet-facing" else "internal"
-        kind = "NLB" if alb.get("Type") == "network" else "ALB"
-        listeners = [
-            (listener_id, props)
-            for listener_id, props in of_type[_LISTENER].items()
-            if referenced_id(props.get("LoadBalancerArn")) == alb_id
-        ]
-        for listener_id, listener in sorted(listeners, key=lambda item: item[1].get("Port", 0)):
-            forwarded = set()  # one row per service and listener (blue/green groups, rule and default)
-            rules = sorted(
-                (
-                    rule
-                    for rule in of_type[_RULE].values()
-                    if referenced_id(rule.get("ListenerArn")) == listener_id
-                ),
-                key=lambda rule: rule.get("Priority", 0),
-            )  # forward_conditions: the listener's rules come before its default action
-            for action in [a for rule in rules for a in rule.get("Actions", [])] + listener.get(
-                "DefaultActions", []
-            ):
-                row = {
-                    "alb": side,
-                    "scheme": scheme,
-                    "port": listener.get("Port"),
-                    "protocol": listener.get("Protocol", "HTTP"),
-                    "load_balancer": kind,
+                by_group[referenced_id(group)] = service
+    return by_group
+
+
+def _action_rows(
+    row: dict[str, Any], actions: list[dict[str, Any]], services_by_group: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One listener's rows (``row`` holds its load balancer and port): a redirect, or each service
+    its actions forward to, once (blue/green groups, a rule and the default action)."""
+    rows: list[dict[str, Any]] = []
+    forwarded = set()
+    for action in actions:
+        if action.get("Type") == "redirect":
+            config = action.get("RedirectConfig", {})
+            target = f"{config.get('Protocol', 'HTTPS')}:{config.get('Port', '443')}"
+            rows.append(
+                {
+                    **row,
+                    "action": f"redirect to {target}",
+                    "service": None,
+                    "desired_count": None,
+                    "capacity": None,
                 }
-                if action.get("Type") == "redirect":
-                    config = action.get("RedirectConfig", {})
-                    target = f"{config.get('Protocol', 'HTTPS')}:{config.get('Port', '443')}"
-                    rows.append(
-                        {
-                            **row,
-                            "action": f"redirect to {target}",
-                            "service": None,
-                            "desired_count": None,
-                            "capacity": None,
-                        }
-                    )
-                    continue
-                groups = [action.get("TargetGroupArn")] + [
-                    group.get("TargetGroupArn")
-                    for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
-                ]
-                for group in filter(None, groups):
-                    service = services_by_group.get(referenced_id(group), {"service": referenced_id(group)})
-                    if service["service"] in forwarded:
-                        continue
-                    forwarded.add(service["service"])
-                    rows.append(
-                        {**row, "action": "forward", "desired_count": None, "capacity": None, **service}
-                    )
-    return data_frame(rows, TOPOLOGY_COLUMNS)
+            )
+            continue
+        groups = [action.get("TargetGroupArn")] + [
+            group.get("TargetGroupArn") for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
+        ]
+        for group in filter(None, groups):
+            service = services_by_group.get(referenced_id(group), {"service": referenced_id(group)})
+            if service["service"] in forwarded:
+                continue
+            forwarded.add(service["service"])
+            rows.append({**row, "action": "forward", "desired_count": None, "capacity": None, **service})
+    return rows
 
 
 PLACEMENT_COLUMNS = ["service", "desired_count", "on_demand_tasks", "spot_tasks", "strategy"]

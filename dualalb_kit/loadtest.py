@@ -64,30 +64,21 @@ default), as ECS's ``CPUUtilization`` is of a task's ``cpu``. Otherwise
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import math
-import select
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from time import monotonic
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import numpy as np
 import pandas as pd
-import psutil
 
 from .capacity import CAPACITY_COLUMNS, MEDIUM, NARROW, SLO, capacity_from_points, slo_breaches
-from .errors import LoadTestError, ValidationError
+from .errors import ValidationError
 from .extras import require
+from .locust_child import cpu_process, locust_child
 from .loopback import is_loopback_host
 
-LOADGEN_SCRIPT = Path(__file__).with_name("loadgen.py")
 CURVE_COLUMNS = (
     "target_rps",
     "achieved_rps",
@@ -99,9 +90,17 @@ CURVE_COLUMNS = (
     "errors_per_1k",
     "failures",
 )
-"""The columns of :attr:`LoadTestResult.curve`, one row per step (units in :func:`run_loadtest`)."""
+"""The columns of :attr:`LoadTestResult.curve`, one row per step: ``target_rps`` (requests per
+second sent, on schedule) and ``achieved_rps`` (requests due in the step per second of it: the
+target unless requests were not sent), ``requests`` (due in the step, answered or not),
+``requests_per_task`` (per minute per task), ``p50_ms`` and ``p99_ms`` (response time from when the
+request was due), ``cpu_percent`` (of the reserved CPU, NaN when not measured), ``errors_per_1k``
+(5xx answers and unanswered requests per 1,000 requests), ``failures`` (requests Locust counted as
+failed: those plus any other non-2xx/3xx answer)."""
 STEP_COLUMNS = ("repeat", *CURVE_COLUMNS, "late_ms", "counted")
-"""The columns of :attr:`LoadTestResult.steps`: every step of every repeat."""
+"""The columns of :attr:`LoadTestResult.steps`, every step of every repeat: the curve's, ``repeat``,
+``late_ms`` (99th percentile of how late the client sent) and ``counted`` (False for a breaking step
+that was measured again)."""
 REPEAT_COLUMNS = (
     "repeat",
     "requests_per_task_at_slo",
@@ -155,13 +154,8 @@ MAX_IN_FLIGHT = 1000
 """Requests outstanding at once; one due beyond that is not sent and counts as unanswered."""
 LATE_SHARE = 0.1
 """The client sending later than this share of the SLO's p99 (99th percentile) gets a note."""
-DRAIN_SLACK_SECONDS = 5.0
-"""Beyond ``request_timeout``, how long a step may wait for its last answers (loadgen's own)."""
 CPU_UNITS_PER_CORE = 1024
 """ECS's CPU units in one core."""
-GRACE_SECONDS = 30.0
-"""Beyond a step's length and its wait for answers, how long the Locust process may take (starting,
-a busy machine) before it counts as stuck and the test fails."""
 
 
 @dataclass(frozen=True)
@@ -275,19 +269,28 @@ def run_loadtest(
     :param refine_steps: rates climbed, evenly spaced, between the last step that held and the one
         that broke, once a repeat's ramp breaks the SLO above its first step (default 4, so the
         capacity is known to a fifth of a step; 0 does not refine).
-
-    ``curve`` columns: ``target_rps`` (requests per second sent, on schedule) and ``achieved_rps``
-    (requests due in the step per second of it: the target unless requests were not sent),
-    ``requests`` (due in the step, answered or not), ``requests_per_task`` (per minute per task),
-    ``p50_ms`` and ``p99_ms`` (response time from when the request was due), ``cpu_percent`` (of
-    one core, NaN when not measured), ``errors_per_1k`` (5xx answers and unanswered requests per
-    1,000 requests), ``failures`` (requests Locust counted as failed: those plus any other
-    non-2xx/3xx answer). ``steps`` adds ``repeat``, ``late_ms`` (99th percentile of how late the
-    client sent) and ``counted`` (False for a breaking step that was measured again).
     """
     slo = slo or SLO()
     target = _check_url(url, allow_remote)
     rates = _ramp(max_rps, start_rps, step_seconds, duration)
+    _check_counts(tasks, repeats, request_timeout, refine_steps, cpu_units)
+    require("the load test", "locust")
+    cpu_pid, cpu_source = _cpu(target, cpu_units)
+    ramp = (rates, step_seconds, slo, tasks, on_step, stop_at_slo, refine_steps)
+    judged = (service or url, cpu_pid is not None, cpu_source)
+    plan, runs = _plan(target, request_timeout, cpu_pid), []
+    with locust_child(plan, request_timeout, CPU_UNITS_PER_CORE / cpu_units) as measure:
+        for repeat in range(1, repeats + 1):
+            runs.append(_Repeat.run(repeat, measure, min(WARMUP_SECONDS, step_seconds), ramp, judged))
+            if on_repeat:
+                on_repeat(runs[-1].summary)
+    return _result(url, slo, runs, cpu_source)
+
+
+def _check_counts(
+    tasks: int, repeats: int, request_timeout: float, refine_steps: int, cpu_units: int
+) -> None:
+    """The load test's whole-number options and its timeout, each in its range."""
     if not isinstance(tasks, int) or tasks < 1:
         raise ValidationError("tasks", f"{tasks!r} is not a positive whole number of tasks")
     if not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
@@ -302,48 +305,68 @@ def run_loadtest(
         )
     if not isinstance(cpu_units, int) or cpu_units < 1:
         raise ValidationError("cpu_units", f"{cpu_units!r} is not a positive whole number of CPU units")
-    require("the load test", "locust")
-    cpu_pid, cpu_source = _cpu_process(target)
+
+
+def _cpu(target: SplitResult, cpu_units: int) -> tuple[int | None, str]:
+    """The process whose CPU the steps measure (or ``None``) and where the figures come from, in
+    percent of ``cpu_units``."""
+    cpu_pid, cpu_source = cpu_process(target)
     if cpu_units != CPU_UNITS_PER_CORE and cpu_pid is not None:
         cpu_source = cpu_source.replace("percent of one core", f"percent of its {cpu_units} CPU units")
-    plan = {
+    return cpu_pid, cpu_source
+
+
+def _plan(target: SplitResult, request_timeout: float, cpu_pid: int | None) -> dict[str, Any]:
+    """What the Locust child sends requests to, and whose CPU it measures."""
+    return {
         "host": f"{target.scheme}://{target.netloc}",
         "path": (target.path or "/") + (f"?{target.query}" if target.query else ""),
         "timeout_seconds": request_timeout,
         "max_in_flight": MAX_IN_FLIGHT,
         "cpu_pid": cpu_pid,
     }
-    service = service or url
-    warmup = min(WARMUP_SECONDS, step_seconds)
-    all_steps: list[dict] = []
-    summaries: list[dict] = []
-    capacities: list[dict] = []
-    with _locust(plan, request_timeout, CPU_UNITS_PER_CORE / cpu_units) as measure:
-        for repeat in range(1, repeats + 1):
-            measure(rates[0], warmup)  # not measured: connections, caches, a queue left behind
-            steps, stop_reason = _one_ramp(
-                measure, rates, step_seconds, slo, tasks, on_step, stop_at_slo, refine_steps
-            )
-            all_steps += [{"repeat": repeat, **step} for step in steps]
-            counted = pd.DataFrame(
-                [step for step in steps if step["counted"]], columns=list(STEP_COLUMNS[1:])
-            )
-            row = _capacity(counted, slo, service, cpu_pid is not None, cpu_source)
-            capacities.append(row)
-            summary = {
-                "repeat": repeat,
-                **{name: row[name] for name in REPEAT_COLUMNS[1:-2]},
-                "steps": len(steps),
-                "stop_reason": stop_reason,
-            }
-            summaries.append(summary)
-            if on_repeat:
-                on_repeat(summary)
-    steps_frame = pd.DataFrame(all_steps, columns=list(STEP_COLUMNS))
-    repeats_frame = pd.DataFrame(summaries, columns=list(REPEAT_COLUMNS))
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """One repeat's steps (with ``repeat``), its capacity row and its row of ``repeats``."""
+
+    steps: list[dict]
+    capacity: dict
+    summary: dict
+
+    @classmethod
+    def run(
+        cls,
+        repeat: int,
+        measure: Callable[[float, float], dict],
+        warmup_seconds: float,
+        ramp: tuple[Any, ...],
+        judged: tuple[str, bool, str],
+    ) -> _Repeat:
+        """An unmeasured warm-up at the first rate, the ramp (:func:`_one_ramp`'s arguments after
+        ``measure``) and its capacity (:func:`_capacity`'s after ``slo``)."""
+        rates, slo = ramp[0], ramp[2]
+        measure(rates[0], warmup_seconds)  # not measured: connections, caches, a queue left behind
+        steps, stop_reason = _one_ramp(measure, *ramp)
+        counted = pd.DataFrame([step for step in steps if step["counted"]], columns=list(STEP_COLUMNS[1:]))
+        row = _capacity(counted, slo, *judged)
+        summary = {
+            "repeat": repeat,
+            **{name: row[name] for name in REPEAT_COLUMNS[1:-2]},
+            "steps": len(steps),
+            "stop_reason": stop_reason,
+        }
+        return cls([{"repeat": repeat, **step} for step in steps], row, summary)
+
+
+def _result(url: str, slo: SLO, runs: list[_Repeat], cpu_source: str) -> LoadTestResult:
+    """The repeats as one result: the median repeat's curve and capacity, every step and repeat."""
+    steps_frame = pd.DataFrame([step for run in runs for step in run.steps], columns=list(STEP_COLUMNS))
+    repeats_frame = pd.DataFrame([run.summary for run in runs], columns=list(REPEAT_COLUMNS))
     median, spread = _median_and_spread(repeats_frame["requests_per_task_at_slo"].to_numpy(float))
     capacity = pd.DataFrame(
-        [_with_repeats(capacities[median], repeats_frame, median, spread)], columns=list(CAPACITY_COLUMNS)
+        [_with_repeats(runs[median].capacity, repeats_frame, median, spread)], columns=list(CAPACITY_COLUMNS)
     )
     curve = steps_frame.loc[steps_frame["repeat"] == median + 1, list(CURVE_COLUMNS)].reset_index(drop=True)
     for frame in (curve, capacity, steps_frame, repeats_frame):
@@ -352,7 +375,7 @@ def run_loadtest(
         url,
         curve,
         capacity,
-        summaries[median]["stop_reason"],
+        runs[median].summary["stop_reason"],
         cpu_source,
         steps_frame,
         repeats_frame,
@@ -476,73 +499,6 @@ def _ramp(max_rps: float, start_rps: float | None, step_seconds: float, duration
     if not 0 < start <= max_rps:
         raise ValidationError("start_rps", f"{start_rps} is not a rate in (0, max_rps={max_rps:g}]")
     return [round(float(rate), 6) for rate in np.linspace(start, max_rps, steps)]
-
-
-def _cpu_process(target) -> tuple[int | None, str]:
-    """The pid listening on a loopback URL's port (and where CPU comes from), or None and why not."""
-    if not is_loopback_host(target.hostname):
-        return None, "not measured: the URL is not on loopback (on AWS, read the service's CPUUtilization)"
-    port = target.port or (443 if target.scheme == "https" else 80)
-    try:
-        for connection in psutil.net_connections(kind="tcp"):
-            address = connection.laddr
-            listening = connection.status == psutil.CONN_LISTEN and address.port == port
-            if listening and connection.pid and _reaches_loopback(address.ip):
-                name = " ".join(psutil.Process(connection.pid).cmdline()[-2:])
-                return connection.pid, f"pid {connection.pid} ({name}), percent of one core"
-    except psutil.AccessDenied:
-        return None, "not measured: this system does not show which process listens on a port"
-    return None, f"not measured: no process of this user listens on port {port}"
-
-
-def _reaches_loopback(listen_ip: str) -> bool:
-    """Whether a socket listening on ``listen_ip`` gets loopback traffic (loopback or any address)."""
-    address = ipaddress.ip_address(listen_ip.split("%")[0])
-    return address.is_loopback or address.is_unspecified
-
-
-@contextmanager
-def _locust(
-    plan: dict, request_timeout: float, cpu_scale: float = 1.0
-) -> Iterator[Callable[[float, float], dict]]:
-    """Start the Locust child on ``plan``; yield ``measure(rate, seconds)``, which runs one step and
-    returns its JSON line as a dict (CPU multiplied by ``cpu_scale``); stop the child on exit."""
-    with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen(
-            [sys.executable, str(LOADGEN_SCRIPT), json.dumps(plan)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            bufsize=0,  # unbuffered: select() sees every line that is not read yet
-        )
-
-        def failed(why: str) -> LoadTestError:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
-            return LoadTestError(f"the Locust process {why}: " + " | ".join(tail))
-
-        def measure(rate: float, seconds: float) -> dict:
-            try:
-                child.stdin.write((json.dumps({"rate": rate, "seconds": seconds}) + "\n").encode())
-            except BrokenPipeError:
-                raise failed("has stopped") from None
-            deadline = monotonic() + seconds + request_timeout + DRAIN_SLACK_SECONDS + GRACE_SECONDS
-            readable, _, _ = select.select([child.stdout], [], [], max(0.0, deadline - monotonic()))
-            line = child.stdout.readline() if readable else b""
-            if not line:
-                raise failed("stopped answering")
-            step = json.loads(line)
-            if step["cpu_percent"] is not None:
-                step["cpu_percent"] *= cpu_scale
-            return step
-
-        try:
-            yield measure
-        finally:
-            child.terminate()
-            child.wait()
-            child.stdin.close()
-            child.stdout.close()
 
 
 def _curve_row(step: dict, tasks: int) -> dict:

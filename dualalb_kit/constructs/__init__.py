@@ -20,6 +20,7 @@ from .props import (
     ServiceScalingPolicy,
 )
 from .service import DualAlbFargateService
+from .service_options import FargateServiceOptions
 from .spot_termination import SpotTerminationHandler
 
 _LAZY = {"Database": ".database", "Laravel": ".laravel", "WordPress": ".wordpress"}
@@ -33,6 +34,7 @@ __all__ = [
     "DeploymentOptions",
     "DualAlbFargateService",
     "DualNlbFargateService",
+    "FargateServiceOptions",
     "FargateTaskProps",
     "Laravel",
     "LoadBalancerAccessibility",

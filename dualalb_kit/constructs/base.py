@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Unpack
 
 from aws_cdk import Annotations, CfnOutput, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -38,6 +39,7 @@ from .props import (
     Route53Options,
     ServiceScalingPolicy,
 )
+from .service_options import FargateServiceOptions, service_options
 from .spot_termination import SpotTerminationHandler
 
 
@@ -66,13 +68,13 @@ class BaseFargateService(Construct):
     """Fargate services behind an internet-facing and/or an internal load balancer: the parts
     :class:`DualAlbFargateService` and :class:`DualNlbFargateService` share. Not used directly.
 
-    A variant validates its props (:func:`check_route53` and ``validation``'s rules) in
-    :meth:`_check`, which runs before anything reaches jsii (or before it calls this constructor),
-    and implements :meth:`_create_load_balancers`, :meth:`_attach` and :meth:`_endpoint`; it may
+    :meth:`_check` validates the props before anything reaches jsii (a variant adds its load
+    balancer's rules in :meth:`_check_load_balancer`, and extends it for options of its own); a
+    variant implements :meth:`_create_load_balancers`, :meth:`_attach` and :meth:`_endpoint`; it may
     override :meth:`_scale_on_load_balancer` and :meth:`_complete_load_balancers`. ``kind``
     (``Alb``/``Nlb``) names the alias records' construct ids.
 
-    Keyword arguments: as :class:`DualAlbFargateService`'s of the same names.
+    Keyword arguments: :class:`FargateServiceOptions`.
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``load_balancers``
     (``{side: load balancer}``, sides without a listener left out), ``zone`` (``None`` without
@@ -83,117 +85,55 @@ class BaseFargateService(Construct):
 
     kind = "Alb"
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        tasks: Sequence[FargateTaskProps],
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        spot: bool = False,
-        enable_execute_command: bool = False,
-        circuit_breaker: bool = True,
-        route53_ops: Route53Options | None = None,
-        cluster: ecs.ICluster | None = None,
-        cluster_props: ecs.ClusterProps | None = None,
-        spot_termination_handler: bool | None = None,
-        alarms: bool | AlarmThresholds = False,
-        deployment: DeploymentOptions | None = None,
-    ) -> None:
-        route53_ops = route53_ops or Route53Options()
-        self._check(tasks, route53_ops, deployment, bool(alarms))
+    def __init__(self, scope: Construct, id: str, **options: Unpack[FargateServiceOptions]) -> None:
+        self._options = service_options(type(self).__name__, options)
+        tasks = self._options["tasks"]
+        self._check(scope, self._options)
         check_local_commands(tasks)
-        if cluster is not None and cluster_props is not None:
+        if self._options["cluster"] is not None and self._options["cluster_props"] is not None:
             raise ValidationError("cluster_props", "cannot be combined with an existing cluster")
         super().__init__(scope, id)
         names = [_container(props).container_name for props in tasks]
         for props in tasks:
             if props.local is not None:
                 _container(props).add_docker_label(LOCAL_LABEL, props.local.label())
-
-        given_cluster_props = struct_values(cluster_props)
-        self.vpc = resolve_vpc(self, vpc or (cluster.vpc if cluster else given_cluster_props.get("vpc")))
-        subnets, public_ip = resolve_subnets(self.vpc, vpc_subnets)
-        self.cluster = cluster or ecs.Cluster(
-            self,
-            "Cluster",
-            **{
-                "vpc": self.vpc,
-                "enable_fargate_capacity_providers": True,
-                "container_insights_v2": ecs.ContainerInsights.ENABLED,
-                **given_cluster_props,
-            },
-        )
-        self._deployment = deployment
-        listeners = [
-            _Listener(side, index, access, shifts_traffic(props.deployment or deployment))
-            for index, props in enumerate(tasks)
-            for side, access in ((s, getattr(props, s)) for s in SIDES)
-            if access is not None
-        ]
+        subnets, public_ip = self._network()
+        listeners = _listeners(tasks, self._options["deployment"])
         self.load_balancers: dict[str, elbv2.BaseLoadBalancer] = {}
         self._create_load_balancers(listeners, names)
-
         self.services: list[ecs.FargateService] = []
         self.target_groups: dict[tuple[str, str], elbv2.TargetGroupBase] = {}
         self.alternate_target_groups: dict[tuple[str, str], elbv2.TargetGroupBase] = {}
         for index, props in enumerate(tasks):
-            service = self._service(
-                names[index], props, subnets, public_ip, spot, enable_execute_command, circuit_breaker
+            self._add_service(
+                names[index], props, subnets, public_ip, [lst for lst in listeners if lst.task_index == index]
             )
-            self.services.append(service)
-            groups = [
-                self._attach(names[index], props, service, lst)
-                for lst in listeners
-                if lst.task_index == index
-            ]
-            groups += [g for (owner, _), g in self.alternate_target_groups.items() if owner == names[index]]
-            self._autoscale(service, props.scaling_policy or ServiceScalingPolicy(), groups)
-
         self._complete_load_balancers(listeners)
-        self.spot_termination_handler = (
-            None if spot_termination_handler is False else self._spot_termination_handler(tasks, names, spot)
-        )
-        if spot_termination_handler and self.spot_termination_handler is None:
-            Annotations.of(self).add_warning_v2(
-                "dualalb-kit:spotTerminationHandlerUnused",
-                "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created",
-            )
-        self.monitoring = (
-            ServiceMonitoring(
-                self,
-                "Monitoring",
-                services={
-                    name: MonitoredService(service, self._monitored_target_groups(name))
-                    for name, service in zip(names, self.services, strict=True)
-                },
-                thresholds=alarms if isinstance(alarms, AlarmThresholds) else None,
-            )
-            if alarms
-            else None
-        )
-        for props, name, service in zip(tasks, names, self.services, strict=True):
-            options = props.deployment or deployment
-            if options is not None and options.rules().rolls_back_on_alarms(bool(alarms)):
-                assert self.monitoring is not None  # the shared rules require alarms for rollback
-                roll_back_on_alarms(
-                    service, [alarm for (owner, _), alarm in self.monitoring.alarms.items() if owner == name]
-                )
+        self.spot_termination_handler = self._add_spot_termination_handler(names)
+        self.monitoring = self._add_monitoring(names)
+        self._roll_back_on_alarms(names)
+        route53_ops = self._options["route53_ops"]
         self.zone = self._zone(route53_ops) if route53_ops.enable_load_balancer_alias else None
         self._outputs(listeners, route53_ops)
 
     # -- what a variant provides ----------------------------------------------------------------
 
-    def _check(
-        self,
-        tasks: Sequence[FargateTaskProps],
-        route53_ops: Route53Options,
-        deployment: DeploymentOptions | None,
-        alarms: bool,
+    def _check(self, scope: Construct, options: FargateServiceOptions) -> None:
+        """Raise ValidationError on props the variant cannot build, before jsii sees them: task
+        names, the load balancer's own rules (:meth:`_check_load_balancer`), the rules the spec
+        shares, the alias names. A variant with options of its own extends it; ``scope`` is where
+        the construct goes."""
+        tasks = options["tasks"]
+        task_names(tasks)
+        rules = service_rules(tasks, deployment=options["deployment"], alarms=bool(options["alarms"]))
+        self._check_load_balancer(tasks, rules)
+        validation.check_services(rules)
+        check_route53(options["route53_ops"])
+
+    def _check_load_balancer(
+        self, tasks: Sequence[FargateTaskProps], rules: list[validation.ServiceRules]
     ) -> None:
-        """Raise ValidationError on props the variant cannot build; called before jsii sees them.
-        Default: nothing (a variant may check before it calls the constructor instead)."""
+        """Raise ValidationError on what the variant's load balancer cannot do; nothing by default."""
 
     def _create_load_balancers(self, listeners: list[_Listener], names: list[str]) -> None:
         """Create the load balancers the listeners need into ``self.load_balancers``."""
@@ -242,6 +182,81 @@ class BaseFargateService(Construct):
 
     # -- services -------------------------------------------------------------------------------
 
+    def _network(self) -> tuple[ec2.SubnetSelection, bool]:
+        """The VPC and the cluster (``self.vpc``, ``self.cluster``); the tasks' subnets and whether
+        they get public IPs."""
+        cluster, cluster_props = self._options["cluster"], struct_values(self._options["cluster_props"])
+        self.vpc = resolve_vpc(
+            self, self._options["vpc"] or (cluster.vpc if cluster else cluster_props.get("vpc"))
+        )
+        subnets, public_ip = resolve_subnets(self.vpc, self._options["vpc_subnets"])
+        self.cluster = cluster or ecs.Cluster(
+            self,
+            "Cluster",
+            **{
+                "vpc": self.vpc,
+                "enable_fargate_capacity_providers": True,
+                "container_insights_v2": ecs.ContainerInsights.ENABLED,
+                **cluster_props,
+            },
+        )
+        return subnets, public_ip
+
+    def _add_service(
+        self,
+        name: str,
+        props: FargateTaskProps,
+        subnets: ec2.SubnetSelection,
+        public_ip: bool,
+        listeners: list[_Listener],
+    ) -> None:
+        """Task ``name``'s service, behind its ``listeners``, scaled."""
+        service = self._service(name, props, subnets, public_ip)
+        self.services.append(service)
+        groups = [self._attach(name, props, service, lst) for lst in listeners]
+        groups += [g for (owner, _), g in self.alternate_target_groups.items() if owner == name]
+        self._autoscale(service, props, groups)
+
+    def _add_spot_termination_handler(self, names: list[str]) -> SpotTerminationHandler | None:
+        """The handler, unless ``spot_termination_handler`` is ``False`` or no task is on Spot
+        (a warning when it was asked for)."""
+        asked = self._options["spot_termination_handler"]
+        if asked is False:
+            return None
+        handler = self._spot_termination_handler(self._options["tasks"], names, self._options["spot"])
+        if asked and handler is None:
+            Annotations.of(self).add_warning_v2(
+                "dualalb-kit:spotTerminationHandlerUnused",
+                "spot_termination_handler: no task runs on FARGATE_SPOT, so no handler is created",
+            )
+        return handler
+
+    def _add_monitoring(self, names: list[str]) -> ServiceMonitoring | None:
+        """The alarms and the dashboard with ``alarms``; ``None`` without."""
+        alarms = self._options["alarms"]
+        if not alarms:
+            return None
+        return ServiceMonitoring(
+            self,
+            "Monitoring",
+            services={
+                name: MonitoredService(service, self._monitored_target_groups(name))
+                for name, service in zip(names, self.services, strict=True)
+            },
+            thresholds=alarms if isinstance(alarms, AlarmThresholds) else None,
+        )
+
+    def _roll_back_on_alarms(self, names: list[str]) -> None:
+        """Each service whose deployment options roll back on its alarms gets them."""
+        alarms = bool(self._options["alarms"])
+        for props, name, service in zip(self._options["tasks"], names, self.services, strict=True):
+            options = props.deployment or self._options["deployment"]
+            if options is not None and options.rules().rolls_back_on_alarms(alarms):
+                assert self.monitoring is not None  # the shared rules require alarms for rollback
+                roll_back_on_alarms(
+                    service, [alarm for (owner, _), alarm in self.monitoring.alarms.items() if owner == name]
+                )
+
     def _monitored_target_groups(self, name: str) -> dict[str, elbv2.TargetGroupBase]:
         """Task ``name``'s target groups by side; an alternate one as ``<side>-alternate``."""
         return {
@@ -281,16 +296,10 @@ class BaseFargateService(Construct):
         )
 
     def _service(
-        self,
-        name: str,
-        props: FargateTaskProps,
-        subnets: ec2.SubnetSelection,
-        public_ip: bool,
-        spot: bool,
-        enable_execute_command: bool,
-        circuit_breaker: bool,
+        self, name: str, props: FargateTaskProps, subnets: ec2.SubnetSelection, public_ip: bool
     ) -> ecs.FargateService:
-        strategy = capacity_strategy(props, spot)
+        enable_execute_command = self._options["enable_execute_command"]
+        strategy = capacity_strategy(props, self._options["spot"])
         service = ecs.FargateService(
             self,
             f"{name}Service",
@@ -301,14 +310,14 @@ class BaseFargateService(Construct):
             capacity_provider_strategies=strategy,
             enable_execute_command=enable_execute_command,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
-            if circuit_breaker
+            if self._options["circuit_breaker"]
             else None,
             min_healthy_percent=props.min_healthy_percent,
             max_healthy_percent=props.max_healthy_percent,
             health_check_grace_period=props.health_check_grace_period,
             vpc_subnets=subnets,
             assign_public_ip=public_ip,
-            **service_props(props.deployment or self._deployment),
+            **service_props(props.deployment or self._options["deployment"]),
         )
         Tags.of(service).add(SERVICE_TAG, name)
         exec_policy = props.task.task_role.node.try_find_child("DefaultPolicy")
@@ -321,18 +330,17 @@ class BaseFargateService(Construct):
         return service
 
     def _autoscale(
-        self,
-        service: ecs.FargateService,
-        policy: ServiceScalingPolicy,
-        target_groups: list[elbv2.TargetGroupBase],
+        self, service: ecs.FargateService, props: FargateTaskProps, groups: list[elbv2.TargetGroupBase]
     ) -> None:
+        """Target tracking on CPU, on the load balancer's metric and on memory; scheduled actions."""
+        policy = props.scaling_policy or ServiceScalingPolicy()
         scaling = service.auto_scale_task_count(
             min_capacity=policy.min_capacity, max_capacity=policy.max_capacity
         )
         scaling.scale_on_cpu_utilization(
             "CpuScaling", target_utilization_percent=policy.target_cpu_utilization
         )
-        self._scale_on_load_balancer(scaling, policy, target_groups)
+        self._scale_on_load_balancer(scaling, policy, groups)
         if policy.target_memory_utilization is not None:
             scaling.scale_on_memory_utilization(
                 "MemoryScaling", target_utilization_percent=policy.target_memory_utilization
@@ -381,6 +389,16 @@ class BaseFargateService(Construct):
     def _output(self, name: str, value: str) -> None:
         output = CfnOutput(self, name, value=value)
         output.override_logical_id(name)
+
+
+def _listeners(tasks: Sequence[FargateTaskProps], deployment: DeploymentOptions | None) -> list[_Listener]:
+    """Every task's listeners, in task then side order; ``deployment`` is the construct's default."""
+    return [
+        _Listener(side, index, access, shifts_traffic(props.deployment or deployment))
+        for index, props in enumerate(tasks)
+        for side, access in ((s, getattr(props, s)) for s in SIDES)
+        if access is not None
+    ]
 
 
 def listener_certificate(cert: Certificate) -> elbv2.IListenerCertificate:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypedDict, Unpack
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -14,6 +14,7 @@ from constructs import Construct
 from .. import validation
 from ..errors import ValidationError
 from .findings import acknowledge
+from .props import with_defaults
 
 AURORA_MYSQL_VERSION = rds.AuroraMysqlEngineVersion.VER_3_10_0
 """Aurora MySQL 3 (MySQL 8.0-compatible), the 3.10 long-term-support line."""
@@ -22,7 +23,6 @@ MYSQL_VERSION = rds.MysqlEngineVersion.VER_8_0_43
 DEFAULT_INSTANCE_TYPE = ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MEDIUM)
 """``db.t4g.medium``: the smallest class Aurora MySQL 3 accepts, and a fair size for one RDS instance."""
 MASTER_USERNAME = "admin"
-DEFAULT_BACKUP_RETENTION = Duration.days(7)
 DEFAULT_DATABASE_NAME = "app"
 SINGLE_INSTANCE_STORAGE_GIB = 20
 SERVERLESS_CAPACITY_LIMITS = validation.SERVERLESS_CAPACITY_ACU
@@ -33,6 +33,34 @@ PROP_NAMES = {"database_instance_type": "instance_type", "backup_retention_days"
 
 Variant = Literal["aurora-provisioned", "aurora-serverless", "single-instance"]
 """Which database :class:`Database` runs (from ``aurora_serverless`` and ``single_db_instance``)."""
+
+
+class DatabaseOptions(TypedDict, total=False):
+    """Which database and its capacity and backups: the options :class:`Database` and the app
+    patterns (``WordPress``, ``Laravel``) take alike, each optional (defaults:
+    :data:`DATABASE_OPTION_DEFAULTS`)."""
+
+    aurora_serverless: bool
+    """An Aurora MySQL 3 cluster whose writer is ``db.serverless``. Default ``False``."""
+    single_db_instance: bool
+    """One RDS for MySQL 8.0 instance (20 GiB gp3, one AZ) instead of a cluster. Default
+    ``False``. With neither, an Aurora MySQL 3 cluster with a provisioned writer."""
+    backup_retention: Duration
+    """Automated backups, 1-35 whole days. Default 7 days."""
+    serverless_min_capacity: float
+    """Fewest ACUs of a serverless writer (0-256, steps of 0.5). Default 0.5."""
+    serverless_max_capacity: float
+    """Most ACUs of a serverless writer (1-256, steps of 0.5). Default 4."""
+
+
+DATABASE_OPTION_DEFAULTS: Mapping[str, Any] = {
+    "aurora_serverless": validation.DATABASE_DEFAULTS["aurora_serverless"],
+    "single_db_instance": validation.DATABASE_DEFAULTS["single_db_instance"],
+    "backup_retention": Duration.days(validation.DATABASE_DEFAULTS["backup_retention_days"]),
+    "serverless_min_capacity": validation.DATABASE_DEFAULTS["serverless_min_capacity"],
+    "serverless_max_capacity": validation.DATABASE_DEFAULTS["serverless_max_capacity"],
+}
+"""The defaults of :class:`DatabaseOptions`: the shared rules' (:data:`validation.DATABASE_DEFAULTS`)."""
 
 
 class Database(Construct):
@@ -46,13 +74,7 @@ class Database(Construct):
         ``allowFrom`` takes one): security groups, ``ec2.Peer.ipv4(cidr)``, or anything with
         ``connections`` (a service, a function). Default: none.
     :param vpc_subnets: where the database runs. Default: private subnets with egress.
-    :param aurora_serverless: an Aurora MySQL 3 cluster whose writer is ``db.serverless``. Default ``False``.
-    :param single_db_instance: one RDS for MySQL 8.0 instance (20 GiB gp3, one AZ) instead of a
-        cluster. Default ``False``. With neither, an Aurora MySQL 3 cluster with a provisioned writer.
     :param instance_type: provisioned writer or single instance class. Default ``db.t4g.medium``.
-    :param backup_retention: automated backups, 1-35 whole days. Default 7 days.
-    :param serverless_min_capacity: fewest ACUs of a serverless writer (0-256, steps of 0.5). Default 0.5.
-    :param serverless_max_capacity: most ACUs of a serverless writer (1-256, steps of 0.5). Default 4.
     :param database_name: database created with the cluster or instance (a letter, then letters,
         digits or ``_``, at most 64). Default ``app``.
     :param removal_policy: on stack deletion. Default ``RemovalPolicy.SNAPSHOT``: the data is kept
@@ -62,6 +84,9 @@ class Database(Construct):
         database running and needs a VPC the stack does not create (the retained database would
         hold its subnets and the stack's deletion would fail). ``RemovalPolicy.DESTROY`` deletes
         the data and the secret: for throwaway demos only.
+    :param options: which database and its capacity and backups (:class:`DatabaseOptions`):
+        ``aurora_serverless``, ``single_db_instance``, ``backup_retention``,
+        ``serverless_min_capacity``, ``serverless_max_capacity``.
 
     Attributes: ``vpc``, ``variant`` (:data:`Variant`), ``secret`` (generated credentials; after
     deployment it also holds ``host``, ``port`` and ``dbname``), ``connections`` (the database's
@@ -78,61 +103,26 @@ class Database(Construct):
         vpc: ec2.IVpc,
         allow_from: ec2.IConnectable | Sequence[ec2.IConnectable] = (),
         vpc_subnets: ec2.SubnetSelection | None = None,
-        aurora_serverless: bool = False,
-        single_db_instance: bool = False,
         instance_type: ec2.InstanceType | None = None,
-        backup_retention: Duration = DEFAULT_BACKUP_RETENTION,
-        serverless_min_capacity: float = 0.5,
-        serverless_max_capacity: float = 4,
         database_name: str = DEFAULT_DATABASE_NAME,
         removal_policy: RemovalPolicy | None = None,
+        **options: Unpack[DatabaseOptions],
     ) -> None:
-        values = database_values(
-            aurora_serverless=aurora_serverless,
-            single_db_instance=single_db_instance,
-            instance_type=instance_type,
-            backup_retention=backup_retention,
-            serverless_min_capacity=serverless_min_capacity,
-            serverless_max_capacity=serverless_max_capacity,
-            database_name=database_name,
-        )
+        database = with_defaults("Database", DatabaseOptions, options, DATABASE_OPTION_DEFAULTS)
+        values = database_values(**database, instance_type=instance_type, database_name=database_name)
         validation.check_database("", values, names=PROP_NAMES)
         check_removal_policy("removal_policy", removal_policy, vpc)
         super().__init__(scope, id)
         self.vpc = vpc
-        self.variant: Variant = (
-            "single-instance"
-            if single_db_instance
-            else "aurora-serverless"
-            if aurora_serverless
-            else "aurora-provisioned"
+        self.variant: Variant = variant_of(
+            aurora_serverless=database["aurora_serverless"], single_db_instance=database["single_db_instance"]
         )
         self._instance_type = instance_type or DEFAULT_INSTANCE_TYPE
-        self._serverless_capacity = (serverless_min_capacity, serverless_max_capacity)
+        self._serverless_capacity = (database["serverless_min_capacity"], database["serverless_max_capacity"])
         self._database_name = database_name
         self._backup_days = int(values["backup_retention_days"])
         self._removal_policy = removal_policy or RemovalPolicy.SNAPSHOT
-        generated = rds.DatabaseSecret(self, "Secret", username=MASTER_USERNAME)
-        # The credentials outlive the stack with the snapshot they open, unless all is destroyed.
-        generated.apply_removal_policy(
-            RemovalPolicy.DESTROY if self._removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
-        )
-        self._placement: dict[str, Any] = {
-            "vpc": vpc,
-            "vpc_subnets": vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            "security_groups": [
-                ec2.SecurityGroup(
-                    self,
-                    "SecurityGroup",
-                    vpc=vpc,
-                    allow_all_outbound=False,
-                    description=f"MySQL of {self.node.path}",
-                )
-            ],
-            "credentials": rds.Credentials.from_secret(generated),
-            "storage_encrypted": True,
-            "removal_policy": self._removal_policy,
-        }
+        self._placement = self._placement_props(vpc_subnets)
         self.cluster: rds.DatabaseCluster | None = None
         self.instance: rds.DatabaseInstance | None = None
         database = self._variants()[self.variant]()
@@ -143,6 +133,31 @@ class Database(Construct):
         for index, peer in enumerate(peers):
             self.connections.allow_default_port_from(peer, f"MySQL from allow_from[{index}]")
         self._acknowledge()
+
+    def _placement_props(self, vpc_subnets: ec2.SubnetSelection | None) -> dict[str, Any]:
+        """What every variant takes alike: network, security group, generated credentials,
+        encryption and removal policy."""
+        generated = rds.DatabaseSecret(self, "Secret", username=MASTER_USERNAME)
+        # The credentials outlive the stack with the snapshot they open, unless all is destroyed.
+        generated.apply_removal_policy(
+            RemovalPolicy.DESTROY if self._removal_policy == RemovalPolicy.DESTROY else RemovalPolicy.RETAIN
+        )
+        return {
+            "vpc": self.vpc,
+            "vpc_subnets": vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            "security_groups": [
+                ec2.SecurityGroup(
+                    self,
+                    "SecurityGroup",
+                    vpc=self.vpc,
+                    allow_all_outbound=False,
+                    description=f"MySQL of {self.node.path}",
+                )
+            ],
+            "credentials": rds.Credentials.from_secret(generated),
+            "storage_encrypted": True,
+            "removal_policy": self._removal_policy,
+        }
 
     @property
     def resource(self) -> rds.DatabaseCluster | rds.DatabaseInstance:
@@ -250,6 +265,13 @@ class Database(Construct):
             "AwsSolutions-SMG4",
             "the apps read the password once at task start; rotation would lock out running tasks",
         )
+
+
+def variant_of(*, aurora_serverless: bool, single_db_instance: bool) -> Variant:
+    """The database a :class:`Database` with these options runs."""
+    if single_db_instance:
+        return "single-instance"
+    return "aurora-serverless" if aurora_serverless else "aurora-provisioned"
 
 
 def database_values(

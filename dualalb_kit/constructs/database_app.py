@@ -10,12 +10,11 @@ calls ``super().__init__`` with the shared options, builds its task and hands it
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_efs as efs
@@ -26,10 +25,16 @@ from constructs import Construct
 
 from .. import validation
 from ..errors import ValidationError
-from .database import DEFAULT_BACKUP_RETENTION, Database, check_removal_policy, database_values
+from .database import (
+    DATABASE_OPTION_DEFAULTS,
+    Database,
+    DatabaseOptions,
+    check_removal_policy,
+    database_values,
+)
 from .findings import acknowledge
 from .network import resolve_vpc
-from .props import FargateTaskProps, Route53Options
+from .props import FargateTaskProps, Route53Options, keyword_names, with_defaults
 from .service import DualAlbFargateService
 
 TASK_CPU = 512
@@ -60,13 +65,8 @@ class DatabaseApp(Construct):
     The options every such app takes (keyword-only, all optional):
 
     :param vpc: the VPC. Default: as :class:`DualAlbFargateService` (lookup by context, else a new VPC).
-    :param aurora_serverless: Aurora MySQL 3 with a Serverless v2 writer. Default ``False`` (provisioned).
-    :param single_db_instance: one RDS for MySQL 8.0 instance instead of Aurora. Default ``False``.
     :param database_instance_type: provisioned writer or single instance class. Default ``db.t4g.medium``.
     :param database_subnets: where the database runs. Default: private subnets with egress.
-    :param backup_retention: automated database backups, 1-35 days. Default 7 days.
-    :param serverless_min_capacity: fewest ACUs of a serverless writer. Default 0.5.
-    :param serverless_max_capacity: most ACUs of a serverless writer. Default 4.
     :param spot: run on FARGATE_SPOT. Default ``False``.
     :param spot_termination_handler: with ``spot``, deregister an interrupted task from its target
         group at once (as :class:`DualAlbFargateService`'s). Default: on with ``spot``; ``False``
@@ -76,6 +76,9 @@ class DatabaseApp(Construct):
         snapshot and keeps its secret; the file system and the log group are retained).
         ``RemovalPolicy.RETAIN`` also keeps the database running (only with an existing ``vpc``).
         ``RemovalPolicy.DESTROY`` deletes everything: for throwaway demos only.
+    :param database: the database's options (:class:`DatabaseOptions`): ``aurora_serverless``
+        (default ``False``: provisioned), ``single_db_instance``, ``backup_retention`` (default 7
+        days), ``serverless_min_capacity`` and ``serverless_max_capacity`` (default 0.5 and 4 ACUs).
 
     Attributes: ``vpc``, ``db`` (:class:`Database`), ``svc`` (the :class:`DualAlbFargateService`),
     ``service`` (the ``ecs.FargateService``), ``file_system`` (``efs.FileSystem``, or ``None``).
@@ -90,26 +93,18 @@ class DatabaseApp(Construct):
         *,
         database_name: str,
         vpc: ec2.IVpc | None = None,
-        aurora_serverless: bool = False,
-        single_db_instance: bool = False,
         database_instance_type: ec2.InstanceType | None = None,
         database_subnets: ec2.SubnetSelection | None = None,
-        backup_retention: Duration = DEFAULT_BACKUP_RETENTION,
-        serverless_min_capacity: float = 0.5,
-        serverless_max_capacity: float = 4,
         spot: bool = False,
         spot_termination_handler: bool | None = None,
         enable_execute_command: bool = False,
         removal_policy: RemovalPolicy | None = None,
+        **database: Unpack[DatabaseOptions],
     ) -> None:
-        database = {
-            "aurora_serverless": aurora_serverless,
-            "single_db_instance": single_db_instance,
-            "backup_retention": backup_retention,
-            "serverless_min_capacity": serverless_min_capacity,
-            "serverless_max_capacity": serverless_max_capacity,
-        }
-        values = database_values(**database, instance_type=database_instance_type)
+        values = database_values(
+            **with_defaults("DatabaseApp", DatabaseOptions, database, DATABASE_OPTION_DEFAULTS),
+            instance_type=database_instance_type,
+        )
         validation.check_database("", values, names={"backup_retention_days": "backup_retention"})
         if vpc is not None:  # else Database checks the VPC resolve_vpc finds or makes
             check_removal_policy("removal_policy", removal_policy, vpc)
@@ -268,9 +263,7 @@ def refuse_service_options(app: str, options: Mapping[str, Any]) -> None:
     and :class:`DatabaseApp` does not (``alarms``, ``access_logs``, the idle timeouts, ...): ``app``
     (``WordPress``, ``Laravel``) builds its one service itself. Other unknown names are left to
     Python's TypeError."""
-    service_only = set(inspect.signature(DualAlbFargateService.__init__).parameters) - set(
-        inspect.signature(DatabaseApp.__init__).parameters
-    )
+    service_only = keyword_names(DualAlbFargateService.__init__) - keyword_names(DatabaseApp.__init__)
     for name in options:
         if name in service_only:
             raise ValidationError(name, f"is a DualAlbFargateService option; {app} does not take it")

@@ -11,6 +11,7 @@ fail to start or to pass health checks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -74,13 +75,10 @@ class DeploymentOptions:
     def rules(self) -> DeploymentRules:
         """The options as the plain values the shared rules check (times in minutes)."""
         return DeploymentRules(
-            strategy=self.strategy,
-            bake_time_minutes=_minutes(self.bake_time),
-            linear_step_percent=self.linear_step_percent,
-            linear_step_bake_time_minutes=_minutes(self.linear_step_bake_time),
-            canary_percent=self.canary_percent,
-            canary_bake_time_minutes=_minutes(self.canary_bake_time),
-            rollback_on_alarms=self.rollback_on_alarms,
+            **{
+                name: _minutes(getattr(self, option)) if option != name else getattr(self, name)
+                for name, option in RULE_OPTIONS.items()
+            },
             time_suffix="",
         )
 
@@ -88,14 +86,20 @@ class DeploymentOptions:
     def from_rules(cls, rules: DeploymentRules) -> DeploymentOptions:
         """The options of plain values (times in minutes), as the spec gives them."""
         return cls(
-            strategy=rules.strategy,  # type: ignore[arg-type]
-            bake_time=_duration(rules.bake_time_minutes),
-            linear_step_percent=rules.linear_step_percent,
-            linear_step_bake_time=_duration(rules.linear_step_bake_time_minutes),
-            canary_percent=rules.canary_percent,
-            canary_bake_time=_duration(rules.canary_bake_time_minutes),
-            rollback_on_alarms=rules.rollback_on_alarms,
+            **{
+                option: _duration(getattr(rules, name)) if option != name else getattr(rules, name)
+                for name, option in RULE_OPTIONS.items()
+            }
         )
+
+
+RULE_OPTIONS = {
+    field.name: field.name.removesuffix("_minutes")
+    for field in dataclasses.fields(DeploymentRules)
+    if field.name != "time_suffix"
+}
+"""Each value of :class:`DeploymentRules` -> the :class:`DeploymentOptions` field that holds it
+(``bake_time_minutes`` -> ``bake_time``: minutes there, a ``Duration`` here)."""
 
 
 def _minutes(duration: Duration | None) -> float | None:

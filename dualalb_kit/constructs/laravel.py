@@ -83,27 +83,8 @@ class Laravel(DatabaseApp):
             default_database_name=default_database_name,
         )
         super().__init__(scope, id, database_name=default_database_name, **options)
-        self.app_key = secretsmanager.Secret(
-            self,
-            "AppKey",
-            description=f"APP_KEY of {self.node.path}",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=APP_KEY_LENGTH, exclude_punctuation=True
-            ),
-            removal_policy=self.data_policy,
-        )
-        acknowledge(
-            self.app_key,
-            "AwsSolutions-SMG4",
-            "a new APP_KEY cannot decrypt what the old one encrypted; rotate by hand with APP_PREVIOUS_KEYS",
-        )
-        mount = None
-        if efs_file_system:
-            mount = FileSystemMount(
-                container_path=STORAGE_PATH,
-                volume_name=VOLUME_NAME,
-                access_point=self._storage_access_point(self._add_file_system()),
-            )
+        self.app_key = self._app_key()
+        mount = self._storage_mount() if efs_file_system else None
         task = self._task(
             container_name=CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(str(code), platform=ecr_assets.Platform.LINUX_AMD64),
@@ -125,6 +106,32 @@ class Laravel(DatabaseApp):
             health_check=health_check or elbv2.HealthCheck(path=HEALTH_CHECK_PATH, healthy_http_codes="200"),
             secrets={**self._db_secrets(DB_SECRETS), "APP_KEY": (self.app_key, None)},
             mount=mount,
+        )
+
+    def _app_key(self) -> secretsmanager.Secret:
+        """``APP_KEY``: 32 generated letters and digits, kept with the data."""
+        app_key = secretsmanager.Secret(
+            self,
+            "AppKey",
+            description=f"APP_KEY of {self.node.path}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=APP_KEY_LENGTH, exclude_punctuation=True
+            ),
+            removal_policy=self.data_policy,
+        )
+        acknowledge(
+            app_key,
+            "AwsSolutions-SMG4",
+            "a new APP_KEY cannot decrypt what the old one encrypted; rotate by hand with APP_PREVIOUS_KEYS",
+        )
+        return app_key
+
+    def _storage_mount(self) -> FileSystemMount:
+        """The app's file system at :data:`STORAGE_PATH`, through the storage access point."""
+        return FileSystemMount(
+            container_path=STORAGE_PATH,
+            volume_name=VOLUME_NAME,
+            access_point=self._storage_access_point(self._add_file_system()),
         )
 
     def _storage_access_point(self, file_system: efs.FileSystem) -> efs.AccessPoint:

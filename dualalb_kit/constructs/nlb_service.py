@@ -12,19 +12,10 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from .. import validation
 from ..tags import ALB_TAG, SERVICE_TAG
 from ..validation import SIDES
-from .base import (
-    BaseFargateService,
-    _Listener,
-    check_route53,
-    listener_certificate,
-    service_rules,
-    struct_values,
-    task_names,
-)
-from .deployment import DeploymentOptions
+from .base import BaseFargateService, _Listener, listener_certificate, struct_values
 from .findings import acknowledge
 from .network import vpc_cidr
-from .props import FargateTaskProps, LoadBalancerAccessibility, Route53Options
+from .props import FargateTaskProps, LoadBalancerAccessibility
 
 DEREGISTRATION_DELAY = Duration.seconds(30)
 """How long an NLB keeps sending a deregistered task its open connections."""
@@ -54,11 +45,10 @@ class DualNlbFargateService(BaseFargateService):
     a CPU alarm and an unhealthy-hosts alarm per target group (an NLB has no 5xx or latency
     metric), and the dashboard.
 
-    Keyword arguments: :class:`BaseFargateService`'s, as :class:`DualAlbFargateService`'s of the
-    same names (``deployment`` rolling only: ``blue_green``, ``linear`` and ``canary`` are a
-    ValidationError). Outputs:
-    ``ExternalEndpoint``/``InternalEndpoint`` as ``tcp://`` or ``tls://`` URLs with the first
-    listener's port, and ``...EndpointPrivate`` with the alias names.
+    Keyword arguments: :class:`FargateServiceOptions` (``deployment`` rolling only: ``blue_green``,
+    ``linear`` and ``canary`` are a ValidationError). Outputs: ``ExternalEndpoint`` and
+    ``InternalEndpoint`` as ``tcp://`` or ``tls://`` URLs with the first listener's port, and
+    ``...EndpointPrivate`` with the alias names.
 
     Attributes: ``vpc``, ``cluster``, ``services``, ``external_nlb`` and ``internal_nlb``
     (``None`` where not created), ``load_balancers``, ``zone``, ``target_groups``
@@ -67,16 +57,10 @@ class DualNlbFargateService(BaseFargateService):
 
     kind = "Nlb"
 
-    def _check(
-        self,
-        tasks: Sequence[FargateTaskProps],
-        route53_ops: Route53Options,
-        deployment: DeploymentOptions | None,
-        alarms: bool,
+    def _check_load_balancer(
+        self, tasks: Sequence[FargateTaskProps], rules: list[validation.ServiceRules]
     ) -> None:
-        """The shared rules and the NLB's own, before anything reaches jsii."""
-        task_names(tasks)
-        rules = service_rules(tasks, deployment=deployment, alarms=alarms)
+        """What an NLB cannot do (:func:`validation.check_nlb_services`)."""
         validation.check_nlb_services(
             rules,
             [
@@ -87,8 +71,6 @@ class DualNlbFargateService(BaseFargateService):
                 for props in tasks
             ],
         )
-        validation.check_services(rules)
-        check_route53(route53_ops)
 
     @property
     def external_nlb(self) -> elbv2.NetworkLoadBalancer | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Unpack, get_args, get_origin, get_type_hints
 
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
@@ -172,3 +174,36 @@ class Route53Options:
     external_alb_record_name: str = "external"
     internal_alb_record_name: str = "internal"
     enable_load_balancer_alias: bool = True
+
+
+def with_defaults(
+    owner: str, options_type: Any, options: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``options`` (keyword arguments that unpack the TypedDict ``options_type``) with ``defaults``
+    filled in, ``None`` for the others; ``owner`` names the constructor in the ``TypeError`` an
+    unknown or a missing keyword raises, worded as Python's own."""
+    required = options_type.__required_keys__
+    known = required | options_type.__optional_keys__
+    for name in options:
+        if name not in known:
+            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {name!r}")
+    missing = sorted(required - options.keys())
+    if missing:
+        raise TypeError(f"{owner}.__init__() missing 1 required keyword-only argument: {missing[0]!r}")
+    return {**dict.fromkeys(known), **defaults, **options}
+
+
+def keyword_names(function: Callable[..., Any]) -> set[str]:
+    """The keyword arguments ``function`` takes by name: its named parameters and the keys of the
+    TypedDict its ``**kwargs`` unpack (``**options: Unpack[FargateServiceOptions]``)."""
+    names = set()
+    hints = get_type_hints(function)
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind == parameter.VAR_KEYWORD:
+            hint = hints.get(parameter.name)
+            if get_origin(hint) is Unpack:
+                (options,) = get_args(hint)
+                names |= options.__required_keys__ | options.__optional_keys__
+        elif parameter.kind != parameter.VAR_POSITIONAL:
+            names.add(parameter.name)
+    return names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Unpack
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
@@ -16,24 +17,16 @@ from .. import validation
 from ..errors import ValidationError
 from ..tags import ALB_TAG, SERVICE_TAG
 from ..validation import SIDES
-from .base import (
-    BaseFargateService,
-    _Listener,
-    check_route53,
-    listener_certificate,
-    service_rules,
-    task_names,
-)
-from .deployment import DeploymentOptions, TrafficShifting, check_catch_all_priority
+from .base import BaseFargateService, _Listener, listener_certificate
+from .deployment import TrafficShifting, check_catch_all_priority
 from .findings import acknowledge
-from .monitoring import AlarmThresholds
 from .network import vpc_cidr
 from .props import (
     FargateTaskProps,
     LoadBalancerAccessibility,
-    Route53Options,
     ServiceScalingPolicy,
 )
+from .service_options import FargateServiceOptions
 
 RULE_PRIORITY_MAX = 50000
 """ALB's highest listener-rule priority."""
@@ -42,36 +35,20 @@ RULE_PRIORITY_MAX = 50000
 class DualAlbFargateService(BaseFargateService):
     """One or many Fargate services behind an internet-facing ALB, an internal ALB, or both.
 
-    :param tasks: the services, in order (at least one).
-    :param vpc: the VPC. Default: context ``use_default_vpc=1`` / env ``CDK_USE_DEFAULT_VPC=1``
-        (the default VPC), context ``use_vpc_id``, else a new VPC (3 AZs at most, one NAT gateway).
-    :param vpc_subnets: where the tasks run. Default: private subnets with egress.
-    :param spot: 100% FARGATE_SPOT for tasks without their own strategy. Default ``False`` (FARGATE).
-    :param enable_execute_command: ECS Exec on every service. Default ``False``.
-    :param circuit_breaker: deployment circuit breaker with rollback. Default ``True``.
-    :param route53_ops: the private zone and alias names. Default :class:`Route53Options()`.
-    :param cluster: an existing ECS cluster (with the FARGATE and FARGATE_SPOT capacity providers).
-        Default: a new cluster with both providers and Container Insights.
-    :param cluster_props: properties of the new cluster, over those defaults; not with ``cluster``.
     :param external_alb_idle_timeout: the internet-facing ALB's idle timeout (1-4000 s).
         Default: ALB's, 60 s.
     :param internal_alb_idle_timeout: the internal ALB's idle timeout (1-4000 s). Default 60 s.
-    :param spot_termination_handler: when some task runs on FARGATE_SPOT, an EventBridge rule
-        and a function that deregister an interrupted Spot task from its target groups at once
-        (:class:`SpotTerminationHandler`). Default: on when some task runs on FARGATE_SPOT (as
-        the original's); ``False`` turns it off; ``True`` without a Spot task is a synthesis
-        warning.
-    :param alarms: CloudWatch alarms per service (5xx rate, p99 latency and unhealthy hosts per
-        target group, CPU) and one dashboard (:class:`ServiceMonitoring`); ``True`` for the default
-        :class:`AlarmThresholds`, or thresholds of your own. Default ``False``.
     :param access_logs: ALB access logs into a new bucket (SSE-S3, as ELB requires; public access
         blocked, TLS only, objects expire after ``access_log_retention_days``). Default ``False``.
     :param access_log_retention_days: days the bucket keeps a log object. Default 90.
-    :param deployment: the deployment strategy of tasks without their own
-        (:class:`DeploymentOptions`): rolling, or ECS's blue_green, linear or canary, which give a
-        task per listener an alternate target group and a production listener rule (a listener's
-        default task gets one matching every path, at priority 50000) and roll back on the task's
-        alarms with ``alarms``. Default: rolling.
+    :param options: the options both dual patterns take (:class:`FargateServiceOptions`):
+        ``tasks`` (required), ``vpc``, ``vpc_subnets``, ``spot``, ``enable_execute_command``,
+        ``circuit_breaker``, ``route53_ops``, ``cluster``, ``cluster_props``,
+        ``spot_termination_handler``, ``alarms`` (here: 5xx rate, p99 latency and unhealthy hosts
+        per target group, CPU) and ``deployment`` (here: rolling, or ECS's blue_green, linear or
+        canary, which give a task per listener an alternate target group and a production
+        listener rule (a listener's default task gets one matching every path, at priority
+        50000) and roll back on the task's alarms with ``alarms``).
 
     Attributes: ``vpc``, ``cluster``, ``services`` (in task order), ``external_alb`` and
     ``internal_alb`` (``None`` where not created), ``zone`` (``None`` without aliases),
@@ -86,55 +63,42 @@ class DualAlbFargateService(BaseFargateService):
         scope: Construct,
         id: str,
         *,
-        tasks: Sequence[FargateTaskProps],
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        spot: bool = False,
-        enable_execute_command: bool = False,
-        circuit_breaker: bool = True,
-        route53_ops: Route53Options | None = None,
-        cluster: ecs.ICluster | None = None,
-        cluster_props: ecs.ClusterProps | None = None,
         external_alb_idle_timeout: Duration | None = None,
         internal_alb_idle_timeout: Duration | None = None,
-        spot_termination_handler: bool | None = None,
-        alarms: bool | AlarmThresholds = False,
         access_logs: bool = False,
         access_log_retention_days: int = 90,
-        deployment: DeploymentOptions | None = None,
+        **options: Unpack[FargateServiceOptions],
     ) -> None:
-        _validate(tasks, route53_ops or Route53Options(), deployment, bool(alarms))
         self._idle_timeouts = {"external": external_alb_idle_timeout, "internal": internal_alb_idle_timeout}
+        self._access_logs = (access_logs, access_log_retention_days)
+        super().__init__(scope, id, **options)
+
+    def _check(self, scope: Construct, options: FargateServiceOptions) -> None:
+        """The shared rules, then the idle timeouts and the access logs."""
+        super()._check(scope, options)
         for side, timeout in self._idle_timeouts.items():
             if timeout is not None:
                 validation.check_idle_timeout(f"{side}_alb_idle_timeout", timeout.to_seconds())
-        if access_log_retention_days < 1:
-            raise ValidationError(
-                "access_log_retention_days", f"{access_log_retention_days} must be at least 1"
-            )
+        access_logs, retention_days = self._access_logs
+        if retention_days < 1:
+            raise ValidationError("access_log_retention_days", f"{retention_days} must be at least 1")
         if access_logs and Token.is_unresolved(Stack.of(scope).region):
             raise ValidationError(
                 "access_logs",
                 "needs the stack's region (Stack(env=Environment(region=...))): "
                 "ELB delivers the logs from an account of that region",
             )
-        self._access_logs = (access_logs, access_log_retention_days)
-        super().__init__(
-            scope,
-            id,
-            tasks=tasks,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            spot=spot,
-            enable_execute_command=enable_execute_command,
-            circuit_breaker=circuit_breaker,
-            route53_ops=route53_ops,
-            cluster=cluster,
-            cluster_props=cluster_props,
-            spot_termination_handler=spot_termination_handler,
-            alarms=alarms,
-            deployment=deployment,
-        )
+
+    def _check_load_balancer(
+        self, tasks: Sequence[FargateTaskProps], rules: list[validation.ServiceRules]
+    ) -> None:
+        """An ALB listener's protocol follows its certificates: no task sets ``protocol``."""
+        for index, props in enumerate(tasks):
+            if props.protocol is not None:
+                raise ValidationError(
+                    f"tasks[{index}].protocol",
+                    "is for DualNlbFargateService; an ALB listener is HTTP, or HTTPS with a certificate",
+                )
 
     @property
     def external_alb(self) -> elbv2.ApplicationLoadBalancer | None:
@@ -360,21 +324,3 @@ def _rule_priorities(names: Sequence[str]) -> dict[str, int]:
         taken.add(priority)
         priorities[name] = priority
     return priorities
-
-
-def _validate(
-    tasks: Sequence[FargateTaskProps],
-    route53_ops: Route53Options,
-    deployment: DeploymentOptions | None,
-    alarms: bool,
-) -> None:
-    """Check the props before anything reaches jsii."""
-    task_names(tasks)
-    for index, props in enumerate(tasks):
-        if props.protocol is not None:
-            raise ValidationError(
-                f"tasks[{index}].protocol",
-                "is for DualNlbFargateService; an ALB listener is HTTP, or HTTPS with a certificate",
-            )
-    validation.check_services(service_rules(tasks, deployment=deployment, alarms=alarms))
-    check_route53(route53_ops)

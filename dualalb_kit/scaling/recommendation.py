@@ -1,7 +1,33 @@
 """Per service, the target-tracking policy that keeps an SLO at the lowest cost, with reasons:
 :func:`recommend_policies`. Each value is chosen in :mod:`dualalb_kit.scaling.targets`, replayed
 with :func:`~dualalb_kit.scaling.simulate_target_tracking` and judged in
-:mod:`dualalb_kit.scaling.outcome`."""
+:mod:`dualalb_kit.scaling.outcome`.
+
+How each value is chosen (C = requests per minute per task at the SLO):
+
+* ``request_per_target``: the request policies track each target group's requests per task, so
+  a service behind both ALBs carries its total load at the target / (its busiest ALB's share
+  of its requests). The target is C x (1 - ``headroom``, default 0.3) x that share, rounded
+  down to 10. Unless the capacity's confidence is ``high``, the current target stays and ``why``
+  names the load test that would settle it (``dualalb-kit loadtest URL --max-rps N``), and
+  says so when that target lets a task carry more than the capacity estimated.
+* ``target_cpu_utilization``: the SLO's CPU limit less the headroom (70 % -> 49 %), or, if
+  higher, the CPU a task runs at when it carries the request target (from the CPU fit), so
+  that the CPU policy does not scale out before the request policy; never above the limit.
+* The replay (:func:`simulate_target_tracking` over the same minutes) predicts each minute's
+  requests per task under the policy; a minute above C breaks the SLO, any other with the share
+  of input minutes measured breaking it at that load (:func:`dualalb_kit.capacity.slo_bands`).
+  If more than 1 % of minutes are expected to break it (scale-out lags a ramp), both targets go
+  down in 10 % steps until they are not.
+* ``min_capacity``: the tasks the quietest minutes (1st percentile) need at that target, and at
+  least 2 behind the internet-facing ALB (a task in a second Availability Zone);
+  ``max_capacity``: the busiest minute's tasks x (1 + ``growth``, default 1.0: room to double).
+* Where the current policy (with that floor of 2 tasks) already keeps 99 % of minutes within the
+  SLO and costs less, it stays (its margin to capacity is then the ``headroom`` shown).
+
+``max_capacity`` goes below the current one only with ``high`` confidence and a week of data.
+Scheduled actions already in the spec are not replayed (the current cost leaves them out).
+"""
 
 from __future__ import annotations
 
@@ -48,7 +74,23 @@ RECOMMENDATION_COLUMNS = (
     "confidence",
     "why",
 )
-"""The columns :func:`recommend_policies` starts with; more follow (see its docstring)."""
+"""The columns :func:`recommend_policies` starts with: ``headroom`` (how far the request target
+keeps a task below C, a fraction), ``minutes_over_slo`` (replayed minutes expected to break the SLO,
+as above; NaN without a capacity), ``confidence`` (the capacity's, ``high``/``medium``/``low``),
+``peak_tasks`` (the replay's most tasks of that service at once), costs (USD per month of 730 hours
+at the window's average, priced with the service's capacity mix and region). Then
+``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
+``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
+(replayed), ``meets_slo`` (the replay keeps 99 % of minutes within the SLO; False: even the
+lowest targets tried do not, and ``why`` says so; None without a capacity or with ``low``
+confidence), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
+``max_capacity`` where the load has a daily or weekly pattern, see :func:`scheduled_actions`),
+``scheduled_cost_per_month_usd`` (the policy with its schedule: what applying the recommendation
+costs), ``scheduled_saving_per_month_usd``, ``observed_minutes_over_slo`` (minutes of the input
+whose measured p99, CPU or 5xx already break the SLO), and the capacity's ``capacity_low``,
+``capacity_high`` (its 90 % interval), ``extrapolated_by``, ``change_at`` and ``loadtest_command``
+(the load test that would measure the capacity, :func:`loadtest_command`). ``attrs``: ``slo``,
+``window_hours``, ``synthetic``."""
 
 TIGHTENING = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 """Factors on the request and CPU targets tried in turn until the replay keeps the SLO."""
@@ -79,49 +121,8 @@ def recommend_policies(
     ``dualalb_kit.capacity.CAPACITY_COLUMNS`` (a load test's) that replace the fitted capacity of
     their services (default: :func:`dualalb_kit.capacity.fit_capacity` on ``metrics``).
 
-    How each value is chosen (C = requests per minute per task at the SLO):
-
-    * ``request_per_target``: the request policies track each target group's requests per task, so
-      a service behind both ALBs carries its total load at the target / (its busiest ALB's share
-      of its requests). The target is C x (1 - ``headroom``, default 0.3) x that share, rounded
-      down to 10. Unless the capacity's confidence is ``high``, the current target stays and ``why``
-      names the load test that would settle it (``dualalb-kit loadtest URL --max-rps N``), and
-      says so when that target lets a task carry more than the capacity estimated.
-    * ``target_cpu_utilization``: the SLO's CPU limit less the headroom (70 % -> 49 %), or, if
-      higher, the CPU a task runs at when it carries the request target (from the CPU fit), so
-      that the CPU policy does not scale out before the request policy; never above the limit.
-    * The replay (:func:`simulate_target_tracking` over the same minutes) predicts each minute's
-      requests per task under the policy; a minute above C breaks the SLO, any other with the share
-      of input minutes measured breaking it at that load (:func:`dualalb_kit.capacity.slo_bands`).
-      If more than 1 % of minutes are expected to break it (scale-out lags a ramp), both targets go
-      down in 10 % steps until they are not.
-    * ``min_capacity``: the tasks the quietest minutes (1st percentile) need at that target, and at
-      least 2 behind the internet-facing ALB (a task in a second Availability Zone);
-      ``max_capacity``: the busiest minute's tasks x (1 + ``growth``, default 1.0: room to double).
-    * Where the current policy (with that floor of 2 tasks) already keeps 99 % of minutes within the
-      SLO and costs less, it stays (its margin to capacity is then the ``headroom`` shown).
-
-    Columns: :data:`RECOMMENDATION_COLUMNS` (``headroom``: how far the request target keeps a task
-    below C, a fraction; ``minutes_over_slo``: replayed minutes expected to break the SLO, as above,
-    NaN without a capacity; ``confidence``: the capacity's, ``high``/``medium``/``low``;
-    ``peak_tasks``: the replay's most tasks of that service at once; costs: USD per month of 730
-    hours at the window's average, priced with the service's capacity mix and region), then
-    ``current_target_cpu_utilization``, ``current_min_capacity``, ``current_max_capacity``,
-    ``current_minutes_over_slo``, ``requests_per_task_at_slo``, ``limited_by``, ``minutes``
-    (replayed), ``meets_slo`` (the replay keeps 99 % of minutes within the SLO; False: even the
-    lowest targets tried do not, and ``why`` says so; None without a capacity or with ``low``
-    confidence), ``scheduled_actions`` (a list of ``cron`` (six fields, UTC), ``min_capacity``,
-    ``max_capacity`` where the load has a daily or weekly pattern, see :func:`scheduled_actions`),
-    ``scheduled_cost_per_month_usd`` (the policy with its schedule: what applying the
-    recommendation costs),
-    ``scheduled_saving_per_month_usd``, ``observed_minutes_over_slo`` (minutes of the input whose
-    measured p99, CPU or 5xx already break the SLO), and the capacity's ``capacity_low``,
-    ``capacity_high`` (its 90 % interval), ``extrapolated_by``, ``change_at`` and ``loadtest_command``
-    (the load test that would measure the capacity, :func:`loadtest_command`). ``attrs``: ``slo``,
-    ``window_hours``, ``synthetic``.
-
-    ``max_capacity`` goes below the current one only with ``high`` confidence and a week of data.
-    Scheduled actions already in the spec are not replayed (the current cost leaves them out).
+    How each value is chosen: :mod:`dualalb_kit.scaling.recommendation`. The columns:
+    :data:`RECOMMENDATION_COLUMNS`, then more (see there).
 
     With ``client`` (a ``dask.distributed.Client``) the services are split over the cluster
     (:func:`dualalb_kit.fleet.map_services`; services are independent here) and only the rows
@@ -136,6 +137,16 @@ def recommend_policies(
         raise ValidationError("growth", f"{growth} is negative")
     fitted, bands = capacity_and_bands(metrics, slo)
     replay = _Replay.of(metrics, spec, fitted, _with_measured(fitted, capacity, spec), bands, pricing)
+    measured = set(capacity["service"]) if capacity is not None else set()
+    table = pd.DataFrame(_rows(replay, slo, headroom, growth, measured))
+    table.attrs = _attrs(slo, replay.minutes, replay.metrics)
+    return table
+
+
+def _rows(replay: _Replay, slo: SLO, headroom: float, growth: float, measured: set[str]) -> list[dict]:
+    """Each service's row: the tightened recommendation, or the current targets with the
+    availability floor where they keep the SLO and cost less; ``measured`` are the services whose
+    capacity a load test gave."""
     current = {service: policy_of(replay.tasks[service].scaling) for service in replay.services}
     floors = {service: availability_floor(task) for service, task in replay.tasks.items()}
     floored = {  # the current targets with the availability floor, the alternative kept below
@@ -149,7 +160,6 @@ def recommend_policies(
     keep = (
         replay.trusted & (floored_outcome.over <= replay.allowed_over) & (floored_outcome.cost < outcome.cost)
     )
-    measured = set(capacity["service"]) if capacity is not None else set()
     rows = []
     for index, service in enumerate(replay.services):
         factor = chosen[service][1]
@@ -159,9 +169,7 @@ def recommend_policies(
             else _Choice(recommended[service], outcome, False, factor)
         )
         rows.append(_row(replay, index, current[service], current_outcome, choice, service in measured))
-    table = pd.DataFrame(rows)
-    table.attrs = _attrs(slo, replay.minutes, replay.metrics)
-    return table
+    return rows
 
 
 def _on_cluster(
