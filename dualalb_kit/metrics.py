@@ -43,7 +43,7 @@ from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 from .discovery import StackResources, discover
-from .errors import MetricDataError, ValidationError
+from .errors import MetricDataError, NoDataError, ValidationError
 from .tags import SYNTHETIC_TAG
 from .target import Target, as_target
 
@@ -384,3 +384,12 @@ def load_metrics(
         stack_name=stack_name, period=period, synthetic=synthetic_window_overlaps(resources, index, period)
     )
     return frame
+
+
+def require_datapoints(frame: pd.DataFrame, stack_name: str, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """A :class:`NoDataError` when the metrics hold no datapoint (nothing to show or fit)."""
+    if "value" not in frame or not frame["value"].notna().any():
+        raise NoDataError(
+            f"no datapoints for {stack_name} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+            "send traffic (or widen --start/--hours) and try again"
+        )
