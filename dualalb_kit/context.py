@@ -103,23 +103,7 @@ def vpc_context(ec2: Any, props: dict[str, Any]) -> dict[str, Any]:
         "ownerAccountId": vpc.get("OwnerId"),
     }
     if props.get("returnAsymmetricSubnets"):
-        response["availabilityZones"] = []
-        response["subnetGroups"] = [
-            {
-                "name": name,
-                "type": subnet_type,
-                "subnets": [
-                    {
-                        "subnetId": s["subnetId"],
-                        "cidr": s["cidr"],
-                        "availabilityZone": s["az"],
-                        "routeTableId": s["routeTableId"],
-                    }
-                    for s in members
-                ],
-            }
-            for (subnet_type, name), members in groups.items()
-        ]
+        response.update(availabilityZones=[], subnetGroups=_asymmetric_subnet_groups(groups))
     else:
         response.update(_symmetric_subnets(groups))
     if props.get("returnVpnGateways", True):
@@ -197,6 +181,26 @@ def _group_subnets(subnets: list[dict[str, str]]) -> dict[tuple[str, str], list[
     for subnet in subnets:
         groups.setdefault((subnet["type"], subnet["name"]), []).append(subnet)
     return {key: sorted(members, key=lambda s: s["az"]) for key, members in groups.items()}
+
+
+def _asymmetric_subnet_groups(groups: dict[tuple[str, str], list[dict[str, str]]]) -> list[dict[str, Any]]:
+    """``subnetGroups`` of a ``returnAsymmetricSubnets`` lookup: each group's subnets as they are."""
+    return [
+        {
+            "name": name,
+            "type": subnet_type,
+            "subnets": [
+                {
+                    "subnetId": s["subnetId"],
+                    "cidr": s["cidr"],
+                    "availabilityZone": s["az"],
+                    "routeTableId": s["routeTableId"],
+                }
+                for s in members
+            ],
+        }
+        for (subnet_type, name), members in groups.items()
+    ]
 
 
 def _symmetric_subnets(groups: dict[tuple[str, str], list[dict[str, str]]]) -> dict[str, Any]:

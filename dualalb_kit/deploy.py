@@ -36,6 +36,7 @@ from .errors import BootstrapRequired, DeployError, DualAlbKitError, ValidationE
 from .outputs import open_private, user_state_dir
 from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
+from .template import template_diff
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 TOOLKIT_STACK = "CDKToolkit"
-DIFF_COLUMNS = ["logical_id", "type", "change", "property_paths"]
 
 _PLAIN_LOG = {"FORCE_COLOR": "0"}
 """No colour codes in the CLI's log (``node_environment`` already turns its internet calls off)."""
@@ -235,43 +235,6 @@ def outputs_table(outputs: Mapping[str, Any]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])
-
-
-def template_diff(deployed: dict[str, Any], proposed: dict[str, Any]) -> pd.DataFrame:
-    """Resource changes from template ``deployed`` to template ``proposed`` (columns as in ``diff``)."""
-    import pandas as pd
-
-    before, after = deployed.get("Resources", {}), proposed.get("Resources", {})
-    rows = []
-    for logical_id in sorted(after.keys() - before.keys()):
-        rows.append((logical_id, after[logical_id].get("Type", ""), "added", []))
-    for logical_id in sorted(before.keys() & after.keys()):
-        paths = _differing_paths(before[logical_id], after[logical_id])
-        if paths:
-            rows.append((logical_id, after[logical_id].get("Type", ""), "modified", paths))
-    for logical_id in sorted(before.keys() - after.keys()):
-        rows.append((logical_id, before[logical_id].get("Type", ""), "removed", []))
-    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
-
-
-def _differing_paths(before: Any, after: Any, path: str = "") -> list[str]:
-    """Paths (``Properties.Tags[1].Value``) at which two JSON values differ, depth first."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        paths = []
-        for key in sorted(before.keys() | after.keys(), key=str):
-            child = f"{path}.{key}" if path else str(key)
-            if key not in before or key not in after:
-                paths.append(child)
-            else:
-                paths.extend(_differing_paths(before[key], after[key], child))
-        return paths
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [
-            p
-            for i, (b, a) in enumerate(zip(before, after, strict=True))
-            for p in _differing_paths(b, a, f"{path}[{i}]")
-        ]
-    return [] if before == after else [path]
 
 
 # --- targets and inputs ----------------------------------------------------------------

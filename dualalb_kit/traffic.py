@@ -67,6 +67,8 @@ MAX_ITEMS_PER_PUT = 1000
 MAX_BYTES_PER_PUT = 1_000_000
 """PutMetricData's request size limit (1 MB), estimated generously per item."""
 IF_PUBLISHED = ("refuse", "keep", "add")
+NON_SANDBOX_RULE = "synthetic metrics go to a real account only with allow_non_sandbox=True"
+"""What a target whose endpoint is not on this machine is told."""
 """What :func:`generate_traffic` does with minutes that already hold synthetic traffic."""
 PUT_CONCURRENCY = 4
 """PutMetricData calls :func:`generate_traffic` keeps in flight at once."""
@@ -535,21 +537,13 @@ def generate_traffic(
         raise ValidationError("if_published", f"{if_published!r} is not one of {', '.join(IF_PUBLISHED)}")
     where = as_target(target)
     if not allow_non_sandbox:
-        where.require_on_this_machine(
-            "synthetic metrics go to a real account only with allow_non_sandbox=True"
-        )
+        where.require_on_this_machine(NON_SANDBOX_RULE)
     index = time_index(start, end, PERIOD)
     resources = discover(stack_name, target=where)
     resources.require_albs("synthetic traffic")
     earlier = published_before(resources, index)
     if earlier.any() and if_published == "refuse":
-        first, last = index[earlier][0], index[earlier][-1] + pd.Timedelta(seconds=PERIOD)
-        raise ValidationError(
-            "if_published",
-            f"{stack_name} already holds synthetic traffic from {first:%Y-%m-%d %H:%M} to "
-            f"{last:%Y-%m-%d %H:%M} UTC and publishing again would add to it (twice the requests); "
-            "choose 'keep' to keep it and publish only the other minutes, or 'add' to publish on top",
-        )
+        raise _published_already(stack_name, index[earlier])
     fresh = None if if_published == "add" else ~earlier
     series = simulate(resources, profile, index)
     # A loopback sandbox gains nothing from gzip; a real endpoint keeps botocore's compression.
@@ -571,6 +565,17 @@ def generate_traffic(
         requests={service: int(total) for service, total in requests_per_service(published).items()},
         published=published,
         kept_minutes=0 if fresh is None else int((~fresh).sum()),
+    )
+
+
+def _published_already(stack_name: str, minutes: pd.DatetimeIndex) -> ValidationError:
+    """The error for ``if_published="refuse"`` when ``minutes`` already hold synthetic traffic."""
+    first, last = minutes[0], minutes[-1] + pd.Timedelta(seconds=PERIOD)
+    return ValidationError(
+        "if_published",
+        f"{stack_name} already holds synthetic traffic from {first:%Y-%m-%d %H:%M} to "
+        f"{last:%Y-%m-%d %H:%M} UTC and publishing again would add to it (twice the requests); "
+        "choose 'keep' to keep it and publish only the other minutes, or 'add' to publish on top",
     )
 
 
