@@ -2,7 +2,8 @@
 
 Where do the database and its credentials come from, who may read the credentials, how is the
 file system mounted, who may connect to what, what survives a stack deletion, and what changes
-between two templates (:func:`template_diff`). Every function takes the template as a dict (``Synthesis.template``) and returns a DataFrame; no CDK, no AWS.
+between two templates (:func:`template_diff`). Every function takes the template as a dict
+(``Synthesis.template``) and returns a DataFrame; no CDK, no AWS.
 Values CloudFormation only knows at deploy time are shown as text: ``{Cluster.Endpoint.Port}``
 for ``Fn::GetAtt``, ``{Secret}`` for ``Ref``, joined as ``Fn::Join`` joins them. pandas loads
 when the first table is made (:func:`data_frame`), not with the module.
