@@ -46,35 +46,38 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+def _at_least(value: float, text: str, minimum: float, problem: str, *, inclusive: bool = True) -> None:
+    """Raise ``ArgumentTypeError("<text> <problem>")`` when ``value`` is below ``minimum`` (or at it,
+    unless ``inclusive``)."""
+    if value < minimum or (value == minimum and not inclusive):
+        raise argparse.ArgumentTypeError(f"{text} {problem}")
+
+
 def positive(text: str) -> float:
     """A finite number above 0 (seconds, requests per second, milliseconds)."""
     value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    _at_least(value, text, 0, "must be above 0", inclusive=False)
     return value
 
 
 def non_negative(text: str) -> float:
     """A finite number of 0 or more."""
     value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    _at_least(value, text, 0, "is negative")
     return value
 
 
 def positive_int(text: str) -> int:
     """A whole number of 1 or more (workers, repeats, tasks)."""
     value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    _at_least(value, text, 1, "must be at least 1")
     return value
 
 
 def non_negative_int(text: str) -> int:
     """A whole number of 0 or more (seeds)."""
     value = _whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+    _at_least(value, text, 0, "is negative")
     return value
 
 
