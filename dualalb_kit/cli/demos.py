@@ -11,6 +11,7 @@ from .common import command
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``demo`` and ``live-demo``."""
     demo = command(commands, "demo", _demo, "the offline walkthrough for a params file, into out/")
     demo.add_argument("-o", "--out-dir", type=kinds.output_folder, default=Path("out"), help="default: out")
     demo.add_argument("--params", type=kinds.existing_file, help="params file (default params/sample.yaml)")

@@ -13,6 +13,7 @@ from .where import spec_and_target
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``deploy``, ``diff`` and ``destroy`` and their target flags."""
     for name, run, help in (
         ("deploy", _deploy, "deploy a params file's stack through the CDK CLI (sandbox by default)"),
         ("diff", _diff, "show what a deploy would add, remove or modify"),

@@ -15,6 +15,7 @@ from .common import command
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``init``, ``examples`` and ``completion``."""
     init = command(
         commands,
         "init",

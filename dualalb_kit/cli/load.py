@@ -11,6 +11,7 @@ from .common import command, slo, slo_options
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``loadtest``."""
     loadtest = command(
         commands,
         "loadtest",

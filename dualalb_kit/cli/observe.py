@@ -30,6 +30,7 @@ PROFILE_HELP = "AWS profile (default: the environment's credentials)"
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``traffic``, ``metrics`` and ``recommend``."""
     traffic = command(commands, "traffic", _traffic, "publish SYNTHETIC ALB and ECS metrics (sandbox only)")
     metrics = command(commands, "metrics", _metrics, "a stack's ALB and ECS metrics as a tidy CSV table")
     for parser in (traffic, metrics):

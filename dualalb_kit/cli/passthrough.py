@@ -10,6 +10,7 @@ from .common import command
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``cdk``, ``batch`` and ``sample``."""
     cdk = command(commands, "cdk", _cdk, "run the pinned CDK CLI on the kit's Node (arguments pass through)")
     cdk.add_argument("args", nargs="*", help="CDK CLI arguments, e.g. `--app ... diff`")
     for name, run, help in (

@@ -12,6 +12,7 @@ from .where import sandbox_target
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``sandbox`` (serve, ``urls``, ``interrupt``)."""
     sandbox = command(commands, "sandbox", _sandbox, "serve a local AWS endpoint on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument(
         "action",

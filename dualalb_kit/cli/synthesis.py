@@ -14,6 +14,7 @@ from .where import lookups_target
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add to ``commands``: ``synth``."""
     synth = command(
         commands,
         "synth",
