@@ -85,8 +85,6 @@ sandbox that died (connections refused) is named within about 10 s, not after th
 retries. A probe waits up to 10 s for an answer, so a sandbox slowed by a busy machine is not
 taken for a dead one (a hung one is named after about 40 s)."""
 _WATCH_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
-_BOOTSTRAPPED: set[tuple[Target, str]] = set()
-"""AWS targets (with their account) found bootstrapped in this process: the check runs once each."""
 _NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE"}
 """Stack statuses under which no template is in service (a diff starts from nothing)."""
 
@@ -246,12 +244,12 @@ def check_target(target: Target, *, bootstrap: bool = False) -> str:
     Credentials (none, expired, denied) and an endpoint that does not answer raise
     ``TargetError`` within about 2 s, in one line saying what to do. With ``bootstrap`` an AWS
     target must hold the CDK bootstrap stack (``BootstrapRequired``, with the command), asked
-    once per target and account in a process (a front door's check and :func:`deploy`'s are
-    one call); a sandbox is bootstrapped by :func:`deploy` itself.
+    once per ``Target`` (a front door's check and :func:`deploy`'s are one call); a sandbox is
+    bootstrapped by :func:`deploy` itself.
     """
     account = target.account
-    environment = f"aws://{account}/{target.region}"
-    if bootstrap and target.kind == "aws" and (target, account) not in _BOOTSTRAPPED:
+    if bootstrap and target.kind == "aws" and "bootstrapped" not in target.checked:
+        environment = f"aws://{account}/{target.region}"
         if _stack_status(target, TOOLKIT_STACK, config=CHECK_CONFIG) in (None, *_NOT_DEPLOYED):
             command = f"dualalb-kit cdk bootstrap {environment}"
             if target.profile:
@@ -261,7 +259,7 @@ def check_target(target: Target, *, bootstrap: bool = False) -> str:
                 f"bootstrap it once with `{command}`",
                 command,
             )
-        _BOOTSTRAPPED.add((target, account))
+        target.checked.add("bootstrapped")
     return account
 
 

@@ -102,6 +102,9 @@ class Target:
     profile: str | None = None
     session: boto3.Session | None = field(default=None, repr=False, compare=False)
     explicit_region: bool = field(default=False, repr=False, compare=False)
+    checked: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    """What the stages found true of this very target (``"bootstrapped"``), so each check runs
+    once; a target made from it (:meth:`in_region`) starts with none."""
 
     @classmethod
     def sandbox(cls, url: str | None = None, region: str | None = None) -> Target:
