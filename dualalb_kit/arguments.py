@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,6 +28,16 @@ CLOUDWATCH_HOURS_MAX = 455 * 24
 """The longest window, in hours: CloudWatch keeps 1-hour datapoints for 455 days (15 months)."""
 CLOUDWATCH_PERIODS = (1, 5, 10, 30)
 """CloudWatch's periods under a minute, in seconds; longer periods are multiples of 60."""
+
+
+TypedOption = tuple[str, Callable[[str], Any] | None, Any, str]
+"""A flag, its type (this module's functions; ``None``: text), its default (``None``: none), its help."""
+
+
+def typed_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *options: TypedOption) -> None:
+    """Add each of ``options`` to ``parser``, in order: a table of flags instead of a call each."""
+    for flag, kind, default, help in options:
+        parser.add_argument(flag, type=kind, default=default, help=help)
 
 
 def _number(text: str) -> float:

@@ -28,10 +28,11 @@ def command(
 
 def slo_options(parser: argparse.ArgumentParser) -> None:
     """The SLO's three limits, each optional (the SLO's default when left out)."""
-    parser.add_argument("--p99-ms", type=kinds.positive, help="SLO: p99 response time in ms (default 500)")
-    parser.add_argument("--max-cpu", type=kinds.percent, help="SLO: CPU percent (default 70)")
-    parser.add_argument(
-        "--max-5xx-per-1k", type=kinds.non_negative, help="SLO: 5xx per 1,000 requests (default 1)"
+    kinds.typed_options(
+        parser,
+        ("--p99-ms", kinds.positive, None, "SLO: p99 response time in ms (default 500)"),
+        ("--max-cpu", kinds.percent, None, "SLO: CPU percent (default 70)"),
+        ("--max-5xx-per-1k", kinds.non_negative, None, "SLO: 5xx per 1,000 requests (default 1)"),
     )
 
 

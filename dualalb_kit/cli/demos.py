@@ -30,26 +30,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="default: out/live-demo",
     )
     live.add_argument("--params", type=kinds.existing_file, help="params file (default params/sample.yaml)")
-    live.add_argument(
-        "--steps",
-        type=kinds.positive_int,
-        default=5,
-        help="one-minute load steps per run (default 5, at most 15)",
-    )
-    live.add_argument(
-        "--start-rps", type=kinds.positive, default=4.0, help="requests/s of the first step (default 4)"
-    )
-    live.add_argument(
-        "--max-rps",
-        type=kinds.positive,
-        default=20.0,
-        help="requests/s of the last step (default 20, at most 100)",
-    )
-    live.add_argument(
-        "--work-ms",
-        type=kinds.non_negative,
-        default=10.0,
-        help="CPU milliseconds the order service computes per request (default 10)",
+    kinds.typed_options(
+        live,
+        ("--steps", kinds.positive_int, 5, "one-minute load steps per run (default 5, at most 15)"),
+        ("--start-rps", kinds.positive, 4.0, "requests/s of the first step (default 4)"),
+        ("--max-rps", kinds.positive, 20.0, "requests/s of the last step (default 20, at most 100)"),
+        (
+            "--work-ms",
+            kinds.non_negative,
+            10.0,
+            "CPU milliseconds the order service computes per request (default 10)",
+        ),
     )
 
 

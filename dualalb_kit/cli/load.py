@@ -19,40 +19,28 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "step up open-loop Locust load on a URL until the SLO breaks, a few times: its capacity",
     )
     loadtest.add_argument("url", help="what to GET: loopback (e.g. `sample up`'s order), or --allow-remote")
-    loadtest.add_argument(
-        "--max-rps", type=kinds.positive, default=200.0, help="last step's requests/s (default 200)"
-    )
-    loadtest.add_argument(
-        "--start-rps", type=kinds.positive, help="first step's requests/s (default max-rps / steps)"
-    )
-    loadtest.add_argument(
-        "--step-seconds", type=kinds.positive, default=20.0, help="seconds per step (default 20)"
-    )
-    loadtest.add_argument(
-        "--duration", type=kinds.positive, default=200.0, help="seconds of one ramp (default 200: 10 steps)"
-    )
-    loadtest.add_argument(
-        "--repeats",
-        type=kinds.positive_int,
-        default=3,
-        help="ramps run; the capacity is the median's (default 3)",
-    )
-    loadtest.add_argument(
-        "--refine-steps",
-        type=kinds.non_negative_int,
-        default=4,
-        help="steps climbed between the last rate that held and the one that broke (default 4; 0: none)",
-    )
-    loadtest.add_argument("--service", help="the capacity row's service, e.g. a spec task (default: URL)")
-    loadtest.add_argument(
-        "--tasks", type=kinds.positive_int, default=1, help="tasks serving the URL (default 1)"
-    )
-    loadtest.add_argument(
-        "--cpu-units",
-        type=kinds.positive_int,
-        default=1024,
-        help="CPU reserved for what serves the URL, e.g. a task's cpu: 256; CPU is in percent of it "
-        "(default 1024, one core)",
+    kinds.typed_options(
+        loadtest,
+        ("--max-rps", kinds.positive, 200.0, "last step's requests/s (default 200)"),
+        ("--start-rps", kinds.positive, None, "first step's requests/s (default max-rps / steps)"),
+        ("--step-seconds", kinds.positive, 20.0, "seconds per step (default 20)"),
+        ("--duration", kinds.positive, 200.0, "seconds of one ramp (default 200: 10 steps)"),
+        ("--repeats", kinds.positive_int, 3, "ramps run; the capacity is the median's (default 3)"),
+        (
+            "--refine-steps",
+            kinds.non_negative_int,
+            4,
+            "steps climbed between the last rate that held and the one that broke (default 4; 0: none)",
+        ),
+        ("--service", None, None, "the capacity row's service, e.g. a spec task (default: URL)"),
+        ("--tasks", kinds.positive_int, 1, "tasks serving the URL (default 1)"),
+        (
+            "--cpu-units",
+            kinds.positive_int,
+            1024,
+            "CPU reserved for what serves the URL, e.g. a task's cpu: 256; CPU is in percent of it "
+            "(default 1024, one core)",
+        ),
     )
     slo_options(loadtest)
     loadtest.add_argument(
