@@ -57,39 +57,32 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def _at_least(value: float, text: str, minimum: float, problem: str, *, inclusive: bool = True) -> None:
-    """Raise ``ArgumentTypeError("<text> <problem>")`` when ``value`` is below ``minimum`` (or at it,
-    unless ``inclusive``)."""
+def _at_least(value: float, text: str, minimum: float, problem: str, *, inclusive: bool = True) -> Any:
+    """``value``, unless it is below ``minimum`` (or at it, unless ``inclusive``): then
+    ``ArgumentTypeError("<text> <problem>")``."""
     if value < minimum or (value == minimum and not inclusive):
         raise argparse.ArgumentTypeError(f"{text} {problem}")
+    return value
 
 
 def positive(text: str) -> float:
     """A finite number above 0 (seconds, requests per second, milliseconds)."""
-    value = _number(text)
-    _at_least(value, text, 0, "must be above 0", inclusive=False)
-    return value
+    return _at_least(_number(text), text, 0, "must be above 0", inclusive=False)
 
 
 def non_negative(text: str) -> float:
     """A finite number of 0 or more."""
-    value = _number(text)
-    _at_least(value, text, 0, "is negative")
-    return value
+    return _at_least(_number(text), text, 0, "is negative")
 
 
 def positive_int(text: str) -> int:
     """A whole number of 1 or more (workers, repeats, tasks)."""
-    value = _whole(text)
-    _at_least(value, text, 1, "must be at least 1")
-    return value
+    return _at_least(_whole(text), text, 1, "must be at least 1")
 
 
 def non_negative_int(text: str) -> int:
     """A whole number of 0 or more (seeds)."""
-    value = _whole(text)
-    _at_least(value, text, 0, "is negative")
-    return value
+    return _at_least(_whole(text), text, 0, "is negative")
 
 
 def hours(text: str) -> float:
