@@ -55,10 +55,10 @@ def fresh_sandbox() -> Iterator[str]:
 def cli_alone(assembly: Path, url: str) -> dict[str, float]:
     """Baseline: the CDK CLI's bootstrap and deploy, run directly (the sample's image assets
     recorded in the sandbox's ECR in between, untimed, as the CLI cannot build them here)."""
-    from dualalb_kit.aws import aws_client
     from dualalb_kit.runtime import cdk_cli, node_environment
     from dualalb_kit.sandbox.assets import register_image_assets
     from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT, sandbox_environment
+    from dualalb_kit.target import as_target
 
     environment = {**node_environment(), **sandbox_environment(url)}
     phases = {}
@@ -67,7 +67,7 @@ def cli_alone(assembly: Path, url: str) -> dict[str, float]:
         ("deploy", ["deploy", "--app", str(assembly), "--require-approval", "never"]),
     ):
         if phase == "deploy":
-            ecr = aws_client("ecr", region="us-east-1", endpoint_url=url)
+            ecr = as_target(endpoint_url=url, region="us-east-1").client("ecr")
             register_image_assets(assembly, ecr, account=SANDBOX_ACCOUNT, region="us-east-1")
         started = time.perf_counter()
         subprocess.run([*cdk_cli(), *args, "--no-notices"], env=environment, check=True, capture_output=True)
@@ -86,6 +86,7 @@ def main() -> int:
     from dualalb_kit.deploy import deploy
     from dualalb_kit.spec import load_spec
     from dualalb_kit.synth import synth
+    from dualalb_kit.target import as_target
 
     spec = load_spec(ROOT / "params" / "sample.yaml")
     with tempfile.TemporaryDirectory() as scratch:
@@ -94,10 +95,10 @@ def main() -> int:
         contenders: dict[str, Callable[[str], dict[str, float]]] = {
             "CDK CLI alone (baseline)": lambda url: cli_alone(synthesis.assembly_dir, url),
             "deploy(synthesis)": lambda url: timed_total(
-                lambda u: deploy(synthesis, endpoint_url=u, progress=False), url
+                lambda u: deploy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=u)), url
             ),
             "deploy(spec), synth included": lambda url: timed_total(
-                lambda u: deploy(spec, endpoint_url=u, progress=False), url
+                lambda u: deploy(spec, progress=False, target=as_target("sandbox", endpoint_url=u)), url
             ),
         }
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}

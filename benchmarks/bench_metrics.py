@@ -40,6 +40,7 @@ from dualalb_kit.metrics import (
 from dualalb_kit.sandbox import Sandbox
 from dualalb_kit.sandbox.cloudwatch import MAX_ITEMS_PER_PUT
 from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT
+from dualalb_kit.target import as_target
 from dualalb_kit.traffic import LoadProfile, simulate
 
 SERVICES = ("order", "customer", "product")
@@ -124,7 +125,7 @@ def main() -> None:
         )
         calls = []
         session.events.register("before-call.cloudwatch.GetMetricData", lambda **_: calls.append(1))
-        client = metrics_client(session, sandbox.endpoint_url)
+        client = metrics_client(as_target(endpoint_url=sandbox.endpoint_url, session=session))
         fetched = fetch(queries, index, 60, client)
         fetch_calls = len(calls)
         fetch_seconds = median_seconds(lambda: fetch(queries, index, 60, client), 3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,6 +30,16 @@ CLOUDWATCH_PERIODS = (1, 5, 10, 30)
 """CloudWatch's periods under a minute, in seconds; longer periods are multiples of 60."""
 
 
+TypedOption = tuple[str, Callable[[str], Any] | None, Any, str]
+"""A flag, its type (this module's functions; ``None``: text), its default (``None``: none), its help."""
+
+
+def typed_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *options: TypedOption) -> None:
+    """Add each of ``options`` to ``parser``, in order: a table of flags instead of a call each."""
+    for flag, kind, default, help in options:
+        parser.add_argument(flag, type=kind, default=default, help=help)
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -46,36 +57,32 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+def _at_least(value: float, text: str, minimum: float, problem: str, *, inclusive: bool = True) -> Any:
+    """``value``, unless it is below ``minimum`` (or at it, unless ``inclusive``): then
+    ``ArgumentTypeError("<text> <problem>")``."""
+    if value < minimum or (value == minimum and not inclusive):
+        raise argparse.ArgumentTypeError(f"{text} {problem}")
+    return value
+
+
 def positive(text: str) -> float:
     """A finite number above 0 (seconds, requests per second, milliseconds)."""
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
-    return value
+    return _at_least(_number(text), text, 0, "must be above 0", inclusive=False)
 
 
 def non_negative(text: str) -> float:
     """A finite number of 0 or more."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+    return _at_least(_number(text), text, 0, "is negative")
 
 
 def positive_int(text: str) -> int:
     """A whole number of 1 or more (workers, repeats, tasks)."""
-    value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
+    return _at_least(_whole(text), text, 1, "must be at least 1")
 
 
 def non_negative_int(text: str) -> int:
     """A whole number of 0 or more (seeds)."""
-    value = _whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+    return _at_least(_whole(text), text, 0, "is negative")
 
 
 def hours(text: str) -> float:

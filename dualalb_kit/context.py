@@ -37,21 +37,18 @@ def resolve_missing(
     missing: list[dict[str, Any]],
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    region: str | None = None,
 ) -> dict[str, Any]:
     """Answer missing-context entries with boto3 on ``target``; returns ``{context key: value}``.
 
-    ``target`` defaults to the sandbox at ``endpoint_url`` when given, else AWS (see
-    :func:`dualalb_kit.target.as_target`); its region (or ``region``) applies to entries whose
-    props name none. Supported providers: ``vpc-provider``
-    (``Vpc.from_lookup``) and ``availability-zones``. Raises ``ContextLookupError`` for a
-    lookup that finds nothing (with the CDK CLI's message, e.g. ``Could not find any VPCs
-    matching ...``) and for an unsupported provider.
+    ``target`` defaults to AWS with the environment's credentials (see
+    :func:`dualalb_kit.target.as_target`); its region applies to entries whose props name none.
+    Supported providers: ``vpc-provider`` (``Vpc.from_lookup``) and ``availability-zones``.
+    Raises ``ContextLookupError`` for a lookup that finds nothing (with the CDK CLI's message,
+    e.g. ``Could not find any VPCs matching ...``) and for an unsupported provider.
     """
     from .target import as_target  # boto3 loads only when a lookup is asked
 
-    where = as_target(target, endpoint_url=endpoint_url, region=region)
+    where = as_target(target)
     values: dict[str, Any] = {}
     for entry in missing:
         provider, props = entry["provider"], entry.get("props", {})

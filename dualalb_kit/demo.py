@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import batch
 from .report import Step, write_report
 from .spec import SAMPLE_PARAMS
+
+if TYPE_CHECKING:
+    from .target import Target
 
 STEPS = (
     ("1 · design and synth", "01_design_and_synth.ipynb", {"artifacts_dir": None}),
@@ -35,13 +39,14 @@ def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) ->
     (MissingExtraError before anything starts).
     """
     from .extras import require
-    from .sandbox import use_sandbox
+    from .sandbox import use_target
 
     require("the demo", "moto", "papermill", "ipywidgets", "matplotlib", "cfnlint", "distributed", "fsspec")
 
     out = Path(out_dir)
     artifacts = out / "report_assets"
-    endpoint_url, own_sandbox = use_sandbox("sandbox", set_environment=False)
+    where, own_sandbox = use_target("sandbox")
+    endpoint_url = where.endpoint_url  # the notebooks' parameter: each kernel makes its own Target
     if own_sandbox is None:
         print(f"using the sandbox at {endpoint_url}")
     else:
@@ -62,7 +67,7 @@ def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) ->
             steps.append(Step(title, row))
             print(f"  {row['status']} in {row['duration_s']} s: {row['result']}", flush=True)
             if row["status"] != "passed":
-                _clean_up(Path(params), endpoint_url)
+                _clean_up(Path(params), where)
                 break
         report = write_report(out / "report.html", steps, artifacts)
     finally:
@@ -75,12 +80,12 @@ def run_demo(out_dir: str | Path = "out", params: str | Path = SAMPLE_PARAMS) ->
     return 0 if passed else 1
 
 
-def _clean_up(params: Path, endpoint_url: str) -> None:
+def _clean_up(params: Path, where: Target) -> None:
     """After a failed step, remove the sample stack so a reused sandbox is left as it was."""
     from .deploy import destroy
     from .spec import load_spec
 
     try:
-        destroy(load_spec(params), endpoint_url=endpoint_url, progress=False)
+        destroy(load_spec(params), where, progress=False)
     except Exception as error:  # best effort: the step's own failure is what the user needs to see
         print(f"  (could not destroy the stack: {error})", file=sys.stderr)

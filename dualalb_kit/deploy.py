@@ -36,6 +36,7 @@ from .errors import BootstrapRequired, DeployError, DualAlbKitError, ValidationE
 from .outputs import open_private, user_state_dir
 from .runtime import cdk_cli, node_environment
 from .target import CHECK_CONFIG, SANDBOX_ACCOUNT, SandboxNotRunning, Target, TargetError, as_target
+from .template import template_diff
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 TOOLKIT_STACK = "CDKToolkit"
-DIFF_COLUMNS = ["logical_id", "type", "change", "property_paths"]
 
 _PLAIN_LOG = {"FORCE_COLOR": "0"}
 """No colour codes in the CLI's log (``node_environment`` already turns its internet calls off)."""
@@ -103,21 +103,20 @@ class DeployInterrupted(KeyboardInterrupt):
 
 
 Targetish = Target | str
-"""A ``Target``, or the older ``"sandbox"`` / ``"aws"`` (with ``endpoint_url=``)."""
+"""A ``Target``, or ``"sandbox"`` (the one at ``$DUALALB_SANDBOX_URL``) / ``"aws"`` (:func:`as_target`)."""
 
 
 def deploy(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
     target: Targetish = "sandbox",
     *,
-    endpoint_url: str | None = None,
     progress: bool = True,
 ) -> dict[str, str]:
     """Deploy a stack with ``cdk deploy`` in the stack's region; returns its outputs (name -> value).
 
     ``spec_or_assembly`` is a ``DeploymentSpec`` (synthesized first, lookups on the target), a
     ``Synthesis`` or an assembly directory. ``target`` is a ``Target`` or ``"sandbox"``
-    (default; the sandbox at ``endpoint_url``, else ``$DUALALB_SANDBOX_URL``; bootstrapped
+    (default; the sandbox at ``$DUALALB_SANDBOX_URL``; bootstrapped
     automatically; image assets are recorded in its ECR without a build, since no container runs
     there) or ``"aws"``. ``progress`` shows a bar driven by the CLI's resource events. Raises
     ``TargetError`` (``SandboxNotRunning``, ``BootstrapRequired``, credentials; nothing
@@ -125,7 +124,7 @@ def deploy(
     spec) or ``DeployError`` (the stack failed and rolled back; the message names the failed
     resources and why).
     """
-    assembly, where = _prepare(spec_or_assembly, target, endpoint_url, bootstrap=True)
+    assembly, where = _prepare(spec_or_assembly, target, bootstrap=True)
     if where.kind == "sandbox":
         from .sandbox.assets import register_image_assets
 
@@ -159,14 +158,13 @@ def destroy(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
     target: Targetish = "sandbox",
     *,
-    endpoint_url: str | None = None,
     progress: bool = True,
 ) -> None:
     """Delete the stack with ``cdk destroy --force`` (a stack that does not exist is no error).
 
     Arguments and errors as for ``deploy``.
     """
-    assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
+    assembly, where = _prepare(spec_or_assembly, target)
     _run_cli(
         ["destroy", assembly.artifact_id, "--app", str(assembly.directory), "--force"],
         where,
@@ -180,8 +178,6 @@ def destroy(
 def diff(
     spec_or_assembly: DeploymentSpec | Synthesis | str | Path,
     target: Targetish = "sandbox",
-    *,
-    endpoint_url: str | None = None,
 ) -> pd.DataFrame:
     """What deploying would change: one row per resource added, removed or modified.
 
@@ -190,7 +186,7 @@ def diff(
     ``["Properties.DesiredCount"]``; empty otherwise). Compares the deployed template with the
     assembly's (see the module doc); a stack that is not deployed shows every resource added.
     """
-    assembly, where = _prepare(spec_or_assembly, target, endpoint_url)
+    assembly, where = _prepare(spec_or_assembly, target)
     return template_diff(_deployed_template(where, assembly.stack_name), assembly.template)
 
 
@@ -198,7 +194,6 @@ def stack_status(
     stack_name: str,
     target: Targetish = "sandbox",
     *,
-    endpoint_url: str | None = None,
     region: str | None = None,
 ) -> str | None:
     """The stack's CloudFormation status (``CREATE_COMPLETE``, ...), ``None`` if it does not exist.
@@ -207,14 +202,13 @@ def stack_status(
     environment's). Only "does not exist" reads as ``None``; any other failure to ask (no sandbox
     answers, denied, unreachable) raises ``TargetError``.
     """
-    return _stack_status(as_target(target, endpoint_url=endpoint_url, region=region), stack_name)
+    return _stack_status(as_target(target, region=region), stack_name)
 
 
 def ensure_deployed(
     spec: DeploymentSpec,
     target: Targetish = "sandbox",
     *,
-    endpoint_url: str | None = None,
     outdir: str | Path | None = None,
     progress: bool = True,
 ) -> bool:
@@ -224,7 +218,7 @@ def ensure_deployed(
     on the target) and deployed as :func:`deploy` does, in ``spec.region``. Errors as for
     :func:`stack_status` and :func:`deploy`.
     """
-    where = as_target(target, endpoint_url=endpoint_url).in_region(spec.region)
+    where = as_target(target).in_region(spec.region)
     if _stack_status(where, spec.stack_name) is not None:
         return False
     from .synth import synth
@@ -241,43 +235,6 @@ def outputs_table(outputs: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(sorted(outputs.items()), columns=["output", "value"])
 
 
-def template_diff(deployed: dict[str, Any], proposed: dict[str, Any]) -> pd.DataFrame:
-    """Resource changes from template ``deployed`` to template ``proposed`` (columns as in ``diff``)."""
-    import pandas as pd
-
-    before, after = deployed.get("Resources", {}), proposed.get("Resources", {})
-    rows = []
-    for logical_id in sorted(after.keys() - before.keys()):
-        rows.append((logical_id, after[logical_id].get("Type", ""), "added", []))
-    for logical_id in sorted(before.keys() & after.keys()):
-        paths = _differing_paths(before[logical_id], after[logical_id])
-        if paths:
-            rows.append((logical_id, after[logical_id].get("Type", ""), "modified", paths))
-    for logical_id in sorted(before.keys() - after.keys()):
-        rows.append((logical_id, before[logical_id].get("Type", ""), "removed", []))
-    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
-
-
-def _differing_paths(before: Any, after: Any, path: str = "") -> list[str]:
-    """Paths (``Properties.Tags[1].Value``) at which two JSON values differ, depth first."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        paths = []
-        for key in sorted(before.keys() | after.keys(), key=str):
-            child = f"{path}.{key}" if path else str(key)
-            if key not in before or key not in after:
-                paths.append(child)
-            else:
-                paths.extend(_differing_paths(before[key], after[key], child))
-        return paths
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [
-            p
-            for i, (b, a) in enumerate(zip(before, after, strict=True))
-            for p in _differing_paths(b, a, f"{path}[{i}]")
-        ]
-    return [] if before == after else [path]
-
-
 # --- targets and inputs ----------------------------------------------------------------
 
 
@@ -286,13 +243,14 @@ def check_target(target: Target, *, bootstrap: bool = False) -> str:
 
     Credentials (none, expired, denied) and an endpoint that does not answer raise
     ``TargetError`` within about 2 s, in one line saying what to do. With ``bootstrap`` an AWS
-    target must hold the CDK bootstrap stack (``BootstrapRequired``, with the command); a
-    sandbox is bootstrapped by :func:`deploy` itself.
+    target must hold the CDK bootstrap stack (``BootstrapRequired``, with the command), asked
+    once per ``Target`` (a front door's check and :func:`deploy`'s are one call); a sandbox is
+    bootstrapped by :func:`deploy` itself.
     """
     account = target.account
-    if bootstrap and target.kind == "aws":
+    if bootstrap and target.kind == "aws" and "bootstrapped" not in target.checked:
+        environment = f"aws://{account}/{target.region}"
         if _stack_status(target, TOOLKIT_STACK, config=CHECK_CONFIG) in (None, *_NOT_DEPLOYED):
-            environment = f"aws://{account}/{target.region}"
             command = f"dualalb-kit cdk bootstrap {environment}"
             if target.profile:
                 command += f" --profile {target.profile}"
@@ -301,6 +259,7 @@ def check_target(target: Target, *, bootstrap: bool = False) -> str:
                 f"bootstrap it once with `{command}`",
                 command,
             )
+        target.checked.add("bootstrapped")
     return account
 
 
@@ -310,15 +269,13 @@ def cli_environment(target: Target) -> dict[str, str]:
     return {**node_environment(target.environment), **_PLAIN_LOG}
 
 
-def _prepare(
-    spec_or_assembly: Any, target: Targetish, endpoint_url: str | None, *, bootstrap: bool = False
-) -> tuple[Assembly, Target]:
+def _prepare(spec_or_assembly: Any, target: Targetish, *, bootstrap: bool = False) -> tuple[Assembly, Target]:
     """The target in the stack's region, checked (:func:`check_target`) before a spec is
     synthesized (lookups on the target), and the one-stack assembly."""
     from .spec import DeploymentSpec
     from .synth import Synthesis, synth
 
-    where = as_target(target, endpoint_url=endpoint_url)
+    where = as_target(target)
     if isinstance(spec_or_assembly, DeploymentSpec):
         where = where.in_region(spec_or_assembly.region)
         check_target(where, bootstrap=bootstrap)
@@ -497,7 +454,7 @@ def _sandbox_lost(
         seen = "did not exist" if last_status is None else f"was {last_status}"
         state, status = f"stack {stack_name} {seen} when last seen", last_status
     message = (
-        f"{description} failed: the sandbox at {where.endpoint_url} stopped answering "
+        f"{description} failed: the sandbox at {where.address} stopped answering "
         f"({SANDBOX_MISSES} probes {SANDBOX_PROBE_SECONDS:g} s apart), so the CDK CLI was stopped; "
         f"{state}. Start the sandbox again and deploy again (the full CDK CLI log: {log_path})"
     )

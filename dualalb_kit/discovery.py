@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
@@ -141,17 +140,14 @@ def discover(
     stack_name: str,
     *,
     target: Target | None = None,
-    session: boto3.Session | None = None,
-    endpoint_url: str | None = None,
 ) -> StackResources:
     """The stack's ALBs, tagged target groups and tagged ECS services.
 
     Raises ``ValidationError("stack_name", ...)`` when the stack does not exist or holds no
-    resource the kit tagged. ``target`` is where the stack is (default: the sandbox at
-    ``endpoint_url`` when given, else AWS with boto3's default session and region); ``session``
-    makes every client (:func:`dualalb_kit.target.as_target`).
+    resource the kit tagged. ``target`` is where the stack is (default: AWS with boto3's default
+    session and region, :func:`dualalb_kit.target.as_target`).
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    where = as_target(target)
     clients = {name: where.client(name) for name in ("cloudformation", "elbv2", "ecs")}
     resources = stack_resources(stack_name, clients["cloudformation"])
     target_groups = find_target_groups(
@@ -265,8 +261,6 @@ def services_table(
     stack_name: str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's ECS services as they run now, one row per service (by task name).
 
@@ -274,7 +268,7 @@ def services_table(
     ``FARGATE_SPOT x1`` style; empty for a launch type), ``load_balancers`` (target groups it
     registers with). Arguments and errors as for :func:`discover`.
     """
-    services = discover(stack_name, target=target, session=session, endpoint_url=endpoint_url).services
+    services = discover(stack_name, target=target).services
     rows = [
         (s.service, s.cluster_name, s.desired_count, capacity_label(s.capacity), s.load_balancers)
         for s in services
@@ -286,8 +280,6 @@ def database_clusters_table(
     stack_name: str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's Aurora clusters as RDS describes them, one row per cluster.
 
@@ -296,10 +288,9 @@ def database_clusters_table(
     ``encrypted``, ``backup_days``, ``status``. Empty when the stack holds no cluster.
     ``ValidationError("stack_name", ...)`` when the stack does not exist.
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    rds = where.client("rds")
+    rds, physical_ids = _stack_parts(stack_name, "AWS::RDS::DBCluster", "rds", target)
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::RDS::DBCluster", where):
+    for identifier in physical_ids:
         [cluster] = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
         capacity = cluster.get("ServerlessV2ScalingConfiguration") or {}
         rows.append(
@@ -322,8 +313,6 @@ def database_instances_table(
     stack_name: str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's DB instances (a cluster's writer and readers, or a single instance), one row each.
 
@@ -331,10 +320,9 @@ def database_instances_table(
     ``instance_class`` (``db.serverless`` for a Serverless v2 member), ``engine``, ``status``.
     Errors as for :func:`database_clusters_table`.
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    rds = where.client("rds")
+    rds, physical_ids = _stack_parts(stack_name, "AWS::RDS::DBInstance", "rds", target)
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::RDS::DBInstance", where):
+    for identifier in physical_ids:
         [instance] = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
         rows.append(
             (
@@ -352,17 +340,14 @@ def file_systems_table(
     stack_name: str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's EFS file systems: ``file_system`` (id), ``encrypted`` (at rest), ``state``.
 
     Errors as for :func:`database_clusters_table`.
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    efs = where.client("efs")
+    efs, physical_ids = _stack_parts(stack_name, "AWS::EFS::FileSystem", "efs", target)
     rows = []
-    for identifier in _physical_ids(stack_name, "AWS::EFS::FileSystem", where):
+    for identifier in physical_ids:
         [described] = efs.describe_file_systems(FileSystemId=identifier)["FileSystems"]
         rows.append((described["FileSystemId"], described["Encrypted"], described.get("LifeCycleState")))
     return pd.DataFrame(rows, columns=FILE_SYSTEM_COLUMNS)
@@ -372,8 +357,6 @@ def secrets_table(
     stack_name: str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
 ) -> pd.DataFrame:
     """The stack's Secrets Manager secrets: where credentials live, never what they are.
 
@@ -381,14 +364,19 @@ def secrets_table(
     (``DescribeSecret``); no secret value is ever fetched. Errors as for
     :func:`database_clusters_table`.
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    secrets = where.client("secretsmanager")
+    secrets, physical_ids = _stack_parts(stack_name, "AWS::SecretsManager::Secret", "secretsmanager", target)
     rows = []
-    for arn in _physical_ids(stack_name, "AWS::SecretsManager::Secret", where):
+    for arn in physical_ids:
         described = secrets.describe_secret(SecretId=arn)
         rows.append((described["Name"], described["ARN"], bool(described.get("RotationEnabled"))))
     return pd.DataFrame(rows, columns=SECRET_COLUMNS)
 
 
-def _physical_ids(stack_name: str, resource_type: str, where: Target) -> list[str]:
-    return stack_resources(stack_name, where.client("cloudformation")).get(resource_type, [])
+def _stack_parts(
+    stack_name: str, resource_type: str, service: str, target: Target | None
+) -> tuple[Any, list[str]]:
+    """A ``service`` client on ``target`` and the physical ids of the stack's ``resource_type``
+    resources (``ValidationError("stack_name", ...)`` when the stack does not exist)."""
+    where = as_target(target)
+    client = where.client(service)
+    return client, stack_resources(stack_name, where.client("cloudformation")).get(resource_type, [])

@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import boto3
 import numpy as np
 import pandas as pd
 from botocore.config import Config
@@ -43,7 +42,7 @@ from botocore.parsers import ResponseParserFactory
 from botocore.utils import parse_timestamp
 
 from .discovery import StackResources, discover
-from .errors import MetricDataError, ValidationError
+from .errors import MetricDataError, NoDataError, ValidationError
 from .tags import SYNTHETIC_TAG
 from .target import Target, as_target
 
@@ -223,9 +222,7 @@ def epoch_seconds(value: float | str | datetime) -> float:
     return (value if isinstance(value, datetime) else parse_timestamp(value)).timestamp()
 
 
-def metrics_client(
-    session: boto3.Session | None = None, endpoint_url: str | None = None, *, target: Target | None = None
-):
+def metrics_client(target: Target | None = None):
     """A CloudWatch client on ``target`` (:func:`dualalb_kit.target.as_target`) with adaptive retries
     whose timestamps parse to epoch seconds.
 
@@ -233,8 +230,7 @@ def metrics_client(
     spent on a large GetMetricData answer; this client's parser yields floats instead. If
     botocore's internals move, the client keeps its default parser (``fetch`` takes both).
     """
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    client = where.client("cloudwatch", config=RETRY_CONFIG)
+    client = as_target(target).client("cloudwatch", config=RETRY_CONFIG)
     endpoint = getattr(client, "_endpoint", None)
     if endpoint is not None and hasattr(endpoint, "_response_parser_factory"):
         factory = ResponseParserFactory()
@@ -356,8 +352,6 @@ def load_metrics(
     period: int = 60,
     *,
     target: Target | None = None,
-    session: boto3.Session | None = None,
-    endpoint_url: str | None = None,
 ) -> pd.DataFrame:
     """The stack's ALB and ECS metrics from ``start`` to ``end`` (UTC; naive times are UTC), tidy.
 
@@ -368,19 +362,28 @@ def load_metrics(
     (``load_balancer: nlb``) is a ``ValidationError("stack_name", ...)``: the analysis rests on
     ALB request counts, which NLBs do not publish.
 
-    ``target`` is where the stack is (default: the sandbox at ``endpoint_url`` when given, else
-    AWS with boto3's default session and region); ``session`` (optional) makes every call, so
-    callers can count them (:func:`dualalb_kit.target.as_target`).
+    ``target`` is where the stack is (default: AWS with boto3's default session and region,
+    :func:`dualalb_kit.target.as_target`); a target made with a ``session`` makes every call
+    through it, so callers can count them.
     ``frame.attrs``: ``stack_name``, ``period``, and ``synthetic`` (True when the sandbox's
     traffic generator published data in this window: label plots accordingly).
     """
     index = time_index(start, end, period)
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
+    where = as_target(target)
     resources = discover(stack_name, target=where)
     resources.require_albs("the metrics and scaling analysis")
     queries = metric_queries(resources)
-    frame = build_frame(queries, fetch(queries, index, period, metrics_client(target=where)), index)
+    frame = build_frame(queries, fetch(queries, index, period, metrics_client(where)), index)
     frame.attrs.update(
         stack_name=stack_name, period=period, synthetic=synthetic_window_overlaps(resources, index, period)
     )
     return frame
+
+
+def require_datapoints(frame: pd.DataFrame, stack_name: str, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """A :class:`NoDataError` when the metrics hold no datapoint (nothing to show or fit)."""
+    if "value" not in frame or not frame["value"].notna().any():
+        raise NoDataError(
+            f"no datapoints for {stack_name} from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; "
+            "send traffic (or widen --start/--hours) and try again"
+        )

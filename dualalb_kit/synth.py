@@ -124,18 +124,16 @@ def synth(
     outdir: str | Path | None = None,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
     account: str | None = None,
     nag: bool = True,
 ) -> Synthesis:
     """Synthesize ``spec`` into ``outdir`` (default ``cdk.out/<stack_name>``) for ``spec.region``.
 
     Lookups (``vpc: default`` / ``vpc-...``) are answered in-process with boto3 on ``target``
-    (default: the sandbox at ``endpoint_url`` when given, else AWS with the environment's
-    credentials; always in ``spec.region``), cached in ``<outdir>/cdk.context.json`` (reused on
-    AWS, asked again on a sandbox), and the app is synthesized again. ``nag`` runs cdk-nag's
-    AwsSolutions pack; its findings never block the synthesis, they are returned in
-    ``Synthesis.findings``.
+    (default: AWS with the environment's credentials; always in ``spec.region``), cached in
+    ``<outdir>/cdk.context.json`` (reused on AWS, asked again on a sandbox), and the app is
+    synthesized again. ``nag`` runs cdk-nag's AwsSolutions pack; its findings never block the
+    synthesis, they are returned in ``Synthesis.findings``.
 
     The assembly is written to a staging folder beside ``outdir`` and moved there once complete,
     so a failed synthesis leaves the previous assembly (or none) in place. Ctrl-C (or a notebook's
@@ -148,14 +146,12 @@ def synth(
     # Absolute: jsii's Node process keeps the working directory this process had when it started.
     final_dir = (Path(outdir) if outdir is not None else DEFAULT_OUTDIR / spec.stack_name).resolve()
     outputs.check_replaceable(final_dir, ASSEMBLY, "outdir")
-    lookups_target = None if spec.vpc == "new" else _lookups_target(spec, target, endpoint_url)
+    lookups_target = None if spec.vpc == "new" else _lookups_target(spec, target)
     account = account or spec.account or (lookups_target.account if lookups_target else None)
     staging = outputs.staging_dir(final_dir, "outdir")
     try:
         with interrupts_between_jsii_calls():
-            synthesis = _synth_into(
-                spec, staging, final_dir, lookups_target, target, endpoint_url, account, nag
-            )
+            synthesis = _synth_into(spec, staging, final_dir, lookups_target, target, account, nag)
         outputs.replace_folder(staging, final_dir, ASSEMBLY, "outdir")
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
@@ -206,7 +202,6 @@ def _synth_into(
     final_dir: Path,
     lookups_target: Target | None,
     target: Target | None,
-    endpoint_url: str | None,
     account: str | None,
     nag: bool,
 ) -> Synthesis:
@@ -224,7 +219,7 @@ def _synth_into(
         if not assembly.missing:
             break
         if lookups_target is None:
-            lookups_target = _lookups_target(spec, target, endpoint_url)
+            lookups_target = _lookups_target(spec, target)
         values.update(lookups.resolve_missing(assembly.missing, target=lookups_target))
     else:
         raise ValidationError(
@@ -259,12 +254,12 @@ def lookups_target_at_hand(spec: DeploymentSpec, preferred: Target | None = None
     return where
 
 
-def _lookups_target(spec: DeploymentSpec, target: Target | None, endpoint_url: str | None) -> Target:
+def _lookups_target(spec: DeploymentSpec, target: Target | None) -> Target:
     """Where lookups go, in the spec's region; ``ValidationError("vpc", ...)`` when AWS cannot
     answer them (no credentials, no network)."""
     from .target import TargetError, as_target
 
-    where = as_target(target, endpoint_url=endpoint_url).in_region(spec.region)
+    where = as_target(target).in_region(spec.region)
     try:
         where.account  # noqa: B018  (checks the credentials before the first lookup)
     except TargetError as error:

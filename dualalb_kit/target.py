@@ -4,7 +4,8 @@ Modelled on ``boto3.Session``: a front door (the CLI, the designer, a notebook) 
 ``Target`` and passes it down; clients come from it (:meth:`Target.client`), child processes
 (the CDK CLI, notebook kernels) get its :attr:`Target.environment`, and nobody works out the
 sandbox URL or the region again. Functions that still take the strings ``"sandbox"`` /
-``"aws"`` and ``endpoint_url=`` turn them into a ``Target`` with :func:`as_target`.
+``"aws"`` turn them into a ``Target`` with :func:`as_target`, which also makes one from an
+endpoint URL and a ``boto3.Session``; no function outside the front doors takes those itself.
 
 Problems with credentials or connections surface as :class:`TargetError`, one line that says
 what to do, within a few seconds (short timeouts, no retries).
@@ -17,12 +18,14 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from .errors import SandboxNotRunning, TargetError, ValidationError
+from .loopback import is_loopback_host
 
 TargetKind = Literal["sandbox", "aws"]
 KINDS: tuple[TargetKind, ...] = ("sandbox", "aws")
@@ -66,7 +69,7 @@ _DENIED = {
 _START_SANDBOX = (
     "Start one with `dualalb-kit sandbox` (it prints its URL) and pass that URL "
     f"(--endpoint-url / endpoint_url=) or export {SANDBOX_URL_ENV}=URL; in Python, "
-    "`with Sandbox() as sandbox: deploy(spec, endpoint_url=sandbox.endpoint_url)`."
+    "`with Sandbox() as sandbox: deploy(spec, sandbox.target)`."
 )
 
 
@@ -99,6 +102,9 @@ class Target:
     profile: str | None = None
     session: boto3.Session | None = field(default=None, repr=False, compare=False)
     explicit_region: bool = field(default=False, repr=False, compare=False)
+    checked: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    """What the stages found true of this very target (``"bootstrapped"``), so each check runs
+    once; a target made from it (:meth:`in_region`) starts with none."""
 
     @classmethod
     def sandbox(cls, url: str | None = None, region: str | None = None) -> Target:
@@ -158,6 +164,23 @@ class Target:
                 "use one region: drop --region or change the params file",
             )
         return replace(self, region=region)
+
+    @property
+    def address(self) -> str:
+        """Where the calls go, for messages: the endpoint's URL, or ``AWS`` (AWS's own endpoints)."""
+        return self.endpoint_url or "AWS"
+
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether the endpoint is on this machine (localhost or a loopback address): a sandbox."""
+        return is_sandbox_endpoint(self.endpoint_url)
+
+    def require_on_this_machine(self, unless: str) -> None:
+        """``ValidationError("endpoint_url", ...)`` unless :attr:`on_this_machine`; ``unless`` says
+        how a caller may still go on (e.g. ``"synthetic metrics go to a real account only with
+        allow_non_sandbox=True"``)."""
+        if not self.on_this_machine:
+            raise ValidationError("endpoint_url", f"{self.endpoint_url!r} is not a local sandbox; {unless}")
 
     def has_credentials(self) -> bool:
         """Whether credentials are at hand, without a call (the sandbox's dummy ones always are)."""
@@ -300,6 +323,11 @@ def as_target(
     if region is not None and region != chosen.region:
         chosen = replace(chosen, region=region)
     return replace(chosen, session=session) if session is not None else chosen
+
+
+def is_sandbox_endpoint(endpoint_url: str | None) -> bool:
+    """Whether ``endpoint_url`` points at this machine (localhost or a loopback address)."""
+    return is_loopback_host(urlparse(endpoint_url or "").hostname)
 
 
 def not_a_target(target: object) -> ValidationError:

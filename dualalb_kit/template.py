@@ -1,8 +1,9 @@
 """A synthesized CloudFormation template read the way a reviewer reads it, one table per question.
 
 Where do the database and its credentials come from, who may read the credentials, how is the
-file system mounted, who may connect to what, and what survives a stack deletion. Every function
-takes the template as a dict (``Synthesis.template``) and returns a DataFrame; no CDK, no AWS.
+file system mounted, who may connect to what, what survives a stack deletion, and what changes
+between two templates (:func:`template_diff`). Every function takes the template as a dict
+(``Synthesis.template``) and returns a DataFrame; no CDK, no AWS.
 Values CloudFormation only knows at deploy time are shown as text: ``{Cluster.Endpoint.Port}``
 for ``Fn::GetAtt``, ``{Secret}`` for ``Ref``, joined as ``Fn::Join`` joins them. pandas loads
 when the first table is made (:func:`data_frame`), not with the module.
@@ -292,3 +293,44 @@ def data_frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(rows, columns=columns)
+
+
+DIFF_COLUMNS = ["logical_id", "type", "change", "property_paths"]
+"""The columns of :func:`template_diff` (and :func:`dualalb_kit.deploy.diff`)."""
+
+
+def template_diff(deployed: dict[str, Any], proposed: dict[str, Any]) -> pd.DataFrame:
+    """Resource changes from template ``deployed`` to template ``proposed`` (columns as in ``diff``)."""
+    import pandas as pd
+
+    before, after = deployed.get("Resources", {}), proposed.get("Resources", {})
+    rows = []
+    for logical_id in sorted(after.keys() - before.keys()):
+        rows.append((logical_id, after[logical_id].get("Type", ""), "added", []))
+    for logical_id in sorted(before.keys() & after.keys()):
+        paths = _differing_paths(before[logical_id], after[logical_id])
+        if paths:
+            rows.append((logical_id, after[logical_id].get("Type", ""), "modified", paths))
+    for logical_id in sorted(before.keys() - after.keys()):
+        rows.append((logical_id, before[logical_id].get("Type", ""), "removed", []))
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+def _differing_paths(before: Any, after: Any, path: str = "") -> list[str]:
+    """Paths (``Properties.Tags[1].Value``) at which two JSON values differ, depth first."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths = []
+        for key in sorted(before.keys() | after.keys(), key=str):
+            child = f"{path}.{key}" if path else str(key)
+            if key not in before or key not in after:
+                paths.append(child)
+            else:
+                paths.extend(_differing_paths(before[key], after[key], child))
+        return paths
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            p
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for p in _differing_paths(b, a, f"{path}[{i}]")
+        ]
+    return [] if before == after else [path]

@@ -40,16 +40,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import NormalDist
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
 import numpy as np
 import pandas as pd
 from botocore.config import Config
 
 from .discovery import StackResources, discover
 from .errors import ValidationError
-from .loopback import is_loopback_host
 from .metrics import (
     ALB,
     CONTAINER_INSIGHTS,
@@ -62,6 +59,7 @@ from .metrics import (
 )
 from .tags import SYNTHETIC_TAG
 from .target import Target, as_target
+from .target import is_sandbox_endpoint as is_sandbox_endpoint  # where it was first documented
 
 PERIOD = 60
 MAX_ITEMS_PER_PUT = 1000
@@ -69,6 +67,8 @@ MAX_ITEMS_PER_PUT = 1000
 MAX_BYTES_PER_PUT = 1_000_000
 """PutMetricData's request size limit (1 MB), estimated generously per item."""
 IF_PUBLISHED = ("refuse", "keep", "add")
+NON_SANDBOX_RULE = "synthetic metrics go to a real account only with allow_non_sandbox=True"
+"""What a target whose endpoint is not on this machine is told."""
 """What :func:`generate_traffic` does with minutes that already hold synthetic traffic."""
 PUT_CONCURRENCY = 4
 """PutMetricData calls :func:`generate_traffic` keeps in flight at once."""
@@ -270,11 +270,6 @@ class TrafficSummary:
                 else ""
             )
         )
-
-
-def is_sandbox_endpoint(endpoint_url: str | None) -> bool:
-    """Whether ``endpoint_url`` points at this machine (localhost or a loopback address)."""
-    return is_loopback_host(urlparse(endpoint_url or "").hostname)
 
 
 def simulate(
@@ -518,8 +513,6 @@ def generate_traffic(
     end: datetime | str,
     *,
     target: Target | None = None,
-    endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
     allow_non_sandbox: bool = False,
     if_published: str = "refuse",
 ) -> TrafficSummary:
@@ -527,10 +520,9 @@ def generate_traffic(
 
     Metric names, namespaces and dimension values are those AWS uses for the stack's deployed
     resources; the values come from ``profile`` (seeded: the same profile gives the same data).
-    ``target`` is the sandbox (default: the one at ``endpoint_url``; ``session`` optional, see
-    :func:`dualalb_kit.target.as_target`). Refuses (``ValidationError("endpoint_url", ...)``) an
-    endpoint that is not on this machine, unless ``allow_non_sandbox=True``: synthetic data never
-    lands in a real account by accident.
+    ``target`` is the sandbox (:func:`dualalb_kit.target.as_target`). Refuses a target whose
+    endpoint is not on this machine (:meth:`~dualalb_kit.target.Target.require_on_this_machine`),
+    unless ``allow_non_sandbox=True``: synthetic data never lands in a real account by accident.
     Tags the stack's target groups and services ``dualalb:synthetic-traffic=<start>/<end>``
     (widened to cover earlier runs) so ``load_metrics`` marks frames as synthetic.
 
@@ -543,31 +535,19 @@ def generate_traffic(
     """
     if if_published not in IF_PUBLISHED:
         raise ValidationError("if_published", f"{if_published!r} is not one of {', '.join(IF_PUBLISHED)}")
-    where = as_target(target, endpoint_url=endpoint_url, session=session)
-    if not allow_non_sandbox and not is_sandbox_endpoint(where.endpoint_url):
-        raise ValidationError(
-            "endpoint_url",
-            f"{where.endpoint_url!r} is not a local sandbox; synthetic metrics go to a real account only "
-            "with allow_non_sandbox=True",
-        )
+    where = as_target(target)
+    if not allow_non_sandbox:
+        where.require_on_this_machine(NON_SANDBOX_RULE)
     index = time_index(start, end, PERIOD)
     resources = discover(stack_name, target=where)
     resources.require_albs("synthetic traffic")
     earlier = published_before(resources, index)
     if earlier.any() and if_published == "refuse":
-        first, last = index[earlier][0], index[earlier][-1] + pd.Timedelta(seconds=PERIOD)
-        raise ValidationError(
-            "if_published",
-            f"{stack_name} already holds synthetic traffic from {first:%Y-%m-%d %H:%M} to "
-            f"{last:%Y-%m-%d %H:%M} UTC and publishing again would add to it (twice the requests); "
-            "choose 'keep' to keep it and publish only the other minutes, or 'add' to publish on top",
-        )
+        raise _published_already(stack_name, index[earlier])
     fresh = None if if_published == "add" else ~earlier
     series = simulate(resources, profile, index)
     # A loopback sandbox gains nothing from gzip; a real endpoint keeps botocore's compression.
-    config = Config(
-        parameter_validation=False, disable_request_compression=is_sandbox_endpoint(where.endpoint_url)
-    )
+    config = Config(parameter_validation=False, disable_request_compression=where.on_this_machine)
     calls, datapoints = publish(where.client("cloudwatch", config=config), series, index, fresh)
     window_end = index[-1] + pd.Timedelta(seconds=PERIOD)
     mark_synthetic(resources, widened_window(resources, index[0], window_end), target=where)
@@ -585,6 +565,17 @@ def generate_traffic(
         requests={service: int(total) for service, total in requests_per_service(published).items()},
         published=published,
         kept_minutes=0 if fresh is None else int((~fresh).sum()),
+    )
+
+
+def _published_already(stack_name: str, minutes: pd.DatetimeIndex) -> ValidationError:
+    """The error for ``if_published="refuse"`` when ``minutes`` already hold synthetic traffic."""
+    first, last = minutes[0], minutes[-1] + pd.Timedelta(seconds=PERIOD)
+    return ValidationError(
+        "if_published",
+        f"{stack_name} already holds synthetic traffic from {first:%Y-%m-%d %H:%M} to "
+        f"{last:%Y-%m-%d %H:%M} UTC and publishing again would add to it (twice the requests); "
+        "choose 'keep' to keep it and publish only the other minutes, or 'add' to publish on top",
     )
 
 

@@ -6,16 +6,16 @@ import inspect
 
 import pytest
 
-from dualalb_kit.aws import aws_client
 from dualalb_kit.batch import main
 from dualalb_kit.batch.fargate import fargate_cluster_options, private_subnets, worker_hour_usd
+from dualalb_kit.target import as_target
 
 
 @pytest.fixture
 def network(sandbox, monkeypatch):
     """A VPC with one public subnet (a route to an internet gateway) and two private ones."""
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    ec2 = aws_client("ec2", endpoint_url=sandbox.endpoint_url)
+    ec2 = as_target(endpoint_url=sandbox.endpoint_url).client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{index}.0/24")["Subnet"]["SubnetId"]
@@ -41,7 +41,7 @@ def test_the_cluster_runs_in_private_subnets_behind_a_group_open_to_the_vpc_and_
         spot=True,
         idle_timeout="15 minutes",
         task_role_policies=["arn:aws:iam::123456789012:policy/write-batch-bucket"],
-        endpoint_url=sandbox.endpoint_url,
+        target=as_target(endpoint_url=sandbox.endpoint_url),
     )
     assert options["subnets"] == sorted(subnets[1:]) == private_subnets(ec2, vpc)
     assert options["fargate_use_private_ip"] is True
@@ -74,13 +74,16 @@ def test_the_cluster_runs_in_private_subnets_behind_a_group_open_to_the_vpc_and_
 
 def test_a_vpc_without_private_subnets_or_missing_options_is_a_usage_error(sandbox, monkeypatch, capsys):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    ec2 = aws_client("ec2", endpoint_url=sandbox.endpoint_url)
+    ec2 = as_target(endpoint_url=sandbox.endpoint_url).client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
     from dualalb_kit import ValidationError
 
     with pytest.raises(ValidationError, match=f"vpc: {vpc} has no private subnet"):
         fargate_cluster_options(
-            image="i", vpc_id=vpc, caller_cidr="203.0.113.7/32", endpoint_url=sandbox.endpoint_url
+            image="i",
+            vpc_id=vpc,
+            caller_cidr="203.0.113.7/32",
+            target=as_target(endpoint_url=sandbox.endpoint_url),
         )
     assert main(["params/sample.yaml", "--cluster", "fargate", "--vpc", vpc]) == 2
     assert capsys.readouterr().err == "error: --image: required with --cluster fargate\n"

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from botocore.stub import Stubber
 
-from dualalb_kit.aws import aws_client
 from dualalb_kit.sandbox.server import free_port
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def test_deploy_diff_traffic_metrics_and_destroy_commands(sandbox, tmp_path):
 
     destroyed = dualalb_kit("destroy", str(original), "--endpoint-url", url, "--no-progress", "--yes")
     assert (destroyed.returncode, destroyed.stdout) == (0, "destroyed cli-test\n")
-    stacks = aws_client("cloudformation", endpoint_url=url).describe_stacks()["Stacks"]
+    stacks = as_target(endpoint_url=url).client("cloudformation").describe_stacks()["Stacks"]
     assert "cli-test" not in {s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"}
 
 
@@ -167,9 +167,9 @@ def test_deploy_to_an_unbootstrapped_aws_account_exits_2_with_the_command(monkey
 def test_a_failed_deploy_exits_1_with_the_reason(sandbox, tmp_path):
     """The stack's private zone clashes with one already on the default VPC: CloudFormation rolls back."""
     url = sandbox.endpoint_url
-    ec2 = aws_client("ec2", endpoint_url=url)
+    ec2 = as_target(endpoint_url=url).client("ec2")
     (default_vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    route53 = aws_client("route53", endpoint_url=url)
+    route53 = as_target(endpoint_url=url).client("route53")
     taken = route53.create_hosted_zone(
         Name="exit-one.test",
         CallerReference="cli-exit-1",
@@ -190,6 +190,6 @@ def test_a_failed_deploy_exits_1_with_the_reason(sandbox, tmp_path):
         assert "ConflictingDomainExists" in "\n".join(details)
         assert f"{taken}" in "\n".join(details)
     finally:
-        cloudformation = aws_client("cloudformation", endpoint_url=url)
+        cloudformation = as_target(endpoint_url=url).client("cloudformation")
         cloudformation.delete_stack(StackName="cli-clash")
         route53.delete_hosted_zone(Id=taken)

@@ -123,10 +123,10 @@ def test_metrics_json_with_output_writes_json(tmp_path, monkeypatch):
 
     import pandas as pd
 
-    from dualalb_kit import cli
+    from dualalb_kit.cli import observe
 
     frame = pd.DataFrame({"time": pd.to_datetime(["2024-01-01T00:00Z"]), "metric": ["m"], "value": [1.0]})
-    monkeypatch.setattr(cli, "_stack_target", lambda args: None)
+    monkeypatch.setattr(observe, "stack_target", lambda args: None)
     monkeypatch.setattr("dualalb_kit.metrics.load_metrics", lambda *args, **kwargs: frame)
     output = tmp_path / "m.json"
     assert main(["metrics", "stack", "--json", "-o", str(output)]) == 0

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
-from dualalb_kit.aws import aws_client
 from dualalb_kit.context import (
     ContextLookupError,
     load_cache,
@@ -19,6 +18,7 @@ from dualalb_kit.context import (
     vpc_context,
 )
 from dualalb_kit.errors import ValidationError
+from dualalb_kit.target import as_target
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
@@ -48,7 +48,7 @@ def lookup_app(outdir: Path, context: dict, vpc_id: str) -> Path:
 
 @pytest.fixture(scope="module")
 def ec2(sandbox):
-    return aws_client("ec2", region=REGION, endpoint_url=sandbox.endpoint_url)
+    return as_target(endpoint_url=sandbox.endpoint_url, region=REGION).client("ec2")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_lookups_resolve_and_the_app_synthesizes_with_the_sandbox_vpcs(
         "vpc-provider",
     ]
 
-    values = resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=REGION)
+    values = resolve_missing(missing, target=as_target(endpoint_url=sandbox.endpoint_url, region=REGION))
     save_cache(tmp_path / "cdk.context.json", values)
     second = lookup_app(tmp_path / "second", load_cache(tmp_path / "cdk.context.json"), vpc_id)
 
@@ -163,7 +163,7 @@ def test_a_vpc_that_does_not_exist_names_the_filter(sandbox):
         }
     ]
     with pytest.raises(ContextLookupError) as failure:
-        resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=REGION)
+        resolve_missing(missing, target=as_target(endpoint_url=sandbox.endpoint_url, region=REGION))
     assert isinstance(failure.value, ValidationError)
     assert str(failure.value) == (
         'vpc: Could not find any VPCs matching {"vpc-id": "vpc-0000dead"} in aws://123456789012/us-east-1'
@@ -173,7 +173,7 @@ def test_a_vpc_that_does_not_exist_names_the_filter(sandbox):
 def test_an_unsupported_provider_is_refused(sandbox):
     missing = [{"key": "hosted-zone:x", "provider": "hosted-zone", "props": {"domainName": "example.com"}}]
     with pytest.raises(ContextLookupError, match="'hosted-zone' .* not supported in-process"):
-        resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=REGION)
+        resolve_missing(missing, target=as_target(endpoint_url=sandbox.endpoint_url, region=REGION))
 
 
 def test_cache_round_trips_in_the_cdk_context_json_format(tmp_path):
@@ -196,14 +196,14 @@ def test_a_sandbox_is_asked_again_rather_than_trusting_an_earlier_sandboxs_cache
     )
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     outdir = tmp_path / "stale-lookups"
-    synth(spec, outdir, endpoint_url=sandbox.endpoint_url, nag=False)
+    synth(spec, outdir, nag=False, target=as_target(endpoint_url=sandbox.endpoint_url))
     cache_path = outdir / "cdk.context.json"
     cached = cache_path.read_text()
     assert default_vpc in cached
     # as if an earlier sandbox, with other ids, had answered
     cache_path.write_text(cached.replace(default_vpc, "vpc-0e4r1i3e5a2n4d6b"))
 
-    again = synth(spec, outdir, endpoint_url=sandbox.endpoint_url, nag=False)
+    again = synth(spec, outdir, nag=False, target=as_target(endpoint_url=sandbox.endpoint_url))
 
     template = json.dumps(again.template)
     assert "vpc-0e4r1i3e5a2n4d6b" not in template

@@ -162,9 +162,9 @@ def test_no_credential_or_secret_in_any_output(demo):
 
 def test_the_secret_scan_finds_a_generated_password_with_punctuation(sandbox):
     """Passwords as Secrets Manager generates them (punctuation included), however an output holds them."""
-    from dualalb_kit.aws import aws_client
+    from dualalb_kit.target import as_target
 
-    secrets = aws_client("secretsmanager", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    secrets = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("secretsmanager")
     for _ in range(20):
         password = secrets.get_random_password(PasswordLength=16, RequireEachIncludedType=True)[
             "RandomPassword"

@@ -3,14 +3,12 @@ stack-level behaviour they rely on (outputs, resource events, rollback with the 
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import pytest
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
-from dualalb_kit.aws import aws_client
 from dualalb_kit.deploy import (
     BootstrapRequired,
     DeployError,
@@ -24,6 +22,7 @@ from dualalb_kit.progress import parse_event
 from dualalb_kit.sandbox.server import SANDBOX_URL_ENV, free_port, sandbox_environment
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "deploy-test"
@@ -31,7 +30,7 @@ STACK = "deploy-test"
 
 
 def cloudformation(sandbox):
-    return aws_client("cloudformation", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    return as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("cloudformation")
 
 
 def stack_of(sandbox, name: str) -> dict:
@@ -51,7 +50,9 @@ def sample_spec(**task_changes):
 def deployed_sample(sandbox, tmp_path_factory, monkeypatch_module):
     """The sample spec deployed by ``deploy(spec)`` (synthesized in a scratch directory)."""
     monkeypatch_module.chdir(tmp_path_factory.mktemp("workdir"))
-    outputs = deploy(sample_spec(), endpoint_url=sandbox.endpoint_url, progress=False)
+    outputs = deploy(
+        sample_spec(), progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+    )
     return outputs
 
 
@@ -85,7 +86,7 @@ def test_every_resource_records_create_events(sandbox, deployed_sample):
 
 @pytest.mark.sandbox
 def test_diff_of_the_deployed_spec_is_empty(sandbox, deployed_sample):
-    changes = diff(sample_spec(), endpoint_url=sandbox.endpoint_url)
+    changes = diff(sample_spec(), target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert list(changes.columns) == ["logical_id", "type", "change", "property_paths"]
     assert changes.empty
 
@@ -104,10 +105,13 @@ def physical_ids(sandbox, stack_name: str, resource_type: str | None = None) -> 
 def test_desired_count_change_diffs_to_one_property_and_updates_in_place(sandbox, deployed_sample, tmp_path):
     stack_id = stack_of(sandbox, STACK)["StackId"]
     changed = synth(
-        sample_spec(customer={"desired_count": 3}), tmp_path, endpoint_url=sandbox.endpoint_url, nag=False
+        sample_spec(customer={"desired_count": 3}),
+        tmp_path,
+        nag=False,
+        target=as_target(endpoint_url=sandbox.endpoint_url),
     )
 
-    changes = diff(changed, endpoint_url=sandbox.endpoint_url)
+    changes = diff(changed, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert len(changes) == 1
     row = changes.iloc[0]
     assert (row["type"], row["change"], row["property_paths"]) == (
@@ -116,7 +120,7 @@ def test_desired_count_change_diffs_to_one_property_and_updates_in_place(sandbox
         ["Properties.DesiredCount"],
     )
 
-    outputs = deploy(changed, endpoint_url=sandbox.endpoint_url, progress=False)
+    outputs = deploy(changed, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     stack = stack_of(sandbox, STACK)
     assert (stack["StackId"], stack["StackStatus"]) == (stack_id, "UPDATE_COMPLETE")
     assert outputs == deployed_sample
@@ -124,10 +128,10 @@ def test_desired_count_change_diffs_to_one_property_and_updates_in_place(sandbox
     cluster = next(
         ids[name] for name, r in changed.template["Resources"].items() if r["Type"] == "AWS::ECS::Cluster"
     )
-    ecs = aws_client("ecs", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    ecs = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("ecs")
     service = ecs.describe_services(cluster=cluster, services=[ids[row["logical_id"]]])["services"][0]
     assert service["desiredCount"] == 3
-    assert diff(changed, endpoint_url=sandbox.endpoint_url).empty
+    assert diff(changed, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)).empty
 
 
 @pytest.mark.sandbox
@@ -137,12 +141,12 @@ def test_a_health_check_change_updates_the_target_groups_in_place(sandbox, deplo
     customer.health_check = customer.health_check.model_copy(update={"path": "/ready"})
     before = physical_ids(sandbox, STACK)
 
-    deploy(spec, endpoint_url=sandbox.endpoint_url, progress=False)
+    deploy(spec, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
     assert stack_of(sandbox, STACK)["StackStatus"] == "UPDATE_COMPLETE"
     assert physical_ids(sandbox, STACK) == before  # CloudFormation keeps the names it generated
     groups = physical_ids(sandbox, STACK, "AWS::ElasticLoadBalancingV2::TargetGroup")
-    elbv2 = aws_client("elbv2", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    elbv2 = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("elbv2")
     paths = {
         group["TargetGroupArn"]: group["HealthCheckPath"]
         for group in elbv2.describe_target_groups(TargetGroupArns=list(groups.values()))["TargetGroups"]
@@ -184,7 +188,7 @@ def test_a_second_stack_claiming_the_same_zone_on_the_vpc_rolls_back_with_the_re
 
     claim = zone_app(tmp_path / "claim", "zone-claim", vpc_id)
     with pytest.raises(DeployError) as failure:
-        deploy(claim, endpoint_url=sandbox.endpoint_url, progress=False)
+        deploy(claim, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
     error = failure.value
     assert error.stack_status == "ROLLBACK_COMPLETE"
@@ -199,18 +203,18 @@ def test_a_second_stack_claiming_the_same_zone_on_the_vpc_rolls_back_with_the_re
         "The following resource(s) failed to create: [Zone]."
     )
     assert physical_ids(sandbox, "zone-claim") == {}  # the queue it created was deleted by the rollback
-    route53 = aws_client("route53", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    route53 = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("route53")
     on_vpc = route53.list_hosted_zones_by_vpc(VPCId=vpc_id, VPCRegion="us-east-1")["HostedZoneSummaries"]
     assert [(zone["HostedZoneId"], zone["Name"]) for zone in on_vpc] == [(zone_id, "svc.local.")]
 
     # The same name on another VPC is no conflict.
-    ec2 = aws_client("ec2", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    ec2 = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("ec2")
     other_vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
     elsewhere = zone_app(tmp_path / "elsewhere", "zone-elsewhere", other_vpc)
-    other = deploy(elsewhere, endpoint_url=sandbox.endpoint_url, progress=False)
+    other = deploy(elsewhere, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert stack_of(sandbox, "zone-elsewhere")["StackStatus"] == "CREATE_COMPLETE"
     assert other["ZoneId"] != zone_id
-    destroy(elsewhere, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(elsewhere, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     ec2.delete_vpc(VpcId=other_vpc)
 
 
@@ -223,12 +227,16 @@ def test_destroy_removes_the_stack(sandbox, deployed_sample):
     balancers = set(physical_ids(sandbox, STACK, "AWS::ElasticLoadBalancingV2::LoadBalancer").values())
     assert len(balancers) == 2 and len(physical_ids(sandbox, STACK, "AWS::ECS::Service")) == 3
 
-    destroy(sample_spec(customer={"desired_count": 3}), endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(
+        sample_spec(customer={"desired_count": 3}),
+        progress=False,
+        target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
+    )
 
     assert stack_of(sandbox, stack_id)["StackStatus"] == "DELETE_COMPLETE"
     names = {s["StackName"] for s in cloudformation(sandbox).describe_stacks()["Stacks"]}
     assert STACK not in names
-    client = functools.partial(aws_client, region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    client = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client
     assert vpc_id not in {vpc["VpcId"] for vpc in client("ec2").describe_vpcs()["Vpcs"]}
     assert client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"] == []
     listed_balancers = client("elbv2").describe_load_balancers()["LoadBalancers"]
@@ -236,7 +244,7 @@ def test_destroy_removes_the_stack(sandbox, deployed_sample):
     assert client("ecs").list_services(cluster=cluster)["serviceArns"] == []
     zones = client("route53").list_hosted_zones()["HostedZones"]
     assert zone_id not in {zone["Id"].split("/")[-1] for zone in zones}
-    after = diff(sample_spec(), endpoint_url=sandbox.endpoint_url)
+    after = diff(sample_spec(), target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert set(after["change"]) == {"added"}
 
 
@@ -263,11 +271,17 @@ def bucket_app(
 
 @pytest.mark.sandbox
 def test_a_second_stack_claiming_the_same_bucket_rolls_back_with_the_reason(sandbox, tmp_path):
-    first = deploy(bucket_app(tmp_path / "a", "claim-a", "claimed-bucket"), endpoint_url=sandbox.endpoint_url)
+    first = deploy(
+        bucket_app(tmp_path / "a", "claim-a", "claimed-bucket"),
+        target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
+    )
     assert first["BucketName"] == "claimed-bucket"
 
     with pytest.raises(DeployError) as failure:
-        deploy(bucket_app(tmp_path / "b", "claim-b", "claimed-bucket"), endpoint_url=sandbox.endpoint_url)
+        deploy(
+            bucket_app(tmp_path / "b", "claim-b", "claimed-bucket"),
+            target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
+        )
 
     error = failure.value
     assert error.stack_status == "ROLLBACK_COMPLETE"
@@ -284,29 +298,30 @@ def test_a_second_stack_claiming_the_same_bucket_rolls_back_with_the_reason(sand
     resources = cloudformation(sandbox).list_stack_resources(StackName="claim-b")["StackResourceSummaries"]
     assert resources == []  # the queue it created was deleted by the rollback
     assert stack_of(sandbox, "claim-a")["StackStatus"] == "CREATE_COMPLETE"
-    destroy(tmp_path / "a", endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(tmp_path / "a", progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     remaining = {s["StackName"] for s in cloudformation(sandbox).describe_stacks()["Stacks"]}
     assert "claim-a" not in remaining
     assert "claimed-bucket" not in {
         b["Name"]
-        for b in aws_client("s3", region="us-east-1", endpoint_url=sandbox.endpoint_url).list_buckets()[
-            "Buckets"
-        ]
+        for b in as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1")
+        .client("s3")
+        .list_buckets()["Buckets"]
     }
 
 
 @pytest.mark.sandbox
 def test_a_failed_update_rolls_back_to_the_previous_stack(sandbox, tmp_path):
-    s3 = aws_client("s3", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    s3 = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("s3")
     s3.create_bucket(Bucket="someone-elses-bucket")
     before = deploy(
-        bucket_app(tmp_path / "v1", "update-rollback", "my-own-bucket"), endpoint_url=sandbox.endpoint_url
+        bucket_app(tmp_path / "v1", "update-rollback", "my-own-bucket"),
+        target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
     )
     template_before = cloudformation(sandbox).get_template(StackName="update-rollback")["TemplateBody"]
 
     changed = bucket_app(tmp_path / "v2", "update-rollback", "someone-elses-bucket", queue_delay=7)
     with pytest.raises(DeployError) as failure:
-        deploy(changed, endpoint_url=sandbox.endpoint_url)
+        deploy(changed, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
     assert failure.value.stack_status == "UPDATE_ROLLBACK_COMPLETE"
     assert "the previous stack is intact" in str(failure.value)
@@ -316,14 +331,14 @@ def test_a_failed_update_rolls_back_to_the_previous_stack(sandbox, tmp_path):
     assert (
         cloudformation(sandbox).get_template(StackName="update-rollback")["TemplateBody"] == template_before
     )
-    sqs = aws_client("sqs", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    sqs = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("sqs")
     attributes = sqs.get_queue_attributes(QueueUrl=before["QueueUrl"], AttributeNames=["DelaySeconds"])
     assert attributes["Attributes"]["DelaySeconds"] == "0"
     bucket_names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert "my-own-bucket" in bucket_names
-    changes = diff(changed, endpoint_url=sandbox.endpoint_url)
+    changes = diff(changed, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert sorted(changes["logical_id"]) == ["Bucket", "Queue"]
-    destroy(changed, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(changed, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
 
 # --- no sandbox, no bootstrap, parsing, template diff (no CLI) --------------------------------
@@ -335,10 +350,10 @@ def test_aws_target_without_bootstrap_stack_names_the_command(sandbox, tmp_path,
         monkeypatch.setenv(name, value)  # credentials the stand-in accepts
     assembly = bucket_app(tmp_path, "unbootstrapped", "never-created", region="eu-west-1")
     with pytest.raises(BootstrapRequired) as failure:
-        deploy(assembly, target="aws", endpoint_url=sandbox.endpoint_url)
+        deploy(assembly, target=as_target("aws", endpoint_url=sandbox.endpoint_url))
     assert failure.value.command == "dualalb-kit cdk bootstrap aws://123456789012/eu-west-1"
     assert failure.value.command in str(failure.value)
-    eu = aws_client("cloudformation", region="eu-west-1", endpoint_url=sandbox.endpoint_url)
+    eu = as_target(endpoint_url=sandbox.endpoint_url, region="eu-west-1").client("cloudformation")
     assert eu.describe_stacks()["Stacks"] == []
 
 
@@ -350,7 +365,7 @@ def test_no_answering_sandbox_says_how_to_start_one(monkeypatch, tmp_path):
 
     silent = f"http://localhost:{free_port()}"
     with pytest.raises(SandboxNotRunning, match=f"no sandbox answers at {silent}"):
-        diff(tmp_path, endpoint_url=silent)
+        diff(tmp_path, target=as_target("sandbox", endpoint_url=silent))
 
 
 @pytest.mark.parametrize("succeeded", [True, False])

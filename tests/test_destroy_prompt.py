@@ -19,7 +19,7 @@ import yaml
 from conftest import stop_tree
 from moto.cloudformation.models import CloudFormationBackend
 
-from dualalb_kit.aws import aws_client
+from dualalb_kit.target import as_target
 
 pytestmark = pytest.mark.sandbox
 
@@ -77,7 +77,7 @@ def on_a_terminal(
 
 
 def stack_status(url: str) -> str | None:
-    cloudformation = aws_client("cloudformation", endpoint_url=url)
+    cloudformation = as_target(endpoint_url=url).client("cloudformation")
     statuses = [
         s["StackStatus"] for s in cloudformation.describe_stacks()["Stacks"] if s["StackName"] == STACK
     ]
@@ -141,9 +141,11 @@ def test_answering_n_keeps_the_stack_and_exits_1(sandbox, deployed, delete_stack
     ]
     assert delete_stack_calls == []
     assert stack_status(url) == "CREATE_COMPLETE"
-    events = aws_client("cloudformation", endpoint_url=url).describe_stack_events(StackName=STACK)[
-        "StackEvents"
-    ]
+    events = (
+        as_target(endpoint_url=url)
+        .client("cloudformation")
+        .describe_stack_events(StackName=STACK)["StackEvents"]
+    )
     assert not [e for e in events if e["ResourceStatus"].startswith("DELETE")]
 
 
@@ -151,7 +153,7 @@ def test_answering_y_destroys_the_stack_once_and_exits_0(sandbox, deployed, dele
     params, folder = deployed
     url = sandbox.endpoint_url
     prompt = prompt_for(url)
-    (stack,) = aws_client("cloudformation", endpoint_url=url).describe_stacks(StackName=STACK)["Stacks"]
+    (stack,) = as_target(endpoint_url=url).client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
     stack_id = stack["StackId"]
     code, shown = on_a_terminal(
         ["destroy", str(params), "--endpoint-url", url, "--no-progress"], folder, "y", prompt
@@ -162,7 +164,7 @@ def test_answering_y_destroys_the_stack_once_and_exits_0(sandbox, deployed, dele
     assert lines[-1] == f"destroyed {STACK}"
     assert delete_stack_calls == [stack_id]  # the CDK CLI deletes by the stack's id, once
     assert stack_status(url) in (None, "DELETE_COMPLETE")
-    cloudformation = aws_client("cloudformation", endpoint_url=url)
+    cloudformation = as_target(endpoint_url=url).client("cloudformation")
     (gone,) = cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
     assert gone["StackStatus"] == "DELETE_COMPLETE"
     events = cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"]

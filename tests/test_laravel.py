@@ -23,6 +23,7 @@ from dualalb_kit.constructs import Laravel, LoadBalancerAccessibility
 from dualalb_kit.samples import SAMPLE_LARAVEL_DIR
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = ROOT / "params" / "laravel.yaml"
@@ -572,7 +573,7 @@ def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, t
     from dualalb_kit import deploy
 
     spec = load_spec(PARAMS).model_copy(update={"stack_name": "sandbox-laravel"})
-    outputs = dict(deploy.deploy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url))
+    outputs = dict(deploy.deploy(spec, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)))
     try:
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
@@ -623,7 +624,7 @@ def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, t
         assert images["imageDetails"][0]["imageTags"] == [tag]
         assert outputs["ExternalEndpoint"].startswith("http://")
     finally:
-        deploy.destroy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url)
+        deploy.destroy(spec, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     remaining = [
         s["StackName"]
         for s in cloudformation.list_stacks()["StackSummaries"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dualalb_kit.aws import aws_client
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.sandbox.live.autoscaling import Activity
 from dualalb_kit.sandbox.live.schedule import ScheduledAction, Scheduler, fires
+from dualalb_kit.target import as_target
 
 
 def utc(text: str) -> datetime:
@@ -100,8 +100,10 @@ def test_a_schedule_aws_would_refuse_is_a_one_line_error(schedule, timezone, mes
 @pytest.fixture
 def service(sandbox):
     """An ECS service (desired count 3) registered as a scalable target (1-10) in the sandbox."""
-    ecs = aws_client("ecs", region="us-east-1", endpoint_url=sandbox.endpoint_url)
-    autoscaling = aws_client("application-autoscaling", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    ecs = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("ecs")
+    autoscaling = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client(
+        "application-autoscaling"
+    )
     ecs.create_cluster(clusterName="scheduled")
     family = ecs.register_task_definition(
         family="web", containerDefinitions=[{"name": "web", "image": "x", "memory": 512}]

@@ -37,6 +37,7 @@ from dualalb_kit.metrics import (
 )
 from dualalb_kit.sandbox.cloudwatch import inject_throttling
 from dualalb_kit.tags import SYNTHETIC_TAG
+from dualalb_kit.target import as_target
 from dualalb_kit.traffic import LoadProfile, Spike, generate_traffic
 
 SERVICES = ("order", "customer", "product")
@@ -161,14 +162,20 @@ def traffic(sandbox, stack):
         spikes=(Spike("2025-01-15 12:00", minutes=45, factor=4.0),),
     )
     return generate_traffic(
-        stack, profile, TRAFFIC_START, END, endpoint_url=sandbox.endpoint_url, session=counting_session()[0]
+        stack,
+        profile,
+        TRAFFIC_START,
+        END,
+        target=as_target(endpoint_url=sandbox.endpoint_url, session=counting_session()[0]),
     )
 
 
 @pytest.fixture(scope="module")
 def loaded(sandbox, traffic):
     session, counts = counting_session()
-    frame = load_metrics(STACK, START, END, session=session, endpoint_url=sandbox.endpoint_url)
+    frame = load_metrics(
+        STACK, START, END, target=as_target(endpoint_url=sandbox.endpoint_url, session=session)
+    )
     return frame, counts
 
 
@@ -184,7 +191,9 @@ def hourly(frame: pd.DataFrame, metric: str, stat: str) -> pd.Series:
 
 @pytest.mark.sandbox
 def test_discovery_finds_the_stacks_resources_from_its_tags(sandbox, stack):
-    found = discover(stack, endpoint_url=sandbox.endpoint_url, session=counting_session()[0])
+    found = discover(
+        stack, target=as_target(endpoint_url=sandbox.endpoint_url, session=counting_session()[0])
+    )
     assert [(g.service, g.alb) for g in found.target_groups] == [
         (service, side) for service in sorted(SERVICES) for side in ("external", "internal")
     ]
@@ -201,7 +210,10 @@ def test_discovery_finds_the_stacks_resources_from_its_tags(sandbox, stack):
 def test_unknown_stack_is_a_validation_error(sandbox):
     with pytest.raises(ValidationError, match=r"^stack_name: 'no-such-stack'"):
         load_metrics(
-            "no-such-stack", START, END, endpoint_url=sandbox.endpoint_url, session=counting_session()[0]
+            "no-such-stack",
+            START,
+            END,
+            target=as_target(endpoint_url=sandbox.endpoint_url, session=counting_session()[0]),
         )
 
 
@@ -255,7 +267,10 @@ def test_missing_datapoints_are_nan_never_zero(loaded, traffic):
 def test_window_beyond_the_data_is_nan_and_not_marked_synthetic(sandbox, traffic):
     session, counts = counting_session()
     frame = load_metrics(
-        STACK, "2024-12-01 00:00", "2024-12-01 06:00", session=session, endpoint_url=sandbox.endpoint_url
+        STACK,
+        "2024-12-01 00:00",
+        "2024-12-01 06:00",
+        target=as_target(endpoint_url=sandbox.endpoint_url, session=session),
     )
     assert len(frame) == 79 * 360 and frame["value"].isna().all()
     assert frame.attrs["synthetic"] is False and counts["calls"] == 1
@@ -266,9 +281,9 @@ def test_synthetic_data_is_labelled(sandbox, loaded, traffic):
     frame, _ = loaded
     assert frame.attrs == {"stack_name": STACK, "period": 60, "synthetic": True}
     assert str(traffic).startswith("SYNTHETIC traffic for metrics-hand")
-    window = discover(STACK, endpoint_url=sandbox.endpoint_url, session=counting_session()[0]).tag_values(
-        SYNTHETIC_TAG
-    )
+    window = discover(
+        STACK, target=as_target(endpoint_url=sandbox.endpoint_url, session=counting_session()[0])
+    ).tag_values(SYNTHETIC_TAG)
     assert set(window) == {"2025-01-13T00:00:00+00:00/2025-01-20T00:00:00+00:00"}
 
 
@@ -287,8 +302,10 @@ def test_call_count_is_the_minimum_the_limits_allow(loaded):
 def test_next_token_pages_are_followed(sandbox, stack, traffic, loaded):
     session, counts = counting_session()
     index = time_index("2025-01-14", "2025-01-15", 60)
-    queries = metric_queries(discover(stack, session=session, endpoint_url=sandbox.endpoint_url))
-    client = metrics_client(session, sandbox.endpoint_url)
+    queries = metric_queries(
+        discover(stack, target=as_target(endpoint_url=sandbox.endpoint_url, session=session))
+    )
+    client = metrics_client(as_target(endpoint_url=sandbox.endpoint_url, session=session))
     paged = fetch(queries, index, 60, client, page_size=5000)
     paging_calls = counts["calls"]
     whole = fetch(queries, index, 60, client)
@@ -306,10 +323,14 @@ def test_next_token_pages_are_followed(sandbox, stack, traffic, loaded):
 @pytest.mark.filterwarnings(r"ignore:Exception\(Throttling\) with code Throttling")
 def test_throttling_is_retried_and_loses_no_datapoint(sandbox, traffic):
     window = ("2025-01-15", "2025-01-18")
-    calm = load_metrics(STACK, *window, endpoint_url=sandbox.endpoint_url, session=counting_session()[0])
+    calm = load_metrics(
+        STACK, *window, target=as_target(endpoint_url=sandbox.endpoint_url, session=counting_session()[0])
+    )
     session, counts = counting_session()
     with inject_throttling(every=2) as throttle:
-        stormy = load_metrics(STACK, *window, session=session, endpoint_url=sandbox.endpoint_url)
+        stormy = load_metrics(
+            STACK, *window, target=as_target(endpoint_url=sandbox.endpoint_url, session=session)
+        )
     assert counts["calls"] == minimum_calls(79, 3 * 1440) == 4
     assert throttle.throttled >= 3 and counts["attempts"] == counts["calls"] + throttle.throttled
     pd.testing.assert_frame_equal(stormy, calm)
@@ -382,18 +403,20 @@ def test_the_deployed_sample_with_a_week_of_traffic(sandbox):
     from dualalb_kit.spec import load_spec
 
     spec = load_spec("params/sample.yaml").model_copy(update={"stack_name": "metrics-sample"})
-    deploy(spec, endpoint_url=sandbox.endpoint_url, progress=False)
+    deploy(spec, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     session, counts = counting_session()
     traffic = generate_traffic(
         "metrics-sample",
         LoadProfile(seed=5),
         TRAFFIC_START,
         END,
-        endpoint_url=sandbox.endpoint_url,
-        session=session,
+        target=as_target(endpoint_url=sandbox.endpoint_url, session=session),
     )
     frame = load_metrics(
-        "metrics-sample", TRAFFIC_START, END, session=session, endpoint_url=sandbox.endpoint_url
+        "metrics-sample",
+        TRAFFIC_START,
+        END,
+        target=as_target(endpoint_url=sandbox.endpoint_url, session=session),
     )
     pairs = frame[frame["metric"] == "RequestCount"][["service", "alb"]].drop_duplicates()
     assert sorted(map(tuple, pairs.to_numpy())) == [
@@ -564,7 +587,10 @@ def test_hand_published_datapoints_come_back_exactly_through_get_metric_data_onl
         lambda model, **_: operations.append(f"{model.service_model.endpoint_prefix}:{model.name}"),
     )
     frame = load_metrics(
-        STACK, ROUND_TRIP_START, ROUND_TRIP_END, session=session, endpoint_url=sandbox.endpoint_url
+        STACK,
+        ROUND_TRIP_START,
+        ROUND_TRIP_END,
+        target=as_target(endpoint_url=sandbox.endpoint_url, session=session),
     )
 
     assert [op for op in operations if op.startswith("monitoring:")] == ["monitoring:GetMetricData"]

@@ -27,6 +27,7 @@ from dualalb_kit.constructs import (
 from dualalb_kit.diagram import Diagram, spec_topology, topology
 from dualalb_kit.discovery import LoadBalancer, StackResources
 from dualalb_kit.spec import load_spec
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parents[1]
 NLB_PARAMS = ROOT / "params" / "nlb.yaml"
@@ -477,8 +478,8 @@ def test_the_nlb_params_file_deploys_is_described_and_destroyed(sandbox, tmp_pat
     from dualalb_kit.synth import synth
 
     spec = load_spec(NLB_PARAMS).model_copy(update={"stack_name": "nlb-round-trip"})
-    synthesis = synth(spec, tmp_path / "assembly", endpoint_url=sandbox.endpoint_url)
-    deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    synthesis = synth(spec, tmp_path / "assembly", target=as_target(endpoint_url=sandbox.endpoint_url))
+    deploy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
     )
@@ -527,7 +528,7 @@ def test_the_nlb_params_file_deploys_is_described_and_destroyed(sandbox, tmp_pat
         for g in groups
     } == expected
     assert sorted(v[2] for v in expected.values()) == ["HTTP", "HTTP", "TCP", "TCP"]
-    resources = discover(spec.stack_name, endpoint_url=sandbox.endpoint_url)
+    resources = discover(spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url))
     assert {b.kind for b in resources.load_balancers} == {"network"}
     assert sorted((g.service, g.alb) for g in resources.target_groups) == [
         ("customer", "internal"),
@@ -537,9 +538,12 @@ def test_the_nlb_params_file_deploys_is_described_and_destroyed(sandbox, tmp_pat
     ]
     with pytest.raises(ValidationError, match="is behind Network Load Balancers"):
         load_metrics(
-            spec.stack_name, "2026-01-01T00:00", "2026-01-01T01:00", endpoint_url=sandbox.endpoint_url
+            spec.stack_name,
+            "2026-01-01T00:00",
+            "2026-01-01T01:00",
+            target=as_target(endpoint_url=sandbox.endpoint_url),
         )
-    destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     remaining = {b["LoadBalancerArn"] for b in elbv2_client.describe_load_balancers()["LoadBalancers"]}
     assert not remaining & {b["LoadBalancerArn"] for b in balancers}
     remaining_groups = {g["TargetGroupArn"] for g in elbv2_client.describe_target_groups()["TargetGroups"]}

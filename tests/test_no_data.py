@@ -17,7 +17,7 @@ SAMPLE = str(ROOT / "params" / "sample.yaml")
 @pytest.fixture
 def no_datapoints(monkeypatch):
     """load_metrics answers a stack whose every metric has no datapoint (as a fresh stack's)."""
-    from dualalb_kit import cli
+    from dualalb_kit.cli import observe
 
     frame = pd.DataFrame(
         {
@@ -28,7 +28,7 @@ def no_datapoints(monkeypatch):
         }
     )
     monkeypatch.setattr(
-        cli, "_stack_target", lambda args: type("Where", (), {"in_region": lambda self, r: self})()
+        observe, "stack_target", lambda args: type("Where", (), {"in_region": lambda self, r: self})()
     )
     monkeypatch.setattr("dualalb_kit.metrics.load_metrics", lambda *args, **kwargs: frame)
 

@@ -21,6 +21,7 @@ from dualalb_kit.report import Step, write_artifacts, write_report, write_summar
 from dualalb_kit.sandbox import Sandbox, lookup_endpoint, sandbox_environment, use_sandbox
 from dualalb_kit.spec import SAMPLE_PARAMS, load_spec, spec_from_parameters
 from dualalb_kit.synth import synth
+from dualalb_kit.target import as_target
 from dualalb_kit.template import (
     container_variables,
     database_table,
@@ -391,10 +392,14 @@ def deployed_sample(sandbox, tmp_path_factory):
         {"provider": "FARGATE_SPOT", "weight": 3},
     ]
     outdir = tmp_path_factory.mktemp("helpers-sample")
-    first = ensure_deployed(spec, endpoint_url=sandbox.endpoint_url, outdir=outdir, progress=False)
-    second = ensure_deployed(spec, endpoint_url=sandbox.endpoint_url, outdir=outdir, progress=False)
+    first = ensure_deployed(
+        spec, outdir=outdir, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+    )
+    second = ensure_deployed(
+        spec, outdir=outdir, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+    )
     yield spec, (first, second)
-    destroy(spec, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(spec, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
 
 @pytest.mark.sandbox
@@ -403,8 +408,14 @@ def test_ensure_deployed_deploys_only_a_missing_stack(deployed_sample, sandbox):
 
     spec, (first, second) = deployed_sample
     assert (first, second) == (True, False)
-    assert stack_status(spec.stack_name, endpoint_url=sandbox.endpoint_url) == "CREATE_COMPLETE"
-    assert stack_status("helpers-never-deployed", endpoint_url=sandbox.endpoint_url) is None
+    assert (
+        stack_status(spec.stack_name, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
+        == "CREATE_COMPLETE"
+    )
+    assert (
+        stack_status("helpers-never-deployed", target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
+        is None
+    )
 
 
 @pytest.mark.sandbox
@@ -412,7 +423,9 @@ def test_services_table_shows_desired_counts_and_capacity_mixes(deployed_sample,
     from dualalb_kit.discovery import services_table
 
     spec, _ = deployed_sample
-    table = services_table(spec.stack_name, endpoint_url=sandbox.endpoint_url, session=sandbox_session())
+    table = services_table(
+        spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
+    )
     assert table.drop(columns="cluster").to_dict(orient="records") == [
         {"service": "customer", "desired_count": 2, "capacity": "FARGATE_SPOT x1", "load_balancers": 1},
         {
@@ -450,7 +463,9 @@ def test_only_a_missing_stack_counts_as_missing(monkeypatch, sandbox, tmp_path):
     monkeypatch.setattr(deploy, "deploy", lambda *args, **kwargs: pytest.fail("deployed"))
     spec = load_spec(SAMPLE_PARAMS)
     with pytest.raises(deploy.TargetError, match="AccessDenied"):
-        deploy.ensure_deployed(spec, endpoint_url=sandbox.endpoint_url, outdir=tmp_path)
+        deploy.ensure_deployed(
+            spec, outdir=tmp_path, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+        )
     stubber.assert_no_pending_responses()
 
 
@@ -459,7 +474,7 @@ def test_stack_status_needs_a_sandbox_that_answers():
     from dualalb_kit.sandbox.server import free_port
 
     with pytest.raises(SandboxNotRunning, match="no sandbox answers"):
-        stack_status("anything", endpoint_url=f"http://localhost:{free_port()}")
+        stack_status("anything", target=as_target("sandbox", endpoint_url=f"http://localhost:{free_port()}"))
 
 
 @pytest.fixture(scope="module")
@@ -469,9 +484,11 @@ def deployed_wordpress(sandbox, tmp_path_factory):
 
     spec = load_spec(WORDPRESS_PARAMS).model_copy(update={"stack_name": "helpers-wordpress"})
     synthesis = synth(spec, tmp_path_factory.mktemp("helpers-wordpress"), nag=False)
-    outputs = deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    outputs = deploy(
+        synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+    )
     yield spec, outputs
-    destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
 
 @pytest.mark.sandbox
@@ -480,7 +497,7 @@ def test_database_tables_describe_the_deployed_cluster_and_writer(deployed_wordp
 
     spec, _ = deployed_wordpress
     [cluster] = database_clusters_table(
-        spec.stack_name, endpoint_url=sandbox.endpoint_url, session=sandbox_session()
+        spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
     ).to_dict(orient="records")
     assert {key: cluster[key] for key in ("engine", "database", "min_acu", "max_acu", "encrypted")} == {
         "engine": "aurora-mysql",
@@ -491,7 +508,7 @@ def test_database_tables_describe_the_deployed_cluster_and_writer(deployed_wordp
     }
     assert cluster["backup_days"] == 7 and cluster["version"].startswith("8.0.mysql_aurora.3")
     [writer] = database_instances_table(
-        spec.stack_name, endpoint_url=sandbox.endpoint_url, session=sandbox_session()
+        spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
     ).to_dict(orient="records")
     assert (writer["cluster"], writer["instance_class"], writer["engine"]) == (
         cluster["cluster"],
@@ -506,10 +523,12 @@ def test_file_system_and_secret_tables_match_the_outputs(deployed_wordpress, san
 
     spec, outputs = deployed_wordpress
     file_systems = file_systems_table(
-        spec.stack_name, endpoint_url=sandbox.endpoint_url, session=sandbox_session()
+        spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
     )
     assert file_systems[["file_system", "encrypted"]].values.tolist() == [[outputs["FileSystemId"], True]]
-    secrets = secrets_table(spec.stack_name, endpoint_url=sandbox.endpoint_url, session=sandbox_session())
+    secrets = secrets_table(
+        spec.stack_name, target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
+    )
     assert list(secrets.columns) == ["name", "arn", "rotation"]
     assert secrets[["arn", "rotation"]].values.tolist() == [[outputs["DatabaseSecretArn"], False]]
 
@@ -519,7 +538,7 @@ def test_discovery_tables_name_a_missing_stack(sandbox):
 
     with pytest.raises(ValidationError) as raised:
         database_clusters_table(
-            "helpers-missing", endpoint_url=sandbox.endpoint_url, session=sandbox_session()
+            "helpers-missing", target=as_target(endpoint_url=sandbox.endpoint_url, session=sandbox_session())
         )
     assert raised.value.field == "stack_name" and "helpers-missing" in str(raised.value)
 

@@ -13,10 +13,10 @@ import papermill
 import pytest
 
 from dualalb_kit import batch
-from dualalb_kit.aws import aws_client
 from dualalb_kit.deploy import destroy
 from dualalb_kit.diagram import topology
 from dualalb_kit.spec import DeploymentSpec, load_spec
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [
@@ -193,12 +193,14 @@ def test_the_wordpress_notebook_deploys_and_shows_the_secret_arn_never_its_value
         "ExternalEndpoint",
         "FileSystemId",
     }
-    secrets = aws_client("secretsmanager", endpoint_url=sandbox.endpoint_url)
+    secrets = as_target(endpoint_url=sandbox.endpoint_url).client("secretsmanager")
     password = json.loads(secrets.get_secret_value(SecretId=summary["secret_arn"])["SecretString"])[
         "password"
     ]
     assert password and password not in executed.read_text()
-    destroy(tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(
+        tmp_path / "cdk.out", progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+    )
 
 
 @pytest.mark.slow
@@ -234,8 +236,8 @@ def test_rerunning_notebook_03_in_the_same_kernel_gives_the_same_numbers(sandbox
     finally:
         destroy(
             load_spec(ROOT / "params" / "sample.yaml").model_copy(update={"stack_name": "rerun-03"}),
-            endpoint_url=sandbox.endpoint_url,
             progress=False,
+            target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
         )
     first, second = runs
     assert first["synthetic"] and sum(first["requests"].values()) > 1_000_000

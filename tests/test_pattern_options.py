@@ -9,6 +9,7 @@ import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk 
 from dualalb_kit import ValidationError
 from dualalb_kit.build import build_stack
 from dualalb_kit.spec import load_spec
+from dualalb_kit.target import as_target
 
 
 def spec_with(task: dict | None = None, **fields):
@@ -294,8 +295,8 @@ def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_pa
     from dualalb_kit.synth import synth
 
     spec = spec_with(SCALED, stack_name="options-scaling")
-    synthesis = synth(spec, tmp_path / "assembly", endpoint_url=sandbox.endpoint_url)
-    deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    synthesis = synth(spec, tmp_path / "assembly", target=as_target(endpoint_url=sandbox.endpoint_url))
+    deploy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
     )
@@ -321,6 +322,6 @@ def test_sandbox_describes_memory_tracking_and_scheduled_actions(sandbox, tmp_pa
         p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
         for p in policies["ScalingPolicies"]
     ) == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"]
-    destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     after = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=target["ResourceId"])
     assert after["ScheduledActions"] == []

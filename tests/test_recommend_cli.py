@@ -14,6 +14,7 @@ from dualalb_kit.cli import main
 from dualalb_kit.metrics import load_metrics
 from dualalb_kit.scaling import recommend_policies
 from dualalb_kit.spec import SAMPLE_PARAMS, load_spec
+from dualalb_kit.target import as_target
 from dualalb_kit.traffic import LoadProfile, generate_traffic
 
 STACK = "recommend-hand"
@@ -33,7 +34,7 @@ def busy_stack(sandbox) -> str:
     cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(hand_template()))
     cloudformation.get_waiter("stack_create_complete").wait(StackName=STACK, WaiterConfig={"Delay": 1})
     profile = LoadProfile(base_rate=60, task_capacity_rps=50, seed=11)
-    generate_traffic(STACK, profile, START, END, endpoint_url=sandbox.endpoint_url)
+    generate_traffic(STACK, profile, START, END, target=as_target(endpoint_url=sandbox.endpoint_url))
     return STACK
 
 
@@ -51,7 +52,7 @@ def test_recommend_writes_the_recommended_params_file_and_prints_each_change(
     printed = capsys.readouterr().out
 
     spec = load_spec(SAMPLE_PARAMS)
-    metrics = load_metrics(STACK, START, END, endpoint_url=sandbox.endpoint_url)
+    metrics = load_metrics(STACK, START, END, target=as_target(endpoint_url=sandbox.endpoint_url))
     expected = recommend_policies(metrics, spec).set_index("service")
     written = load_spec(output)
     for task in written.tasks:

@@ -16,13 +16,13 @@ import pytest
 from conftest import stop_tree
 
 from dualalb_kit import ValidationError
-from dualalb_kit.aws import aws_client
 from dualalb_kit.context import missing_context, resolve_missing
 from dualalb_kit.runtime import cdk_cli, node_environment
 from dualalb_kit.samples import SAMPLE_APP_DIR, SAMPLE_ROLES
 from dualalb_kit.samples.default import STACK_NAME, build_app
 from dualalb_kit.samples.local import run_local, start_service
 from dualalb_kit.sandbox.server import SANDBOX_ACCOUNT
+from dualalb_kit.target import as_target
 
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -321,7 +321,7 @@ def test_sample_app_rejects_a_malformed_certificate_arn(tmp_path):
 
 def assert_runs_in_the_default_vpc(template: dict, sandbox) -> None:
     """No new VPC; every service in the sandbox's default VPC's (public) subnets, with public IPs."""
-    ec2 = aws_client("ec2", region=sandbox.region, endpoint_url=sandbox.endpoint_url)
+    ec2 = as_target(endpoint_url=sandbox.endpoint_url, region=sandbox.region).client("ec2")
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [default_vpc]}])["Subnets"]
     resources = template["Resources"].values()
@@ -385,7 +385,11 @@ def test_sample_app_in_process_against_the_default_vpc(sandbox, tmp_path):
             break
         rounds += 1
         assert rounds <= 3, missing
-        context.update(resolve_missing(missing, endpoint_url=sandbox.endpoint_url, region=sandbox.region))
+        context.update(
+            resolve_missing(
+                missing, target=as_target(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
+            )
+        )
 
     assert rounds >= 1  # the default VPC came from a lookup, not from a cache
     template = json.loads((tmp_path / f"{STACK_NAME}.template.json").read_text())

@@ -10,6 +10,7 @@ import pytest
 from dualalb_kit.deploy import deploy
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
+from dualalb_kit.target import as_target
 
 
 @pytest.mark.sandbox
@@ -24,7 +25,7 @@ def test_sample_images_deploy_without_docker(sandbox, tmp_path):
     }
     assert len(tags) == 3  # one image asset per sample role
 
-    outputs = deploy(result, endpoint_url=sandbox.endpoint_url, progress=False)
+    outputs = deploy(result, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
     assert outputs["ExternalEndpointPrivate"] == "http://external.svc.local"
     session = boto3.Session(**{k: v for k, v in _credentials(sandbox).items()})

@@ -25,9 +25,9 @@ import pytest
 from conftest import stop_tree
 
 import dualalb_kit  # noqa: F401  (before aws_cdk: points jsii at the kit's Node)
-from dualalb_kit.aws import aws_client
 from dualalb_kit.deploy import DeployError, deploy, destroy
 from dualalb_kit.spec import DeploymentSpec
+from dualalb_kit.target import as_target
 
 REGION = "us-east-1"
 STACK = "faults"
@@ -47,7 +47,7 @@ SERVICE_CONFIGURATION = (
 
 
 def _client(sandbox, service: str) -> Any:
-    return aws_client(service, region=REGION, endpoint_url=sandbox.endpoint_url)
+    return as_target(endpoint_url=sandbox.endpoint_url, region=REGION).client(service)
 
 
 def _public_vpc(ec2, second_octet: int) -> str:
@@ -176,9 +176,13 @@ def deployed(sandbox, vpcs, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("faults")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
-        deploy(_spec(vpcs[0]), endpoint_url=sandbox.endpoint_url, progress=False)
-        yield functools.partial(deploy, endpoint_url=sandbox.endpoint_url, progress=False)
-        destroy(_spec(vpcs[0]), endpoint_url=sandbox.endpoint_url, progress=False)
+        deploy(_spec(vpcs[0]), progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
+        yield functools.partial(
+            deploy, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url), progress=False
+        )
+        destroy(
+            _spec(vpcs[0]), progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)
+        )
 
 
 @pytest.mark.sandbox
@@ -304,7 +308,7 @@ def test_a_deploy_interrupted_before_its_change_set_ran_leaves_no_second_stack(s
     )
     assert [s["StackStatus"] for s in stacks_named(sandbox, name)] == ["REVIEW_IN_PROGRESS"]
 
-    outputs = deploy(assembly, endpoint_url=sandbox.endpoint_url, progress=False)
+    outputs = deploy(assembly, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
 
     (stack,) = stacks_named(sandbox, name)
     assert (stack["StackId"], stack["StackStatus"]) == (review["StackId"], "CREATE_COMPLETE")
@@ -317,7 +321,7 @@ def test_a_deploy_interrupted_before_its_change_set_ran_leaves_no_second_stack(s
             StackName=name, ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=json.dumps(template)
         )
     assert len(stacks_named(sandbox, name)) == 1
-    destroy(assembly, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(assembly, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     assert stacks_named(sandbox, name) == []
 
 
@@ -446,7 +450,11 @@ def test_sigterm_during_a_deploy_stops_the_cdk_cli_says_where_the_stack_is_and_e
         ["CREATE_COMPLETE"],
         ["UPDATE_COMPLETE"],
     )
-    destroy(tmp_path / "cdk.out" / name, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(
+        tmp_path / "cdk.out" / name,
+        progress=False,
+        target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
+    )
 
 
 @pytest.mark.sandbox
@@ -488,7 +496,7 @@ def test_a_sandbox_that_dies_during_a_deploy_is_named_with_the_stacks_last_state
                     if "deploy" in child.cmdline():
                         cdk_cli = child
             time.sleep(0.05)
-        cloudformation = aws_client("cloudformation", region=REGION, endpoint_url=url)
+        cloudformation = as_target(endpoint_url=url, region=REGION).client("cloudformation")
         while "lost" not in [stack["StackName"] for stack in cloudformation.list_stacks()["StackSummaries"]]:
             assert process.poll() is None and time.monotonic() < deadline, "the stack never appeared"
             time.sleep(0.05)

@@ -18,6 +18,7 @@ import pytest
 
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
 from dualalb_kit.runtime import cdk_cli, node_environment
+from dualalb_kit.target import as_target
 
 pytestmark = pytest.mark.sandbox
 
@@ -543,8 +544,8 @@ def params_deploys(deployed, sandbox, tmp_path_factory):
     deploys = {}
     for path in PARAMS_FILES:
         spec = load_spec(path)
-        synthesis = synth(spec, workdir / path.stem, endpoint_url=sandbox.endpoint_url)
-        deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+        synthesis = synth(spec, workdir / path.stem, target=as_target(endpoint_url=sandbox.endpoint_url))
+        deploy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
         deploys[path.stem] = ParamsDeploy(spec, synthesis.template, synthesis.assembly_dir)
     return deploys
 
@@ -950,7 +951,9 @@ def test_wordpress_round_trip_leaves_nothing_listed(deployed, sandbox, tmp_path)
 
     _, client = deployed
     spec = load_spec(PARAMS_DIR / "wordpress.yaml").model_copy(update={"stack_name": "wordpress-round-trip"})
-    assembly = synth(spec, tmp_path / "cdk.out", endpoint_url=sandbox.endpoint_url).assembly_dir
+    assembly = synth(
+        spec, tmp_path / "cdk.out", target=as_target(endpoint_url=sandbox.endpoint_url)
+    ).assembly_dir
     cli_args = ["--app", str(assembly), spec.stack_name]
     run_cdk(["deploy", *cli_args, "--require-approval", "never"], sandbox.environment, tmp_path)
     stack_id = client("cloudformation").describe_stacks(StackName=spec.stack_name)["Stacks"][0]["StackId"]
@@ -997,7 +1000,11 @@ def test_every_params_file_is_destroyed_leaving_nothing_listed(params_deploys, d
         holdings[stem] = stack_id, held, retained
     before = {kind: listed(client) for kind, listed in LISTED.items()}  # one listing for every stack
     for deployment in params_deploys.values():
-        destroy(deployment.assembly_dir, endpoint_url=sandbox.endpoint_url, progress=False)
+        destroy(
+            deployment.assembly_dir,
+            progress=False,
+            target=as_target("sandbox", endpoint_url=sandbox.endpoint_url),
+        )
     after = {kind: listed(client) for kind, listed in LISTED.items()}
     for stem, (stack_id, held, retained) in holdings.items():
         listed_types = set(LISTED) & (set(held) | set(retained))

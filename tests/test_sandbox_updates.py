@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dualalb_kit.aws import aws_client
+from dualalb_kit.target import as_target
 
 STACK = "scheduled-updates"
 RESOURCE_ID = "service/cluster/web"
@@ -33,8 +33,10 @@ def _template(*crons: str) -> str:
 
 
 def test_scheduled_actions_an_update_removes_are_deleted(sandbox):
-    cloudformation = aws_client("cloudformation", region="us-east-1", endpoint_url=sandbox.endpoint_url)
-    autoscaling = aws_client("application-autoscaling", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    cloudformation = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("cloudformation")
+    autoscaling = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client(
+        "application-autoscaling"
+    )
 
     def actions() -> list[tuple[str, str]]:
         found = autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=RESOURCE_ID)
@@ -45,7 +47,7 @@ def test_scheduled_actions_an_update_removes_are_deleted(sandbox):
         waiter = "stack_create_complete" if verb == cloudformation.create_stack else "stack_update_complete"
         cloudformation.get_waiter(waiter).wait(StackName=STACK, WaiterConfig={"Delay": 1})
 
-    ecs = aws_client("ecs", region="us-east-1", endpoint_url=sandbox.endpoint_url)
+    ecs = as_target(endpoint_url=sandbox.endpoint_url, region="us-east-1").client("ecs")
     ecs.create_cluster(clusterName="cluster")
     family = ecs.register_task_definition(
         family="web", containerDefinitions=[{"name": "web", "image": "x", "memory": 512}]

@@ -18,6 +18,7 @@ import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk 
 from dualalb_kit import DualAlbFargateService, FargateTaskProps, LoadBalancerAccessibility
 from dualalb_kit.assembly import read_assembly
 from dualalb_kit.handlers import spot_termination
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -382,8 +383,8 @@ def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_dest
 
     spec = load_spec(ROOT / "params" / "shared-port-by-host.yaml")
     assert spec.spot_termination_handler
-    synthesis = synth(spec, tmp_path / "assembly", endpoint_url=sandbox.endpoint_url)
-    deploy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    synthesis = synth(spec, tmp_path / "assembly", target=as_target(endpoint_url=sandbox.endpoint_url))
+    deploy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     client = lambda name: session.client(name, endpoint_url=sandbox.endpoint_url)  # noqa: E731
     resources = {
@@ -465,7 +466,7 @@ def test_params_file_with_the_handler_alarms_and_access_logs_deploys_and_is_dest
         {"Expiration": {"Days": 90}, "Filter": {"Prefix": ""}, "Status": "Enabled"}
     ]
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
-    destroy(synthesis, endpoint_url=sandbox.endpoint_url, progress=False)
+    destroy(synthesis, progress=False, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
     # Gone, this stack's; other tests' stacks may still stand in the session's sandbox.
     assert function["FunctionName"] not in {
         f["FunctionName"] for f in client("lambda").list_functions()["Functions"]

@@ -186,9 +186,9 @@ def test_the_cdk_cli_gets_the_profile_and_region_and_no_sandbox_variable(aws, tm
     monkeypatch.setenv("DUALALB_CDK_CLI", str(fake_cli))
     monkeypatch.setenv("DUMP_TO", str(tmp_path / "started.json"))
     monkeypatch.chdir(tmp_path)
-    # The CLI checks the target, then deploy() checks it again before synthesizing.
+    # The CLI checks the target once; deploy() finds that Target checked (no second call).
     aws["sts"] = [("get_caller_identity", IDENTITY)]
-    aws["cloudformation"] = [("describe_stacks", TOOLKIT), ("describe_stacks", TOOLKIT)]
+    aws["cloudformation"] = [("describe_stacks", TOOLKIT)]
     params = params_file(tmp_path, "target-env", "eu-west-1")
 
     argv = [

@@ -9,6 +9,7 @@ import pytest
 from dualalb_kit.discovery import EcsService, LoadBalancer, StackResources, TargetGroup
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.metrics import time_index
+from dualalb_kit.target import as_target
 from dualalb_kit.traffic import (
     MAX_ITEMS_PER_PUT,
     LoadProfile,
@@ -162,4 +163,6 @@ def test_is_sandbox_endpoint(url, local):
 @pytest.mark.parametrize("url", ["https://monitoring.us-east-1.amazonaws.com", None])
 def test_generate_traffic_refuses_a_real_endpoint(url):
     with pytest.raises(ValidationError, match=r"^endpoint_url: .*not a local sandbox"):
-        generate_traffic("demo", LoadProfile(), "2025-01-06", "2025-01-07", endpoint_url=url)
+        generate_traffic(
+            "demo", LoadProfile(), "2025-01-06", "2025-01-07", target=as_target(endpoint_url=url)
+        )

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import dualalb_kit  # noqa: F401  (sets JSII_NODE before aws_cdk loads)
-from dualalb_kit.aws import aws_client
 from dualalb_kit.deploy import stack_status
 from dualalb_kit.diagram import Diagram, topology
 from dualalb_kit.errors import ValidationError
 from dualalb_kit.spec import load_spec
+from dualalb_kit.target import as_target
 from dualalb_kit.widgets import SPECIFIC_SUBNETS, SpecDesigner, default_spec
 
 PARAMS_DIR = Path(__file__).parents[1] / "params"
@@ -350,10 +350,13 @@ def test_deploy_diff_and_destroy_from_the_buttons(sandbox, tmp_path):
     assert (
         "Click Destroy again to delete stack designer-buttons (sandbox, us-east-1)" in designer.status.value
     )
-    assert stack_status("designer-buttons", endpoint_url=sandbox.endpoint_url) == "CREATE_COMPLETE"
+    assert (
+        stack_status("designer-buttons", target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))
+        == "CREATE_COMPLETE"
+    )
     designer.destroy_button.click()
     assert designer.last_action_error is None, designer.last_action_error
     assert designer.destroy_button.description == "Destroy"
-    cloudformation = aws_client("cloudformation", endpoint_url=sandbox.endpoint_url)
+    cloudformation = as_target(endpoint_url=sandbox.endpoint_url).client("cloudformation")
     stacks = cloudformation.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "designer-buttons"] == ["DELETE_COMPLETE"]

@@ -24,6 +24,7 @@ from dualalb_kit.constructs import (
 )
 from dualalb_kit.spec import load_spec
 from dualalb_kit.synth import synth
+from dualalb_kit.target import as_target
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = ROOT / "params" / "wordpress.yaml"
@@ -614,7 +615,7 @@ def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, t
     [cluster_props] = [
         r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::RDS::DBCluster"
     ]
-    outputs = dict(deploy.deploy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url))
+    outputs = dict(deploy.deploy(spec, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url)))
     try:
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=spec.region
@@ -663,4 +664,4 @@ def test_params_file_deploys_to_the_sandbox_with_the_templates_values(sandbox, t
         assert definition["volumes"][0]["efsVolumeConfiguration"]["transitEncryption"] == "ENABLED"
         assert outputs["ExternalEndpoint"].startswith("http://")
     finally:
-        deploy.destroy(spec, target="sandbox", endpoint_url=sandbox.endpoint_url)
+        deploy.destroy(spec, target=as_target("sandbox", endpoint_url=sandbox.endpoint_url))

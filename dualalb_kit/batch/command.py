@@ -106,7 +106,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="extra run option (YAML value; true or false where the notebook's default is a boolean)",
     )
-    fargate = parser.add_argument_group("--cluster fargate (see docs/guides/scaling-out.md)")
+    _fargate_options(parser.add_argument_group("--cluster fargate (see docs/guides/scaling-out.md)"))
+    return parser
+
+
+def _fargate_options(fargate: argparse._ArgumentGroup) -> None:
+    """The options of ``--cluster fargate``: the workers' image, network, region and role."""
     fargate.add_argument("--image", help="container image with dualalb-kit installed (required)")
     fargate.add_argument("--vpc", help="VPC id; workers go in its private subnets (required)")
     fargate.add_argument("--caller-cidr", help="the address the scheduler admits besides the VPC (required)")
@@ -124,7 +129,6 @@ def _parser() -> argparse.ArgumentParser:
         default="10 minutes",
         help="the cluster stops this long without a client (default: %(default)s)",
     )
-    return parser
 
 
 @contextmanager
@@ -142,6 +146,7 @@ def _cluster_client(args: argparse.Namespace) -> Iterator[Any]:
         with client:
             yield client
     elif args.cluster == "fargate":
+        from ..target import as_target
         from .fargate import fargate_client
 
         missing = [
@@ -159,7 +164,7 @@ def _cluster_client(args: argparse.Namespace) -> Iterator[Any]:
             spot=args.spot,
             idle_timeout=args.idle_timeout,
             task_role_policies=args.task_role_policy,
-            region=args.region,
+            target=as_target(region=args.region),
         ) as client:
             yield client
     else:

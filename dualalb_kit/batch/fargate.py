@@ -22,9 +22,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..aws import aws_client
 from ..cost import load_pricing
 from ..errors import ValidationError
+from ..target import Target, as_target
 
 SCHEDULER_PORTS = (8786, 8787)
 """The scheduler's port and its dashboard's."""
@@ -43,20 +43,21 @@ def fargate_cluster_options(
     spot: bool = False,
     idle_timeout: str = "10 minutes",
     task_role_policies: Sequence[str] = (),
-    region: str | None = None,
-    endpoint_url: str | None = None,
+    target: Target | None = None,
 ) -> dict[str, Any]:
     """Create the cluster's security group in ``vpc_id`` and return ``FargateCluster`` arguments.
 
     ``caller_cidr`` (e.g. ``203.0.113.7/32``) is where the client connects from, besides the VPC.
     ``task_role_policies``: IAM policy ARNs for the tasks' role, e.g. one that lets the workers
     write the ``-o`` bucket (default none: workers get no AWS permissions).
-    ``endpoint_url`` points the EC2 calls at a sandbox. The returned ``security`` carries the
-    client's side of the TLS configuration; the other keys go to ``FargateCluster`` as they are.
+    ``target`` is the account and region (default: AWS with the environment's credentials and
+    region; a sandbox's for a test). The returned ``security`` carries the client's side of the
+    TLS configuration; the other keys go to ``FargateCluster`` as they are.
     """
     from distributed.security import Security
 
-    ec2 = aws_client("ec2", region=region, endpoint_url=endpoint_url)
+    where = as_target(target)
+    ec2 = where.client("ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
     if not vpcs:
         raise ValidationError("vpc", f"{vpc_id} does not exist")
@@ -85,7 +86,7 @@ def fargate_cluster_options(
         "environment": _tls_environment(security),
         "task_role_policies": list(task_role_policies),
         "tags": {"dualalb:purpose": "batch"},
-        "region_name": region,
+        "region_name": where.region,
         "security": security,
     }
 
@@ -169,7 +170,7 @@ def fargate_client(**options: Any) -> Iterator[Any]:
         with FargateCluster(**kwargs) as cluster, Client(cluster, security=kwargs["security"]) as client:
             yield client
     finally:
-        ec2 = aws_client("ec2", region=options.get("region"), endpoint_url=options.get("endpoint_url"))
+        ec2 = as_target(options.get("target")).client("ec2")
         ec2.delete_security_group(GroupId=kwargs["security_groups"][0])
 
 

@@ -190,14 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         "AWS), print their URLs, and stop them on Ctrl-C. Order answers GET / with its own line and "
         "those of product and customer.",
     )
-    parser.add_argument(
-        "--port", type=kinds.port, default=0, help="order's port on 127.0.0.1 (default: a free one)"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=kinds.positive,
-        default=2.0,
-        help="seconds order waits for its dependencies (default 2)",
+    kinds.typed_options(
+        parser,
+        ("--port", kinds.port, 0, "order's port on 127.0.0.1 (default: a free one)"),
+        ("--timeout", kinds.positive, 2.0, "seconds order waits for its dependencies (default 2)"),
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
