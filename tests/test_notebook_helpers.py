@@ -1,6 +1,6 @@
 """The library functions the notebooks call instead of computing in cells.
 
-spec_from_parameters, use_sandbox, Synthesis.outputs_table, the template tables, write_artifacts and
+spec_from_parameters, use_target, Synthesis.outputs_table, the template tables, write_artifacts and
 write_summary, stack_status / ensure_deployed, and discovery's tables of a deployed stack.
 """
 
@@ -18,10 +18,10 @@ import pytest
 import dualalb_kit  # noqa: F401  (points jsii at the kit's Node before aws_cdk loads)
 from dualalb_kit import ValidationError
 from dualalb_kit.report import Step, write_artifacts, write_report, write_summary
-from dualalb_kit.sandbox import Sandbox, lookup_endpoint, sandbox_environment, use_sandbox
+from dualalb_kit.sandbox import Sandbox, sandbox_environment, use_target
 from dualalb_kit.spec import SAMPLE_PARAMS, load_spec, spec_from_parameters
 from dualalb_kit.synth import synth
-from dualalb_kit.target import as_target
+from dualalb_kit.target import SandboxNotRunning, as_target
 from dualalb_kit.template import (
     container_variables,
     database_table,
@@ -109,7 +109,7 @@ def test_a_bad_parameter_names_its_field():
     assert raised.value.field == "subnets"
 
 
-# -- use_sandbox ------------------------------------------------------------------------------------
+# -- use_target --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -120,58 +120,49 @@ def clean_environment(monkeypatch):
     return monkeypatch
 
 
-def test_use_sandbox_for_aws_changes_nothing(clean_environment):
+def test_use_target_for_aws_starts_nothing_and_changes_nothing(clean_environment):
     import os
 
     before = dict(os.environ)
-    assert use_sandbox("aws", "http://localhost:1") == (None, None)
+    target, own = use_target("aws", "http://localhost:1", region="eu-west-1")
+    assert (target.kind, target.region, target.endpoint_url, own) == ("aws", "eu-west-1", None, None)
     assert dict(os.environ) == before
 
 
-def test_use_sandbox_reuses_the_running_one_and_sets_the_environment(clean_environment, sandbox):
+def test_use_target_reuses_the_running_sandbox_and_leaves_the_environment_alone(clean_environment, sandbox):
     import os
 
     clean_environment.setenv("DUALALB_SANDBOX_URL", sandbox.endpoint_url)
-    endpoint_url, own = use_sandbox("sandbox", region="eu-west-1")
-    assert (endpoint_url, own) == (sandbox.endpoint_url, None)
-    assert {name: os.environ[name] for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "CDK_DEFAULT_REGION")} == {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_REGION": "eu-west-1",
-        "CDK_DEFAULT_REGION": "eu-west-1",
-    }
-    assert use_sandbox("sandbox", "http://localhost:7") == ("http://localhost:7", None)
+    before = dict(os.environ)
+    target, own = use_target("sandbox", region="eu-west-1")
+    assert (target.kind, target.endpoint_url, target.region, own) == (
+        "sandbox",
+        sandbox.endpoint_url,
+        "eu-west-1",
+        None,
+    )
+    assert dict(os.environ) == before
+    with pytest.raises(SandboxNotRunning):  # a URL given is checked, not replaced by the running one
+        use_target("sandbox", "http://127.0.0.1:9")
+    assert use_target(target) == (target, None)
 
 
-def test_use_sandbox_starts_one_when_none_answers(clean_environment):
-    import os
-
+def test_use_target_starts_a_sandbox_when_none_answers(clean_environment):
     from dualalb_kit.sandbox.server import sandbox_answers
 
-    endpoint_url, own = use_sandbox("sandbox")
+    target, own = use_target("sandbox")
     try:
-        assert isinstance(own, Sandbox) and endpoint_url == own.endpoint_url
-        assert sandbox_answers(endpoint_url)
-        assert os.environ["DUALALB_SANDBOX_URL"] == endpoint_url
+        assert isinstance(own, Sandbox) and target.endpoint_url == own.endpoint_url
+        assert sandbox_answers(target.endpoint_url)
     finally:
         own.stop()
-    assert not sandbox_answers(endpoint_url)
+    assert not sandbox_answers(target.endpoint_url)
 
 
-def test_use_sandbox_can_leave_the_environment_alone(clean_environment, sandbox):
-    import os
-
-    clean_environment.setenv("DUALALB_SANDBOX_URL", sandbox.endpoint_url)
-    before = dict(os.environ)
-    assert use_sandbox("sandbox", set_environment=False) == (sandbox.endpoint_url, None)
-    assert dict(os.environ) == before
-
-
-def test_lookup_endpoint_names_the_sandbox_to_ask_and_starts_none(clean_environment, sandbox):
-    assert lookup_endpoint("aws", "http://localhost:7") is None
-    assert lookup_endpoint("sandbox", "http://localhost:7") == "http://localhost:7"
-    assert lookup_endpoint("sandbox") is None
-    clean_environment.setenv("DUALALB_SANDBOX_URL", sandbox.endpoint_url)
-    assert lookup_endpoint("sandbox") == sandbox.endpoint_url
+def test_use_target_names_a_wrong_target():
+    with pytest.raises(ValidationError) as raised:
+        use_target("somewhere")
+    assert raised.value.field == "target"
 
 
 # -- the synthesized template ------------------------------------------------------------------------

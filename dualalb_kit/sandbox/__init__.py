@@ -8,10 +8,8 @@ from .server import (
     SANDBOX_URL_ENV,
     Sandbox,
     install_gap_fills,
-    lookup_endpoint,
     running_sandbox_url,
     sandbox_environment,
-    use_sandbox,
     use_target,
 )
 
@@ -19,9 +17,7 @@ __all__ = [
     "SANDBOX_URL_ENV",
     "Sandbox",
     "install_gap_fills",
-    "lookup_endpoint",
     "running_sandbox_url",
     "sandbox_environment",
-    "use_sandbox",
     "use_target",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 from collections.abc import Iterable
@@ -34,12 +33,10 @@ __all__ = [
     "Sandbox",
     "free_port",
     "install_gap_fills",
-    "lookup_endpoint",
     "running_sandbox_url",
     "sandbox_answers",
     "sandbox_environment",
     "serve",
-    "use_sandbox",
     "use_target",
 ]
 
@@ -175,15 +172,6 @@ def serve(port: int | None = None, *, live: bool = False) -> None:
         sandbox.stop()
 
 
-def lookup_endpoint(target: str, endpoint_url: str | None = None) -> str | None:
-    """Where synthesis answers context lookups: for ``target="sandbox"``, ``endpoint_url`` if given,
-    else the running sandbox (:func:`running_sandbox_url`); ``None`` (AWS itself, or no sandbox
-    running) otherwise. Starts nothing."""
-    if target != "sandbox":
-        return None
-    return endpoint_url or running_sandbox_url()
-
-
 def use_target(
     target: Target | str = "sandbox",
     endpoint_url: str | None = None,
@@ -210,32 +198,3 @@ def use_target(
         own = Sandbox(region=region or DEFAULT_REGION).start()
         url = own.endpoint_url
     return Target.sandbox(url, region), own
-
-
-def use_sandbox(
-    target: str,
-    endpoint_url: str | None = None,
-    region: str = DEFAULT_REGION,
-    *,
-    set_environment: bool = True,
-) -> tuple[str | None, Sandbox | None]:
-    """Point this process at a sandbox when ``target`` is ``"sandbox"``; returns ``(endpoint_url, own)``.
-
-    The sandbox is ``endpoint_url`` if given, else the one in ``DUALALB_SANDBOX_URL`` if it
-    answers, else a new one started here: ``own`` is that new sandbox (stop it when done), ``None``
-    when an existing one was reused. With ``set_environment`` (default) this process's environment
-    then names the sandbox, with moto's dummy credentials and ``region`` (default us-east-1), so
-    plain boto3 clients and child processes use it; ``set_environment=False`` leaves the
-    environment alone (pass the URL on instead). Any other target (``"aws"``) changes nothing and
-    returns ``(None, None)``.
-    """
-    if target != "sandbox":
-        return None, None
-    endpoint_url = lookup_endpoint(target, endpoint_url)
-    own = None
-    if endpoint_url is None:
-        own = Sandbox(region=region).start()
-        endpoint_url = own.endpoint_url
-    if set_environment:
-        os.environ.update(sandbox_environment(endpoint_url, region))
-    return endpoint_url, own
