@@ -4,12 +4,8 @@ Tasks are split between FARGATE (on-demand) and FARGATE_SPOT as ECS places them,
 per vCPU-hour and GB-hour from ``data/fargate_pricing.yaml`` (Linux/x86, USD; the file records
 the date it was taken and how its Spot figures were derived).
 
-Placement model (:func:`split_tasks`): the provider with a ``base`` gets the first ``base`` tasks
-(all of them if there are fewer); the remainder is split in proportion to the weights. ECS does
-not document how it rounds a split that does not come out whole; this module uses the largest
-remainder: each provider gets floor(remainder x weight / total weight), and the tasks left over
-go one each to the providers with the largest fractional share, ties to the provider listed
-first. Each period's count is split on its own (ECS keeps the ratio as it scales).
+Placement model: :mod:`dualalb_kit.placement` (base first, then the weights, largest remainder),
+each period's count split on its own.
 
 Costing model (:func:`cost_of`): a count is the number of tasks running for one period
 (``period_seconds``, default 60, the simulator's minute). Fargate's per-second billing and
@@ -30,7 +26,8 @@ import pandas as pd
 import yaml
 
 from .errors import ValidationError
-from .validation import CAPACITY_BASE_MAX, CAPACITY_PROVIDERS, CAPACITY_WEIGHT_MAX
+from .placement import parse_strategy, place_counts, split_tasks  # noqa: F401  (cost.split_tasks as before)
+from .validation import CAPACITY_PROVIDERS
 
 if TYPE_CHECKING:
     from .spec import DeploymentSpec
@@ -114,20 +111,6 @@ def load_pricing(override: Mapping[str, Any] | str | Path | None = None) -> Pric
     return Pricing(taken=taken, source=source, regions=regions)
 
 
-def split_tasks(count: int, strategy: Sequence[Any]) -> dict[str, int]:
-    """How ECS places ``count`` tasks under ``strategy``: provider -> tasks (see the module docstring).
-
-    ``strategy`` items are CapacitySpec-like objects or mappings with ``provider`` (FARGATE or
-    FARGATE_SPOT), ``base`` (default 0) and ``weight`` (default 1).
-    Example: 10 tasks, FARGATE base 1 weight 1 + FARGATE_SPOT weight 3 -> FARGATE 3, FARGATE_SPOT 7.
-    """
-    if int(count) != count or count < 0:
-        raise ValidationError("count", f"{count} is not a whole number of tasks")
-    providers, bases, weights = _strategy(strategy)
-    placed = _place(np.array([int(count)]), bases, weights)[:, 0]
-    return {provider: int(tasks) for provider, tasks in zip(providers, placed, strict=True)}
-
-
 def cost_of(
     tasks: Any,
     cpu: int,
@@ -154,9 +137,9 @@ def cost_of(
         raise ValidationError("period_seconds", f"{period_seconds} is not positive")
     prices = pricing if isinstance(pricing, Pricing) else load_pricing(pricing)
     counts, periods_run = _counts(tasks)
-    providers, bases, weights = _strategy(strategy)
+    providers, bases, weights = parse_strategy(strategy)
     values, periods = np.unique(counts, return_counts=True)
-    task_periods = _place(values, bases, weights) @ periods  # (providers,)
+    task_periods = place_counts(values, bases, weights) @ periods  # (providers,)
     hours = task_periods * period_seconds / 3600.0
     rates = np.array([prices.rates(region, provider) for provider in providers])
     frame = pd.DataFrame(
@@ -261,52 +244,6 @@ def monthly_cost(
             }
         )
     return pd.DataFrame(rows, columns=MONTHLY_COST_COLUMNS)
-
-
-def _place(counts: np.ndarray, bases: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """(providers, len(counts)) task counts: base first, then largest-remainder by weight."""
-    base_part = np.minimum(counts[None, :], bases[:, None])  # at most one provider has a base
-    rest = counts - base_part.sum(axis=0)
-    share = rest[None, :] * weights[:, None]
-    whole, remainder = np.divmod(share, weights.sum())
-    left_over = rest - whole.sum(axis=0)
-    order = np.argsort(-remainder, axis=0, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(len(weights))[:, None].repeat(len(counts), axis=1), axis=0)
-    return base_part + whole + (rank < left_over[None, :])
-
-
-def _strategy(strategy: Sequence[Any]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    if isinstance(strategy, (str, Mapping)) or not strategy:
-        raise ValidationError("strategy", "give a list of capacity providers (provider, base, weight)")
-    providers, bases, weights = [], [], []
-    for index, item in enumerate(strategy):
-        provider = _item(item, "provider", None) or _item(item, "capacity_provider", None)
-        base, weight = _item(item, "base", 0), _item(item, "weight", 1)
-        field = f"strategy[{index}]"
-        if provider not in PROVIDERS:
-            raise ValidationError(f"{field}.provider", f"{provider!r} is not one of {', '.join(PROVIDERS)}")
-        if provider in providers:
-            raise ValidationError(f"{field}.provider", f"{provider} is listed twice")
-        if int(base) != base or not 0 <= base <= CAPACITY_BASE_MAX:
-            raise ValidationError(f"{field}.base", f"{base} is not a whole number in 0-{CAPACITY_BASE_MAX}")
-        if int(weight) != weight or not 0 <= weight <= CAPACITY_WEIGHT_MAX:
-            raise ValidationError(
-                f"{field}.weight", f"{weight} is not a whole number in 0-{CAPACITY_WEIGHT_MAX}"
-            )
-        providers.append(provider)
-        bases.append(int(base))
-        weights.append(int(weight))
-    if sum(base > 0 for base in bases) > 1:
-        raise ValidationError("strategy", "only one capacity provider may have a base")
-    if not any(weights):
-        raise ValidationError("strategy", "at least one capacity provider needs a weight above 0")
-    return tuple(providers), np.array(bases, dtype=np.int64), np.array(weights, dtype=np.int64)
-
-
-def _item(item: Any, name: str, default: Any) -> Any:
-    value = item.get(name, default) if isinstance(item, Mapping) else getattr(item, name, default)
-    return default if value is None else value
 
 
 def _counts(tasks: Any) -> tuple[np.ndarray, int]:

@@ -164,9 +164,9 @@ def service_placement(template: dict[str, Any]) -> pd.DataFrame:
 
     Columns: ``service`` (task name), ``desired_count``, ``on_demand_tasks`` (FARGATE),
     ``spot_tasks`` (FARGATE_SPOT), ``strategy`` (as :func:`capacity_label`; empty: the cluster's
-    default). The split is :func:`dualalb_kit.cost.split_tasks`, the cost model's placement.
+    default). The split is :func:`dualalb_kit.placement.split_tasks`, the cost model's placement too.
     """
-    from .cost import split_tasks
+    from .placement import split_tasks
 
     rows = []
     for logical_id, resource in template.get("Resources", {}).items():

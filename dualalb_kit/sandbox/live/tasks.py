@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...cost import split_tasks
+from ...placement import split_tasks
 from ...samples import SAMPLE_APP_DIR
 from .state import pages
 
