@@ -49,19 +49,6 @@ def stop_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """For pytest-xdist's ``--dist loadgroup`` (``make test-slow``): the live sandbox's tests in one
-    group, collected first, so one worker runs them one after another from the start (they measure
-    CPU and time, and are the longest); every other module is a group of its own, so its module
-    fixtures are set up once, on the other worker. Without xdist only the order changes."""
-    for item in items:
-        module = getattr(item, "module", None)  # None for items that are not Python tests
-        group = "live" if item.get_closest_marker("live") else getattr(module, "__name__", item.nodeid)
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: item.get_closest_marker("live") is None)
-
-
 @pytest.fixture(scope="session")
 def sandbox():
     """A running sandbox (moto's server on 127.0.0.1) shared by the whole session."""
