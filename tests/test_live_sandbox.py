@@ -16,6 +16,7 @@ from conftest import LOOPBACK, listening
 
 from dualalb_kit.deploy import deploy, destroy
 from dualalb_kit.sandbox import Sandbox
+from dualalb_kit.sandbox.live import tasks as live_tasks
 from dualalb_kit.sandbox.live.urls import local_urls, stack_urls
 from dualalb_kit.spec import load_spec
 
@@ -108,3 +109,28 @@ def test_order_answers_through_the_external_alb_with_customer_and_product_via_th
         (internal_balancer, 8080): 1,
     }
     assert all(record.status == 200 and record.server for _, _, record in new)
+
+
+def test_waiting_until_settled_waits_for_a_raised_desired_count_to_run(live_sample, monkeypatch):
+    """``wait_settled`` returns only once each service runs its desired count of RUNNING tasks, so
+    a deploy or a test that waits on it sees the new task count, not the one before: here the new
+    task's port answers only after 20 s (an app slow to start), reconciliations that change
+    nothing else."""
+    sandbox, spec = live_sample
+    ecs = sandbox.target.client("ecs")
+    (cluster,) = ecs.list_clusters()["clusterArns"]
+    order = next(arn for arn in ecs.list_services(cluster=cluster)["serviceArns"] if "order" in arn.lower())
+
+    def running() -> int:
+        return sum(t.status == "RUNNING" and t.service.arn == order for t in sandbox.live.tasks())
+
+    answers, slow_until = live_tasks._answers, time.monotonic() + 20
+    monkeypatch.setattr(live_tasks, "_answers", lambda port: time.monotonic() > slow_until and answers(port))
+    try:
+        ecs.update_service(cluster=cluster, service=order, desiredCount=3)
+        assert sandbox.live.wait_settled(60)
+        assert running() == 3
+    finally:
+        ecs.update_service(cluster=cluster, service=order, desiredCount=2)
+        assert sandbox.live.wait_settled(60)
+    assert running() == 2

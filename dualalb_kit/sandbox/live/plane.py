@@ -278,6 +278,7 @@ class DataPlane:
             if self.stacks is not None:
                 mine = self._stack_resources()
                 services = [service for service in services if service.arn in mine]
+            self._services = services
             states = self._haproxy.server_states() if self._haproxy.pid is not None else {}
             for service in services:
                 self._reconcile(
