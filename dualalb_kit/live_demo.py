@@ -191,7 +191,7 @@ def run_load(
     requests/s, one-minute steps) through the external ALB's local URL and read the minutes the
     sandbox measured for the order service."""
     from .deploy import deploy
-    from .loadtest import run_loadtest
+    from .loadtest import late_note, run_loadtest
 
     start_rps, max_rps, steps = ramp
     say(f"{label}: deploying {_policy(spec)} ...")
@@ -202,9 +202,11 @@ def run_load(
 
     def on_step(row: dict) -> None:
         desired, running = _order_tasks(sandbox)
+        late = late_note(row["late_ms"], slo)
         say(
             f"  {row['target_rps']:g} requests/s: p99 {row['p99_ms']:.0f} ms, "
             f"{row['errors_per_1k']:.1f} errors per 1,000; {SERVICE}: {running} running, {desired} desired"
+            + (f"; {late}" if late else "")
         )
 
     started = pd.Timestamp.now(tz="UTC").floor("min")
@@ -274,7 +276,7 @@ def _load_test_if_unsettled(
         service=SERVICE,
         repeats=1,
         cpu_units=task.service.cpu_units,
-        on_step=lambda row: say("  " + step_line(row)),
+        on_step=lambda row: say("  " + step_line(row, slo)),
     )
     say(f"load test: {result.stop_reason}")
     return result.capacity

@@ -202,12 +202,27 @@ class LoadTestResult:
         return "\n".join(lines)
 
 
-def step_line(row: dict) -> str:
-    """One curve row as a progress line."""
-    return (
+def step_line(row: dict, slo: SLO | None = None) -> str:
+    """One curve row as a progress line; with ``slo``, the :func:`late_note` of a step whose
+    ``late_ms`` says the machine was busy."""
+    line = (
         f"{row['target_rps']:g} requests/s: achieved {row['achieved_rps']:.1f}, "
         f"p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms, CPU {row['cpu_percent']:.1f} %, "
         f"{row['errors_per_1k']:.1f} errors per 1,000"
+    )
+    note = late_note(row.get("late_ms", math.nan), slo) if slo is not None else ""
+    return f"{line}; {note}" if note else line
+
+
+def late_note(late_ms: float, slo: SLO, at_rps: float | None = None) -> str:
+    """What a step's lateness means (empty unless the load generator sent later than
+    :data:`LATE_SHARE` of the SLO's p99): its latencies include the machine's own delay."""
+    if not (math.isfinite(late_ms) and late_ms > LATE_SHARE * slo.p99_ms):
+        return ""
+    at = f" at {at_rps:g} requests/s" if at_rps is not None else ""
+    return (
+        f"the load generator sent up to {late_ms:,.0f} ms late (99th percentile){at}: "
+        "this machine was busy, the latencies include it"
     )
 
 
@@ -258,7 +273,7 @@ def run_loadtest(
     :param tasks: tasks serving ``url`` (1 locally; on AWS the service's running count).
     :param allow_remote: permit a URL that is not on loopback.
     :param request_timeout: seconds before one request counts as unanswered (default 10).
-    :param on_step: called with each step's curve row as it completes (progress).
+    :param on_step: called with each step's curve row and its ``late_ms`` as it completes (progress).
     :param repeats: how many times the ramp runs (default 3, at most 10); the capacity is the median's.
     :param on_repeat: called with each repeat's row of ``repeats`` as it completes (progress).
     :param stop_at_slo: stop a ramp once the SLO breaks (default); False runs every step once, as
@@ -410,7 +425,7 @@ def _one_ramp(
             step = _curve_row(measure(rate, step_seconds), tasks)
             steps.append(step)
             if on_step:
-                on_step({name: step[name] for name in CURVE_COLUMNS})
+                on_step({name: step[name] for name in (*CURVE_COLUMNS, "late_ms")})
             broken = _slo_breach(step, slo)
             if not stop_at_slo:
                 index += 1
@@ -540,12 +555,9 @@ def _capacity(steps: pd.DataFrame, slo: SLO, service: str, cpu_measured: bool, c
     row = {"service": service, **capacity_from_points(steps[list(CURVE_COLUMNS)], slo)}
     extra = []
     late = steps["late_ms"].to_numpy(float)
-    if np.isfinite(late).any() and np.nanmax(late) > LATE_SHARE * slo.p99_ms:
+    if np.isfinite(late).any():
         worst = int(np.nanargmax(late))
-        extra.append(
-            f"the load generator sent up to {late[worst]:,.0f} ms late (99th percentile) at "
-            f"{steps['target_rps'].iloc[worst]:g} requests/s: this machine was busy, the latencies include it"
-        )
+        extra.append(late_note(late[worst], slo, at_rps=steps["target_rps"].iloc[worst]))
     if not cpu_measured:
         extra.append(f"CPU {cpu_source}")
     row["note"] = "; ".join(filter(None, [row["note"], *extra]))

@@ -20,7 +20,7 @@ from conftest import stop_tree
 from dualalb_kit import ValidationError
 from dualalb_kit.capacity import CAPACITY_COLUMNS, SLO
 from dualalb_kit.cli import main
-from dualalb_kit.loadtest import REPEAT_COLUMNS, _capacity, _one_ramp, run_loadtest
+from dualalb_kit.loadtest import REPEAT_COLUMNS, _capacity, _one_ramp, run_loadtest, step_line
 from dualalb_kit.samples.local import run_local
 
 CURVE = (
@@ -53,7 +53,8 @@ def test_run_loadtest_steps_up_to_max_rps_and_measures_a_capacity(sample):
     assert list(curve.columns) == CURVE
     assert curve["target_rps"].tolist() == [3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 27.0, 30.0]
     assert result.stop_reason == "the ramp reached 30 requests/s after 10 steps"
-    assert seen == curve.to_dict("records")
+    assert [{name: row[name] for name in CURVE} for row in seen] == curve.to_dict("records")
+    assert [row["late_ms"] for row in seen] == result.steps["late_ms"].tolist()
     planned = curve["target_rps"] * 1.5
     assert ((curve["requests"] - planned).abs() <= 0.15 * planned + 2).all(), curve
     assert list(result.steps.columns) == ["repeat", *CURVE, "late_ms", "counted"]
@@ -482,3 +483,25 @@ def test_the_cpu_meter_says_not_measured_once_its_process_is_gone():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]
+
+
+def test_a_step_the_load_generator_sent_late_says_the_machine_was_busy():
+    """A progress line flags a step whose requests went out late by more than a tenth of the SLO's
+    p99 (an open-loop client on a busy machine counts its own delay as latency); on time, no note."""
+    row = {
+        "target_rps": 20.0,
+        "achieved_rps": 19.8,
+        "p50_ms": 40.0,
+        "p99_ms": 1100.0,
+        "cpu_percent": 52.4,
+        "errors_per_1k": 0.0,
+    }
+    slo = SLO(p99_ms=500)
+    plain = "20 requests/s: achieved 19.8, p50 40 ms, p99 1100 ms, CPU 52.4 %, 0.0 errors per 1,000"
+    assert step_line({**row, "late_ms": 850.0}, slo) == (
+        f"{plain}; the load generator sent up to 850 ms late (99th percentile): "
+        "this machine was busy, the latencies include it"
+    )
+    assert step_line({**row, "late_ms": 50.0}, slo) == plain  # a tenth of 500 ms is not late
+    assert step_line({**row, "late_ms": math.nan}, slo) == plain
+    assert step_line(row) == plain  # without an SLO (or a late_ms), the line as before
