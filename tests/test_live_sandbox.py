@@ -118,19 +118,18 @@ def test_waiting_until_settled_waits_for_a_raised_desired_count_to_run(live_samp
     nothing else."""
     sandbox, spec = live_sample
     ecs = sandbox.target.client("ecs")
-    (cluster,) = ecs.list_clusters()["clusterArns"]
-    order = next(arn for arn in ecs.list_services(cluster=cluster)["serviceArns"] if "order" in arn.lower())
+    order = next(t.service for t in sandbox.live.tasks() if "order" in t.service.name.lower())
 
     def running() -> int:
-        return sum(t.status == "RUNNING" and t.service.arn == order for t in sandbox.live.tasks())
+        return sum(t.status == "RUNNING" and t.service.arn == order.arn for t in sandbox.live.tasks())
 
     answers, slow_until = live_tasks._answers, time.monotonic() + 20
     monkeypatch.setattr(live_tasks, "_answers", lambda port: time.monotonic() > slow_until and answers(port))
     try:
-        ecs.update_service(cluster=cluster, service=order, desiredCount=3)
+        ecs.update_service(cluster=order.cluster, service=order.arn, desiredCount=3)
         assert sandbox.live.wait_settled(60)
         assert running() == 3
     finally:
-        ecs.update_service(cluster=cluster, service=order, desiredCount=2)
+        ecs.update_service(cluster=order.cluster, service=order.arn, desiredCount=2)
         assert sandbox.live.wait_settled(60)
     assert running() == 2
