@@ -191,7 +191,7 @@ def run_load(
     requests/s, one-minute steps) through the external ALB's local URL and read the minutes the
     sandbox measured for the order service."""
     from .deploy import deploy
-    from .loadtest import late_note, run_loadtest
+    from .loadtest import run_loadtest, with_late_note
 
     start_rps, max_rps, steps = ramp
     say(f"{label}: deploying {_policy(spec)} ...")
@@ -202,12 +202,11 @@ def run_load(
 
     def on_step(row: dict) -> None:
         desired, running = _order_tasks(sandbox)
-        late = late_note(row["late_ms"], slo)
-        say(
+        line = (
             f"  {row['target_rps']:g} requests/s: p99 {row['p99_ms']:.0f} ms, "
             f"{row['errors_per_1k']:.1f} errors per 1,000; {SERVICE}: {running} running, {desired} desired"
-            + (f"; {late}" if late else "")
         )
+        say(with_late_note(line, row["late_ms"], slo))
 
     started = pd.Timestamp.now(tz="UTC").floor("min")
     say(f"{label}: {steps} one-minute steps from {start_rps:g} to {max_rps:g} requests/s on {url}")

@@ -210,7 +210,12 @@ def step_line(row: dict, slo: SLO | None = None) -> str:
         f"p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms, CPU {row['cpu_percent']:.1f} %, "
         f"{row['errors_per_1k']:.1f} errors per 1,000"
     )
-    note = late_note(row.get("late_ms", math.nan), slo) if slo is not None else ""
+    return with_late_note(line, row.get("late_ms", math.nan), slo) if slo is not None else line
+
+
+def with_late_note(line: str, late_ms: float, slo: SLO) -> str:
+    """``line``, followed by the :func:`late_note` of ``late_ms`` when the step was sent late."""
+    note = late_note(late_ms, slo)
     return f"{line}; {note}" if note else line
 
 

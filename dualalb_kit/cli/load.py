@@ -54,15 +54,15 @@ def _loadtest(args: argparse.Namespace) -> int:
 
     options = ("max_rps", "start_rps", "step_seconds", "duration", "service", "tasks", "allow_remote")
     try:
-        wanted = slo(args)
+        service_slo = slo(args)
         result = run_loadtest(
             args.url,
-            slo=wanted,
+            slo=service_slo,
             **{name: getattr(args, name) for name in options},
             repeats=args.repeats,
             cpu_units=args.cpu_units,
             refine_steps=args.refine_steps,
-            on_step=lambda row: print(step_line(row, wanted), file=sys.stderr, flush=True),
+            on_step=lambda row: print(step_line(row, service_slo), file=sys.stderr, flush=True),
             on_repeat=lambda row: print(repeat_line(row), file=sys.stderr, flush=True),
         )
     except RuntimeError as exc:
